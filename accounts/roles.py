@@ -1,0 +1,110 @@
+"""The four roles of design.md, as Django groups.
+
+A clerk belongs to the shared 街办办事员 group (model-level add rights) and to
+their own 街办's group (object permissions on that 街办's records, granted by
+guardian). Reviewers and department users hold global view permissions, so
+guardian's ``accept_global_perms`` lets them read everything.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+
+
+class Role(StrEnum):
+    CLERK = "街办办事员"
+    REVIEWER = "区民政局审核员"
+    DEPARTMENT = "部门用户"
+    ADMIN = "管理员"
+
+
+ROLE_LABELS = {
+    Role.CLERK: "街办办事员",
+    Role.REVIEWER: "区民政局审核员",
+    Role.DEPARTMENT: "部门用户",
+    Role.ADMIN: "管理员",
+}
+
+# Model-level permissions per role ("app_label.codename"). Object-level rights
+# of clerks come from their 街办 group, not from here.
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.CLERK: [
+        "communities.add_community",
+        "communities.add_compound",
+        "communities.add_communityadjustment",
+    ],
+    Role.REVIEWER: [
+        "communities.view_subdistrict",
+        "communities.view_community",
+        "communities.view_compound",
+        "communities.view_communityadjustment",
+    ],
+    Role.DEPARTMENT: [
+        "communities.view_subdistrict",
+        "communities.view_community",
+        "communities.view_compound",
+    ],
+    Role.ADMIN: [],  # administrators are superusers
+}
+
+CLERK_GROUP_PREFIX = "街办办事员·"
+
+
+def clerk_group_name(sub_district_name: str) -> str:
+    return f"{CLERK_GROUP_PREFIX}{sub_district_name}"
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def register_role_permissions(role: Role, perms: list[str]) -> None:
+    """Lets a later app add its own model-level permissions to a role."""
+    ROLE_PERMISSIONS.setdefault(role, []).extend(p for p in perms if p not in ROLE_PERMISSIONS[role])
+
+
+def ensure_role_groups() -> dict[Role, Group]:
+    """Create the role groups and (re)grant their model-level permissions; idempotent."""
+    groups = {}
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        wanted = [_permission(p) for p in ROLE_PERMISSIONS.get(role, [])]
+        group.permissions.add(*wanted)
+        groups[role] = group
+    return groups
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+    if not user.is_authenticated:
+        return set()
+    cache = getattr(user, "_roles_cache", None)
+    if cache is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cache = {role for role in Role if role.value in names}
+        if user.is_superuser:
+            cache.add(Role.ADMIN)
+        user._roles_cache = cache  # type: ignore[union-attr]
+    return cache
+
+
+def has_role(user, role: Role) -> bool:
+    return role in roles_of(user)
+
+
+def is_admin(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or has_role(user, Role.ADMIN))
+
+
+def is_reviewer(user) -> bool:
+    return has_role(user, Role.REVIEWER) or is_admin(user)
+
+
+def is_clerk(user) -> bool:
+    return has_role(user, Role.CLERK)
+
+
+def is_department(user) -> bool:
+    return has_role(user, Role.DEPARTMENT)

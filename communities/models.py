@@ -1,0 +1,345 @@
+"""街道办事处, 社区 and 小区/院落: the district's structure.
+
+Validation lives in each model's ``clean()`` so that forms, services and the
+workbook import refuse the same bad data with the same error codes; the
+constraints below repeat what SQL can state, so a bug elsewhere cannot write
+it either.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+# 措施四's defaults; the compliance engine owns the dated, editable values.
+MIN_HOUSEHOLDS = 1000
+MAX_HOUSEHOLDS = 5000
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _no_future(errors: dict, field: str, value, label: str) -> None:
+    if value and value > _today():
+        errors.setdefault(field, []).append(
+            ValidationError(f"{label}不能晚于今天（{_today():%Y-%m-%d}）。", code="date_in_future")
+        )
+
+
+class SubDistrict(models.Model):
+    """街道办事处, keyed by its 9-digit NBS code."""
+
+    code = models.CharField("街道代码", max_length=9, unique=True)
+    name = models.CharField("街道办事处", max_length=50, unique=True)
+    clerk_group = models.OneToOneField(
+        Group, verbose_name="街办办事员组", on_delete=models.PROTECT, null=True, blank=True, related_name="sub_district"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "街道办事处"
+        verbose_name_plural = "街道办事处"
+        ordering = ["code"]
+        constraints = [
+            # An NBS 街道 code is the county's 6 digits plus 3.
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{9}$"), name="subdistrict_code_9_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommunityStatus(models.TextChoices):
+    PREPARING = "preparing", "筹建"
+    ACTIVE = "active", "正常"
+    REVOKED = "revoked", "撤销"
+
+
+class PartyOrgType(models.TextChoices):
+    BRANCH = "branch", "党支部"
+    GENERAL_BRANCH = "general_branch", "党总支"
+    COMMITTEE = "committee", "党委"
+
+
+class Scale(models.TextChoices):
+    MICRO = "micro", "微型"
+    MODERATE = "moderate", "适度"
+    OVERSIZED = "oversized", "超大型"
+
+
+def scale_for(households: int) -> str:
+    if households < MIN_HOUSEHOLDS:
+        return Scale.MICRO
+    if households > MAX_HOUSEHOLDS:
+        return Scale.OVERSIZED
+    return Scale.MODERATE
+
+
+class CommunityQuerySet(models.QuerySet):
+    def judged(self) -> CommunityQuerySet:
+        """Communities the rules judge: every one not 撤销."""
+        return self.exclude(status=CommunityStatus.REVOKED)
+
+    def with_scale(self) -> CommunityQuerySet:
+        return self.annotate(
+            scale_class=Case(
+                When(households__lt=MIN_HOUSEHOLDS, then=Value(Scale.MICRO)),
+                When(households__gt=MAX_HOUSEHOLDS, then=Value(Scale.OVERSIZED)),
+                default=Value(Scale.MODERATE),
+                output_field=models.CharField(),
+            )
+        )
+
+
+class Community(models.Model):
+    """社区 (社区居委会), keyed by its 12-digit NBS code."""
+
+    code = models.CharField("社区代码", max_length=12, unique=True, help_text="12位统计用区划代码，前9位为所属街道代码")
+    name = models.CharField("社区名称", max_length=60)
+    sub_district = models.ForeignKey(
+        SubDistrict,
+        verbose_name="街道办事处",
+        on_delete=models.PROTECT,
+        related_name="communities",
+        to_field="code",
+        db_column="sub_district_code",
+    )
+    households = models.PositiveIntegerField("户数", default=0)
+    population = models.PositiveIntegerField("常住人口", default=0)
+    founded_on = models.DateField("成立日期", null=True, blank=True)
+    approved_on = models.DateField("批复日期", null=True, blank=True, help_text="经八步审批设立的社区的区政府批复日期")
+    election_on = models.DateField("两委选举日期", null=True, blank=True)
+    party_org_type = models.CharField(
+        "党组织类型", max_length=20, choices=PartyOrgType.choices, default=PartyOrgType.BRANCH
+    )
+    east = models.CharField("东至", max_length=200, blank=True)
+    south = models.CharField("南至", max_length=200, blank=True)
+    west = models.CharField("西至", max_length=200, blank=True)
+    north = models.CharField("北至", max_length=200, blank=True)
+    social_org_count = models.PositiveIntegerField("社会组织数", default=0)
+    has_property_committee = models.BooleanField("环境和物业管理委员会", default=False)
+    status = models.CharField("状态", max_length=20, choices=CommunityStatus.choices, default=CommunityStatus.ACTIVE)
+    revoked_on = models.DateField("撤销日期", null=True, blank=True)
+    figures_are_sample = models.BooleanField(
+        "户数人口为示例值", default=False, help_text="演示数据：户数和人口不是公开发布的数字"
+    )
+    history = HistoricalRecords()
+
+    objects = CommunityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "社区"
+        verbose_name_plural = "社区"
+        ordering = ["code"]
+        constraints = [
+            # The code is the national statistical code: exactly 12 digits.
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{12}$"), name="community_code_12_digits"),
+            # Its first 9 digits are the code of the 街办 it belongs to.
+            # Its first 9 digits are the code of the 街办 it belongs to (the FK holds that code).
+            models.CheckConstraint(condition=Q(code__startswith=F("sub_district_id")), name="community_code_prefix"),
+            # A community cannot have fewer residents than households.
+            models.CheckConstraint(
+                condition=Q(population__gte=F("households")), name="community_population_gte_households"
+            ),
+            # A 撤销 community keeps its date; a live one has none.
+            models.CheckConstraint(
+                condition=Q(status="revoked", revoked_on__isnull=False) | (~Q(status="revoked") & Q(revoked_on__isnull=True)),
+                name="community_revoked_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[c.value for c in CommunityStatus]), name="community_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scale(self) -> str:
+        return scale_for(self.households)
+
+    def get_scale_display(self) -> str:
+        return Scale(self.scale).label
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == CommunityStatus.REVOKED
+
+    def validate_unique(self, exclude=None) -> None:
+        # clean() reports a taken or retired code with its own error code.
+        super().validate_unique(exclude={*(exclude or ()), "code"})
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        code = self.code or ""
+        if not (len(code) == 12 and code.isdigit()):
+            errors.setdefault("code", []).append(
+                ValidationError("社区代码必须是12位数字。", code="code_format")
+            )
+        elif (other := Community.objects.filter(code=code).exclude(pk=self.pk).first()) is not None:
+            if other.is_revoked:
+                message = f"社区代码 {code} 属于已撤销的“{other.name}”，撤销的代码不得再用。"
+                errors.setdefault("code", []).append(ValidationError(message, code="code_reused"))
+            else:
+                message = f"社区代码 {code} 已被“{other.name}”使用。"
+                errors.setdefault("code", []).append(ValidationError(message, code="code_taken"))
+        elif RetiredCommunityCode.objects.filter(code=code).exclude(community_id=self.pk).exists():
+            errors.setdefault("code", []).append(
+                ValidationError(f"社区代码 {code} 曾经使用过，不得再用。", code="code_reused")
+            )
+        elif self.sub_district_id and not code.startswith(self.sub_district_id):
+            errors.setdefault("code", []).append(
+                ValidationError(f"社区代码前9位应为所属街道代码 {self.sub_district_id}。", code="code_prefix")
+            )
+        if self.population is not None and self.households is not None and self.population < self.households:
+            errors.setdefault("population", []).append(
+                ValidationError(
+                    f"常住人口（{self.population}）不能少于户数（{self.households}）。",
+                    code="population_below_households",
+                )
+            )
+        _no_future(errors, "founded_on", self.founded_on, "成立日期")
+        _no_future(errors, "approved_on", self.approved_on, "批复日期")
+        _no_future(errors, "election_on", self.election_on, "两委选举日期")
+        _no_future(errors, "revoked_on", self.revoked_on, "撤销日期")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RetiredCommunityCode(models.Model):
+    """A code a community gave up when it moved to another 街办: never issued again."""
+
+    code = models.CharField("原社区代码", max_length=12, unique=True)
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="retired_codes")
+    retired_at = models.DateTimeField("停用时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "停用的社区代码"
+        verbose_name_plural = "停用的社区代码"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PropertyService(models.TextChoices):
+    MARKET = "market", "市场化物业"
+    SELF = "self", "居民自管"
+    STATE = "state", "国企兜底"
+    EMPLOYER = "employer", "单位自管"
+    NONE = "none", "无"
+
+
+class RulingAuthority(models.TextChoices):
+    DISTRICT = "district", "区民政局"
+    CITY = "city", "市民政局"
+
+
+class Compound(models.Model):
+    """小区/院落. A compound not yet assigned to a community still lies in a 街办."""
+
+    code = models.CharField("小区编号", max_length=32, unique=True)
+    name = models.CharField("小区名称", max_length=100)
+    community = models.ForeignKey(
+        Community, verbose_name="所属社区", on_delete=models.PROTECT, null=True, blank=True, related_name="compounds"
+    )
+    sub_district = models.ForeignKey(
+        SubDistrict,
+        verbose_name="所在街道",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="compounds",
+        help_text="已划入社区的小区随社区所属街道",
+    )
+    households = models.PositiveIntegerField("户数", default=0)
+    built_on = models.DateField("建成日期", null=True, blank=True)
+    must_provide_facility = models.BooleanField("应配建社区用房", default=False)
+    facility_provided = models.BooleanField("已提供社区用房", default=False)
+    property_service = models.CharField(
+        "物业服务方式", max_length=20, choices=PropertyService.choices, default=PropertyService.NONE
+    )
+    jurisdiction_unclear = models.BooleanField("管理主体未明确", default=False)
+    unclear_since = models.DateField("未明确登记日期", null=True, blank=True)
+    ruling = models.CharField("裁定结果", max_length=200, blank=True)
+    ruling_authority = models.CharField(
+        "裁定机关", max_length=20, choices=RulingAuthority.choices, blank=True
+    )
+    ruling_on = models.DateField("裁定日期", null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "小区/院落"
+        verbose_name_plural = "小区/院落"
+        ordering = ["code"]
+        constraints = [
+            # A recorded ruling names who ruled and when.
+            models.CheckConstraint(
+                condition=Q(ruling_on__isnull=True) | ~Q(ruling_authority=""),
+                name="compound_ruling_has_authority",
+            ),
+            models.CheckConstraint(
+                condition=Q(property_service__in=[c.value for c in PropertyService]),
+                name="compound_property_service_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        if not (self.code or "").strip():
+            errors.setdefault("code", []).append(ValidationError("小区编号不能为空。", code="required"))
+        _no_future(errors, "built_on", self.built_on, "建成日期")
+        _no_future(errors, "ruling_on", self.ruling_on, "裁定日期")
+        _no_future(errors, "unclear_since", self.unclear_since, "未明确登记日期")
+        if self.ruling_on and not self.ruling_authority:
+            errors.setdefault("ruling_authority", []).append(
+                ValidationError("已填写裁定日期，请选择裁定机关（区民政局或市民政局）。", code="ruling_authority_required")
+            )
+        if self.community_id and self.community.is_revoked:
+            errors.setdefault("community", []).append(
+                ValidationError("不能把小区划入已撤销的社区。", code="community_revoked")
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class AdjustmentKind(models.TextChoices):
+    SPLIT = "split", "拆分"
+    MERGE = "merge", "合并"
+    DEFER = "defer", "暂不调整"
+
+
+class CommunityAdjustment(models.Model):
+    """措施六: the plan for an 超大型 or 微型 community."""
+
+    community = models.ForeignKey(
+        Community, verbose_name="社区", on_delete=models.PROTECT, related_name="adjustments"
+    )
+    kind = models.CharField("调整方式", max_length=20, choices=AdjustmentKind.choices)
+    reason = models.TextField("理由", blank=True)
+    planned_on = models.DateField("计划日期", null=True, blank=True)
+    recorded_on = models.DateField("登记日期", default=_today)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "社区调整记录"
+        verbose_name_plural = "社区调整记录"
+        ordering = ["-recorded_on", "-id"]
+        constraints = [
+            # 暂不调整 must say why (措施六: 不搞一刀切, but with a reason).
+            models.CheckConstraint(condition=~Q(kind="defer") | ~Q(reason=""), name="adjustment_defer_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        if self.kind == AdjustmentKind.DEFER and not (self.reason or "").strip():
+            raise ValidationError({"reason": ValidationError("选择“暂不调整”时必须填写理由。", code="defer_reason_required")})

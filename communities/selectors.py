@@ -1,0 +1,71 @@
+"""Every read that depends on who is asking goes through here.
+
+Views never filter by user themselves: they ask for ``communities_for_user``
+(or one of its siblings) and, for a single record, ``community_for_user`` which
+raises 404 for a record the user may not see, so another 街办's id typed into
+the URL reveals nothing.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from accounts.roles import is_admin
+
+from .models import Community, CommunityAdjustment, Compound, SubDistrict
+
+
+def sub_districts_for_user(user, perm: str = "view_subdistrict") -> QuerySet[SubDistrict]:
+    if not user.is_authenticated:
+        return SubDistrict.objects.none()
+    if is_admin(user):
+        return SubDistrict.objects.all()
+    return get_objects_for_user(user, f"communities.{perm}", SubDistrict, accept_global_perms=True)
+
+
+def own_sub_districts(user) -> QuerySet[SubDistrict]:
+    """The 街办 a clerk works for (through their 街办 group); empty for other roles."""
+    if not user.is_authenticated:
+        return SubDistrict.objects.none()
+    return SubDistrict.objects.filter(clerk_group__user=user)
+
+
+def communities_for_user(user, perm: str = "view_community") -> QuerySet[Community]:
+    if not user.is_authenticated:
+        return Community.objects.none()
+    if is_admin(user):
+        return Community.objects.all()
+    return get_objects_for_user(user, f"communities.{perm}", Community, accept_global_perms=True)
+
+
+def community_for_user(user, pk, perm: str = "view_community") -> Community:
+    try:
+        return communities_for_user(user, perm).select_related("sub_district").get(pk=pk)
+    except (Community.DoesNotExist, ValueError, TypeError):
+        raise Http404("没有找到这个社区，或您无权查看。") from None
+
+
+def compounds_for_user(user, perm: str = "view") -> QuerySet[Compound]:
+    """Compounds of the user's communities, plus their 街办's unassigned ones."""
+    if not user.is_authenticated:
+        return Compound.objects.none()
+    if is_admin(user) or (perm == "view" and user.has_perm("communities.view_compound")):
+        return Compound.objects.all()
+    communities = communities_for_user(user, f"{perm}_community")
+    streets = sub_districts_for_user(user, f"{perm}_subdistrict")
+    return Compound.objects.filter(
+        Q(community__in=communities) | Q(community__isnull=True, sub_district__in=streets)
+    )
+
+
+def compound_for_user(user, pk, perm: str = "view") -> Compound:
+    try:
+        return compounds_for_user(user, perm).select_related("community", "sub_district").get(pk=pk)
+    except (Compound.DoesNotExist, ValueError, TypeError):
+        raise Http404("没有找到这个小区，或您无权查看。") from None
+
+
+def adjustments_for_user(user) -> QuerySet[CommunityAdjustment]:
+    return CommunityAdjustment.objects.filter(community__in=communities_for_user(user))

@@ -1,0 +1,154 @@
+"""Write operations on the district's structure. Each is one atomic unit;
+views, the workbook import and load_demo all come through here."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts.roles import clerk_group_name
+
+from .models import (
+    Community,
+    CommunityAdjustment,
+    CommunityStatus,
+    Compound,
+    RetiredCommunityCode,
+    SubDistrict,
+)
+
+COMMUNITY_OBJECT_PERMS = ("view_community", "change_community")
+SUB_DISTRICT_OBJECT_PERMS = ("view_subdistrict", "change_subdistrict")
+
+
+def _apply(obj, fields: dict[str, Any]) -> list[str]:
+    changed = []
+    for name, value in fields.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+def _set_history(obj, user, reason: str | None) -> None:
+    if user is not None and user.is_authenticated:
+        obj._history_user = user
+    if reason:
+        obj._change_reason = reason
+
+
+def sub_district_upsert(*, code: str, name: str) -> SubDistrict:
+    """Create or rename a 街办 and make sure it has its clerk group and rights."""
+    with transaction.atomic():
+        street, _ = SubDistrict.objects.get_or_create(code=code, defaults={"name": name})
+        if street.name != name:
+            street.name = name
+            street.save(update_fields=["name"])
+        if street.clerk_group_id is None:
+            group, _ = Group.objects.get_or_create(name=clerk_group_name(name))
+            street.clerk_group = group
+            street.save(update_fields=["clerk_group"])
+        for perm in SUB_DISTRICT_OBJECT_PERMS:
+            assign_perm(perm, street.clerk_group, street)
+        return street
+
+
+def _grant_community(community: Community, street: SubDistrict) -> None:
+    if street.clerk_group_id:
+        for perm in COMMUNITY_OBJECT_PERMS:
+            assign_perm(perm, street.clerk_group, community)
+
+
+def _revoke_community(community: Community, street: SubDistrict) -> None:
+    if street.clerk_group_id:
+        for perm in COMMUNITY_OBJECT_PERMS:
+            remove_perm(perm, street.clerk_group, community)
+
+
+def community_create(*, user=None, reason: str | None = None, **fields: Any) -> Community:
+    with transaction.atomic():
+        community = Community(**fields)
+        community.full_clean()
+        _set_history(community, user, reason)
+        community.save()
+        _grant_community(community, community.sub_district)
+        return community
+
+
+def community_update(*, community: Community, user=None, reason: str | None = None, **fields: Any) -> list[str]:
+    """Apply changes; returns the names of the fields that changed.
+
+    A move to another 街办 needs a code with the new 街办's prefix; the old
+    code is retired for good and the object permissions follow the move.
+    """
+    with transaction.atomic():
+        old = Community.objects.select_for_update().get(pk=community.pk)
+        changed = _apply(community, fields)
+        if not changed:
+            return []
+        community.full_clean()
+        _set_history(community, user, reason)
+        community.save()
+        if old.code != community.code:
+            RetiredCommunityCode.objects.create(code=old.code, community=community)
+        if old.sub_district_id != community.sub_district_id:
+            _revoke_community(community, old.sub_district)
+            _grant_community(community, community.sub_district)
+            community.compounds.update(sub_district=community.sub_district)
+        return changed
+
+
+def community_revoke(*, community: Community, on: date | None = None, user=None, reason: str = "") -> Community:
+    """撤销: the record, its code and its history stay; it is simply no longer judged."""
+    with transaction.atomic():
+        community.status = CommunityStatus.REVOKED
+        community.revoked_on = on or timezone.localdate()
+        community.full_clean()
+        _set_history(community, user, reason or "撤销")
+        community.save()
+        return community
+
+
+def _compound_street(compound: Compound) -> None:
+    if compound.community_id:
+        compound.sub_district = compound.community.sub_district
+
+
+def compound_create(*, user=None, reason: str | None = None, **fields: Any) -> Compound:
+    with transaction.atomic():
+        compound = Compound(**fields)
+        _compound_street(compound)
+        if compound.jurisdiction_unclear and compound.unclear_since is None:
+            compound.unclear_since = timezone.localdate()
+        compound.full_clean()
+        _set_history(compound, user, reason)
+        compound.save()
+        return compound
+
+
+def compound_update(*, compound: Compound, user=None, reason: str | None = None, **fields: Any) -> list[str]:
+    with transaction.atomic():
+        changed = _apply(compound, fields)
+        if not changed:
+            return []
+        _compound_street(compound)
+        if compound.jurisdiction_unclear and compound.unclear_since is None:
+            compound.unclear_since = timezone.localdate()
+        compound.full_clean()
+        _set_history(compound, user, reason)
+        compound.save()
+        return changed
+
+
+def adjustment_create(*, community: Community, user=None, **fields: Any) -> CommunityAdjustment:
+    with transaction.atomic():
+        adjustment = CommunityAdjustment(community=community, **fields)
+        adjustment.full_clean()
+        _set_history(adjustment, user, None)
+        adjustment.save()
+        return adjustment

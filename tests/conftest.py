@@ -1,0 +1,73 @@
+"""Shared fixtures: the role users every test speaks as."""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+import pytest
+from django.contrib.auth import get_user_model
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def streets(db):
+    from accounts.roles import ensure_role_groups
+    from communities.services import sub_district_upsert
+
+    ensure_role_groups()
+    return {
+        "qingnian": sub_district_upsert(code="610104001", name="青年路街道"),
+        "zaoyuan": sub_district_upsert(code="610104008", name="枣园街道"),
+    }
+
+
+def _user(username, *groups, superuser=False):
+    from django.contrib.auth.models import Group
+
+    User = get_user_model()
+    user = User.objects.create_user(username=username, password="Lianhu#2024pass", is_superuser=superuser,
+                                    is_staff=superuser)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+@pytest.fixture
+def clerk_qingnian(streets):
+    from accounts.roles import Role
+
+    return _user("clerk_qn", Role.CLERK.value, streets["qingnian"].clerk_group.name)
+
+
+@pytest.fixture
+def clerk_zaoyuan(streets):
+    from accounts.roles import Role
+
+    return _user("clerk_zy", Role.CLERK.value, streets["zaoyuan"].clerk_group.name)
+
+
+@pytest.fixture
+def reviewer(streets):
+    from accounts.roles import Role
+
+    return _user("reviewer", Role.REVIEWER.value)
+
+
+@pytest.fixture
+def department_user(streets):
+    from accounts.roles import Role
+
+    return _user("dept", Role.DEPARTMENT.value)
+
+
+@pytest.fixture
+def admin_user(streets):
+    return _user("admin1", superuser=True)
