@@ -1,0 +1,53 @@
+"""Which district unit a user works for.
+
+The clauses name units, not roles: 资源规划莲湖分局 approves a facility's
+planning, 区住建局 or 大兴新区管委会 accepts it, 区民政局 hands it over, 区财政局
+and 区民政局 enter funding. A 部门用户 acts only on the steps of the unit(s)
+recorded here; the 区民政局审核员 role is itself of 区民政局.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Unit(models.TextChoices):
+    PLANNING = "planning", "资源规划莲湖分局"
+    HOUSING = "housing", "区住建局"
+    DAXING = "daxing", "大兴新区管委会"
+    CIVIL_AFFAIRS = "civil_affairs", "区民政局"
+    FINANCE = "finance", "区财政局"
+
+
+class DepartmentMembership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="department_units"
+    )
+    unit = models.CharField("单位", max_length=20, choices=Unit.choices)
+
+    class Meta:
+        verbose_name = "部门用户所属单位"
+        verbose_name_plural = "部门用户所属单位"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit"], name="department_membership_unique"),
+            models.CheckConstraint(condition=models.Q(unit__in=[u.value for u in Unit]), name="department_unit_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_unit_display()}"
+
+
+def units_of(user) -> set[str]:
+    """The units a user acts for; reviewers and administrators are 区民政局."""
+    from accounts.roles import is_reviewer
+
+    if user is None or not user.is_authenticated:
+        return set()
+    cache = getattr(user, "_units_cache", None)
+    if cache is None:
+        cache = set(DepartmentMembership.objects.filter(user=user).values_list("unit", flat=True))
+        if is_reviewer(user):
+            cache.add(Unit.CIVIL_AFFAIRS.value)
+        user._units_cache = cache
+    return cache
