@@ -24,8 +24,10 @@ demo: migrate
 run: demo
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
+# pytest-django reads the settings before tests/conftest.py runs, so the debug
+# flag the suite needs (no SSL redirect, a development key) is set here.
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

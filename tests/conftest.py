@@ -71,3 +71,11 @@ def department_user(streets):
 @pytest.fixture
 def admin_user(streets):
     return _user("admin1", superuser=True)
+
+
+def pytest_report_header(config):
+    # CI's log must say which database the suite really ran on.
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db['NAME']})"
