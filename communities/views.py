@@ -1,0 +1,391 @@
+"""Pages for 街道办事处, 社区 and 小区/院落.
+
+Views parse input, ask a selector (reads) or a service (writes) and render.
+Object URLs answer 404 for anything the user may not see or edit, so another
+街办's id typed into the address bar reveals nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.roles import ROLE_LABELS, is_admin, roles_of
+
+from . import services
+from .filters import CommunityFilter, CompoundFilter
+from .forms import AdjustmentForm, CommunityForm, CompoundForm, RevokeForm
+from .models import Community, CommunityStatus, Compound, Scale
+from .selectors import (
+    communities_for_user,
+    community_for_user,
+    compound_for_user,
+    compounds_for_user,
+    own_sub_districts,
+    sub_districts_for_user,
+)
+
+PAGE_SIZE = 50
+HISTORY_LIMIT = 50
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _display(model: type[models.Model], field_name: str, value: Any, names: dict | None = None) -> str:
+    """A stored value as a clerk would say it: labels for choices, 是/否, YYYY-MM-DD."""
+    if value is None or value == "":
+        return "空"
+    field = model._meta.get_field(field_name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, models.Model):
+        return str(value)
+    if names is not None and field.is_relation:
+        return names.get((field_name, str(value)), str(value))
+    return str(value)
+
+
+def _label(model: type[models.Model], field_name: str) -> str:
+    return str(model._meta.get_field(field_name).verbose_name)
+
+
+def _saved_message(model: type[models.Model], before: dict[str, Any], obj: models.Model, changed: list[str]) -> str:
+    if not changed:
+        return "没有修改任何内容。"
+    parts = [
+        f"{_label(model, name)} {_display(model, name, before[name])} → {_display(model, name, getattr(obj, name))}"
+        for name in changed
+    ]
+    return "已保存：" + "；".join(parts)
+
+
+def _foreign_names(model: type[models.Model], records: list) -> dict[tuple[str, str], str]:
+    """Names for the foreign keys that appear in history, one query per related model."""
+    names: dict[tuple[str, str], str] = {}
+    for field in model._meta.concrete_fields:
+        if not field.is_relation or field.name == "clerk_group":
+            continue
+        target = field.related_model
+        to_field = field.target_field.attname
+        values = {getattr(r, field.attname) for r in records} - {None}
+        if not values:
+            continue
+        for obj in target._default_manager.filter(**{f"{to_field}__in": values}):
+            names[(field.name, str(getattr(obj, to_field)))] = str(obj)
+    return names
+
+
+def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
+    """Who changed what, when: each history entry with its changed fields, old → new.
+
+    Entries are diffed pairwise in memory (one query for the records) rather than
+    through ``prev_record``, which would query once per entry.
+    """
+    model = type(obj)
+    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    names = _foreign_names(model, records)
+    rows = []
+    for i, record in enumerate(records[:limit]):
+        older = records[i + 1] if i + 1 < len(records) else None
+        changes = []
+        if older is not None and record.history_type == "~":
+            delta = record.diff_against(older)
+            for change in delta.changes:
+                changes.append(
+                    {
+                        "label": _label(model, change.field),
+                        "old": _display(model, change.field, change.old, names),
+                        "new": _display(model, change.field, change.new, names),
+                    }
+                )
+        user = record.history_user
+        rows.append(
+            {
+                "when": record.history_date,
+                "who": (user.get_full_name() or user.username) if user else "系统",
+                "kind": {"+": "新建", "~": "修改", "-": "删除"}.get(record.history_type, record.history_type),
+                "reason": record.history_change_reason or "",
+                "changes": changes,
+            }
+        )
+    return rows
+
+
+def _errors_to_form(form, error: ValidationError) -> None:
+    """A service's ValidationError (raised after the form passed, e.g. a race) shown beside its fields."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _can_change_community(user, community: Community) -> bool:
+    return communities_for_user(user, "change_community").filter(pk=community.pk).exists()
+
+
+def _can_change_compound(user, compound: Compound) -> bool:
+    return compounds_for_user(user, "change").filter(pk=compound.pk).exists()
+
+
+def _may_add(user, codename: str) -> bool:
+    # A user may add only where they may also edit: a 街办 of their own (or any, for admins).
+    return (is_admin(user) or user.has_perm(f"communities.{codename}")) and sub_districts_for_user(
+        user, "change_subdistrict"
+    ).exists()
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# ---------------------------------------------------------------- home and 街办
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    communities = communities_for_user(user)
+    by_status = {row["status"]: row["n"] for row in communities.values("status").annotate(n=Count("id")).order_by()}
+    by_scale = {
+        row["scale_class"]: row["n"]
+        for row in communities.judged().with_scale().values("scale_class").annotate(n=Count("id")).order_by()
+    }
+    context = {
+        "roles": [ROLE_LABELS[r] for r in sorted(roles_of(user))],
+        "own_streets": list(own_sub_districts(user)),
+        "status_counts": [(label, by_status.get(value, 0), value) for value, label in CommunityStatus.choices],
+        "scale_counts": [(label, by_scale.get(value, 0), value) for value, label in Scale.choices],
+        "community_total": sum(by_status.values()),
+        "compound_total": compounds_for_user(user).count(),
+        "unassigned_total": compounds_for_user(user).filter(community__isnull=True).count(),
+        "can_add_community": _may_add(user, "add_community"),
+        "can_add_compound": _may_add(user, "add_compound"),
+    }
+    return render(request, "communities/home.html", context)
+
+
+@login_required
+def subdistrict_list(request: HttpRequest) -> HttpResponse:
+    live = ~Q(communities__status=CommunityStatus.REVOKED)
+    streets = sub_districts_for_user(request.user).annotate(
+        community_count=Count("communities", filter=live),
+        household_total=Sum("communities__households", filter=live),
+        population_total=Sum("communities__population", filter=live),
+    )
+    streets = list(streets)
+    totals = {
+        "community_count": sum(s.community_count for s in streets),
+        "household_total": sum(s.household_total or 0 for s in streets),
+        "population_total": sum(s.population_total or 0 for s in streets),
+    }
+    return render(request, "communities/subdistrict_list.html", {"streets": streets, "totals": totals})
+
+
+# ---------------------------------------------------------------- 社区
+
+
+@login_required
+def community_list(request: HttpRequest) -> HttpResponse:
+    queryset = communities_for_user(request.user).with_scale().select_related("sub_district").order_by("code")
+    filterset = CommunityFilter(request.GET or None, queryset=queryset, request=request)
+    page = _page(request, filterset.qs)
+    return render(
+        request,
+        "communities/community_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "can_add": _may_add(request.user, "add_community"),
+        },
+    )
+
+
+@login_required
+def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    community = community_for_user(request.user, pk)
+    compounds = community.compounds.order_by("code")
+    context = {
+        "community": community,
+        "compounds": compounds,
+        "compound_household_total": compounds.aggregate(n=Sum("households"))["n"] or 0,
+        "adjustments": community.adjustments.all(),
+        "history": history_rows(community),
+        "can_edit": _can_change_community(request.user, community),
+    }
+    return render(request, "communities/community_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def community_create(request: HttpRequest) -> HttpResponse:
+    if not _may_add(request.user, "add_community"):
+        raise PermissionDenied("您无权新建社区。")
+    streets = list(sub_districts_for_user(request.user, "change_subdistrict"))
+    form = CommunityForm(request.POST or None, user=request.user)
+    if request.method == "GET" and len(streets) == 1:
+        form.initial.update({"sub_district": streets[0].code, "code": streets[0].code})
+    if request.method == "POST" and form.is_valid():
+        try:
+            community = services.community_create(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已新建社区：{community.name}（{community.code}）。")
+            return redirect("communities:community_detail", pk=community.pk)
+    return render(request, "communities/community_form.html", {"form": form, "community": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    community = community_for_user(request.user, pk, "change_community")
+    # The form validates a copy, so the service still sees the stored values
+    # and can tell what changed.
+    form = CommunityForm(request.POST or None, instance=copy.copy(community), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.fields}
+        if community.figures_are_sample and (
+            fields["households"] != community.households or fields["population"] != community.population
+        ):
+            # Figures a clerk typed in are real ones: the 示例值 badge goes.
+            fields["figures_are_sample"] = False
+        before = {name: getattr(community, name) for name in fields}
+        try:
+            changed = services.community_update(community=community, user=request.user, **fields)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _saved_message(Community, before, community, changed))
+            return redirect("communities:community_detail", pk=community.pk)
+    return render(request, "communities/community_form.html", {"form": form, "community": community})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def community_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    community = community_for_user(request.user, pk, "change_community")
+    if community.is_revoked:
+        messages.info(request, f"{community.name}已于 {community.revoked_on:%Y-%m-%d} 撤销。")
+        return redirect("communities:community_detail", pk=community.pk)
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.community_revoke(
+                community=community,
+                on=form.cleaned_data["revoked_on"],
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            # The service changed the instance before validating; reload so the page shows what is stored.
+            community.refresh_from_db()
+            _errors_to_form(form, error)
+        else:
+            messages.success(
+                request, f"已撤销社区：{community.name}（{community.code}），撤销日期 {community.revoked_on:%Y-%m-%d}。"
+            )
+            return redirect("communities:community_detail", pk=community.pk)
+    return render(request, "communities/community_revoke.html", {"form": form, "community": community})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    community = community_for_user(request.user, pk, "change_community")
+    form = AdjustmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            adjustment = services.adjustment_create(community=community, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已登记调整记录：{community.name} {adjustment.get_kind_display()}。")
+            return redirect("communities:community_detail", pk=community.pk)
+    return render(request, "communities/adjustment_form.html", {"form": form, "community": community})
+
+
+# ---------------------------------------------------------------- 小区/院落
+
+
+@login_required
+def compound_list(request: HttpRequest) -> HttpResponse:
+    queryset = compounds_for_user(request.user).select_related("community", "sub_district").order_by("code")
+    filterset = CompoundFilter(request.GET or None, queryset=queryset, request=request)
+    page = _page(request, filterset.qs)
+    return render(
+        request,
+        "communities/compound_list.html",
+        {"filter": filterset, "page": page, "can_add": _may_add(request.user, "add_compound")},
+    )
+
+
+@login_required
+def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    compound = compound_for_user(request.user, pk)
+    context = {
+        "compound": compound,
+        "history": history_rows(compound),
+        "can_edit": _can_change_compound(request.user, compound),
+    }
+    return render(request, "communities/compound_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def compound_create(request: HttpRequest) -> HttpResponse:
+    if not _may_add(request.user, "add_compound"):
+        raise PermissionDenied("您无权新建小区。")
+    form = CompoundForm(request.POST or None, user=request.user)
+    if request.method == "GET":
+        wanted = request.GET.get("community", "")
+        community = (
+            communities_for_user(request.user, "change_community").filter(pk=int(wanted)).first()
+            if wanted.isdigit()
+            else None
+        )
+        if community is not None:
+            form.initial.update({"community": community.pk, "sub_district": community.sub_district_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            compound = services.compound_create(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已新建小区：{compound.name}（{compound.code}）。")
+            return redirect("communities:compound_detail", pk=compound.pk)
+    return render(request, "communities/compound_form.html", {"form": form, "compound": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def compound_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    compound = compound_for_user(request.user, pk, "change")
+    form = CompoundForm(request.POST or None, instance=copy.copy(compound), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.fields}
+        before = {name: getattr(compound, name) for name in fields}
+        try:
+            changed = services.compound_update(compound=compound, user=request.user, **fields)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _saved_message(Compound, before, compound, changed))
+            return redirect("communities:compound_detail", pk=compound.pk)
+    return render(request, "communities/compound_form.html", {"form": form, "compound": compound})

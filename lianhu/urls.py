@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from communities.views import home
+
 admin.site.site_header = "莲湖区社区管理系统 · 管理后台"
 admin.site.site_title = "莲湖区社区管理系统"
 admin.site.index_title = "系统管理"
@@ -10,5 +12,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", home, name="home"),
     path("", include("communities.urls")),
 ]
