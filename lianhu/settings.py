@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "communities",
+    "facilities",
+    "funding",
+    "staffing",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,110 @@
+"""Write operations on facilities; views and the workbook import come through here."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Unit
+
+from .lifecycle import STREET, acting_units, may_act, skip_message, transition_for
+from .models import Facility, FacilityStep
+
+
+def _set_history(obj, user, reason: str | None) -> None:
+    if user is not None and user.is_authenticated:
+        obj._history_user = user
+    if reason:
+        obj._change_reason = reason
+
+
+def facility_create(*, user=None, reason: str | None = None, **fields: Any) -> Facility:
+    """Records a facility as it is today, in whatever status it has reached."""
+    with transaction.atomic():
+        facility = Facility(**fields)
+        facility.full_clean()
+        _set_history(facility, user, reason)
+        facility.save()
+        return facility
+
+
+def facility_update(*, facility: Facility, user=None, reason: str | None = None, **fields: Any) -> list[str]:
+    """Edits the record; the status moves only through ``facility_advance``."""
+    with transaction.atomic():
+        current = Facility.objects.select_for_update().get(pk=facility.pk)
+        if "status" in fields and fields["status"] != current.status:
+            raise ValidationError({"status": ValidationError(skip_message(current, fields["status"]), code="lifecycle_skip")})
+        changed = []
+        for name, value in fields.items():
+            if getattr(facility, name) != value:
+                setattr(facility, name, value)
+                changed.append(name)
+        if not changed:
+            return []
+        facility.full_clean()
+        _set_history(facility, user, reason)
+        facility.save()
+        return changed
+
+
+def _unit_label(user, facility: Facility, units: tuple[str, ...]) -> str:
+    street = facility.community.sub_district.name
+    mine = acting_units(user, facility) & set(units) if user is not None else set()
+    chosen = sorted(mine)[0] if mine else units[0]
+    if chosen == STREET:
+        return street
+    if chosen == Unit.CIVIL_AFFAIRS:
+        return f"{Unit(chosen).label}（会同{street}）"
+    return Unit(chosen).label
+
+
+def facility_advance(
+    *,
+    facility: Facility,
+    to_status: str,
+    user=None,
+    on: date | None = None,
+    note: str = "",
+    check_actor: bool = True,
+    unit_label: str | None = None,
+) -> FacilityStep:
+    """One step of the lifecycle table, recorded with who, when, which unit and a note.
+
+    A move that is not a row of the table is refused (``lifecycle_skip``); a
+    user whose unit the row does not name gets PermissionDenied. The workbook
+    import passes ``check_actor=False`` and names itself as the unit.
+    """
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        facility = Facility.objects.select_for_update().select_related("community__sub_district").get(pk=facility.pk)
+        transition = transition_for(facility.status, to_status)
+        if transition is None:
+            raise ValidationError({"status": ValidationError(skip_message(facility, to_status), code="lifecycle_skip")})
+        if check_actor and not may_act(user, transition, facility):
+            raise PermissionDenied(f"“{transition.step}”由{transition.unit_labels()}办理，您无权办理。")
+        if on > timezone.localdate():
+            raise ValidationError({"on": ValidationError("办理日期不能晚于今天。", code="date_in_future")})
+        reason = transition.condition(facility, on, note)
+        if reason:
+            raise ValidationError({"status": ValidationError(reason, code="lifecycle_condition")})
+        source = facility.status
+        facility.status = to_status
+        if transition.sets_date:
+            setattr(facility, transition.sets_date, on)
+        facility.full_clean()
+        _set_history(facility, user, transition.step)
+        facility.save()
+        return FacilityStep.objects.create(
+            facility=facility,
+            from_status=source,
+            to_status=to_status,
+            step=transition.step,
+            unit=unit_label or _unit_label(user, facility, transition.units),
+            actor=user if user is not None and user.is_authenticated else None,
+            on=on,
+            note=note,
+        )

@@ -1,0 +1,69 @@
+"""Write operations on funding records; the entry forms and the 经费 sheet come through here."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from communities.models import Community
+
+from .models import Allocation, SalaryFunding, TaskFund
+
+
+def _set_history(obj, user, reason: str | None) -> None:
+    if user is not None and user.is_authenticated:
+        obj._history_user = user
+    if reason:
+        obj._change_reason = reason
+
+
+def _save(obj, user, reason):
+    obj.full_clean()
+    _set_history(obj, user, reason)
+    obj.save()
+    return obj
+
+
+def allocation_upsert(
+    *,
+    community: Community,
+    year: int,
+    level: str,
+    planned: Decimal,
+    disbursed: Decimal | None = None,
+    note: str | None = None,
+    user=None,
+    reason: str | None = None,
+) -> Allocation:
+    """Sets one community's allocation for a year and level; one row per (community, year, level)."""
+    with transaction.atomic():
+        allocation = (
+            Allocation.objects.select_for_update().filter(community=community, year=year, level=level).first()
+            or Allocation(community=community, year=year, level=level)
+        )
+        allocation.planned = planned
+        if disbursed is not None:
+            allocation.disbursed = disbursed
+        if note is not None:
+            allocation.note = note
+        return _save(allocation, user, reason)
+
+
+def salary_funding_upsert(
+    *, year: int, level: str, amount: Decimal, note: str | None = None, user=None, reason: str | None = None
+) -> SalaryFunding:
+    with transaction.atomic():
+        funding = SalaryFunding.objects.select_for_update().filter(year=year, level=level).first() or SalaryFunding(
+            year=year, level=level
+        )
+        funding.amount = amount
+        if note is not None:
+            funding.note = note
+        return _save(funding, user, reason)
+
+
+def task_fund_create(*, user=None, reason: str | None = None, **fields: Any) -> TaskFund:
+    with transaction.atomic():
+        return _save(TaskFund(**fields), user, reason)
