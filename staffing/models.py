@@ -1,0 +1,605 @@
+"""People of the communities: 两委 seats, community workers and their careers.
+
+The rules (``staffing/rules.py``) read these tables with the readings of
+clauses.md: a seat or an employment is *active on D* when it started on or
+before D and has not ended on or before D. Seats and employments keep their
+own dates, so the district's history stays readable after people move on.
+
+Validation lives in ``clean()`` (stable error codes, Chinese messages) so that
+forms, services and the workbook import refuse the same data the same way;
+the constraints repeat what SQL can say.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from communities.models import Community
+
+from . import idnumbers
+
+MIN_GRADE = 1
+MAX_GRADE = 18
+PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_public_id() -> str:
+    # Opaque on purpose: findings, exports and URLs carry it instead of the ID number.
+    return "P" + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(11))
+
+
+def _today():
+    return timezone.localdate()
+
+
+class Sex(models.TextChoices):
+    MALE = idnumbers.MALE, "男"
+    FEMALE = idnumbers.FEMALE, "女"
+
+
+class Person(models.Model):
+    public_id = models.CharField("人员编号", max_length=12, unique=True, default=new_public_id, editable=False)
+    id_number = models.CharField("居民身份证号", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=50)
+    birth_date = models.DateField("出生日期", editable=False)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices, editable=False)
+    education = models.CharField("学历", max_length=30, blank=True)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    # The ID number stays out of the audit trail: history pages are read by clerks.
+    history = HistoricalRecords(excluded_fields=["id_number"])
+
+    class Meta:
+        verbose_name = "人员"
+        verbose_name_plural = "人员"
+        ordering = ["name", "public_id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="person_id_number_shape"),
+            models.CheckConstraint(condition=Q(sex__in=["M", "F"]), name="person_sex_valid"),
+        ]
+
+    def __str__(self) -> str:
+        # Never the ID number: str() ends up in logs, admin messages and history.
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Person {self.public_id}>"
+
+    @property
+    def masked_id_number(self) -> str:
+        return idnumbers.mask(self.id_number)
+
+    def validate_unique(self, exclude=None) -> None:
+        # clean() reports a taken ID number itself, masked.
+        super().validate_unique(exclude={*(exclude or ()), "id_number"})
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        try:
+            facts = idnumbers.parse(self.id_number)
+        except ValidationError as exc:
+            errors.setdefault("id_number", []).append(exc)
+        else:
+            self.id_number = facts.number
+            self.birth_date = facts.birth_date
+            self.sex = facts.sex
+            if facts.birth_date > _today():
+                errors.setdefault("id_number", []).append(
+                    ValidationError(f"身份证号 {self.masked_id_number} 中的出生日期晚于今天。", code="id_birth_date")
+                )
+            elif Person.objects.filter(id_number=facts.number).exclude(pk=self.pk).exists():
+                errors.setdefault("id_number", []).append(
+                    ValidationError(f"身份证号 {self.masked_id_number} 已登记为另一人员。", code="id_taken")
+                )
+        if not (self.name or "").strip():
+            errors.setdefault("name", []).append(ValidationError("姓名不能为空。", code="required"))
+        if errors:
+            raise ValidationError(errors)
+
+
+class Body(models.TextChoices):
+    PARTY = "party", "社区党组织"
+    COMMITTEE = "committee", "社区居委会"
+
+
+class SeatRole(models.TextChoices):
+    SECRETARY = "secretary", "书记"
+    DEPUTY_SECRETARY = "deputy_secretary", "副书记"
+    DIRECTOR = "director", "主任"
+    DEPUTY_DIRECTOR = "deputy_director", "副主任"
+    MEMBER = "member", "委员"
+
+
+ROLES_OF_BODY = {
+    Body.PARTY: (SeatRole.SECRETARY, SeatRole.DEPUTY_SECRETARY, SeatRole.MEMBER),
+    Body.COMMITTEE: (SeatRole.DIRECTOR, SeatRole.DEPUTY_DIRECTOR, SeatRole.MEMBER),
+}
+
+
+def active_on(prefix: str, day, start: str, end: str) -> Q:
+    """Active on D: started on or before D, and not ended on or before D."""
+    p = f"{prefix}__" if prefix else ""
+    return Q(**{f"{p}{start}__lte": day}) & (Q(**{f"{p}{end}__isnull": True}) | Q(**{f"{p}{end}__gt": day}))
+
+
+def _overlaps(start, end) -> Q:
+    """Rows whose [start_on, end_on) range meets [start, end); open ends are infinite."""
+    q = Q(end_on__isnull=True) | Q(end_on__gt=start)
+    if end is not None:
+        q &= Q(start_on__lt=end)
+    return q
+
+
+class SeatQuerySet(models.QuerySet):
+    def active_on(self, day) -> SeatQuerySet:
+        return self.filter(active_on("", day, "start_on", "end_on"))
+
+
+class Seat(models.Model):
+    """A seat on the community's party organisation or residents' committee (两委)."""
+
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="seats")
+    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, related_name="seats")
+    body = models.CharField("组织", max_length=20, choices=Body.choices)
+    role = models.CharField("职务", max_length=20, choices=SeatRole.choices)
+    start_on = models.DateField("任职日期")
+    end_on = models.DateField("离任日期", null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = SeatQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "两委职务"
+        verbose_name_plural = "两委职务"
+        ordering = ["community", "body", "role", "start_on"]
+        indexes = [
+            models.Index(fields=["community", "body", "start_on"], name="seat_community_body"),
+            models.Index(fields=["person", "start_on"], name="seat_person_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")), name="seat_end_not_before_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(body="party", role__in=["secretary", "deputy_secretary", "member"])
+                | Q(body="committee", role__in=["director", "deputy_director", "member"]),
+                name="seat_role_fits_body",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} {self.get_body_display()}{self.get_role_display()} {self.person}"
+
+    @property
+    def role_label(self) -> str:
+        return f"{'党组织' if self.body == Body.PARTY else '居委会'}{self.get_role_display()}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        if self.body and self.role and self.role not in ROLES_OF_BODY.get(self.body, ()):
+            errors.setdefault("role", []).append(
+                ValidationError(f"{Body(self.body).label}没有“{SeatRole(self.role).label}”这一职务。", code="role_body")
+            )
+        if self.start_on and self.end_on and self.end_on < self.start_on:
+            errors.setdefault("end_on", []).append(
+                ValidationError(
+                    f"离任日期（{self.end_on:%Y-%m-%d}）不能早于任职日期（{self.start_on:%Y-%m-%d}）。",
+                    code="end_before_start",
+                )
+            )
+        if self.start_on and self.start_on > _today():
+            errors.setdefault("start_on", []).append(
+                ValidationError(f"任职日期不能晚于今天（{_today():%Y-%m-%d}）。", code="date_in_future")
+            )
+        if not errors and self.person_id and self.community_id and self.start_on:
+            others = Seat.objects.filter(person_id=self.person_id).filter(_overlaps(self.start_on, self.end_on))
+            if self.pk:
+                others = others.exclude(pk=self.pk)
+            elsewhere = others.exclude(community_id=self.community_id).select_related("community").first()
+            if elsewhere is not None:
+                errors.setdefault("community", []).append(
+                    ValidationError(
+                        f"{self.person.name}在同一时期已担任{elsewhere.community.name}的{elsewhere.role_label}"
+                        f"（自{elsewhere.start_on:%Y-%m-%d}起），一人不能同时在两个社区的两委任职。",
+                        code="seat_two_communities",
+                    )
+                )
+            elif others.filter(community_id=self.community_id, body=self.body).exists():
+                errors.setdefault("role", []).append(
+                    ValidationError(
+                        f"{self.person.name}在同一时期已在本社区{Body(self.body).label}任职，请先结束原职务。",
+                        code="seat_duplicate",
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Post(models.TextChoices):
+    CHIEF = "chief", "正职"
+    DEPUTY = "deputy", "副职"
+    OTHER = "other", "其他"
+
+
+class EntryChannel(models.TextChoices):
+    RECRUITMENT = "recruitment", "公开招聘"
+    ELECTION = "election", "依法选举"
+
+
+class LeaveWay(models.TextChoices):
+    RESIGNATION = "resignation", "辞职"
+    DISMISSAL = "dismissal", "辞退"
+
+
+class EmploymentQuerySet(models.QuerySet):
+    def active_on(self, day) -> EmploymentQuerySet:
+        return self.filter(active_on("", day, "entry_on", "leave_on"))
+
+
+class Employment(models.Model):
+    """A person's employment as a community worker (社区工作者) of one community."""
+
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="employments")
+    community = models.ForeignKey(
+        Community, verbose_name="社区", on_delete=models.PROTECT, related_name="employments"
+    )
+    full_time = models.BooleanField("专职", default=True)
+    post = models.CharField("岗位", max_length=10, choices=Post.choices, blank=True)
+    grade = models.PositiveSmallIntegerField("等级", null=True, blank=True, help_text="三岗十八级：1–18")
+    entry_on = models.DateField("入职日期", null=True, blank=True)
+    entry_channel = models.CharField("入职方式", max_length=20, choices=EntryChannel.choices, blank=True)
+    probation_until = models.DateField("试用期至", null=True, blank=True)
+    leave_on = models.DateField("离职日期", null=True, blank=True)
+    leave_way = models.CharField("离职方式", max_length=20, choices=LeaveWay.choices, blank=True)
+    resignation_submitted_on = models.DateField("离职申请日期", null=True, blank=True)
+    approved_on = models.DateField("街办审批（决定）日期", null=True, blank=True)
+    filed_on = models.DateField("区民政局备案日期", null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = EmploymentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "社区工作者任职"
+        verbose_name_plural = "社区工作者任职"
+        ordering = ["community", "-entry_on"]
+        indexes = [
+            models.Index(fields=["community", "entry_on"], name="employment_community_entry"),
+            models.Index(fields=["person", "entry_on"], name="employment_person_entry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grade__isnull=True) | Q(grade__gte=MIN_GRADE, grade__lte=MAX_GRADE),
+                name="employment_grade_1_18",
+            ),
+            models.CheckConstraint(
+                condition=Q(leave_on__isnull=True) | Q(entry_on__isnull=True) | Q(leave_on__gte=models.F("entry_on")),
+                name="employment_leave_not_before_entry",
+            ),
+            models.CheckConstraint(
+                condition=Q(probation_until__isnull=True)
+                | Q(entry_on__isnull=True)
+                | Q(probation_until__gte=models.F("entry_on")),
+                name="employment_probation_after_entry",
+            ),
+            models.CheckConstraint(condition=Q(post__in=["", "chief", "deputy", "other"]), name="employment_post_valid"),
+            models.CheckConstraint(
+                condition=Q(leave_way__in=["", "resignation", "dismissal"]), name="employment_leave_way_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(entry_channel__in=["", "recruitment", "election"]), name="employment_channel_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} 社区工作者 {self.person}"
+
+    @property
+    def has_left(self) -> bool:
+        return self.leave_on is not None and self.leave_on <= _today()
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+
+        def add(field: str, message: str, code: str) -> None:
+            errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+        if self.grade is not None and not (MIN_GRADE <= self.grade <= MAX_GRADE):
+            add("grade", f"等级应为三岗十八级的1–18级，不能是{self.grade}。", "grade_range")
+        if self.entry_on and self.leave_on and self.leave_on < self.entry_on:
+            add(
+                "leave_on",
+                f"离职日期（{self.leave_on:%Y-%m-%d}）不能早于入职日期（{self.entry_on:%Y-%m-%d}）。",
+                "leave_before_entry",
+            )
+        if self.entry_on and self.probation_until and self.probation_until < self.entry_on:
+            add("probation_until", "试用期结束日期不能早于入职日期。", "probation_before_entry")
+        if self.entry_on and self.entry_on > _today():
+            add("entry_on", f"入职日期不能晚于今天（{_today():%Y-%m-%d}）。", "date_in_future")
+        for field, label in (("resignation_submitted_on", "离职申请日期"), ("approved_on", "街办审批日期"),
+                             ("filed_on", "备案日期")):
+            value = getattr(self, field)
+            if value and value > _today():
+                add(field, f"{label}不能晚于今天（{_today():%Y-%m-%d}）。", "date_in_future")
+        if self.leave_way and not self.leave_on:
+            add("leave_on", "已填写离职方式，请填写离职日期。", "leave_date_required")
+        if not errors and self.person_id and self.entry_on:
+            others = Employment.objects.filter(person_id=self.person_id, entry_on__isnull=False).filter(
+                Q(leave_on__isnull=True) | Q(leave_on__gt=self.entry_on)
+            )
+            if self.leave_on is not None:
+                others = others.filter(entry_on__lt=self.leave_on)
+            if self.pk:
+                others = others.exclude(pk=self.pk)
+            other = others.select_related("community").first()
+            if other is not None:
+                add(
+                    "entry_on",
+                    f"{self.person.name}在同一时期已是{other.community.name}的社区工作者"
+                    f"（{other.entry_on:%Y-%m-%d}入职），请先办理离职。",
+                    "employment_overlap",
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ExitKind(models.TextChoices):
+    RESIGNATION = "resignation", "辞职"
+    DISMISSAL = "dismissal", "辞退"
+
+
+class ExitStepName(models.TextChoices):
+    SUBMITTED = "submitted", "提交书面辞职申请"
+    HEAD_OPINION = "head_opinion", "社区负责人提出意见"
+    SUBDISTRICT_APPROVED = "subdistrict_approved", "街办审批同意"
+    SUBDISTRICT_DECIDED = "subdistrict_decided", "街办作出辞退决定"
+    FILED = "filed", "报区民政局备案"
+
+
+# 措施十五's two procedures, step by step. The services only ever move a
+# procedure along these lists, one step at a time.
+EXIT_FLOWS: dict[str, tuple[str, ...]] = {
+    ExitKind.RESIGNATION: (
+        ExitStepName.SUBMITTED,
+        ExitStepName.HEAD_OPINION,
+        ExitStepName.SUBDISTRICT_APPROVED,
+        ExitStepName.FILED,
+    ),
+    ExitKind.DISMISSAL: (ExitStepName.SUBDISTRICT_DECIDED, ExitStepName.FILED),
+}
+
+
+def next_exit_step(kind: str, done: str | None) -> str | None:
+    flow = EXIT_FLOWS[kind]
+    if done is None:
+        return flow[0]
+    index = flow.index(done)
+    return flow[index + 1] if index + 1 < len(flow) else None
+
+
+class ExitProcedure(models.Model):
+    """The 离职 procedure of one employment (辞职 or 辞退)."""
+
+    employment = models.OneToOneField(
+        Employment, verbose_name="任职", on_delete=models.PROTECT, related_name="exit_procedure"
+    )
+    kind = models.CharField("类型", max_length=20, choices=ExitKind.choices)
+    state = models.CharField("当前步骤", max_length=30, choices=ExitStepName.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "离职程序"
+        verbose_name_plural = "离职程序"
+
+    def __str__(self) -> str:
+        return f"{self.employment.person} {self.get_kind_display()}"
+
+    @property
+    def next_step(self) -> str | None:
+        return next_exit_step(self.kind, self.state)
+
+    @property
+    def next_step_label(self) -> str:
+        step = self.next_step
+        return ExitStepName(step).label if step else ""
+
+    @property
+    def finished(self) -> bool:
+        return self.next_step is None
+
+
+class ExitStep(models.Model):
+    procedure = models.ForeignKey(ExitProcedure, verbose_name="离职程序", on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField("步骤", max_length=30, choices=ExitStepName.choices)
+    on = models.DateField("日期")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, null=True, blank=True
+    )
+    note = models.TextField("意见/备注", blank=True)
+    recorded_at = models.DateTimeField("记录时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "离职程序步骤"
+        verbose_name_plural = "离职程序步骤"
+        ordering = ["procedure", "recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "step"], name="exit_step_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_step_display()
+
+
+class TrainingKind(models.TextChoices):
+    GENERAL = "general", "全员培训"
+    SPECIAL = "special", "专项培训"
+
+
+class TrainingEvent(models.Model):
+    """One training, attended by many people (措施十二)."""
+
+    title = models.CharField("培训名称", max_length=200)
+    kind = models.CharField("培训类型", max_length=20, choices=TrainingKind.choices)
+    held_on = models.DateField("培训日期")
+    organiser = models.CharField("主办单位", max_length=100, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "培训"
+        verbose_name_plural = "培训"
+        ordering = ["-held_on", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["title", "kind", "held_on"], name="training_event_unique"),
+            models.CheckConstraint(condition=Q(kind__in=["general", "special"]), name="training_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.held_on:%Y-%m-%d} {self.title}"
+
+    def clean(self) -> None:
+        if not (self.title or "").strip():
+            raise ValidationError({"title": ValidationError("培训名称不能为空。", code="required")})
+
+
+class TrainingAttendance(models.Model):
+    event = models.ForeignKey(TrainingEvent, verbose_name="培训", on_delete=models.CASCADE, related_name="attendances")
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="trainings")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "培训记录"
+        verbose_name_plural = "培训记录"
+        constraints = [models.UniqueConstraint(fields=["event", "person"], name="training_attendance_once")]
+        indexes = [models.Index(fields=["person", "event"], name="training_person_event")]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.event}"
+
+
+class AssessmentResult(models.TextChoices):
+    EXCELLENT = "excellent", "优秀"
+    COMPETENT = "competent", "称职"
+    BASIC = "basic", "基本称职"
+    INCOMPETENT = "incompetent", "不称职"
+
+
+class Assessment(models.Model):
+    """年度考核 (措施十四): one result per person and year."""
+
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="assessments")
+    year = models.PositiveSmallIntegerField("年度")
+    result = models.CharField("结果", max_length=20, choices=AssessmentResult.choices)
+    assessed_on = models.DateField("考核日期", null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "年度考核"
+        verbose_name_plural = "年度考核"
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "year"], name="assessment_person_year"),
+            models.CheckConstraint(
+                condition=Q(result__in=["excellent", "competent", "basic", "incompetent"]), name="assessment_result_valid"
+            ),
+            models.CheckConstraint(condition=Q(year__gte=1990, year__lte=2100), name="assessment_year_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.year}年度 {self.get_result_display()}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        if self.year is not None and not (1990 <= self.year <= _today().year):
+            errors.setdefault("year", []).append(
+                ValidationError(f"考核年度 {self.year} 不合理（不能晚于今年）。", code="year_range")
+            )
+        if self.assessed_on and self.year and self.assessed_on.year < self.year:
+            errors.setdefault("assessed_on", []).append(
+                ValidationError("考核日期不能早于所考核的年度。", code="assessed_before_year")
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Vacancy(models.Model):
+    """A 两委 seat left vacant, and the 补选 (by-election) that fills it (措施十一)."""
+
+    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, related_name="vacancies")
+    body = models.CharField("组织", max_length=20, choices=Body.choices)
+    role = models.CharField("职务", max_length=20, choices=SeatRole.choices)
+    vacated_on = models.DateField("出缺日期")
+    reason = models.CharField("出缺原因", max_length=200, blank=True)
+    previous_seat = models.ForeignKey(
+        Seat, verbose_name="原任职", on_delete=models.PROTECT, null=True, blank=True, related_name="vacancies"
+    )
+    filled_on = models.DateField("补选日期", null=True, blank=True)
+    filled_by = models.OneToOneField(
+        Seat, verbose_name="补选任职", on_delete=models.PROTECT, null=True, blank=True, related_name="filled_vacancy"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "两委职位空缺"
+        verbose_name_plural = "两委职位空缺"
+        ordering = ["-vacated_on"]
+        indexes = [models.Index(fields=["community", "vacated_on"], name="vacancy_community_vacated")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(filled_on__isnull=True) | Q(filled_on__gte=models.F("vacated_on")),
+                name="vacancy_filled_not_before_vacated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} {Body(self.body).label}{SeatRole(self.role).label}空缺"
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        if self.body and self.role and self.role not in ROLES_OF_BODY.get(self.body, ()):
+            errors.setdefault("role", []).append(
+                ValidationError(f"{Body(self.body).label}没有“{SeatRole(self.role).label}”这一职务。", code="role_body")
+            )
+        if self.vacated_on and self.filled_on and self.filled_on < self.vacated_on:
+            errors.setdefault("filled_on", []).append(
+                ValidationError("补选日期不能早于出缺日期。", code="end_before_start")
+            )
+        for field, label in (("vacated_on", "出缺日期"), ("filled_on", "补选日期")):
+            value = getattr(self, field)
+            if value and value > _today():
+                errors.setdefault(field, []).append(
+                    ValidationError(f"{label}不能晚于今天（{_today():%Y-%m-%d}）。", code="date_in_future")
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class CareKind(models.TextChoices):
+    CHECKUP = "checkup", "体检"
+    VISIT = "visit", "慰问"
+
+
+class CareRecord(models.Model):
+    """关心关爱 (措施十四): health checks and visits."""
+
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="care_records")
+    kind = models.CharField("类型", max_length=20, choices=CareKind.choices)
+    on = models.DateField("日期")
+    note = models.CharField("说明", max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "关爱记录"
+        verbose_name_plural = "关爱记录"
+        ordering = ["-on"]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.get_kind_display()} {self.on:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.on and self.on > _today():
+            raise ValidationError({"on": ValidationError("日期不能晚于今天。", code="date_in_future")})

@@ -1,0 +1,341 @@
+"""Write operations on people, 两委 seats, employments, training, assessment
+and exits. Each is one atomic unit; views and the workbook import both come
+through here, so a data error is refused the same way everywhere.
+
+No function here logs an ID number; messages quote it masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from communities.models import Community
+
+from . import idnumbers
+from .models import (
+    Assessment,
+    CareRecord,
+    Employment,
+    ExitKind,
+    ExitProcedure,
+    ExitStep,
+    ExitStepName,
+    LeaveWay,
+    Person,
+    Seat,
+    TrainingAttendance,
+    TrainingEvent,
+    Vacancy,
+    next_exit_step,
+)
+
+
+def _apply(obj, fields: dict[str, Any]) -> list[str]:
+    changed = []
+    for name, value in fields.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+def _set_history(obj, user, reason: str | None = None) -> None:
+    if user is not None and getattr(user, "is_authenticated", False):
+        obj._history_user = user
+    if reason:
+        obj._change_reason = reason
+
+
+def _lock_person(person: Person) -> Person:
+    # Seats and employments are checked against the person's other rows;
+    # locking the person serialises two clerks saving for the same person.
+    return Person.objects.select_for_update().get(pk=person.pk)
+
+
+# --- people -----------------------------------------------------------------
+
+
+def person_create(*, id_number: str, name: str, education: str = "", phone: str = "", user=None) -> Person:
+    with transaction.atomic():
+        person = Person(id_number=idnumbers.normalize(id_number), name=(name or "").strip(),
+                        education=(education or "").strip(), phone=(phone or "").strip())
+        person.full_clean()
+        _set_history(person, user)
+        person.save()
+        return person
+
+
+def person_update(*, person: Person, user=None, **fields: Any) -> list[str]:
+    with transaction.atomic():
+        if "id_number" in fields:
+            fields["id_number"] = idnumbers.normalize(fields["id_number"])
+        changed = _apply(person, fields)
+        if not changed:
+            return []
+        person.full_clean()
+        _set_history(person, user)
+        person.save()
+        return changed
+
+
+def person_upsert(*, id_number: str, name: str, education: str | None = None, phone: str | None = None,
+                  user=None) -> tuple[Person, bool]:
+    """By ID number: the natural key of a person in the 人员 sheet."""
+    number = idnumbers.normalize(id_number)
+    existing = Person.objects.filter(id_number=number).first()
+    if existing is None:
+        return person_create(id_number=number, name=name, education=education or "", phone=phone or "",
+                             user=user), True
+    fields: dict[str, Any] = {"name": (name or "").strip()}
+    if education is not None:
+        fields["education"] = education.strip()
+    if phone is not None:
+        fields["phone"] = phone.strip()
+    person_update(person=existing, user=user, **fields)
+    return existing, False
+
+
+# --- 两委 seats and vacancies ------------------------------------------------
+
+
+def seat_create(*, person: Person, community: Community, body: str, role: str, start_on: date,
+                end_on: date | None = None, user=None) -> Seat:
+    with transaction.atomic():
+        _lock_person(person)
+        seat = Seat(person=person, community=community, body=body, role=role, start_on=start_on, end_on=end_on)
+        seat.full_clean()
+        _set_history(seat, user)
+        seat.save()
+        return seat
+
+
+def seat_update(*, seat: Seat, user=None, **fields: Any) -> list[str]:
+    with transaction.atomic():
+        _lock_person(seat.person)
+        changed = _apply(seat, fields)
+        if not changed:
+            return []
+        seat.full_clean()
+        _set_history(seat, user)
+        seat.save()
+        return changed
+
+
+def seat_end(*, seat: Seat, on: date, reason: str = "", open_vacancy: bool = False, user=None) -> Vacancy | None:
+    """离任. With ``open_vacancy`` the seat is recorded as vacant from that day (the M11 clock starts)."""
+    with transaction.atomic():
+        seat_update(seat=seat, end_on=on, user=user)
+        if not open_vacancy:
+            return None
+        vacancy = Vacancy(community=seat.community, body=seat.body, role=seat.role, vacated_on=on,
+                          reason=reason, previous_seat=seat)
+        vacancy.full_clean()
+        _set_history(vacancy, user)
+        vacancy.save()
+        return vacancy
+
+
+def vacancy_create(*, community: Community, body: str, role: str, vacated_on: date, reason: str = "",
+                   user=None) -> Vacancy:
+    with transaction.atomic():
+        vacancy = Vacancy(community=community, body=body, role=role, vacated_on=vacated_on, reason=reason)
+        vacancy.full_clean()
+        _set_history(vacancy, user)
+        vacancy.save()
+        return vacancy
+
+
+def vacancy_fill(*, vacancy: Vacancy, person: Person, on: date, user=None) -> Seat:
+    """补选: the elected person takes the seat from the by-election date."""
+    with transaction.atomic():
+        vacancy = Vacancy.objects.select_for_update().get(pk=vacancy.pk)
+        if vacancy.filled_on is not None:
+            raise ValidationError("这个空缺已经补选过了。", code="vacancy_filled")
+        if on < vacancy.vacated_on:
+            raise ValidationError({"filled_on": ValidationError("补选日期不能早于出缺日期。", code="end_before_start")})
+        seat = seat_create(person=person, community=vacancy.community, body=vacancy.body, role=vacancy.role,
+                           start_on=on, user=user)
+        vacancy.filled_on = on
+        vacancy.filled_by = seat
+        vacancy.full_clean()
+        _set_history(vacancy, user, "补选")
+        vacancy.save()
+        return seat
+
+
+# --- employment ---------------------------------------------------------------
+
+
+def employment_create(*, person: Person, community: Community, user=None, **fields: Any) -> Employment:
+    with transaction.atomic():
+        _lock_person(person)
+        employment = Employment(person=person, community=community, **fields)
+        employment.full_clean()
+        _set_history(employment, user)
+        employment.save()
+        return employment
+
+
+def employment_update(*, employment: Employment, user=None, reason: str | None = None, **fields: Any) -> list[str]:
+    with transaction.atomic():
+        _lock_person(employment.person)
+        changed = _apply(employment, fields)
+        if not changed:
+            return []
+        employment.full_clean()
+        _set_history(employment, user, reason)
+        employment.save()
+        return changed
+
+
+def worker_create(*, id_number: str, name: str, community: Community, education: str = "", phone: str = "",
+                  user=None, **employment_fields: Any) -> Employment:
+    """The worker form: a new or known person (by ID number) becomes a worker of ``community``."""
+    with transaction.atomic():
+        person, _ = person_upsert(id_number=id_number, name=name, education=education or None,
+                                  phone=phone or None, user=user)
+        return employment_create(person=person, community=community, user=user, **employment_fields)
+
+
+# --- exit procedures (措施十五) -------------------------------------------------
+
+_STEP_FIELDS = {
+    ExitStepName.SUBMITTED: "resignation_submitted_on",
+    ExitStepName.SUBDISTRICT_APPROVED: "approved_on",
+    ExitStepName.SUBDISTRICT_DECIDED: "approved_on",
+    ExitStepName.FILED: "filed_on",
+}
+
+
+def _record_step(procedure: ExitProcedure, step: str, on: date, note: str, user) -> ExitStep:
+    actor = user if user is not None and getattr(user, "is_authenticated", False) else None
+    return ExitStep.objects.create(procedure=procedure, step=step, on=on, note=note, actor=actor,
+                                   recorded_at=timezone.now())
+
+
+def exit_start(*, employment: Employment, kind: str, on: date, leave_on: date, note: str = "",
+               user=None) -> ExitProcedure:
+    """Opens the procedure with its first step: the written resignation, or the 街办's dismissal decision."""
+    with transaction.atomic():
+        employment = Employment.objects.select_for_update().get(pk=employment.pk)
+        if ExitProcedure.objects.filter(employment=employment).exists():
+            raise ValidationError("这名社区工作者的离职程序已经开始。", code="exit_started")
+        if employment.leave_on is not None and employment.leave_on <= timezone.localdate() and not employment.leave_way:
+            raise ValidationError("这名社区工作者已经离职。", code="already_left")
+        kind = ExitKind(kind)
+        first = next_exit_step(kind, None)
+        if on > timezone.localdate():
+            raise ValidationError({"on": ValidationError("日期不能晚于今天。", code="date_in_future")})
+        if kind == ExitKind.RESIGNATION and on > leave_on:
+            raise ValidationError(
+                {"leave_on": ValidationError("离职日期不能早于提交辞职申请的日期。", code="leave_before_submission")}
+            )
+        procedure = ExitProcedure.objects.create(employment=employment, kind=kind, state=first)
+        fields: dict[str, Any] = {
+            "leave_on": leave_on,
+            "leave_way": LeaveWay.RESIGNATION if kind == ExitKind.RESIGNATION else LeaveWay.DISMISSAL,
+            _STEP_FIELDS[first]: on,
+        }
+        employment_update(employment=employment, user=user, reason=ExitStepName(first).label, **fields)
+        _record_step(procedure, first, on, note, user)
+        return procedure
+
+
+def exit_advance(*, procedure: ExitProcedure, step: str, on: date, note: str = "", user=None) -> ExitProcedure:
+    """Moves the procedure one step along its declared flow; any other step is refused."""
+    with transaction.atomic():
+        procedure = ExitProcedure.objects.select_for_update().select_related("employment").get(pk=procedure.pk)
+        expected = procedure.next_step
+        if expected is None:
+            raise ValidationError("离职程序已经完成。", code="exit_finished")
+        if step != expected:
+            raise ValidationError(
+                f"下一步应为“{ExitStepName(expected).label}”，不能直接“{ExitStepName(step).label}”。",
+                code="exit_step_order",
+            )
+        if on > timezone.localdate():
+            raise ValidationError({"on": ValidationError("日期不能晚于今天。", code="date_in_future")})
+        last = procedure.steps.order_by("-on").first()
+        if last is not None and on < last.on:
+            raise ValidationError(
+                {"on": ValidationError(f"日期不能早于上一步（{last.on:%Y-%m-%d}）。", code="step_before_previous")}
+            )
+        if step == ExitStepName.HEAD_OPINION and not (note or "").strip():
+            raise ValidationError({"note": ValidationError("请填写社区负责人的意见。", code="opinion_required")})
+        if step in _STEP_FIELDS:
+            employment_update(employment=procedure.employment, user=user, reason=ExitStepName(step).label,
+                              **{_STEP_FIELDS[step]: on})
+        _record_step(procedure, step, on, note, user)
+        procedure.state = step
+        _set_history(procedure, user)
+        procedure.save(update_fields=["state"])
+        return procedure
+
+
+# --- training, assessment, care ------------------------------------------------
+
+
+def training_event_record(*, title: str, kind: str, held_on: date, persons: Iterable[Person], organiser: str = "",
+                          user=None) -> tuple[TrainingEvent, int]:
+    """One training for many people at once; returns the event and how many attendances were added."""
+    with transaction.atomic():
+        title = (title or "").strip()
+        event = TrainingEvent.objects.filter(title=title, kind=kind, held_on=held_on).first()
+        if event is None:
+            event = TrainingEvent(title=title, kind=kind, held_on=held_on, organiser=organiser)
+            event.full_clean()
+            if held_on > timezone.localdate():
+                raise ValidationError({"held_on": ValidationError("培训日期不能晚于今天。", code="date_in_future")})
+            _set_history(event, user)
+            event.save()
+        ids = {p.pk for p in persons}
+        if not ids:
+            raise ValidationError({"persons": ValidationError("请至少选择一名参训人员。", code="required")})
+        known = set(TrainingAttendance.objects.filter(event=event, person_id__in=ids).values_list("person_id", flat=True))
+        new = [TrainingAttendance(event=event, person_id=pk) for pk in sorted(ids - known)]
+        TrainingAttendance.objects.bulk_create(new)
+        return event, len(new)
+
+
+def assessment_record(*, person: Person, year: int, result: str, assessed_on: date | None = None,
+                      user=None) -> tuple[Assessment, bool]:
+    """Upsert by (person, year): a year has one result."""
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().filter(person=person, year=year).first()
+        created = assessment is None
+        if created:
+            assessment = Assessment(person=person, year=year)
+        assessment.result = result
+        if assessed_on is not None:
+            assessment.assessed_on = assessed_on
+        assessment.full_clean()
+        _set_history(assessment, user)
+        assessment.save()
+        return assessment, created
+
+
+def assessments_record(*, year: int, results: dict[Person, str], user=None) -> int:
+    """Bulk entry by year (the assessment page): all or nothing."""
+    with transaction.atomic():
+        count = 0
+        for person, result in results.items():
+            if result:
+                assessment_record(person=person, year=year, result=result, user=user)
+                count += 1
+        return count
+
+
+def care_record_create(*, person: Person, kind: str, on: date, note: str = "", user=None) -> CareRecord:
+    with transaction.atomic():
+        record = CareRecord(person=person, kind=kind, on=on, note=note)
+        record.full_clean()
+        _set_history(record, user)
+        record.save()
+        return record
+
