@@ -1,0 +1,59 @@
+"""System checks: the registered rules must match the catalogue exactly."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+
+from django.apps import apps
+from django.core import checks
+
+from . import catalogue
+from .catalogue import Severity, Target
+from .rules import Registry, registry
+
+
+def domains_with_rules() -> set[str]:
+    """Installed apps that ship a rules module: their catalogue rules must all exist."""
+    return {
+        config.label for config in apps.get_app_configs()
+        if importlib.util.find_spec(f"{config.name}.rules") is not None
+    }
+
+
+def rule_errors(reg: Registry, domains: set[str] | None = None,
+                pending: frozenset[str] = catalogue.PENDING) -> list[checks.CheckMessage]:
+    if domains is None:
+        domains = domains_with_rules()
+    errors: list[checks.CheckMessage] = []
+    counts = Counter(rule_id for rule_id, _cls in reg.registrations)
+    for rule_id, n in sorted(counts.items()):
+        if n > 1:
+            where = "、".join(f"{cls.__module__}.{cls.__qualname__}" for rid, cls in reg.registrations if rid == rule_id)
+            errors.append(checks.Error(f"规则编号 {rule_id} 被注册了 {n} 次：{where}。",
+                                       hint="每条规则编号只能有一个实现。", id="compliance.E001"))
+    for rule_id, cls in reg.registrations:
+        if rule_id not in catalogue.RULES:
+            errors.append(checks.Error(f"规则 {rule_id!r}（{cls.__module__}.{cls.__qualname__}）不在条款目录中。",
+                                       hint="规则编号须与 compliance/catalogue.py（clauses.md）完全一致。",
+                                       id="compliance.E002", obj=cls))
+            continue
+        spec = catalogue.RULES[rule_id]
+        if cls.target != spec.target or cls.clause != spec.clause:
+            errors.append(checks.Error(f"规则 {rule_id} 的措施或对象与目录不一致。", id="compliance.E004", obj=cls))
+        if cls.target not in Target.ALL or cls.severity not in Severity.ALL:
+            errors.append(checks.Error(f"规则 {rule_id} 的对象或严重程度无效。", id="compliance.E005", obj=cls))
+    for spec in catalogue.RULES.values():
+        if spec.domain not in domains or spec.id in reg:
+            continue
+        if spec.id in pending:
+            errors.append(checks.Warning(f"规则 {spec.id}（措施{spec.numeral}）尚未实现（catalogue.PENDING）。",
+                                         id="compliance.W003"))
+        else:
+            errors.append(checks.Error(f"条款目录中的规则 {spec.id}（措施{spec.numeral}）没有实现，而 {spec.domain} 应用已安装。",
+                                       hint=f"在 {spec.domain}/rules.py 中用 @register 实现它。", id="compliance.E003"))
+    return errors
+
+
+def check_rules(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    return rule_errors(registry)

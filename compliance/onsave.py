@@ -1,0 +1,186 @@
+"""Re-judging after saves: one mechanism for every model any rule reads.
+
+``post_save``/``post_delete`` receivers map each changed row to the targets of
+the rules that read its model and add them to a per-transaction buffer; the
+buffer is evaluated once, in ``transaction.on_commit``, so a rolled-back save
+leaves no findings behind. Outside a transaction (autocommit) on_commit runs
+at once.
+
+Bulk writers (the workbook import) wrap their work in ``bulk_changes()``:
+per-row receivers then only collect the rows (no mapping queries per row),
+``bulk.add(Model, objs)`` adds rows written with ``bulk_create``/``update``,
+and when the block ends the touched targets are mapped once per model and
+evaluated after commit. ``compliance.services.reevaluate()`` takes
+rule id → pks directly.
+
+What the evaluation opened/resolved is published to ``capture_changes()``
+(see ``compliance.engine``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from .rules import Mapper, Registry, Rule, registry, same_pk
+
+logger = logging.getLogger(__name__)
+
+_local = threading.local()
+
+RuleTargets = dict[str, set[int]]
+
+
+def read_index(reg: Registry | None = None) -> dict[type[models.Model], list[tuple[Rule, Mapper]]]:
+    index: dict[type[models.Model], list[tuple[Rule, Mapper]]] = defaultdict(list)
+    for rule in (reg or registry).all():
+        for model, mapper in rule.read_models().items():
+            index[model].append((rule, mapper))
+    return index
+
+
+_INDEX: dict[type[models.Model], list[tuple[Rule, Mapper]]] = {}
+
+
+def targets_for(model: type[models.Model], objs: Sequence[models.Model]) -> RuleTargets:
+    """Rule id → target pks touched by these rows of ``model``."""
+    out: RuleTargets = defaultdict(set)
+    if not objs:
+        return out
+    for rule, mapper in _INDEX.get(model, ()):
+        pks = set(mapper(list(objs)))
+        if pks:
+            out[rule.id] |= pks
+    return out
+
+
+def _merge(into: RuleTargets, more: RuleTargets) -> None:
+    for rule_id, pks in more.items():
+        into.setdefault(rule_id, set()).update(pks)
+
+
+class _Buffer:
+    def __init__(self) -> None:
+        self.targets: RuleTargets = {}
+        self.callback = self.flush  # one bound method, so we can find it in the on-commit queue
+
+    def flush(self) -> None:
+        if getattr(_local, "buffer", None) is self:
+            _local.buffer = None
+        if self.targets:
+            from .services import reevaluate
+
+            reevaluate(self.targets)
+
+
+def _pending(buffer: _Buffer, using: str | None) -> bool:
+    connection = transaction.get_connection(using)
+    return any(func is buffer.callback for _sids, func, _robust in connection.run_on_commit)
+
+
+def enqueue(targets: RuleTargets, using: str | None = None) -> None:
+    """Evaluate these targets once the current transaction commits."""
+    if not targets:
+        return
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        from .services import reevaluate
+
+        reevaluate(targets)
+        return
+    buffer = getattr(_local, "buffer", None)
+    # A rollback drops the callback but not our buffer: start a fresh one then.
+    if buffer is None or not _pending(buffer, using):
+        buffer = _local.buffer = _Buffer()
+        # robust: the data is already committed; a failing rule must not turn the save into an error page.
+        transaction.on_commit(buffer.callback, using=using, robust=True)
+    _merge(buffer.targets, targets)
+
+
+class BulkChanges:
+    def __init__(self) -> None:
+        self.rows: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+        self.targets: RuleTargets = {}
+
+    def add(self, model: type[models.Model], objs: Iterable[models.Model]) -> None:
+        """Rows written without signals (bulk_create, queryset.update)."""
+        self.rows[model].extend(objs)
+
+    def add_targets(self, targets: RuleTargets | dict[str, Iterable[int]]) -> None:
+        _merge(self.targets, {k: set(v) for k, v in targets.items()})
+
+    def collect(self) -> RuleTargets:
+        out: RuleTargets = {}
+        for model, objs in self.rows.items():
+            _merge(out, targets_for(model, objs))
+        _merge(out, self.targets)
+        return out
+
+
+def _bulk_stack() -> list[BulkChanges]:
+    if not hasattr(_local, "bulk"):
+        _local.bulk = []
+    return _local.bulk
+
+
+@contextmanager
+def bulk_changes() -> Iterator[BulkChanges]:
+    """Suspend per-row re-judging; evaluate everything touched once, after commit."""
+    bulk = BulkChanges()
+    _bulk_stack().append(bulk)
+    try:
+        yield bulk
+    finally:
+        _bulk_stack().pop()
+    # Only reached without an exception: a failed import evaluates nothing.
+    enqueue(bulk.collect())
+
+
+# -- receivers ----------------------------------------------------------------
+
+
+def _needs_old_row(model: type[models.Model]) -> bool:
+    return any(mapper is not same_pk for _rule, mapper in _INDEX.get(model, ()))
+
+
+def _on_pre_save(sender, instance, raw=False, using=None, **kwargs) -> None:
+    if raw or _bulk_stack() or instance._state.adding or instance.pk is None or not _needs_old_row(sender):
+        return
+    # The row as it was, so a move (e.g. a compound to another community) re-judges both sides.
+    instance._compliance_old = sender._base_manager.using(using).filter(pk=instance.pk).first()
+
+
+def _on_change(sender, instance, using=None, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    stack = _bulk_stack()
+    if stack:
+        stack[-1].rows[sender].append(instance)
+        return
+    objs = [instance]
+    old = instance.__dict__.pop("_compliance_old", None)
+    if old is not None:
+        objs.append(old)
+    try:
+        targets = targets_for(sender, objs)
+    except Exception:
+        logger.exception("无法确定 %s 变更影响的规则对象", sender.__name__)
+        return
+    enqueue(targets, using)
+
+
+def connect_receivers() -> None:
+    """Called from ``ComplianceConfig.ready()`` after every rules module is imported."""
+    _INDEX.clear()
+    _INDEX.update(read_index())
+    for model in _INDEX:
+        uid = f"compliance:{model._meta.label}"
+        pre_save.connect(_on_pre_save, sender=model, dispatch_uid=f"{uid}:pre", weak=False)
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"{uid}:post", weak=False)
+        post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}:delete", weak=False)

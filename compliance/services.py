@@ -1,0 +1,225 @@
+"""Write operations of the compliance engine: re-evaluation, parameters,
+waivers and sweeps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.roles import is_reviewer
+
+from .engine import Changes, evaluate_rules
+from .models import (
+    LIVE_STATUSES,
+    Finding,
+    FindingEvent,
+    FindingEventKind,
+    FindingStatus,
+    RuleParameter,
+    Sweep,
+    SweepStatus,
+)
+from .onsave import bulk_changes, targets_for  # noqa: F401  (re-exported for bulk writers)
+from .parameters import to_json
+from .rules import registry
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 2000
+# A sweep "running" longer than this died with its worker; the next one may start.
+SWEEP_STALE_AFTER = timedelta(hours=3)
+
+
+def reevaluate(rule_targets: dict[str, Iterable[int]] | Iterable[tuple[str, int]], *,
+               as_of: dt.date | None = None) -> Changes:
+    """Re-judge the given (rule id → target pks) now; what bulk writers call."""
+    if not isinstance(rule_targets, dict):
+        grouped: dict[str, set[int]] = {}
+        for rule_id, pk in rule_targets:
+            grouped.setdefault(rule_id, set()).add(pk)
+        rule_targets = grouped
+    targets = {k: list(v) for k, v in rule_targets.items() if k in registry}
+    if not targets:
+        return Changes()
+    return evaluate_rules(rules=registry.select(sorted(targets)), as_of=as_of, target_pks=targets)
+
+
+# -- parameters ---------------------------------------------------------------
+
+
+def rule_parameter_set(*, rule_id: str, name: str, value: Any, effective_from: dt.date, user=None,
+                       reason: str) -> RuleParameter:
+    """Record a new value in force from ``effective_from``; earlier values stay."""
+    if rule_id not in registry:
+        raise ValidationError(f"规则 {rule_id} 不存在。", code="unknown_rule")
+    rule = registry.get(rule_id)
+    if name not in rule.params:
+        known = "、".join(rule.params) or "无"
+        raise ValidationError(f"规则 {rule_id} 没有参数“{name}”（可设置的参数：{known}）。", code="unknown_parameter")
+    if not (reason or "").strip():
+        raise ValidationError("请填写调整参数的理由。", code="reason_required")
+    if not isinstance(effective_from, dt.date):
+        raise ValidationError("请填写生效日期（YYYY-MM-DD）。", code="effective_from_required")
+    stored = to_json(rule.params[name], value)
+    with transaction.atomic():
+        return RuleParameter.objects.create(
+            rule_id=rule_id, name=name, value=stored, effective_from=effective_from,
+            set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
+        )
+
+
+# -- waivers ------------------------------------------------------------------
+
+
+def finding_waive(*, finding: Finding, user, reason: str, until: dt.date) -> Finding:
+    """A reviewer's decision to accept a finding for now (e.g. 暂不拆分)."""
+    if user is None or not is_reviewer(user):
+        raise PermissionDenied("只有区民政局审核员可以豁免问题。")
+    if not (reason or "").strip():
+        raise ValidationError("请填写豁免理由。", code="waiver_reason_required")
+    today = timezone.localdate()
+    if not isinstance(until, dt.date):
+        raise ValidationError("请填写豁免截止日期。", code="waiver_until_required")
+    if until < today:
+        raise ValidationError(f"豁免截止日期不能早于今天（{today:%Y-%m-%d}）。", code="waiver_until_past")
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().get(pk=finding.pk)
+        if locked.status != FindingStatus.OPEN:
+            raise ValidationError(f"该问题当前状态为“{locked.get_status_display()}”，不能豁免。", code="finding_not_open")
+        locked.status = FindingStatus.WAIVED
+        locked.waived_reason = reason.strip()
+        locked.waived_until = until
+        locked.waived_by = user
+        locked.save(update_fields=["status", "waived_reason", "waived_until", "waived_by"])
+        FindingEvent.objects.create(finding=locked, kind=FindingEventKind.WAIVED, user=user, as_of=today,
+                                    severity=locked.severity, note=f"{locked.waived_reason}（至 {until:%Y-%m-%d}）")
+    finding.refresh_from_db()
+    return finding
+
+
+# -- sweeps -------------------------------------------------------------------
+
+SWEEP_RUNNING_MESSAGE = "已有一次巡检正在进行（{started}开始，评估日期 {as_of}），请等它结束后再试。"
+
+
+def _refuse(running: Sweep | None) -> ValidationError:
+    if running is None:
+        return ValidationError("已有一次巡检正在进行，请等它结束后再试。", code="sweep_running")
+    started = timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M")
+    return ValidationError(SWEEP_RUNNING_MESSAGE.format(started=started, as_of=f"{running.as_of:%Y-%m-%d}"),
+                           code="sweep_running")
+
+
+def sweep_start(*, as_of: dt.date, rule_ids: Iterable[str] | None = None, triggered_by: str = "") -> Sweep:
+    """Create the running sweep record, or refuse while another one runs."""
+    ids = [r.id for r in registry.select(rule_ids)]
+    now = timezone.now()
+    with transaction.atomic():
+        stale = Sweep.objects.filter(status=SweepStatus.RUNNING, started_at__lt=now - SWEEP_STALE_AFTER)
+        for old in stale.select_for_update():
+            old.status = SweepStatus.FAILED
+            old.finished_at = now
+            old.errors = [*old.errors, {"rule": "", "error": "巡检超时未结束，已标记为失败"}]
+            old.save(update_fields=["status", "finished_at", "errors"])
+        try:
+            with transaction.atomic():
+                # The partial unique constraint refuses a second running sweep, whichever process asks.
+                return Sweep.objects.create(as_of=as_of, rule_ids=ids, triggered_by=triggered_by[:100])
+        except IntegrityError:
+            pass
+    raise _refuse(Sweep.objects.filter(status=SweepStatus.RUNNING).first())
+
+
+def sweep_plan(*, sweep: Sweep, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[list[int] | None]:
+    """Chunks of community pks, then ``None``: district rules and targets with no community."""
+    from communities.models import Community
+
+    pks = list(Community.objects.order_by("pk").values_list("pk", flat=True))
+    chunks: list[list[int] | None] = [pks[i : i + chunk_size] for i in range(0, len(pks), chunk_size)]
+    chunks.append(None)
+    Sweep.objects.filter(pk=sweep.pk).update(chunks_total=len(chunks))
+    sweep.chunks_total = len(chunks)
+    return chunks
+
+
+def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], pks: list[int] | None, as_of: dt.date) -> Changes:
+    """Evaluate one chunk; a rule that raises is recorded and the others run."""
+    sweep = Sweep.objects.get(pk=sweep_id)
+    changes = evaluate_rules(
+        rules=registry.select(rule_ids), as_of=as_of, sweep=sweep,
+        community_pks=pks, orphans=pks is None, catch_errors=True,
+    )
+    with transaction.atomic():
+        locked = Sweep.objects.select_for_update().get(pk=sweep_id)
+        timings = dict(locked.rule_timings)
+        for rule_id, seconds in changes.timings.items():
+            timings[rule_id] = round(timings.get(rule_id, 0.0) + seconds, 4)
+        locked.rule_timings = timings
+        locked.errors = [*locked.errors, *changes.errors]
+        locked.opened = F("opened") + len(changes.opened)
+        locked.chunks_done = F("chunks_done") + 1
+        locked.save(update_fields=["rule_timings", "errors", "opened", "chunks_done"])
+    return changes
+
+
+def sweep_finish(*, sweep_id: int) -> Sweep:
+    """Resolve what this sweep no longer saw and record the counts."""
+    now = timezone.now()
+    with transaction.atomic():
+        sweep = Sweep.objects.select_for_update().get(pk=sweep_id)
+        failed_rules = {e.get("rule") for e in sweep.errors}
+        # A rule that raised saw nothing; its findings stay as they were.
+        judged = [r for r in sweep.rule_ids if r not in failed_rules]
+        unseen = list(
+            Finding.objects.filter(rule_id__in=judged, status__in=LIVE_STATUSES)
+            .exclude(last_sweep_id=sweep_id)
+            .only("pk")
+        )
+        ids = [f.pk for f in unseen]
+        for i in range(0, len(ids), 5000):
+            Finding.objects.filter(pk__in=ids[i : i + 5000]).update(status=FindingStatus.RESOLVED, resolved_at=now)
+        FindingEvent.objects.bulk_create(
+            [FindingEvent(finding_id=pk, kind=FindingEventKind.RESOLVED, as_of=sweep.as_of, sweep=sweep,
+                          note="数据已达标") for pk in ids],
+            batch_size=500,
+        )
+        sweep.resolved = F("resolved") + len(ids)
+        sweep.still_open = Finding.objects.filter(rule_id__in=sweep.rule_ids, status=FindingStatus.OPEN).count()
+        sweep.status = SweepStatus.FINISHED
+        sweep.finished_at = now
+        sweep.save(update_fields=["resolved", "still_open", "status", "finished_at"])
+    sweep.refresh_from_db()
+    return sweep
+
+
+def sweep_fail(*, sweep_id: int, error: str) -> None:
+    with transaction.atomic():
+        sweep = Sweep.objects.select_for_update().get(pk=sweep_id)
+        if sweep.status != SweepStatus.RUNNING:
+            return
+        sweep.status = SweepStatus.FAILED
+        sweep.finished_at = timezone.now()
+        sweep.errors = [*sweep.errors, {"rule": "", "error": error}]
+        sweep.save(update_fields=["status", "finished_at", "errors"])
+
+
+def sweep_run(*, as_of: dt.date | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+              rule_ids: Iterable[str] | None = None, triggered_by: str = "") -> Sweep:
+    """A whole sweep, synchronously, in this process (the command and tests)."""
+    as_of = as_of or timezone.localdate()
+    sweep = sweep_start(as_of=as_of, rule_ids=rule_ids, triggered_by=triggered_by)
+    try:
+        for pks in sweep_plan(sweep=sweep, chunk_size=chunk_size):
+            sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, pks=pks, as_of=as_of)
+        return sweep_finish(sweep_id=sweep.pk)
+    except BaseException as exc:
+        sweep_fail(sweep_id=sweep.pk, error=f"{type(exc).__name__}: {exc}")
+        raise
