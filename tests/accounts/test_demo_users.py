@@ -1,0 +1,86 @@
+"""create_demo_users: one login per role, scoped like real users, idempotent."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.demo import DEMO_PASSWORD
+from accounts.roles import Role, is_admin, is_clerk, is_reviewer
+from communities.selectors import communities_for_user, own_sub_districts
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+
+
+def _run(**options) -> str:
+    out = StringIO()
+    call_command("create_demo_users", stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo(settings):
+    settings.DEBUG = True
+    call_command("load_demo", stdout=StringIO())
+
+
+def test_one_user_per_role_with_printed_logins(demo):
+    out = _run()
+    for username in ("qingnian", "zaoyuan", "reviewer", "admin"):
+        assert username in out
+        assert authenticate(username=username, password=DEMO_PASSWORD) is not None
+    assert "密码" in out and DEMO_PASSWORD in out
+
+    qingnian = User.objects.get(username="qingnian")
+    assert is_clerk(qingnian) and not is_reviewer(qingnian)
+    assert list(own_sub_districts(qingnian).values_list("name", flat=True)) == ["青年路街道"]
+    assert {c.sub_district_id for c in communities_for_user(qingnian, "change_community")} == {"610104001"}
+
+    zaoyuan = User.objects.get(username="zaoyuan")
+    assert list(own_sub_districts(zaoyuan).values_list("code", flat=True)) == ["610104009"]
+    assert communities_for_user(zaoyuan).count() == 22
+
+    reviewer = User.objects.get(username="reviewer")
+    assert is_reviewer(reviewer) and not is_admin(reviewer) and not is_clerk(reviewer)
+    assert communities_for_user(reviewer).count() == 142
+
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff and is_admin(admin)
+
+
+def test_second_run_changes_nothing(demo):
+    _run()
+    before = list(User.objects.order_by("pk").values("pk", "username", "password", "is_superuser", "last_name"))
+    groups = {u.username: set(u.groups.values_list("name", flat=True)) for u in User.objects.all()}
+    _run()
+    assert list(User.objects.order_by("pk").values("pk", "username", "password", "is_superuser", "last_name")) == before
+    assert {u.username: set(u.groups.values_list("name", flat=True)) for u in User.objects.all()} == groups
+    assert groups["qingnian"] == {Role.CLERK.value, "街办办事员·青年路街道"}
+
+
+def test_repairs_a_changed_password(demo):
+    _run()
+    user = User.objects.get(username="reviewer")
+    user.set_password("something-else-42")
+    user.save()
+    _run()
+    assert authenticate(username="reviewer", password=DEMO_PASSWORD) is not None
+
+
+def test_works_before_load_demo(db, settings):
+    settings.DEBUG = True
+    _run()
+    assert list(own_sub_districts(User.objects.get(username="zaoyuan")).values_list("name", flat=True)) == ["枣园街道"]
+
+
+def test_refused_without_debug_unless_forced(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        _run()
+    assert not User.objects.exists()
+    _run(force=True)
+    assert User.objects.filter(username="admin", is_superuser=True).exists()
