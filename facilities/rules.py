@@ -1,0 +1,206 @@
+"""措施七、八、十六: facility area, plaza, activity share, handover, embedded services.
+
+Facilities that count are those 已移交 or 使用中 whose handover (if dated) is
+not after the as-of date; each rule reads them with one query per chunk of
+communities (correlated Subquery/Exists), never one per community.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from communities.models import Community
+from compliance.rules import Rule, register, same_pk, via
+
+from .models import CORE_SERVICES, COUNTING_STATUSES, Facility, FacilityKind, FacilityStatus
+
+AREA = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Decimal("0")
+
+
+def fmt(value: Decimal | int) -> str:
+    """1050.00 → 1050, 599.70 → 599.7: the figure as a clerk writes it."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def counting(as_of: dt.date) -> Q:
+    # A handover dated after the as-of date has not happened yet.
+    return Q(status__in=COUNTING_STATUSES) & (Q(handed_over_on__isnull=True) | Q(handed_over_on__lte=as_of))
+
+
+def facility_sum(field: str, kind: str, as_of: dt.date) -> Coalesce:
+    totals = (
+        Facility.objects.filter(counting(as_of), community=OuterRef("pk"), kind=kind)
+        .order_by()
+        .values("community")
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(totals, output_field=AREA), Value(ZERO), output_field=AREA)
+
+
+def _dec(value: Any) -> Decimal:
+    return ZERO if value is None else Decimal(value)
+
+
+COMMUNITY_READS = {Community: same_pk, Facility: via("community_id")}
+
+
+@register
+class FacilityArea(Rule):
+    id = "M07.facility_area"
+    reading = (
+        "对每个未撤销社区，合计状态为“已移交”或“使用中”的综合服务设施建筑面积（以小数比较，1049.99㎡低于1050㎡），"
+        "应配面积为户数×每百户30㎡÷100；成立日期在2024-02-29（含）以后且不足2000户的新建社区，应配不低于600㎡。"
+    )
+    reads = COMMUNITY_READS
+
+    def target_queryset(self, as_of):
+        return Community.objects.judged()
+
+    def required(self, row: dict, params: dict) -> tuple[Decimal, str]:
+        households = row["households"] or 0
+        per_100 = Decimal(str(params["area_per_100_households"]))
+        by_households = Decimal(households) * per_100 / 100
+        basis = f"{households}户×{fmt(per_100)}㎡/百户"
+        new_since = params["new_since"]
+        if row["founded_on"] and row["founded_on"] >= new_since and households < params["small_new_households"]:
+            floor = Decimal(str(params["small_new_min_area"]))
+            if floor > by_households:
+                return floor, (
+                    f"{new_since:%Y-%m-%d}后新建且不足{params['small_new_households']}户的社区不低于{fmt(floor)}㎡"
+                )
+        return by_households, basis
+
+    def evaluate(self, queryset, as_of, params):
+        rows = queryset.annotate(area=facility_sum("building_area", FacilityKind.CENTER, as_of)).values(
+            "pk", "code", "households", "founded_on", "area"
+        )
+        for row in rows:
+            area = _dec(row["area"])
+            required, basis = self.required(row, params)
+            if area < required:
+                yield self.fail(
+                    target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=area, required=required,
+                    message=f"社区综合服务设施建筑面积 {fmt(area)}㎡，低于应配 {fmt(required)}㎡（{basis}）",
+                )
+
+
+@register
+class OutdoorPlaza(Rule):
+    id = "M07.outdoor_plaza"
+    reading = "对每个未撤销社区，合计状态为“已移交”或“使用中”的室外活动广场场地面积，不低于1000㎡（以小数比较）。"
+    reads = COMMUNITY_READS
+
+    def target_queryset(self, as_of):
+        return Community.objects.judged()
+
+    def evaluate(self, queryset, as_of, params):
+        required = Decimal(str(params["min_plaza_area"]))
+        rows = queryset.annotate(area=facility_sum("site_area", FacilityKind.PLAZA, as_of)).values("pk", "code", "area")
+        for row in rows:
+            area = _dec(row["area"])
+            if area < required:
+                yield self.fail(
+                    target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=area, required=required,
+                    message=f"室外活动广场面积 {fmt(area)}㎡，低于 {fmt(required)}㎡",
+                )
+
+
+@register
+class ActivityShare(Rule):
+    id = "M07.activity_share"
+    reading = (
+        "居民活动区域面积占比 = 状态为“已移交”或“使用中”的综合服务设施的居民活动区域面积合计 ÷ 建筑面积合计，"
+        "不低于60%；没有计入的设施（分母为0）视为不达标，实测记0。"
+    )
+    reads = COMMUNITY_READS
+
+    def target_queryset(self, as_of):
+        return Community.objects.judged()
+
+    def evaluate(self, queryset, as_of, params):
+        minimum = Decimal(str(params["min_activity_share"]))
+        rows = queryset.annotate(
+            building=facility_sum("building_area", FacilityKind.CENTER, as_of),
+            activity=facility_sum("activity_area", FacilityKind.CENTER, as_of),
+        ).values("pk", "code", "building", "activity")
+        for row in rows:
+            building, activity = _dec(row["building"]), _dec(row["activity"])
+            # Compared as activity×100 ≥ building×share, exactly; the percentage is only for display.
+            if building > 0 and activity * 100 >= building * minimum:
+                continue
+            share = (activity * 100 / building).quantize(Decimal("0.01"), ROUND_DOWN) if building > 0 else ZERO
+            detail = (
+                f"居民活动区域 {fmt(activity)}㎡ ÷ 建筑面积 {fmt(building)}㎡" if building > 0 else "没有计入的综合服务设施"
+            )
+            yield self.fail(
+                target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=share, required=minimum,
+                message=f"居民活动区域面积占比 {fmt(share)}%（{detail}），低于 {fmt(minimum)}%",
+            )
+
+
+@register
+class Handover(Rule):
+    id = "M08.handover"
+    reading = (
+        "有验收日期、没有移交日期、状态为“已验收”的设施（移交日期晚于评估日的视为尚未移交）："
+        "验收后第90天（含）以内为预警，第91天起为违规。"
+    )
+    reads = {Facility: same_pk, Community: lambda objs: Facility.objects.filter(
+        community_id__in=[o.pk for o in objs]).values_list("pk", flat=True)}
+
+    def target_queryset(self, as_of):
+        return Facility.objects.exclude(community__status="revoked")
+
+    def evaluate(self, queryset, as_of, params):
+        days_allowed = int(params["handover_days"])
+        pending = queryset.filter(accepted_on__isnull=False, accepted_on__lte=as_of).filter(
+            Q(status=FacilityStatus.ACCEPTED, handed_over_on__isnull=True)
+            | Q(status__in=[FacilityStatus.HANDED_OVER, FacilityStatus.IN_USE], handed_over_on__gt=as_of)
+        )
+        for row in pending.values("pk", "code", "name", "community_id", "accepted_on"):
+            days = (as_of - row["accepted_on"]).days
+            late = days > days_allowed
+            deadline = row["accepted_on"] + dt.timedelta(days=days_allowed)
+            message = (
+                f"设施“{row['name']}”于 {row['accepted_on']:%Y-%m-%d} 验收，至今第{days}天仍未移交街办"
+                + (f"，已超过{days_allowed}天期限（{deadline:%Y-%m-%d}）" if late else f"，应在 {deadline:%Y-%m-%d} 前移交")
+            )
+            yield self.fail(
+                target_pk=row["pk"], key=row["code"], community_id=row["community_id"], measured=days,
+                required=days_allowed, severity="violation" if late else "warning", message=message,
+            )
+
+
+@register
+class EmbeddedServices(Rule):
+    id = "M16.embedded_services"
+    reading = "养老服务、婴幼儿托育、儿童托管、社区助餐四类嵌入式服务设施，各至少有一处状态为“已移交”或“使用中”。"
+    reads = COMMUNITY_READS
+
+    def target_queryset(self, as_of):
+        return Community.objects.judged()
+
+    def evaluate(self, queryset, as_of, params):
+        present = {
+            f"has_{c.value}": Exists(
+                Facility.objects.filter(
+                    counting(as_of), community=OuterRef("pk"), kind=FacilityKind.EMBEDDED, service_category=c.value
+                )
+            )
+            for c in CORE_SERVICES
+        }
+        for row in queryset.annotate(**present).values("pk", "code", *present):
+            missing = [c.label for c in CORE_SERVICES if not row[f"has_{c.value}"]]
+            if missing:
+                yield self.fail(
+                    target_pk=row["pk"], key=row["code"], community_id=row["pk"],
+                    measured=len(CORE_SERVICES) - len(missing), required=len(CORE_SERVICES),
+                    message=f"嵌入式服务设施缺少：{'、'.join(missing)}（已有 {len(CORE_SERVICES) - len(missing)}/4 类）",
+                )
