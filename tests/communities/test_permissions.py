@@ -1,0 +1,160 @@
+"""Who may see and change what, through the pages a user would use.
+
+A clerk who types another 街办's id gets 404 on detail, edit and POST, and the
+record stays as it was; reviewers and department users read everything and
+change nothing."""
+
+import pytest
+from django.urls import reverse
+
+from communities.models import Community, CommunityAdjustment, Compound
+
+from . import builders
+
+
+@pytest.fixture
+def zaoyuan_records(streets):
+    c = builders.community(streets["zaoyuan"], households=2000, population=6000)
+    x = builders.compound("ZY-1", community=c)
+    loose = builders.compound("ZY-2", street=streets["zaoyuan"])
+    return c, x, loose
+
+
+def test_clerk_gets_404_for_another_streets_community(client, clerk_qingnian, zaoyuan_records):
+    c, _, _ = zaoyuan_records
+    client.force_login(clerk_qingnian)
+    for name in ("community_detail", "community_edit", "community_revoke", "adjustment_create"):
+        assert client.get(reverse(f"communities:{name}", args=[c.pk])).status_code == 404, name
+
+    response = client.post(
+        reverse("communities:community_edit", args=[c.pk]), builders.community_post(c, households=1, population=1)
+    )
+    assert response.status_code == 404
+    response = client.post(reverse("communities:community_revoke", args=[c.pk]), {"revoked_on": "2024-01-01", "reason": "x"})
+    assert response.status_code == 404
+    response = client.post(reverse("communities:adjustment_create", args=[c.pk]), {"kind": "split", "reason": "x"})
+    assert response.status_code == 404
+
+    c.refresh_from_db()
+    assert (c.households, c.population, c.status) == (2000, 6000, "active")
+    assert c.history.count() == 1
+    assert not CommunityAdjustment.objects.exists()
+
+
+def test_clerk_gets_404_for_another_streets_compounds(client, clerk_qingnian, zaoyuan_records):
+    _, x, loose = zaoyuan_records
+    client.force_login(clerk_qingnian)
+    for compound in (x, loose):
+        assert client.get(reverse("communities:compound_detail", args=[compound.pk])).status_code == 404
+        assert client.get(reverse("communities:compound_edit", args=[compound.pk])).status_code == 404
+        response = client.post(
+            reverse("communities:compound_edit", args=[compound.pk]), builders.compound_post(compound, name="改名")
+        )
+        assert response.status_code == 404
+    assert set(Compound.objects.values_list("name", flat=True)) == {"ZY-1小区", "ZY-2小区"}
+
+
+def test_other_streets_records_are_absent_from_lists(client, clerk_qingnian, zaoyuan_records, streets):
+    builders.community(streets["qingnian"], name="青年路自己的社区")
+    client.force_login(clerk_qingnian)
+    page = client.get(reverse("communities:community_list")).content.decode()
+    assert "青年路自己的社区" in page and zaoyuan_records[0].name not in page
+    page = client.get(reverse("communities:compound_list")).content.decode()
+    assert "ZY-1小区" not in page and "ZY-2小区" not in page
+    page = client.get(reverse("communities:subdistrict_list")).content.decode()
+    assert "青年路街道" in page and "枣园街道" not in page
+
+
+def test_clerk_cannot_create_in_another_street(client, clerk_qingnian, streets):
+    client.force_login(clerk_qingnian)
+    response = client.post(
+        reverse("communities:community_create"),
+        {"code": "610104008099", "name": "越界社区", "sub_district": streets["zaoyuan"].code, "status": "active",
+         "households": 1200, "population": 3000, "party_org_type": "branch", "social_org_count": 0},
+    )
+    assert response.status_code == 200
+    assert builders.error_codes(response.context["form"], "sub_district") == ["invalid_choice"]
+    assert not Community.objects.exists()
+
+
+def test_clerk_cannot_assign_a_compound_to_another_streets_community(client, clerk_qingnian, streets, zaoyuan_records):
+    c, _, _ = zaoyuan_records
+    own = builders.compound("QN-1", street=streets["qingnian"])
+    client.force_login(clerk_qingnian)
+    response = client.post(reverse("communities:compound_edit", args=[own.pk]), builders.compound_post(own, community=c.pk))
+    assert builders.error_codes(response.context["form"], "community") == ["invalid_choice"]
+    own.refresh_from_db()
+    assert own.community is None
+
+    response = client.post(
+        reverse("communities:compound_create"),
+        {"code": "QN-2", "name": "越界小区", "community": c.pk, "households": 10, "property_service": "none"},
+    )
+    assert builders.error_codes(response.context["form"], "community") == ["invalid_choice"]
+    assert not Compound.objects.filter(code="QN-2").exists()
+
+
+@pytest.mark.parametrize("who", ["reviewer", "department_user"])
+def test_readers_see_everything_but_change_nothing(request, client, who, zaoyuan_records, streets):
+    user = request.getfixturevalue(who)
+    c, x, loose = zaoyuan_records
+    other = builders.community(streets["qingnian"])
+    client.force_login(user)
+
+    for community in (c, other):
+        page = client.get(reverse("communities:community_detail", args=[community.pk]))
+        assert page.status_code == 200
+        assert reverse("communities:community_edit", args=[community.pk]) not in page.content.decode()
+        assert client.get(reverse("communities:community_edit", args=[community.pk])).status_code == 404
+        assert client.post(
+            reverse("communities:community_edit", args=[community.pk]), builders.community_post(community, name="改")
+        ).status_code == 404
+        assert client.post(
+            reverse("communities:community_revoke", args=[community.pk]), {"revoked_on": "2024-01-01", "reason": "x"}
+        ).status_code == 404
+    for compound in (x, loose):
+        page = client.get(reverse("communities:compound_detail", args=[compound.pk]))
+        assert page.status_code == 200
+        assert reverse("communities:compound_edit", args=[compound.pk]) not in page.content.decode()
+        assert client.post(
+            reverse("communities:compound_edit", args=[compound.pk]), builders.compound_post(compound, name="改")
+        ).status_code == 404
+
+    assert client.get(reverse("communities:community_create")).status_code == 403
+    assert client.get(reverse("communities:compound_create")).status_code == 403
+    listing = client.get(reverse("communities:community_list")).content.decode()
+    assert c.name in listing and other.name in listing
+    assert reverse("communities:community_create") not in listing
+
+    assert Community.objects.filter(name="改").count() == 0
+    assert Compound.objects.filter(name="改").count() == 0
+    assert Community.objects.get(pk=c.pk).status == "active"
+
+
+def test_admin_can_edit_any_street(client, admin_user, zaoyuan_records):
+    c, _, _ = zaoyuan_records
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("communities:community_edit", args=[c.pk]), builders.community_post(c, households=2100)
+    )
+    assert response.status_code == 302
+    c.refresh_from_db()
+    assert c.households == 2100
+
+
+def test_anonymous_is_sent_to_login(client, zaoyuan_records):
+    c, _, _ = zaoyuan_records
+    for url in (reverse("home"), reverse("communities:community_list"), reverse("communities:community_detail", args=[c.pk])):
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_admin_site_never_deletes_structure(client, admin_user, zaoyuan_records):
+    c, x, _ = zaoyuan_records
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:communities_community_delete", args=[c.pk])).status_code == 403
+    assert client.get(reverse("admin:communities_compound_delete", args=[x.pk])).status_code == 403
+    changelist = client.get(reverse("admin:communities_community_changelist"))
+    assert changelist.status_code == 200
+    assert "delete_selected" not in changelist.content.decode()
+    assert Community.objects.filter(pk=c.pk).exists()
