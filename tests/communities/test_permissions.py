@@ -158,3 +158,32 @@ def test_admin_site_never_deletes_structure(client, admin_user, zaoyuan_records)
     assert changelist.status_code == 200
     assert "delete_selected" not in changelist.content.decode()
     assert Community.objects.filter(pk=c.pk).exists()
+
+
+def test_admin_pages_open(client, admin_user, zaoyuan_records):
+    c, x, _ = zaoyuan_records
+    client.force_login(admin_user)
+    for url in (
+        reverse("admin:communities_community_change", args=[c.pk]),
+        reverse("admin:communities_community_add"),
+        reverse("admin:communities_community_history", args=[c.pk]),
+        reverse("admin:communities_compound_change", args=[x.pk]),
+        reverse("admin:communities_subdistrict_changelist"),
+        reverse("admin:communities_communityadjustment_changelist"),
+        reverse("admin:communities_retiredcommunitycode_changelist"),
+    ):
+        assert client.get(url).status_code == 200, url
+
+
+def test_admin_move_goes_through_the_service(client, admin_user, zaoyuan_records, streets, clerk_qingnian):
+    c, _, _ = zaoyuan_records
+    client.force_login(admin_user)
+    data = builders.community_post(c, sub_district=streets["qingnian"].code, code="610104001077")
+    data.update({"revoked_on": "", "compounds-TOTAL_FORMS": "1", "compounds-INITIAL_FORMS": "1",
+                 "compounds-MIN_NUM_FORMS": "0", "compounds-MAX_NUM_FORMS": "1000", "compounds-0-id": str(c.compounds.get().pk),
+                 "compounds-0-community": str(c.pk)})
+    response = client.post(reverse("admin:communities_community_change", args=[c.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    assert clerk_qingnian.has_perm("communities.change_community", Community.objects.get(pk=c.pk))
+    assert c.retired_codes.get().code == "610104008001"
+    assert c.history.first().history_user == admin_user
