@@ -141,8 +141,8 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
                   community_pks: list[int] | None, orphans: bool, sweep: Sweep | None, now) -> Changes:
     changes = Changes()
     scoped = target_pks is not None
-    if rule.is_district and scoped and DISTRICT_PK not in target_pks:
-        return changes
+    if rule.is_district and ((scoped and DISTRICT_PK not in target_pks) or community_pks is not None):
+        return changes  # the district is judged once per sweep, in its last chunk
     qs = _scoped_queryset(rule, as_of, target_pks, community_pks, orphans)
     if scoped and not rule.is_district and not target_pks:
         return changes
@@ -244,8 +244,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
         for f in resolve:
             f.status, f.resolved_at = FindingStatus.RESOLVED, now
             events.append(FindingEvent(finding=f, kind=FindingEventKind.RESOLVED, as_of=as_of, sweep_id=sweep_id,
-                                       note="数据已达标" if f.target_pk in (scope or ()) or scope is None
-                                       else "对象已不在评估范围"))
+                                       note="数据已达标（或对象已不再评估）"))
         changes.resolved += resolve
     if events:
         FindingEvent.objects.bulk_create(events, batch_size=WRITE_BATCH)

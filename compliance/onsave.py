@@ -80,8 +80,15 @@ class _Buffer:
 
 
 def _pending(buffer: _Buffer, using: str | None) -> bool:
+    """Is this buffer's callback still queued, registered at the current savepoint level?
+
+    Saves in one atomic block share one evaluation. A save in another
+    savepoint gets its own buffer, so a rolled-back or merely released inner
+    block never hides its targets in a callback registered elsewhere.
+    """
     connection = transaction.get_connection(using)
-    return any(func is buffer.callback for _sids, func, _robust in connection.run_on_commit)
+    current = set(connection.savepoint_ids)
+    return any(func is buffer.callback and sids == current for sids, func, _robust in connection.run_on_commit)
 
 
 def enqueue(targets: RuleTargets, using: str | None = None) -> None:

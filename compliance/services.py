@@ -49,7 +49,8 @@ def reevaluate(rule_targets: dict[str, Iterable[int]] | Iterable[tuple[str, int]
     targets = {k: list(v) for k, v in rule_targets.items() if k in registry}
     if not targets:
         return Changes()
-    return evaluate_rules(rules=registry.select(sorted(targets)), as_of=as_of, target_pks=targets)
+    # One broken rule must not keep the others from judging a save; its error is logged.
+    return evaluate_rules(rules=registry.select(sorted(targets)), as_of=as_of, target_pks=targets, catch_errors=True)
 
 
 # -- parameters ---------------------------------------------------------------

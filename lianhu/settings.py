@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "funding",
     "staffing",
     "compliance",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -148,7 +149,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The beat schedule lives here and nowhere else.
-CELERY_BEAT_SCHEDULE: dict = {}
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE: dict = {
+    # Every rule over every target, as of the new day (CELERY_TIMEZONE is Asia/Shanghai).
+    "compliance-nightly-sweep": {"task": "compliance.nightly_sweep", "schedule": crontab(hour=2, minute=0)},
+}
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -1,0 +1,46 @@
+"""Celery tasks: thin wrappers that take ids and call compliance.services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import chord, shared_task
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="compliance.nightly_sweep")
+def nightly_sweep(as_of: str | None = None, chunk_size: int = services.DEFAULT_CHUNK_SIZE) -> int | None:
+    """Start a sweep, fan its community chunks out as a group, finish in the chord's body."""
+    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    try:
+        sweep = services.sweep_start(as_of=day, triggered_by="定时任务")
+    except ValidationError as exc:
+        logger.warning("巡检未启动：%s", exc.messages[0])
+        return None
+    try:
+        chunks = services.sweep_plan(sweep=sweep, chunk_size=chunk_size)
+        header = [sweep_chunk.si(sweep.pk, sweep.rule_ids, pks, day.isoformat()) for pks in chunks]
+        chord(header)(sweep_finish.si(sweep.pk))
+    except Exception as exc:
+        services.sweep_fail(sweep_id=sweep.pk, error=f"{type(exc).__name__}: {exc}")
+        raise
+    return sweep.pk
+
+
+@shared_task(name="compliance.sweep_chunk")
+def sweep_chunk(sweep_id: int, rule_ids: list[str], pks: list[int] | None, as_of: str) -> dict:
+    changes = services.sweep_chunk_run(sweep_id=sweep_id, rule_ids=rule_ids, pks=pks,
+                                       as_of=dt.date.fromisoformat(as_of))
+    return {"opened": len(changes.opened), "errors": len(changes.errors)}
+
+
+@shared_task(name="compliance.sweep_finish")
+def sweep_finish(sweep_id: int) -> dict:
+    sweep = services.sweep_finish(sweep_id=sweep_id)
+    return {"opened": sweep.opened, "resolved": sweep.resolved, "still_open": sweep.still_open}

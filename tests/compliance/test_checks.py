@@ -1,0 +1,65 @@
+"""The system checks keep the registered rules and the catalogue in step."""
+
+from compliance import catalogue
+from compliance.checks import check_rules, rule_errors
+from compliance.rules import Registry, Rule
+
+
+def ids(messages):
+    return sorted(m.id for m in messages)
+
+
+def _rule(rule_id):
+    return type("R", (Rule,), {"id": rule_id})
+
+
+def test_project_rules_pass_the_checks():
+    assert [m for m in check_rules() if m.level >= 40] == []
+
+
+def test_catalogue_matches_clauses_md():
+    assert len(catalogue.RULES) == 36
+    assert set(catalogue.CLAUSES) == set(range(1, 21))
+    assert catalogue.CLAUSES[18].lead_units == ("区住建局", "区民政局")
+    assert catalogue.RULES["M07.facility_area"].numeral == "七"
+    assert catalogue.RULES["M11.election_deadline"].domain == "approvals"
+
+
+def test_duplicate_id_fails():
+    reg = Registry()
+    reg.register(_rule("M04.households"))
+    reg.register(_rule("M04.households"))
+    assert ids(rule_errors(reg, domains=set())) == ["compliance.E001"]
+
+
+def test_unknown_id_fails():
+    reg = Registry()
+    reg.register(_rule("M04.household"))  # misspelt
+    assert ids(rule_errors(reg, domains=set())) == ["compliance.E002"]
+
+
+def test_missing_implementation_fails_only_for_present_domains():
+    reg = Registry()
+    reg.register(_rule("M19.work_funds"))
+    errors = rule_errors(reg, domains={"funding"}, pending=frozenset())
+    assert ids(errors) == ["compliance.E003"]
+    assert "M19.salary_share" in errors[0].msg
+    # facilities not present: its rules are not required yet
+    assert rule_errors(reg, domains=set(), pending=frozenset()) == []
+
+
+def test_pending_rule_is_a_warning():
+    reg = Registry()
+    errors = rule_errors(reg, domains={"funding"}, pending=frozenset({"M19.work_funds", "M19.salary_share"}))
+    assert ids(errors) == ["compliance.W003", "compliance.W003"]
+
+
+def test_rule_takes_metadata_from_catalogue():
+    cls = _rule("M07.facility_area")
+    assert cls.clause == 7
+    assert cls.target == "community"
+    assert cls.severity == "violation"
+    assert cls.params["area_per_100_households"] == 30
+    assert cls.community_lookup == "pk"
+    assert _rule("M08.handover").community_lookup == "community"
+    assert _rule("M19.salary_share").community_lookup is None
