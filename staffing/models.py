@@ -52,6 +52,11 @@ class Person(models.Model):
     sex = models.CharField("性别", max_length=1, choices=Sex.choices, editable=False)
     education = models.CharField("学历", max_length=30, blank=True)
     phone = models.CharField("联系电话", max_length=30, blank=True)
+    # 所属社区: where the person's latest seat or employment is. Kept by the
+    # services; person-level findings and sweep chunks go by it.
+    community = models.ForeignKey(
+        Community, verbose_name="所属社区", on_delete=models.PROTECT, null=True, blank=True, related_name="persons"
+    )
     # The ID number stays out of the audit trail: history pages are read by clerks.
     history = HistoricalRecords(excluded_fields=["id_number"])
 

@@ -58,6 +58,21 @@ def _lock_person(person: Person) -> Person:
     return Person.objects.select_for_update().get(pk=person.pk)
 
 
+def person_refresh_community(person: Person) -> None:
+    """所属社区 = the community of the person's latest-started seat or employment."""
+    seat = Seat.objects.filter(person=person).order_by("-start_on", "-pk").values_list("start_on", "community_id")[:1]
+    job = (Employment.objects.filter(person=person, entry_on__isnull=False)
+           .order_by("-entry_on", "-pk").values_list("entry_on", "community_id")[:1])
+    latest = max([*seat, *job], default=None, key=lambda row: row[0])
+    community_id = latest[1] if latest else None
+    if community_id is None and person.community_id is None:
+        # An employment without an entry date still places the person.
+        community_id = Employment.objects.filter(person=person).values_list("community_id", flat=True).first()
+    if community_id is not None and community_id != person.community_id:
+        Person.objects.filter(pk=person.pk).update(community_id=community_id)
+        person.community_id = community_id
+
+
 # --- people -----------------------------------------------------------------
 
 
@@ -112,6 +127,7 @@ def seat_create(*, person: Person, community: Community, body: str, role: str, s
         seat.full_clean()
         _set_history(seat, user)
         seat.save()
+        person_refresh_community(person)
         return seat
 
 
@@ -124,6 +140,7 @@ def seat_update(*, seat: Seat, user=None, **fields: Any) -> list[str]:
         seat.full_clean()
         _set_history(seat, user)
         seat.save()
+        person_refresh_community(seat.person)
         return changed
 
 
@@ -179,6 +196,7 @@ def employment_create(*, person: Person, community: Community, user=None, **fiel
         employment.full_clean()
         _set_history(employment, user)
         employment.save()
+        person_refresh_community(person)
         return employment
 
 
@@ -191,6 +209,7 @@ def employment_update(*, employment: Employment, user=None, reason: str | None =
         employment.full_clean()
         _set_history(employment, user, reason)
         employment.save()
+        person_refresh_community(employment.person)
         return changed
 
 

@@ -47,3 +47,28 @@ def committee(c: Community, n: int, **kw) -> list[Seat]:
 def worker(c: Community, *, who: Person | None = None, entry_on: date = date(2020, 1, 1), **fields) -> Employment:
     values = {"full_time": True, "post": "other", "grade": 10, "entry_channel": "recruitment", **fields}
     return services.employment_create(person=who or person(), community=c, entry_on=entry_on, **values)
+
+
+def bulk_people(n: int, c: Community | None = None) -> list[Person]:
+    """Many people at once, for sizes and shares that need dozens of rows (rules read the database only)."""
+    from staffing.idnumbers import parse
+
+    people = []
+    for _ in range(n):
+        facts = parse(id_number())
+        people.append(Person(id_number=facts.number, birth_date=facts.birth_date, sex=facts.sex,
+                             name=f"人员{next(_serial)}", education="本科", community=c))
+    return Person.objects.bulk_create(people)
+
+
+def bulk_seats(c: Community, people: list[Person], body: str, start_on: date = date(2020, 1, 1)) -> None:
+    Seat.objects.bulk_create([Seat(person=p, community=c, body=body, role="member", start_on=start_on) for p in people])
+
+
+def bulk_workers(c: Community, people: list[Person], *, full_time: bool = True,
+                 entry_on: date = date(2020, 1, 1)) -> None:
+    Employment.objects.bulk_create([
+        Employment(person=p, community=c, full_time=full_time, post="other", grade=10, entry_on=entry_on,
+                   entry_channel="recruitment")
+        for p in people
+    ])

@@ -1,0 +1,589 @@
+"""措施六、十 to 十五: the rules that read people, seats and employments.
+
+Readings (clauses.md, "Exact readings"): a seat or an employment is active on
+D when it started on or before D and has not ended on or before D; only
+active rows count. Party organisation members are the distinct persons with
+an active 书记/副书记/委员 seat; committee members likewise with 主任/副主任/
+委员; 两委 persons the distinct persons in either; community workers the
+persons with an active employment, full-time when 专职. A share with an empty
+denominator fails with measured 0.
+
+Community rules annotate the community queryset with correlated subqueries
+(one query for all targets). Person rules judge ``Person`` rows (key: the
+opaque 人员编号, never the ID number) with Exists/Subquery annotations, one
+query per rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+
+from communities.models import MAX_HOUSEHOLDS, Community, PartyOrgType
+from compliance.catalogue import Severity
+from compliance.rules import Result, Rule, register, same_pk, via
+
+from .models import (
+    Assessment,
+    Body,
+    Employment,
+    LeaveWay,
+    Person,
+    Seat,
+    SeatRole,
+    TrainingAttendance,
+    TrainingEvent,
+    TrainingKind,
+    Vacancy,
+    active_on,
+)
+
+# 措施十: 居委会 expected size by households.
+COMMITTEE_SMALL_BELOW = 2000
+COMMITTEE_LARGE_ABOVE = 4000
+COMMITTEE_MIN, COMMITTEE_MAX = 5, 9
+PARTY_MIN, PARTY_MAX = 3, 5
+TYPICAL_PARTY_SIZE = {PartyOrgType.BRANCH: 3, PartyOrgType.GENERAL_BRANCH: 5, PartyOrgType.COMMITTEE: 5}
+
+
+# --- shared annotations ----------------------------------------------------------
+
+
+def _seats(as_of: dt.date, body: str | None = None):
+    qs = Seat.objects.filter(active_on("", as_of, "start_on", "end_on"))
+    return qs.filter(body=body) if body else qs
+
+
+def _jobs(as_of: dt.date):
+    return Employment.objects.filter(active_on("", as_of, "entry_on", "leave_on"))
+
+
+def _count_persons(qs) -> Coalesce:
+    """Distinct persons of ``qs`` in the outer community, as a correlated subquery."""
+    sub = (
+        qs.filter(community=OuterRef("pk"))
+        .order_by()
+        .values("community")
+        .annotate(n=Count("person", distinct=True))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+
+
+def annotate_composition(queryset, as_of: dt.date):
+    """两委 composition of each community on ``as_of``: one SQL statement."""
+    party = _seats(as_of, Body.PARTY)
+    committee = _seats(as_of, Body.COMMITTEE)
+    also_committee = Exists(committee.filter(person=OuterRef("person"), community=OuterRef("community")))
+    fulltime_job = Exists(
+        _jobs(as_of).filter(person=OuterRef("person"), community=OuterRef("community"), full_time=True)
+    )
+    return queryset.annotate(
+        party_n=_count_persons(party),
+        committee_n=_count_persons(committee),
+        cross_n=_count_persons(party.filter(also_committee)),
+        liangwei_n=_count_persons(_seats(as_of)),
+        fulltime_n=_count_persons(_seats(as_of).filter(fulltime_job)),
+        workers_n=_count_persons(_jobs(as_of)),
+    )
+
+
+def required_workers(population: int, per_10k: int | float) -> int:
+    """ceil(population × per_10k / 10000), exactly (10000 → 18, 10001 → 19)."""
+    per = Decimal(str(per_10k))
+    return math.ceil(Decimal(population) * per / Decimal(10000))
+
+
+def expected_committee_size(households: int) -> int:
+    if households < COMMITTEE_SMALL_BELOW:
+        return 5
+    if households <= COMMITTEE_LARGE_ABOVE:
+        return 7
+    return 9
+
+
+def share_ok(part: int, whole: int, minimum: int | float) -> bool:
+    """part/whole ≥ minimum%, compared exactly; an empty whole fails."""
+    return whole > 0 and Decimal(part) * 100 >= Decimal(str(minimum)) * whole
+
+
+def percent(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal(0)
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"))
+
+
+def month_day(year: int, text: str) -> dt.date:
+    month, day = (int(x) for x in str(text).split("-"))
+    return dt.date(year, month, day)
+
+
+_COMMUNITY_READS = {
+    Community: same_pk,
+    Seat: via("community_id"),
+    Employment: via("community_id"),
+}
+
+_VALUES = ("pk", "code", "name", "households", "population", "party_org_type", "sub_district_id")
+
+
+class CommunityRule(Rule):
+    reads = _COMMUNITY_READS
+
+    def target_queryset(self, as_of):
+        return Community.objects.judged()
+
+    def rows(self, queryset, as_of):
+        return annotate_composition(queryset, as_of).values(
+            *_VALUES, "party_n", "committee_n", "cross_n", "liangwei_n", "fulltime_n", "workers_n"
+        )
+
+    def result(self, row, **kw) -> Result:
+        return self.fail(target_pk=row["pk"], key=row["code"], community_id=row["pk"],
+                         sub_district_id=row["sub_district_id"], **kw)
+
+
+@register
+class PartySize(CommunityRule):
+    id = "M10.party_size"
+    reading = (
+        "措施十：社区党组织班子成员一般3~5名，党支部一般3名、党总支和党委一般5名。口径：评估日在任的"
+        "书记、副书记、委员（去重人数）。少于3或多于5为违规；在3~5之间但不是该类型的通常人数为提示。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        for row in self.rows(queryset, as_of):
+            n = row["party_n"]
+            kind = row["party_org_type"]
+            typical = TYPICAL_PARTY_SIZE.get(kind, 3)
+            label = PartyOrgType(kind).label if kind in PartyOrgType.values else "党组织"
+            if n < PARTY_MIN or n > PARTY_MAX:
+                yield self.result(row, measured=n, required=f"{PARTY_MIN}~{PARTY_MAX}", severity=Severity.VIOLATION,
+                                  message=f"社区{label}班子现有 {n} 人，应为 {PARTY_MIN}~{PARTY_MAX} 人")
+            elif n != typical:
+                yield self.result(row, measured=n, required=typical, severity=Severity.NOTICE,
+                                  message=f"社区{label}班子现有 {n} 人，{label}一般为 {typical} 人")
+
+
+@register
+class CommitteeSize(CommunityRule):
+    id = "M10.committee_size"
+    reading = (
+        "措施十：居委会成员一般5~9名。口径：评估日在任的主任、副主任、委员（去重人数）；户数少于2000户"
+        "应为5人，2000~4000户（含两端）应为7人，4000户以上应为9人。少于5或多于9为违规，在5~9之间但"
+        "不是应设人数为预警。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        for row in self.rows(queryset, as_of):
+            n = row["committee_n"]
+            expected = expected_committee_size(row["households"])
+            if n < COMMITTEE_MIN or n > COMMITTEE_MAX:
+                yield self.result(
+                    row, measured=n, required=expected, severity=Severity.VIOLATION,
+                    message=(f"居委会现有 {n} 人，应在 {COMMITTEE_MIN}~{COMMITTEE_MAX} 人之间"
+                             f"（{row['households']} 户应设 {expected} 人）"),
+                )
+            elif n != expected:
+                yield self.result(row, measured=n, required=expected, severity=Severity.WARNING,
+                                  message=f"居委会现有 {n} 人，{row['households']} 户应设 {expected} 人")
+
+
+@register
+class CrossAppointment(CommunityRule):
+    id = "M10.cross_appointment"
+    reading = (
+        "措施十：支委、居委交叉任职比例不低于60%。口径：同时在居委会任职的党组织成员人数 ÷ 党组织成员"
+        "人数（不是 ÷ 两委总人数：5+9人的两委在11人上限内至少3人交叉，3/5恰为60%）。没有党组织成员时"
+        "按不达标处理，实测为0。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        minimum = params["min_cross_share"]
+        for row in self.rows(queryset, as_of):
+            cross, party = row["cross_n"], row["party_n"]
+            if share_ok(cross, party, minimum):
+                continue
+            if party == 0:
+                message = f"社区党组织没有在任成员，交叉任职比例按0计，应不低于 {minimum}%"
+            else:
+                message = (f"交叉任职比例 {percent(cross, party)}%（党组织成员 {party} 人中 {cross} 人同时任居委会成员），"
+                           f"低于 {minimum}%（口径：交叉任职人数÷党组织成员数）")
+            yield self.result(row, measured=percent(cross, party), required=minimum, message=message)
+
+
+@register
+class FulltimeShare(CommunityRule):
+    id = "M10.fulltime_share"
+    reading = (
+        "措施十：社区专职工作者进“两委”比例不低于40%。口径：两委成员（去重人数）中同时是本社区在职"
+        "专职社区工作者的人数 ÷ 两委成员人数。两委无人时按不达标处理，实测为0。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        minimum = params["min_fulltime_share"]
+        for row in self.rows(queryset, as_of):
+            ft, total = row["fulltime_n"], row["liangwei_n"]
+            if share_ok(ft, total, minimum):
+                continue
+            if total == 0:
+                message = f"社区“两委”没有在任成员，专职社区工作者比例按0计，应不低于 {minimum}%"
+            else:
+                message = (f"“两委”{total} 人中专职社区工作者 {ft} 人，比例 {percent(ft, total)}%，低于 {minimum}%"
+                           "（口径：专职社区工作者人数÷两委去重人数）")
+            yield self.result(row, measured=percent(ft, total), required=minimum, message=message)
+
+
+@register
+class TotalCap(CommunityRule):
+    id = "M10.total_cap"
+    reading = "措施十：社区“两委”成员总数不超过11人。口径：评估日在任的两委成员去重人数，交叉任职只算一人。"
+
+    def evaluate(self, queryset, as_of, params):
+        cap = params["max_members"]
+        for row in self.rows(queryset, as_of):
+            if row["liangwei_n"] > cap:
+                yield self.result(row, measured=row["liangwei_n"], required=cap,
+                                  message=f"社区“两委”成员 {row['liangwei_n']} 人，超过 {cap} 人上限")
+
+
+@register
+class WorkerRatio(CommunityRule):
+    id = "M11.worker_ratio"
+    reading = (
+        "措施十一：按每万名城镇常住人口拥有社区工作者18人配备。口径：社区常住人口×18÷10000，向上取整"
+        "（10000人应配18人，10001人应配19人）；实有为评估日在职的社区工作者人数。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        per = params["workers_per_10k"]
+        for row in self.rows(queryset, as_of):
+            required = required_workers(row["population"], per)
+            if row["workers_n"] < required:
+                yield self.result(
+                    row, measured=row["workers_n"], required=required,
+                    message=(f"社区工作者 {row['workers_n']} 人，低于应配 {required} 人"
+                             f"（常住人口 {row['population']} 人×{per}/万人）"),
+                )
+
+
+@register
+class OversizedStaffing(CommunityRule):
+    id = "M06.oversized_staffing"
+    reading = (
+        "措施六：暂不拆分的超大型社区通过增加社区工作人员保障服务。口径：户数超过5000户的社区，在职社区"
+        "工作者应不少于措施十一应配人数×系数（默认1.0，向上取整）再加增配人数（默认1人）。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        factor = Decimal(str(params["oversized_staff_factor"]))
+        extra = int(params["oversized_extra_workers"])
+        per = WorkerRatio.params["workers_per_10k"]
+        for row in self.rows(queryset.filter(households__gt=MAX_HOUSEHOLDS), as_of):
+            base = required_workers(row["population"], per)
+            required = math.ceil(base * factor) + extra
+            if row["workers_n"] < required:
+                yield self.result(
+                    row, measured=row["workers_n"], required=required,
+                    message=(f"超大型社区（{row['households']} 户）社区工作者 {row['workers_n']} 人，"
+                             f"应不少于 {required} 人（按人口应配 {base} 人，再增配 {extra} 人）"),
+                )
+
+
+@register
+class VacancyRule(CommunityRule):
+    id = "M11.vacancy"
+    reading = (
+        "措施十一：两委成员出现空缺的，及时补选。口径：评估日仍未补选（没有补选日期，或补选日期晚于"
+        "评估日）的空缺，自出缺日起第90天内（含）为预警，第91天起为违规；以最早的空缺计。"
+    )
+    reads = {Community: same_pk, Vacancy: via("community_id")}
+
+    def evaluate(self, queryset, as_of, params):
+        days = params["vacancy_days"]
+        open_vacancies = Vacancy.objects.filter(community=OuterRef("pk"), vacated_on__lte=as_of).filter(
+            Q(filled_on__isnull=True) | Q(filled_on__gt=as_of)
+        )
+        oldest = open_vacancies.order_by().values("community").annotate(d=Min("vacated_on")).values("d")[:1]
+        count = open_vacancies.order_by().values("community").annotate(n=Count("pk")).values("n")[:1]
+        rows = (
+            queryset.annotate(oldest=Subquery(oldest), open_n=Subquery(count, output_field=IntegerField()))
+            .filter(oldest__isnull=False)
+            .values(*_VALUES, "oldest", "open_n")
+        )
+        for row in rows:
+            oldest_on = row["oldest"]
+            if isinstance(oldest_on, str):
+                oldest_on = dt.date.fromisoformat(oldest_on)
+            elapsed = (as_of - oldest_on).days
+            deadline = oldest_on + dt.timedelta(days=days)
+            severity = Severity.WARNING if elapsed <= days else Severity.VIOLATION
+            yield self.result(
+                row, measured=elapsed, required=days, severity=severity,
+                message=(f"“两委”有 {row['open_n']} 个空缺未补选，最早的于 {oldest_on:%Y-%m-%d} 出缺，已 {elapsed} 天"
+                         f"（应在 {days} 天内即 {deadline:%Y-%m-%d} 前补选）"),
+            )
+
+
+# --- person rules ------------------------------------------------------------------
+
+
+def persons_of(objs) -> list[int]:
+    return [o.person_id for o in objs if getattr(o, "person_id", None)]
+
+
+def attendees_of_events(objs) -> list[int]:
+    ids = [o.pk for o in objs if o.pk is not None]
+    if not ids:
+        return []
+    return list(TrainingAttendance.objects.filter(event_id__in=ids).values_list("person_id", flat=True))
+
+
+class PersonRule(Rule):
+    reads = {Person: same_pk, Employment: persons_of, Seat: persons_of}
+
+    def target_queryset(self, as_of):
+        return Person.objects.all()
+
+    def result(self, row, community_id, **kw) -> Result:
+        return self.fail(target_pk=row["pk"], key=row["public_id"], community_id=community_id, **kw)
+
+
+def _active_job(as_of):
+    return _jobs(as_of).filter(person=OuterRef("pk")).order_by("-entry_on")
+
+
+def _with_active_job(queryset, as_of):
+    job = _active_job(as_of)
+    return queryset.annotate(
+        job_community=Subquery(job.values("community_id")[:1]),
+        job_entry=Subquery(job.values("entry_on")[:1]),
+    ).filter(Exists(job))
+
+
+def _as_date(value):
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _trained(kind: str, start: dt.date, end: dt.date) -> Exists:
+    return Exists(TrainingAttendance.objects.filter(
+        person=OuterRef("pk"), event__kind=kind, event__held_on__gte=start, event__held_on__lte=end
+    ))
+
+
+class TrainingRule(PersonRule):
+    kind = TrainingKind.GENERAL
+    kind_label = "全员培训"
+    reads = {**PersonRule.reads, TrainingAttendance: persons_of, TrainingEvent: attendees_of_events}
+
+    def candidates(self, queryset, as_of):
+        """Rows with pk, public_id, name, community and the date they started (hire date)."""
+        raise NotImplementedError
+
+    def evaluate(self, queryset, as_of, params):
+        year = as_of.year
+        prev_start, prev_end = dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31)
+        hired_by = dt.date(year - 1, 9, 30)
+        due = month_day(year, params["training_due"])
+        rows = self.candidates(queryset, as_of).annotate(
+            trained_prev=_trained(self.kind, prev_start, prev_end),
+            trained_now=_trained(self.kind, dt.date(year, 1, 1), as_of),
+        ).filter(Q(trained_prev=False) | Q(trained_now=False))
+        for row in rows.values("pk", "public_id", "name", "since", "where", "trained_prev", "trained_now"):
+            since = _as_date(row["since"])
+            if since is not None and since <= hired_by and not row["trained_prev"]:
+                yield self.result(
+                    row, row["where"], measured=0, required=1, severity=Severity.VIOLATION,
+                    message=f"{row['name']}{year - 1}年度未参加{self.kind_label}（{since:%Y-%m-%d}任职，应参加）",
+                )
+            elif not row["trained_now"]:
+                late = as_of >= due
+                yield self.result(
+                    row, row["where"], measured=0, required=1,
+                    severity=Severity.VIOLATION if late else Severity.WARNING,
+                    message=(f"{row['name']}{year}年度尚未参加{self.kind_label}"
+                             + ("，已过" if late else "，应在") + f" {due:%Y-%m-%d} " + ("" if late else "前完成")),
+                )
+
+
+@register
+class WorkerTraining(TrainingRule):
+    id = "M12.worker_training"
+    reading = (
+        "措施十二：社区工作者每年至少参加1次全员培训。口径：评估日在职的社区工作者；上一年9月30日"
+        "（含）以前入职而上一年没有全员培训记录的为违规；否则本年（截至评估日）没有全员培训记录的，"
+        "12月1日前为预警、12月1日起为违规。"
+    )
+
+    def candidates(self, queryset, as_of):
+        return _with_active_job(queryset, as_of).annotate(since=F("job_entry"), where=F("job_community"))
+
+def _leader_seats(as_of):
+    return _seats(as_of).filter(
+        Q(body=Body.PARTY, role=SeatRole.SECRETARY) | Q(body=Body.COMMITTEE, role=SeatRole.DIRECTOR)
+    ).filter(person=OuterRef("pk"))
+
+
+@register
+class LeaderTraining(TrainingRule):
+    id = "M12.leader_training"
+    kind = TrainingKind.SPECIAL
+    kind_label = "专项培训"
+    reading = (
+        "措施十二：社区书记、主任每年至少参加1次专项培训。口径：评估日在任的党组织书记和居委会主任"
+        "（不论是否社区工作者），任职日期按其书记/主任职务的最早任职日期；日期与严重程度同全员培训。"
+    )
+
+    def candidates(self, queryset, as_of):
+        leader = _leader_seats(as_of)
+        return queryset.filter(Exists(leader)).annotate(
+            since=Subquery(leader.order_by("start_on").values("start_on")[:1]),
+            where=Subquery(leader.order_by("start_on").values("community_id")[:1]),
+        )
+
+
+@register
+class PostGrade(PersonRule):
+    id = "M13.post_grade"
+    reading = "措施十三：社区工作者实行“三岗十八级”。口径：评估日在职的社区工作者没有岗位（正职/副职/其他）或等级（1~18）的为违规。"
+
+    def evaluate(self, queryset, as_of, params):
+        jobs = _jobs(as_of).filter(Q(post="") | Q(grade__isnull=True)).values(
+            "person_id", "person__public_id", "person__name", "community_id", "post", "grade"
+        )
+        for job in jobs.filter(person__in=queryset):
+            missing = [label for label, absent in (("岗位", not job["post"]), ("等级", job["grade"] is None)) if absent]
+            yield self.fail(target_pk=job["person_id"], key=job["person__public_id"], community_id=job["community_id"],
+                            measured="未定" + "、".join(missing), required="岗位和等级",
+                            message=f"社区工作者{job['person__name']}未确定{'、'.join(missing)}（三岗十八级）")
+
+
+@register
+class Archive(PersonRule):
+    id = "M13.archive"
+    reading = (
+        "措施十三：建立社区工作者档案。口径：评估日在职的社区工作者缺少学历、入职日期或入职方式之一的为"
+        "预警（身份证号、出生日期在登记时已校验）。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        jobs = _jobs(as_of).filter(Q(person__education="") | Q(entry_on__isnull=True) | Q(entry_channel="")).values(
+            "person_id", "person__public_id", "person__name", "person__education", "community_id", "entry_on",
+            "entry_channel",
+        )
+        for job in jobs.filter(person__in=queryset):
+            missing = [label for label, absent in (
+                ("学历", not job["person__education"]),
+                ("入职日期", job["entry_on"] is None),
+                ("入职方式", not job["entry_channel"]),
+            ) if absent]
+            yield self.fail(target_pk=job["person_id"], key=job["person__public_id"], community_id=job["community_id"],
+                            measured="缺" + "、".join(missing), required="档案完整",
+                            message=f"社区工作者{job['person__name']}的档案缺少{'、'.join(missing)}")
+
+
+@register
+class AnnualAssessment(PersonRule):
+    id = "M14.annual_assessment"
+    reading = (
+        "措施十四：社区工作者实行年度考核。口径：评估日在职、上一年12月31日（含）以前入职的社区工作者，"
+        "没有上一年度考核结果的，3月31日（含）前为预警、4月1日起为违规。"
+    )
+    reads = {**PersonRule.reads, Assessment: persons_of}
+
+    def evaluate(self, queryset, as_of, params):
+        year = as_of.year
+        due = month_day(year, params["assessment_due"])
+        assessed = Assessment.objects.filter(person=OuterRef("pk"), year=year - 1).filter(
+            Q(assessed_on__isnull=True) | Q(assessed_on__lte=as_of)
+        )
+        rows = (
+            _with_active_job(queryset, as_of)
+            .filter(job_entry__lte=dt.date(year - 1, 12, 31))
+            .filter(~Exists(assessed))
+            .values("pk", "public_id", "name", "job_community")
+        )
+        for row in rows:
+            late = as_of > due
+            yield self.result(
+                row, row["job_community"], measured="无", required=f"{year - 1}年度考核结果",
+                severity=Severity.VIOLATION if late else Severity.WARNING,
+                message=(f"社区工作者{row['name']}没有{year - 1}年度考核结果"
+                         + (f"，已超过 {due:%Y-%m-%d} 的期限" if late else f"，应在 {due:%Y-%m-%d} 前完成")),
+            )
+
+
+def _exits(queryset, as_of):
+    """Employments of these persons that ended on or before as-of and are not yet filed."""
+    return (
+        Employment.objects.filter(person__in=queryset, leave_on__isnull=False, leave_on__lte=as_of)
+        .filter(Q(filed_on__isnull=True) | Q(filed_on__gt=as_of))
+    )
+
+
+@register
+class ResignationNotice(PersonRule):
+    id = "M15.resignation_notice"
+    reading = (
+        "措施十五：社区工作者辞职应提前一周书面申请。口径：离职方式为辞职、已离职（离职日期不晚于评估日）"
+        "且尚未备案的，没有离职申请日期，或申请日期到离职日期不足7天的为违规；备案后不再列出。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        days = params["notice_days"]
+        rows = _exits(queryset, as_of).filter(leave_way=LeaveWay.RESIGNATION).values(
+            "person_id", "person__public_id", "person__name", "community_id", "leave_on", "resignation_submitted_on"
+        )
+        for row in rows:
+            leave_on, submitted = _as_date(row["leave_on"]), _as_date(row["resignation_submitted_on"])
+            if submitted is not None and submitted <= as_of and (leave_on - submitted).days >= days:
+                continue
+            notice = None if submitted is None or submitted > as_of else (leave_on - submitted).days
+            yield self.fail(
+                target_pk=row["person_id"], key=row["person__public_id"], community_id=row["community_id"],
+                measured="无书面申请" if notice is None else notice, required=days,
+                message=(f"{row['person__name']}于 {leave_on:%Y-%m-%d} 辞职，"
+                         + ("没有书面辞职申请记录" if notice is None
+                            else f"书面申请（{submitted:%Y-%m-%d}）仅提前 {notice} 天")
+                         + f"，应提前 {days} 天"),
+            )
+
+
+@register
+class ExitFiling(PersonRule):
+    id = "M15.exit_filing"
+    reading = (
+        "措施十五：辞职经街办审批、辞退由街办决定后，报区民政局备案。口径：离职方式为辞职或辞退、有离职"
+        "日期且没有备案日期（或备案日期晚于评估日）的，离职后第30天内（含）为预警，第31天起为违规。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        days = params["filing_days"]
+        rows = _exits(queryset, as_of).filter(leave_way__in=[LeaveWay.RESIGNATION, LeaveWay.DISMISSAL]).values(
+            "person_id", "person__public_id", "person__name", "community_id", "leave_on", "leave_way"
+        )
+        for row in rows:
+            leave_on = _as_date(row["leave_on"])
+            elapsed = (as_of - leave_on).days
+            way = LeaveWay(row["leave_way"]).label
+            deadline = leave_on + dt.timedelta(days=days)
+            yield self.fail(
+                target_pk=row["person_id"], key=row["person__public_id"], community_id=row["community_id"],
+                measured=elapsed, required=days,
+                severity=Severity.WARNING if elapsed <= days else Severity.VIOLATION,
+                message=(f"{row['person__name']}于 {leave_on:%Y-%m-%d} {way}，离职已 {elapsed} 天未报区民政局备案"
+                         f"（应在 {days} 天内即 {deadline:%Y-%m-%d} 前备案）"),
+            )
