@@ -1,0 +1,165 @@
+"""The 社区 and 小区 sheets of the import workbook (design.md, "Import workbook sheets").
+
+Rows are written through the same services as the forms, so the same
+``clean()`` refuses the same bad data with the same messages and codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imports.sheets import (
+    Action,
+    Column,
+    ParsedRow,
+    RowRefused,
+    Sheet,
+    choice,
+    digits,
+    iso_date,
+    non_negative_integer,
+    register,
+    text,
+    yes_no,
+)
+
+from .models import Community, Compound, PartyOrgType, PropertyService, SubDistrict
+from .services import community_create, community_update, compound_create, compound_update
+
+COMMUNITY_CODE = digits(12, "社区代码必须是12位数字。")
+
+
+def _street(ctx, value: str) -> SubDistrict | None:
+    """A 街办 by its name or its 9-digit code."""
+    streets = ctx.cache.get("streets")
+    if streets is None:
+        streets = {}
+        for street in SubDistrict.objects.all():
+            streets[street.code] = street
+            streets[street.name] = street
+        ctx.cache["streets"] = streets
+    return streets.get(value.strip())
+
+
+def _unknown_street(value: str) -> tuple[str, str, str]:
+    return ("街道办事处", f"未知的街道办事处“{value}”：请填写街道办事处全称或9位街道代码。", "unknown_sub_district")
+
+
+@register
+class CommunitySheet(Sheet):
+    name = "社区"
+    key = "社区代码"
+    columns = [
+        Column("社区代码", "code", COMMUNITY_CODE),
+        Column("社区名称", "name", text(60)),
+        Column("街道办事处", "sub_district", text(50)),
+        Column("户数", "households", non_negative_integer),
+        Column("常住人口", "population", non_negative_integer),
+        Column("成立日期", "founded_on", iso_date, blank=True),
+        Column("批复日期", "approved_on", iso_date, blank=True, optional=True),
+        Column("两委选举日期", "election_on", iso_date, blank=True, optional=True),
+        Column("党组织类型", "party_org_type", choice(PartyOrgType)),
+        Column("东至", "east", text(200), blank=True, empty=""),
+        Column("南至", "south", text(200), blank=True, empty=""),
+        Column("西至", "west", text(200), blank=True, empty=""),
+        Column("北至", "north", text(200), blank=True, empty=""),
+        Column("社会组织数", "social_org_count", non_negative_integer),
+        Column("环境和物业管理委员会", "has_property_committee", yes_no),
+    ]
+
+    def clean_row(self, parsed: ParsedRow, ctx) -> None:
+        value = parsed.data.get("sub_district")
+        if value is None:
+            return
+        street = _street(ctx, value)
+        if street is None:
+            parsed.issues.append(_unknown_street(value))
+        else:
+            parsed.data["sub_district"] = street
+
+    def apply_row(self, data: dict[str, Any], ctx) -> Action:
+        code = data.pop("code")
+        ctx.require_street(data["sub_district"].code, "街道办事处")
+        # Imported figures come from the 街办, so they are no longer demo samples.
+        data["figures_are_sample"] = False
+        existing = Community.objects.filter(code=code).first()
+        if existing is None:
+            community_create(user=ctx.user, reason=self.history_reason, code=code, **data)
+            return Action.CREATED
+        ctx.require_street(existing.sub_district_id, "社区代码")
+        if existing.is_revoked:
+            raise RowRefused("社区代码", f"社区“{existing.name}”已撤销，不能通过导入修改。", "community_revoked")
+        changed = community_update(community=existing, user=ctx.user, reason=self.history_reason, **data)
+        return Action.UPDATED if changed else Action.UNCHANGED
+
+
+@register
+class CompoundSheet(Sheet):
+    name = "小区"
+    key = "小区编号"
+    depends_on = ("社区",)
+    columns = [
+        Column("小区编号", "code", text(32)),
+        Column("小区名称", "name", text(100)),
+        Column("社区代码", "community", COMMUNITY_CODE, blank=True),
+        Column("户数", "households", non_negative_integer),
+        Column("建成日期", "built_on", iso_date, blank=True),
+        Column("应配建社区用房", "must_provide_facility", yes_no),
+        Column("已提供社区用房", "facility_provided", yes_no),
+        Column("物业服务方式", "property_service", choice(PropertyService)),
+        Column("管理主体未明确", "jurisdiction_unclear", yes_no),
+        # Not in design.md's list: lets a not-yet-assigned compound name the 街办 it lies in.
+        Column("街道办事处", "sub_district", text(50), blank=True, optional=True),
+    ]
+
+    def clean_row(self, parsed: ParsedRow, ctx) -> None:
+        value = parsed.data.get("sub_district")
+        if value:
+            street = _street(ctx, value)
+            if street is None:
+                parsed.issues.append(_unknown_street(value))
+            else:
+                parsed.data["sub_district"] = street
+        elif "sub_district" in parsed.data:
+            del parsed.data["sub_district"]
+
+    def _community(self, code: str | None, ctx) -> Community | None:
+        if not code:
+            return None
+        community = Community.objects.select_related("sub_district").filter(code=code).first()
+        if community is not None:
+            return community
+        row = ctx.refused.get("社区", {}).get(code)
+        if row is not None:
+            raise RowRefused("社区代码", f"社区代码 {code} 在“社区”表第{row}行，该行有错误未能导入。", "community_row_refused")
+        raise RowRefused("社区代码", f"社区代码 {code} 不存在：请先建立该社区，或在“社区”表中一并导入。", "unknown_community")
+
+    def apply_row(self, data: dict[str, Any], ctx) -> Action:
+        code = data.pop("code")
+        community = self._community(data.get("community"), ctx)
+        data["community"] = community
+        street = data.pop("sub_district", None)
+        if community is not None:
+            if street is not None and street.code != community.sub_district_id:
+                raise RowRefused(
+                    "街道办事处",
+                    f"街道办事处“{street.name}”与所属社区的街道“{community.sub_district.name}”不一致。",
+                    "street_mismatch",
+                )
+            street = community.sub_district
+        existing = Compound.objects.select_related("community", "sub_district").filter(code=code).first()
+        if existing is not None:
+            ctx.require_street(existing.sub_district.code if existing.sub_district else None, "小区编号")
+        if street is None and existing is None and ctx.street_scope is not None and len(ctx.street_scope) == 1:
+            # A clerk's new unassigned compound lies in their own 街办.
+            street = SubDistrict.objects.get(code=next(iter(ctx.street_scope)))
+        if street is not None:
+            ctx.require_street(street.code, "社区代码" if community else "街道办事处")
+            data["sub_district"] = street
+        elif existing is None:
+            ctx.require_street(None, "街道办事处")
+        if existing is None:
+            compound_create(user=ctx.user, reason=self.history_reason, code=code, **data)
+            return Action.CREATED
+        changed = compound_update(compound=existing, user=ctx.user, reason=self.history_reason, **data)
+        return Action.UPDATED if changed else Action.UNCHANGED
