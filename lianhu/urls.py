@@ -14,4 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", home, name="home"),
     path("", include("communities.urls")),
+    path("facilities/", include("facilities.urls")),
+    path("funding/", include("funding.urls")),
 ]

@@ -1,0 +1,139 @@
+"""Facility pages: list, detail with the lifecycle timeline, forms, and the step actions.
+
+A step action answers 404 for a facility the user may not see and 403 for a
+step that belongs to another unit.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from communities.selectors import communities_for_user
+from communities.views import _errors_to_form, history_rows
+
+from . import services
+from .forms import FacilityForm, StepForm
+from .lifecycle import ORDER, may_act, transitions_from
+from .models import FacilityKind, FacilityStatus
+from .selectors import facilities_for_user, facility_for_user
+
+PAGE_SIZE = 50
+
+
+def _may_add(user) -> bool:
+    return communities_for_user(user, "change_community").exists()
+
+
+@login_required
+def facility_list(request: HttpRequest) -> HttpResponse:
+    facilities = facilities_for_user(request.user).select_related("community__sub_district")
+    q = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    status = request.GET.get("status", "")
+    if q:
+        facilities = facilities.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(community__name__icontains=q))
+    if kind in FacilityKind.values:
+        facilities = facilities.filter(kind=kind)
+    if status in FacilityStatus.values:
+        facilities = facilities.filter(status=status)
+    page = Paginator(facilities.order_by("community__code", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "q": q,
+        "kind": kind,
+        "status": status,
+        "kinds": FacilityKind.choices,
+        "statuses": FacilityStatus.choices,
+        "can_add": _may_add(request.user),
+    }
+    return render(request, "facilities/facility_list.html", context)
+
+
+@login_required
+def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = facility_for_user(request.user, pk)
+    actions = [
+        {"transition": t, "form": StepForm(prefix=t.target)}
+        for t in transitions_from(facility.status)
+        if may_act(request.user, t, facility)
+    ]
+    pending = [{"transition": t} for t in transitions_from(facility.status) if not may_act(request.user, t, facility)]
+    reached = ORDER.index(facility.status) if facility.status in ORDER else len(ORDER)
+    context = {
+        "facility": facility,
+        "steps": facility.steps.select_related("actor"),
+        "stages": [(S.label, i <= reached) for i, S in enumerate(ORDER)],
+        "actions": actions,
+        "pending": pending,
+        "history": history_rows(facility),
+        "can_edit": facilities_for_user(request.user, "change_community").filter(pk=facility.pk).exists(),
+    }
+    return render(request, "facilities/facility_detail.html", context)
+
+
+@login_required
+@require_POST
+def facility_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = facility_for_user(request.user, pk)
+    to_status = request.POST.get("to_status", "")
+    form = StepForm(request.POST, prefix=to_status)
+    if not form.is_valid():
+        messages.error(request, "办理日期格式应为 YYYY-MM-DD。")
+        return redirect("facilities:facility_detail", pk=facility.pk)
+    try:
+        step = services.facility_advance(
+            facility=facility, to_status=to_status, user=request.user, on=form.cleaned_data["on"],
+            note=form.cleaned_data["note"],
+        )
+    except PermissionDenied:
+        raise
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, f"已办理“{step.step}”：状态改为“{step.get_to_status_display()}”。")
+    return redirect("facilities:facility_detail", pk=facility.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def facility_create(request: HttpRequest) -> HttpResponse:
+    if not _may_add(request.user):
+        raise PermissionDenied("您无权登记设施。")
+    form = FacilityForm(request.POST or None, user=request.user, creating=True)
+    community_pk = request.GET.get("community")
+    if request.method == "GET" and community_pk:
+        form.initial["community"] = community_pk
+    if request.method == "POST" and form.is_valid():
+        try:
+            facility = services.facility_create(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已登记设施：{facility.name}（{facility.code}）。")
+            return redirect("facilities:facility_detail", pk=facility.pk)
+    return render(request, "facilities/facility_form.html", {"form": form, "facility": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def facility_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = facility_for_user(request.user, pk, "change_community")
+    form = FacilityForm(request.POST or None, instance=copy.copy(facility), user=request.user, creating=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.facility_update(facility=facility, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, "已保存。" if changed else "没有修改任何内容。")
+            return redirect("facilities:facility_detail", pk=facility.pk)
+    return render(request, "facilities/facility_form.html", {"form": form, "facility": facility})

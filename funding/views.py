@@ -1,0 +1,108 @@
+"""Funding pages: the yearly table per 街办 and community, and entry forms for
+区财政局 and 区民政局 users (others get 403)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from communities.views import _errors_to_form
+
+from . import services
+from .forms import AllocationForm, SalaryForm, TaskFundForm
+from .models import MAX_YEAR, MIN_YEAR
+from .selectors import funding_table, may_enter_funding, task_funds_for_user
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+    return year if MIN_YEAR <= year <= MAX_YEAR else timezone.localdate().year
+
+
+def _standards(year: int) -> dict[str, Decimal]:
+    from compliance.parameters import params_for
+    from compliance.rules import registry
+
+    as_of = min(dt.date(year, 12, 31), timezone.localdate()) if year <= timezone.localdate().year else dt.date(year, 1, 1)
+    params = params_for(registry.get("M19.work_funds"), as_of)
+    return {"city": Decimal(str(params["city_funds"])), "district": Decimal(str(params["district_funds"]))}
+
+
+def _require_entry(user) -> None:
+    if not may_enter_funding(user):
+        raise PermissionDenied("经费由区财政局、区民政局录入，您无权录入。")
+
+
+@login_required
+def funding_overview(request: HttpRequest) -> HttpResponse:
+    year = _year(request)
+    standards = _standards(year)
+    context = {
+        "year": year,
+        "years": range(timezone.localdate().year + 1, timezone.localdate().year - 6, -1),
+        "standards": standards,
+        "table": funding_table(request.user, year, standards),
+        "tasks": task_funds_for_user(request.user).filter(year=year).select_related("community"),
+        "can_enter": may_enter_funding(request.user),
+    }
+    return render(request, "funding/overview.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def allocation_entry(request: HttpRequest) -> HttpResponse:
+    _require_entry(request.user)
+    form = AllocationForm(request.POST or None, user=request.user, initial={"year": timezone.localdate().year})
+    if request.method == "POST" and form.is_valid():
+        try:
+            allocation = services.allocation_upsert(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已保存：{allocation}，配套 {allocation.planned} 元。")
+            return redirect(f"{reverse('funding:overview')}?year={allocation.year}")
+    return render(request, "funding/entry_form.html", {"form": form, "heading": "录入社区工作经费"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def salary_entry(request: HttpRequest) -> HttpResponse:
+    _require_entry(request.user)
+    form = SalaryForm(request.POST or None, initial={"year": timezone.localdate().year})
+    if request.method == "POST" and form.is_valid():
+        try:
+            funding = services.salary_funding_upsert(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已保存：{funding}社区工作者薪酬经费 {funding.amount} 元。")
+            return redirect("funding:overview")
+    return render(request, "funding/entry_form.html", {"form": form, "heading": "录入社区工作者薪酬经费"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_fund_entry(request: HttpRequest) -> HttpResponse:
+    _require_entry(request.user)
+    form = TaskFundForm(request.POST or None, user=request.user, initial={"year": timezone.localdate().year})
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.task_fund_create(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已登记费随事转事项：{item.task}。")
+            return redirect("funding:overview")
+    return render(request, "funding/entry_form.html", {"form": form, "heading": "登记费随事转事项"})
