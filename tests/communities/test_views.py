@@ -337,3 +337,13 @@ def test_pages_carry_no_inline_script_or_style(qn_client, lianhulu):
         page = qn_client.get(url).content.decode()
         assert 'style="' not in page
         assert "<script>" not in page
+
+
+def test_compound_history_names_the_community_it_joined(qn_client, lianhulu, streets, clerk_qingnian):
+    x = builders.compound("QN-004", street=streets["qingnian"])
+    qn_client.post(reverse("communities:compound_edit", args=[x.pk]), builders.compound_post(x, community=lianhulu.pk))
+    x.refresh_from_db()
+    assert x.community == lianhulu
+    rows = qn_client.get(reverse("communities:compound_detail", args=[x.pk])).context["history"]
+    assert rows[0]["who"] == clerk_qingnian.username
+    assert {"label": "所属社区", "old": "空", "new": "莲湖路第一社区"} in rows[0]["changes"]
