@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("communities.urls")),
     path("facilities/", include("facilities.urls")),
     path("funding/", include("funding.urls")),
+    path("staffing/", include("staffing.urls")),
 ]

@@ -7,7 +7,7 @@ people, reviewers and administrators everyone.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.roles import is_admin
@@ -75,3 +75,68 @@ def exit_procedure_for_user(user, pk, perm: str = "view_community") -> ExitProce
         ).get(pk=pk)
     except (ExitProcedure.DoesNotExist, ValueError, TypeError):
         raise Http404("没有找到这个离职程序，或您无权查看。") from None
+
+
+def community_composition(community, as_of) -> dict:
+    """The 两委 and workers of one community on a date, with sizes against what the policy expects.
+
+    Figures come from the same annotation the rules use, so the page and the
+    findings cannot disagree.
+    """
+    from communities.models import Community, PartyOrgType
+
+    from . import rules
+
+    row = rules.annotate_composition(Community.objects.filter(pk=community.pk), as_of).values(
+        "party_n", "committee_n", "cross_n", "liangwei_n", "fulltime_n", "workers_n"
+    ).get()
+    seats = list(Seat.objects.active_on(as_of).filter(community=community).select_related("person")
+                 .order_by("body", "role", "start_on"))
+    workers = list(Employment.objects.active_on(as_of).filter(community=community).select_related("person")
+                   .order_by("-full_time", "post", "-grade", "person__name"))
+    worker_ids = {e.person_id for e in workers}
+    fulltime_ids = {e.person_id for e in workers if e.full_time}
+    committee_ids = {s.person_id for s in seats if s.body == "committee"}
+    party_ids = {s.person_id for s in seats if s.body == "party"}
+    for s in seats:
+        s.is_cross = s.person_id in party_ids and s.person_id in committee_ids
+        s.is_fulltime = s.person_id in fulltime_ids
+        s.is_worker = s.person_id in worker_ids
+    kind = community.party_org_type
+    params = _params(as_of)
+    min_cross = params["M10.cross_appointment"]["min_cross_share"]
+    min_fulltime = params["M10.fulltime_share"]["min_fulltime_share"]
+    per_10k = params["M11.worker_ratio"]["workers_per_10k"]
+    return {
+        **row,
+        "bodies": [
+            ("社区党组织", [s for s in seats if s.body == "party"]),
+            ("社区居委会", [s for s in seats if s.body == "committee"]),
+        ],
+        "workers": workers,
+        "party_typical": rules.TYPICAL_PARTY_SIZE.get(kind, 3),
+        "party_label": PartyOrgType(kind).label if kind in PartyOrgType.values else "党组织",
+        "committee_expected": rules.expected_committee_size(community.households),
+        "cross_pct": rules.percent(row["cross_n"], row["party_n"]),
+        "fulltime_pct": rules.percent(row["fulltime_n"], row["liangwei_n"]),
+        "min_cross": min_cross,
+        "min_fulltime": min_fulltime,
+        "per_10k": per_10k,
+        "cross_ok": rules.share_ok(row["cross_n"], row["party_n"], min_cross),
+        "fulltime_ok": rules.share_ok(row["fulltime_n"], row["liangwei_n"], min_fulltime),
+        "workers_required": rules.required_workers(community.population, per_10k),
+        "cap": params["M10.total_cap"]["max_members"],
+        "vacancies": list(Vacancy.objects.filter(community=community, vacated_on__lte=as_of)
+                          .filter(Q(filled_on__isnull=True) | Q(filled_on__gt=as_of))),
+        "exits": list(ExitProcedure.objects.filter(employment__community=community)
+                      .select_related("employment__person").order_by("-pk")[:50]),
+    }
+
+
+def _params(as_of) -> dict:
+    """The parameters in force on ``as_of`` (a reviewer may have changed the defaults)."""
+    from compliance.parameters import params_for_rules
+    from compliance.rules import registry
+
+    ids = ["M10.cross_appointment", "M10.fulltime_share", "M11.worker_ratio", "M10.total_cap"]
+    return params_for_rules([registry.get(i) for i in ids], as_of)

@@ -9,3 +9,13 @@ register = template.Library()
 def id_number_for(value, user):
     """{{ person.id_number|id_number_for:request.user }}: whole for administrators, masked otherwise."""
     return _id_number_for(user, value)
+
+
+@register.inclusion_tag("staffing/_community_panel.html")
+def staffing_panel(community):
+    """The community page's 两委/工作者 panel: 应配 against 实有 (one query for the figures)."""
+    from django.utils import timezone
+
+    from staffing.selectors import community_composition
+
+    return {"community": community, "c": community_composition(community, timezone.localdate())}

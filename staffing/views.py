@@ -1,0 +1,364 @@
+"""Pages for 两委 composition, people, workers, training, assessment and exits.
+
+Views parse input, call one selector or service and render. Reads go through
+``staffing.selectors`` / ``communities.selectors``: another 街办's community
+or person answers 404. Writes need the community's change permission. ID
+numbers reach templates only through the ``id_number_for`` filter (whole for
+administrators, masked for everyone else).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from communities.selectors import communities_for_user, community_for_user
+from compliance.engine import capture_changes
+
+from . import selectors, services
+from .forms import (
+    AssessmentYearForm,
+    CareForm,
+    EmploymentForm,
+    ExitStartForm,
+    ExitStepForm,
+    SeatEndForm,
+    SeatForm,
+    TrainingForm,
+    VacancyFillForm,
+    WorkerForm,
+)
+from .models import Assessment, Employment, ExitStepName, Person, Seat
+
+PAGE_SIZE = 50
+
+
+def _errors_to_form(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _can_change(user, community) -> bool:
+    return communities_for_user(user, "change_community").filter(pk=community.pk).exists()
+
+
+def _findings_message(request, changes) -> None:
+    if changes.opened or changes.resolved:
+        messages.info(request, f"合规检查：新发现问题 {len(changes.opened)} 项，已整改 {len(changes.resolved)} 项。")
+
+
+def _community_persons(community):
+    """People who hold or held a seat or an employment in the community (for pickers)."""
+    return (Person.objects.filter(Q(seats__community=community) | Q(employments__community=community))
+            .distinct().order_by("name"))
+
+
+def _resolve_person(community, data, user) -> Person:
+    if data.get("person"):
+        return _community_persons(community).get(public_id=data["person"])
+    person, _ = services.person_upsert(id_number=data["id_number"], name=data["name"], user=user)
+    return person
+
+
+# ---------------------------------------------------------------- composition
+
+
+@login_required
+def composition(request: HttpRequest, pk: int) -> HttpResponse:
+    community = community_for_user(request.user, pk)
+    as_of = timezone.localdate()
+    context = {
+        "community": community,
+        "as_of": as_of,
+        "c": selectors.community_composition(community, as_of),
+        "can_edit": _can_change(request.user, community),
+    }
+    return render(request, "staffing/composition.html", context)
+
+
+# ---------------------------------------------------------------- people
+
+
+@login_required
+def person_list(request: HttpRequest) -> HttpResponse:
+    persons = selectors.persons_for_user(request.user).select_related("community")
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        # Searching by ID number is for administrators only, and only whole.
+        match = Q(name__contains=q) | Q(public_id=q.upper())
+        if request.user.is_superuser:
+            match |= Q(id_number=q.upper())
+        persons = persons.filter(match)
+    page = Paginator(persons.order_by("name", "public_id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "staffing/person_list.html", {"page": page, "q": q})
+
+
+@login_required
+def person_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = selectors.person_for_user(request.user, public_id)
+    context = {
+        "person": person,
+        "seats": person.seats.select_related("community").order_by("-start_on"),
+        "employments": person.employments.select_related("community", "exit_procedure").order_by("-entry_on"),
+        "trainings": person.trainings.select_related("event").order_by("-event__held_on"),
+        "assessments": person.assessments.order_by("-year"),
+        "care_records": person.care_records.all(),
+        "can_edit": person.community_id is not None and _can_change(request.user, person.community),
+        "care_form": CareForm(),
+    }
+    return render(request, "staffing/person_detail.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def care_create(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = selectors.person_for_user(request.user, public_id)
+    if person.community_id is None:
+        return redirect("staffing:person_detail", public_id=person.public_id)
+    community_for_user(request.user, person.community_id, "change_community")
+    form = CareForm(request.POST)
+    if form.is_valid():
+        try:
+            services.care_record_create(person=person, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, "已登记关爱记录。")
+    else:
+        messages.error(request, "关爱记录未保存：请填写类型和日期。")
+    return redirect("staffing:person_detail", public_id=person.public_id)
+
+
+# ---------------------------------------------------------------- workers
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def worker_create(request: HttpRequest, pk: int) -> HttpResponse:
+    community = community_for_user(request.user, pk, "change_community")
+    form = WorkerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with capture_changes() as changes:
+                employment = services.worker_create(
+                    id_number=data["id_number"], name=data["name"], education=data["education"],
+                    phone=data["phone"], community=community, user=request.user, **form.employment_data(),
+                )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已登记社区工作者：{employment.person.name}。")
+            _findings_message(request, changes)
+            return redirect("staffing:composition", pk=community.pk)
+    return render(request, "staffing/worker_form.html", {"form": form, "community": community})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def employment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    employment = selectors.employment_for_user(request.user, pk, "change_community")
+    fields = EmploymentForm.EMPLOYMENT_FIELDS
+    form = EmploymentForm(request.POST or None, initial={f: getattr(employment, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        data = form.employment_data()
+        data["post"] = data["post"] or ""
+        data["entry_channel"] = data["entry_channel"] or ""
+        try:
+            with capture_changes() as changes:
+                changed = services.employment_update(employment=employment, user=request.user, **data)
+        except ValidationError as error:
+            employment.refresh_from_db()
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, "已保存。" if changed else "没有修改任何内容。")
+            _findings_message(request, changes)
+            return redirect("staffing:person_detail", public_id=employment.person.public_id)
+    return render(request, "staffing/employment_form.html", {"form": form, "employment": employment})
+
+
+# ---------------------------------------------------------------- seats and vacancies
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
+    community = community_for_user(request.user, pk, "change_community")
+    form = SeatForm(request.POST or None, persons=_community_persons(community))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with capture_changes() as changes, transaction.atomic():
+                person = _resolve_person(community, data, request.user)
+                services.seat_create(person=person, community=community, body=data["body"], role=data["role"],
+                                     start_on=data["start_on"], user=request.user)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已登记两委任职：{person.name}。")
+            _findings_message(request, changes)
+            return redirect("staffing:composition", pk=community.pk)
+    return render(request, "staffing/seat_form.html", {"form": form, "community": community})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def seat_end(request: HttpRequest, pk: int) -> HttpResponse:
+    seat = selectors.seat_for_user(request.user, pk, "change_community")
+    form = SeatEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with capture_changes() as changes:
+                services.seat_end(seat=seat, on=data["end_on"], reason=data["reason"],
+                                  open_vacancy=data["open_vacancy"], user=request.user)
+        except ValidationError as error:
+            seat.refresh_from_db()
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已登记 {seat.person.name} 离任{seat.role_label}。")
+            _findings_message(request, changes)
+            return redirect("staffing:composition", pk=seat.community_id)
+    return render(request, "staffing/simple_form.html",
+                  {"form": form, "title": f"离任：{seat.person.name}（{seat.role_label}）", "community": seat.community})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vacancy_fill(request: HttpRequest, pk: int) -> HttpResponse:
+    vacancy = selectors.vacancy_for_user(request.user, pk, "change_community")
+    community = vacancy.community
+    form = VacancyFillForm(request.POST or None, persons=_community_persons(community))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with capture_changes() as changes, transaction.atomic():
+                person = _resolve_person(community, data, request.user)
+                services.vacancy_fill(vacancy=vacancy, person=person, on=data["filled_on"], user=request.user)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已登记补选：{person.name}。")
+            _findings_message(request, changes)
+            return redirect("staffing:composition", pk=community.pk)
+    return render(request, "staffing/simple_form.html",
+                  {"form": form, "title": f"补选：{vacancy}", "community": community})
+
+
+# ---------------------------------------------------------------- training and assessment
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def training_create(request: HttpRequest, pk: int) -> HttpResponse:
+    community = community_for_user(request.user, pk, "change_community")
+    today = timezone.localdate()
+    candidates = list(Person.objects.filter(
+        Q(seats__in=Seat.objects.active_on(today).filter(community=community))
+        | Q(employments__in=Employment.objects.active_on(today).filter(community=community))
+    ).distinct().order_by("name"))
+    form = TrainingForm(request.POST or None, persons=candidates)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = [p for p in candidates if p.public_id in set(data["persons"])]
+        try:
+            with capture_changes() as changes:
+                event, added = services.training_event_record(
+                    title=data["title"], kind=data["kind"], held_on=data["held_on"], organiser=data["organiser"],
+                    persons=chosen, user=request.user,
+                )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已登记培训“{event.title}”：{added} 人。")
+            _findings_message(request, changes)
+            return redirect("staffing:composition", pk=community.pk)
+    return render(request, "staffing/training_form.html", {"form": form, "community": community})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+    community = community_for_user(request.user, pk, "change_community")
+    year_end = min(date(max(min(year, 2100), 1990), 12, 31), timezone.localdate())
+    workers = list(Person.objects.filter(
+        employments__in=Employment.objects.active_on(year_end).filter(community=community)
+    ).distinct().order_by("name"))
+    existing = dict(Assessment.objects.filter(person__in=workers, year=year).values_list("person_id", "result"))
+    form = AssessmentYearForm(request.POST or None, persons=workers, initial_results=existing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with capture_changes() as changes:
+                count = services.assessments_record(year=year, results=form.results(), user=request.user)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已保存 {year} 年度考核结果 {count} 人。")
+            _findings_message(request, changes)
+            return redirect("staffing:composition", pk=community.pk)
+    return render(request, "staffing/assessment_form.html",
+                  {"form": form, "community": community, "year": year, "years": range(year - 2, year + 2)})
+
+
+# ---------------------------------------------------------------- exits
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exit_start(request: HttpRequest, pk: int) -> HttpResponse:
+    employment = selectors.employment_for_user(request.user, pk, "change_community")
+    form = ExitStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with capture_changes() as changes:
+                services.exit_start(employment=employment, kind=data["kind"], on=data["on"],
+                                    leave_on=data["leave_on"], note=data["note"], user=request.user)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已开始 {employment.person.name} 的离职程序。")
+            _findings_message(request, changes)
+            return redirect("staffing:person_detail", public_id=employment.person.public_id)
+    return render(request, "staffing/simple_form.html",
+                  {"form": form, "title": f"离职：{employment.person.name}", "community": employment.community})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exit_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = selectors.exit_procedure_for_user(request.user, pk, "change_community")
+    step = procedure.next_step
+    person = procedure.employment.person
+    if step is None:
+        messages.info(request, "离职程序已经完成。")
+        return redirect("staffing:person_detail", public_id=person.public_id)
+    form = ExitStepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with capture_changes() as changes:
+                services.exit_advance(procedure=procedure, step=step, on=form.cleaned_data["on"],
+                                      note=form.cleaned_data["note"], user=request.user)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"已记录：{ExitStepName(step).label}。")
+            _findings_message(request, changes)
+            return redirect("staffing:person_detail", public_id=person.public_id)
+    return render(request, "staffing/simple_form.html", {
+        "form": form, "title": f"{person.name}：{ExitStepName(step).label}", "community": procedure.employment.community,
+        "steps": procedure.steps.select_related("actor"),
+    })
