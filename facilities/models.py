@@ -66,6 +66,10 @@ _NO_ACCEPTANCE_YET = (FacilityStatus.PLANNED.value, FacilityStatus.BUILDING.valu
 _NO_HANDOVER_YET = (*_NO_ACCEPTANCE_YET, FacilityStatus.ACCEPTED.value)
 
 
+def _sqm(value) -> str:
+    return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+
+
 def _area(label: str):
     return models.DecimalField(label, max_digits=12, decimal_places=2, null=True, blank=True)
 
@@ -146,7 +150,7 @@ class Facility(models.Model):
             elif self.activity_area > self.building_area:
                 add(
                     "activity_area",
-                    f"居民活动区域面积 {self.activity_area}㎡ 不能大于建筑面积 {self.building_area}㎡。",
+                    f"居民活动区域面积 {_sqm(self.activity_area)}㎡ 不能大于建筑面积 {_sqm(self.building_area)}㎡。",
                     "activity_exceeds_building",
                 )
         if self.kind == FacilityKind.EMBEDDED and not self.service_category:

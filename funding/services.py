@@ -43,11 +43,16 @@ def allocation_upsert(
             Allocation.objects.select_for_update().filter(community=community, year=year, level=level).first()
             or Allocation(community=community, year=year, level=level)
         )
-        allocation.planned = planned
+        wanted = {"planned": planned}
         if disbursed is not None:
-            allocation.disbursed = disbursed
+            wanted["disbursed"] = disbursed
         if note is not None:
-            allocation.note = note
+            wanted["note"] = note
+        changed = [name for name, value in wanted.items() if getattr(allocation, name) != value]
+        if allocation.pk and not changed:
+            return allocation
+        for name, value in wanted.items():
+            setattr(allocation, name, value)
         return _save(allocation, user, reason)
 
 
