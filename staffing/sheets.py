@@ -1,0 +1,312 @@
+"""The 人员, 培训 and 考核 sheets of the import workbook (design.md).
+
+Rows go through the staffing services, so an import refuses exactly what a
+form refuses (bad check digit, 两委 seats in two communities at once, grade
+outside 1–18, leaving before entry…), with the same codes.
+
+ID numbers are personal data: no message, no printed key and no error text
+from the database quotes one whole. Each row's key is therefore the masked
+number with its row; duplicates are found on the whole number here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from communities.models import Community
+from imports.sheets import (
+    Action,
+    CellError,
+    Column,
+    ParsedRow,
+    RowRefused,
+    Sheet,
+    choice,
+    digits,
+    iso_date,
+    register,
+    text,
+    yes_no,
+)
+
+from . import idnumbers, services
+from .models import (
+    MAX_GRADE,
+    MIN_GRADE,
+    Assessment,
+    AssessmentResult,
+    Body,
+    Employment,
+    EntryChannel,
+    LeaveWay,
+    Person,
+    Post,
+    Seat,
+    SeatRole,
+    TrainingKind,
+)
+
+ID_HEADER = "身份证号"
+
+
+def id_number(value: Any) -> str:
+    if not isinstance(value, str):
+        # An 18-digit number stored as a number has already lost its last digits in Excel.
+        raise CellError("身份证号须以文本格式录入（数字格式会丢失末几位），请把单元格设为文本后重新填写。", "id_format")
+    try:
+        return idnumbers.parse(value).number
+    except ValidationError as error:
+        raise CellError(error.messages[0], error.code or "id_format") from None
+
+
+def labels(mapping: dict[str, str]):
+    def parse(value: Any) -> str:
+        label = str(value).strip()
+        if label not in mapping:
+            raise CellError(f"应为以下之一：{'、'.join(mapping)}，或留空。", "bad_choice")
+        return mapping[label]
+
+    return parse
+
+
+def whole_number(value: Any) -> int:
+    if isinstance(value, bool):
+        raise CellError("应为整数。", "not_integer")
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise CellError("应为整数。", "not_integer") from None
+    if not number.is_integer():
+        raise CellError("应为整数。", "not_integer")
+    return int(number)
+
+
+PARTY_ROLES = {"书记": SeatRole.SECRETARY, "副书记": SeatRole.DEPUTY_SECRETARY, "委员": SeatRole.MEMBER}
+COMMITTEE_ROLES = {"主任": SeatRole.DIRECTOR, "副主任": SeatRole.DEPUTY_DIRECTOR, "委员": SeatRole.MEMBER}
+
+
+def _community(code: str, ctx) -> Community:
+    community = Community.objects.select_related("sub_district").filter(code=code).first()
+    if community is not None:
+        return community
+    row = ctx.refused.get("社区", {}).get(code)
+    if row is not None:
+        raise RowRefused("社区代码", f"社区代码 {code} 在“社区”表第{row}行，该行有错误未能导入。", "community_row_refused")
+    raise RowRefused("社区代码", f"社区代码 {code} 不存在：请先建立该社区，或在“社区”表中一并导入。", "unknown_community")
+
+
+def _person(number: str, ctx) -> Person:
+    """A person named by a 培训/考核 row: already recorded, or imported by the 人员 sheet of this file."""
+    person = Person.objects.select_related("community").filter(id_number=number).first()
+    masked = idnumbers.mask(number)
+    if person is None:
+        row = ctx.cache.get("staffing_refused_ids", {}).get(number)
+        if row is not None:
+            raise RowRefused(ID_HEADER, f"身份证号 {masked} 在“人员”表第{row}行，该行有错误未能导入。",
+                             "person_row_refused")
+        raise RowRefused(ID_HEADER, f"身份证号 {masked} 尚未登记：请先在“人员”表中导入该人员。", "unknown_person")
+    _require_person_scope(person, ctx)
+    return person
+
+
+def _require_person_scope(person: Person, ctx) -> None:
+    if person.community_id is not None:
+        ctx.require_street(person.community.sub_district_id, ID_HEADER)
+
+
+def _masked_integrity(error: IntegrityError) -> RowRefused:
+    # The database's own text may quote the row, ID number included.
+    return RowRefused(ID_HEADER, f"数据库拒绝写入：{idnumbers.redact(str(error))}", "integrity")
+
+
+class StaffingSheet(Sheet):
+    """Keys rows by masked number and row; checks duplicates on the whole number."""
+
+    duplicate_fields: tuple[str, ...] = ("id_number",)
+    field_headers: dict[str, str] = {}
+
+    def parse_row(self, row: int, values: dict[str, Any], ctx) -> ParsedRow:
+        parsed = super().parse_row(row, values, ctx)
+        number = parsed.data.get("id_number")
+        parsed.key = f"{idnumbers.mask(number) if number else '（无效身份证号）'}（第{row}行）"
+        if number and all(f in parsed.data for f in self.duplicate_fields):
+            seen = ctx.cache.setdefault(f"staffing_seen_{self.name}", {})
+            identity = tuple(parsed.data[f] for f in self.duplicate_fields)
+            if identity in seen:
+                parsed.issues.append((ID_HEADER, f"与第{seen[identity]}行重复。", "duplicate_key"))
+            else:
+                seen[identity] = row
+        return parsed
+
+    @classmethod
+    def header_for_field(cls, field: str) -> str:
+        if field in cls.field_headers:
+            return cls.field_headers[field]
+        return super().header_for_field(field)
+
+    def apply_row(self, data: dict[str, Any], ctx) -> Action:
+        try:
+            with transaction.atomic():
+                return self.write(data, ctx)
+        except IntegrityError as error:
+            raise _masked_integrity(error) from None
+
+    def write(self, data: dict[str, Any], ctx) -> Action:
+        raise NotImplementedError
+
+
+@register
+class PersonSheet(StaffingSheet):
+    name = "人员"
+    key = ID_HEADER
+    depends_on = ("社区",)
+    columns = [
+        Column(ID_HEADER, "id_number", id_number),
+        Column("姓名", "name", text(50)),
+        Column("社区代码", "community", digits(12, "社区代码必须是12位数字。")),
+        Column("社区工作者", "is_worker", yes_no),
+        Column("专职", "full_time", yes_no, blank=True, empty=False),
+        Column("党组织职务", "party_role", labels(PARTY_ROLES), blank=True, empty=""),
+        Column("居委会职务", "committee_role", labels(COMMITTEE_ROLES), blank=True, empty=""),
+        Column("岗位", "post", choice(Post), blank=True, empty=""),
+        Column("等级", "grade", whole_number, blank=True),
+        Column("学历", "education", text(30), blank=True, empty=""),
+        Column("入职日期", "entry_on", iso_date, blank=True),
+        Column("入职方式", "entry_channel", choice(EntryChannel), blank=True, empty=""),
+        Column("离职日期", "leave_on", iso_date, blank=True),
+        Column("离职申请日期", "resignation_submitted_on", iso_date, blank=True),
+        Column("离职方式", "leave_way", choice(LeaveWay), blank=True, empty=""),
+        Column("备案日期", "filed_on", iso_date, blank=True),
+    ]
+    field_headers = {
+        "id_number": ID_HEADER, "name": "姓名", "community": "社区代码", "education": "学历", "grade": "等级",
+        "post": "岗位", "entry_on": "入职日期", "start_on": "入职日期", "leave_on": "离职日期", "end_on": "离职日期",
+        "entry_channel": "入职方式", "leave_way": "离职方式", "filed_on": "备案日期",
+        "resignation_submitted_on": "离职申请日期", "probation_until": "入职日期", "approved_on": "离职日期",
+    }
+
+    def clean_row(self, parsed: ParsedRow, ctx) -> None:
+        data = parsed.data
+        grade = data.get("grade")
+        if grade is not None and not (MIN_GRADE <= grade <= MAX_GRADE):
+            parsed.issues.append(("等级", f"等级应为三岗十八级的1–18级，不能是{grade}。", "grade_range"))
+        if data.get("entry_on") and data.get("leave_on") and data["leave_on"] < data["entry_on"]:
+            parsed.issues.append(("离职日期", f"离职日期（{data['leave_on']:%Y-%m-%d}）不能早于入职日期"
+                                  f"（{data['entry_on']:%Y-%m-%d}）。", "leave_before_entry"))
+        if data.get("is_worker") is False and data.get("full_time"):
+            parsed.issues.append(("专职", "不是社区工作者的人员不能填“专职=是”。", "fulltime_not_worker"))
+        if (data.get("party_role") or data.get("committee_role")) and "entry_on" in data and not data["entry_on"]:
+            parsed.issues.append(("入职日期", "担任两委职务的人员须填写入职日期（即任职日期）。", "seat_start_required"))
+        if parsed.issues and data.get("id_number"):
+            ctx.cache.setdefault("staffing_refused_ids", {}).setdefault(data["id_number"], parsed.row)
+
+    def parse_row(self, row: int, values: dict[str, Any], ctx) -> ParsedRow:
+        parsed = super().parse_row(row, values, ctx)
+        parsed.data["_row"] = row
+        return parsed
+
+    def apply_row(self, data: dict[str, Any], ctx) -> Action:
+        row = data.pop("_row", None)
+        try:
+            return super().apply_row(data, ctx)
+        except (ValidationError, RowRefused):
+            # 培训/考核 rows naming this person then say which 人员 row failed.
+            ctx.cache.setdefault("staffing_refused_ids", {}).setdefault(data["id_number"], row)
+            raise
+
+    def write(self, data: dict[str, Any], ctx) -> Action:
+        community = _community(data["community"], ctx)
+        ctx.require_street(community.sub_district_id, "社区代码")
+        number = data["id_number"]
+        existing = Person.objects.select_related("community").filter(id_number=number).first()
+        if existing is not None:
+            _require_person_scope(existing, ctx)
+        person, created = services.person_upsert(id_number=number, name=data["name"], education=data["education"],
+                                                 user=ctx.user)
+        changed = created or (existing is not None and (existing.name, existing.education) != (person.name,
+                                                                                            person.education))
+        if data["is_worker"]:
+            changed |= self._employment(person, community, data, ctx)
+        for body, role in ((Body.PARTY, data["party_role"]), (Body.COMMITTEE, data["committee_role"])):
+            changed |= self._seat(person, community, body, role, data, ctx)
+        if created:
+            return Action.CREATED
+        return Action.UPDATED if changed else Action.UNCHANGED
+
+    def _employment(self, person, community, data, ctx) -> bool:
+        fields = {
+            "full_time": data["full_time"], "post": data["post"], "grade": data.get("grade"),
+            "entry_on": data.get("entry_on"), "entry_channel": data["entry_channel"],
+            "leave_on": data.get("leave_on"), "leave_way": data["leave_way"],
+            "resignation_submitted_on": data.get("resignation_submitted_on"), "filed_on": data.get("filed_on"),
+        }
+        job = Employment.objects.filter(person=person, community=community).order_by("-entry_on", "-pk").first()
+        if job is None:
+            services.employment_create(person=person, community=community, user=ctx.user, **fields)
+            return True
+        return bool(services.employment_update(employment=job, user=ctx.user, reason=self.history_reason, **fields))
+
+    def _seat(self, person, community, body, role, data, ctx) -> bool:
+        seat = (Seat.objects.filter(person=person, community=community, body=body)
+                .order_by("-start_on", "-pk").first())
+        leave_on = data.get("leave_on")
+        if not role:
+            # The row no longer names a seat in this body: a seat still open ends when the person left.
+            if seat is not None and seat.end_on is None and leave_on:
+                return bool(services.seat_update(seat=seat, end_on=leave_on, user=ctx.user))
+            return False
+        start_on = data.get("entry_on")
+        if start_on is None:
+            raise RowRefused("入职日期", "担任两委职务的人员须填写入职日期（即任职日期）。", "seat_start_required")
+        if seat is None or (seat.end_on is not None and seat.end_on <= start_on):
+            services.seat_create(person=person, community=community, body=body, role=role, start_on=start_on,
+                                 end_on=leave_on, user=ctx.user)
+            return True
+        return bool(services.seat_update(seat=seat, role=role, start_on=start_on, end_on=leave_on, user=ctx.user))
+
+
+@register
+class TrainingSheet(StaffingSheet):
+    name = "培训"
+    key = ID_HEADER
+    depends_on = ("人员",)
+    duplicate_fields = ("id_number", "title", "kind", "held_on")
+    columns = [
+        Column(ID_HEADER, "id_number", id_number),
+        Column("培训名称", "title", text(200)),
+        Column("培训类型", "kind", choice(TrainingKind)),
+        Column("培训日期", "held_on", iso_date),
+    ]
+    field_headers = {"title": "培训名称", "kind": "培训类型", "held_on": "培训日期", "persons": ID_HEADER}
+
+    def write(self, data: dict[str, Any], ctx) -> Action:
+        person = _person(data["id_number"], ctx)
+        _event, added = services.training_event_record(title=data["title"], kind=data["kind"],
+                                                       held_on=data["held_on"], persons=[person], user=ctx.user)
+        return Action.CREATED if added else Action.UNCHANGED
+
+
+@register
+class AssessmentSheet(StaffingSheet):
+    name = "考核"
+    key = ID_HEADER
+    depends_on = ("人员",)
+    duplicate_fields = ("id_number", "year")
+    columns = [
+        Column(ID_HEADER, "id_number", id_number),
+        Column("年度", "year", whole_number),
+        Column("结果", "result", choice(AssessmentResult)),
+    ]
+    field_headers = {"year": "年度", "result": "结果", "assessed_on": "年度"}
+
+    def write(self, data: dict[str, Any], ctx) -> Action:
+        person = _person(data["id_number"], ctx)
+        before = Assessment.objects.filter(person=person, year=data["year"]).values_list("result", flat=True).first()
+        _assessment, created = services.assessment_record(person=person, year=data["year"], result=data["result"],
+                                                          user=ctx.user)
+        if created:
+            return Action.CREATED
+        return Action.UNCHANGED if before == data["result"] else Action.UPDATED
