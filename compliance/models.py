@@ -164,6 +164,8 @@ class Sweep(models.Model):
     still_open = models.PositiveIntegerField("仍未整改", default=0)
     errors = models.JSONField("错误", default=list)
     triggered_by = models.CharField("触发方式", max_length=100, blank=True)
+    # Set once the clerks' digest went out, so a redelivered task does not mail twice.
+    digest_sent_at = models.DateTimeField("摘要邮件发送时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "巡检"
@@ -182,3 +184,41 @@ class Sweep(models.Model):
         if self.finished_at and self.started_at:
             return self.finished_at - self.started_at
         return None
+
+
+class SupervisionLevel(models.TextChoices):
+    """措施二十: 提醒、督办、约谈, in rising order."""
+
+    REMIND = "remind", "提醒"
+    SUPERVISE = "supervise", "督办"
+    INTERVIEW = "interview", "约谈"
+
+
+class SupervisionAction(models.Model):
+    """What a reviewer did about a finding, or about a unit as a whole (措施二十)."""
+
+    finding = models.ForeignKey(
+        Finding, verbose_name="问题", on_delete=models.CASCADE, null=True, blank=True, related_name="actions"
+    )
+    unit = models.CharField("责任单位", max_length=200)
+    sub_district = models.ForeignKey(
+        "communities.SubDistrict", verbose_name="街道办事处", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", to_field="code", db_column="sub_district_code",
+    )
+    level = models.CharField("督导方式", max_length=20, choices=SupervisionLevel.choices)
+    taken_on = models.DateField("督导日期")
+    note = models.TextField("情况说明")
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "督导记录"
+        verbose_name_plural = "督导记录"
+        ordering = ["-taken_on", "-id"]
+        indexes = [models.Index(fields=["unit", "level"], name="supervision_unit_level")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.get_level_display()} {self.taken_on:%Y-%m-%d}"
