@@ -188,7 +188,7 @@ def test_celery_nightly_sweep_runs_eagerly(make_community, monkeypatch):
     from lianhu.celery import app
 
     # The embedded default (no broker): the chord runs in-process.
-    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
     make_community(households=500)
     sweep_id = nightly_sweep.delay(as_of="2025-06-30", chunk_size=1).get()
     sweep = Sweep.objects.get(pk=sweep_id)
