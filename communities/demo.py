@@ -23,6 +23,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from compliance.onsave import bulk_changes
+
 from .models import (
     AdjustmentKind,
     Community,
@@ -345,7 +347,8 @@ def load_demo(*, user=None) -> DemoSummary:
     compounds = compound_figures(rows, figures)
     summary = DemoSummary()
 
-    with transaction.atomic():
+    # One re-judging of everything touched, after commit, instead of one per saved row.
+    with transaction.atomic(), bulk_changes():
         streets: dict[str, SubDistrict] = {}
         before = {s.code: (s.name, s.clerk_group_id) for s in SubDistrict.objects.all()}
         for code, name in sorted({(r.street_code, r.street_name) for r in rows}):

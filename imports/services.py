@@ -21,6 +21,8 @@ from typing import Any, BinaryIO
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from compliance.onsave import bulk_changes
+
 from .sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of the GBK Excel writes on Chinese Windows.
@@ -258,6 +260,10 @@ def _write_row(sheet: Sheet, parsed: ParsedRow, ctx: ImportContext, out: SheetRe
     out.issues.extend(ImportIssue(sheet.name, parsed.row, c, m, code) for c, m, code in issues)
 
 
+class _RollBack(Exception):
+    pass
+
+
 def workbook_import(
     *,
     file: BinaryIO | str | Path,
@@ -288,13 +294,18 @@ def workbook_import(
         result.sheets.append(out)
         parsed.append((sheet_obj, out, _parse_table(sheet_obj, table, ctx, out)))
 
-    with transaction.atomic():
-        for sheet_obj, out, rows in parsed:
-            for row in rows:
-                if not row.issues:
-                    _write_row(sheet_obj, row, ctx, out)
-        if dry_run or not result.ok:
-            transaction.set_rollback(True)
+    # bulk_changes: the rules re-judge what the import touched once, after commit. Leaving the block by
+    # an exception rolls everything back and re-judges nothing.
+    try:
+        with transaction.atomic(), bulk_changes():
+            for sheet_obj, out, rows in parsed:
+                for row in rows:
+                    if not row.issues:
+                        _write_row(sheet_obj, row, ctx, out)
+            if dry_run or not result.ok:
+                raise _RollBack
+    except _RollBack:
+        pass
     for out in result.sheets:
         out.issues.sort(key=lambda i: (i.row or 0))
     return result

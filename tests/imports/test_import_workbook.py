@@ -419,3 +419,19 @@ def test_sheet_option_limits_a_workbook(existing):
     assert result.ok and [s.name for s in result.sheets] == ["小区"]
     assert not Community.objects.filter(code="610104001072").exists()
     assert Compound.objects.filter(code="XQ-NEW-09").exists()
+
+
+def test_rules_rejudge_after_a_committed_import_only(existing, django_capture_on_commit_callbacks):
+    from compliance.models import Finding
+
+    micro = community_row("610104001073", name="微型社区", households=600, population=1500)
+    bad = xlsx({"社区": [COMMUNITY_HEADERS, micro, community_row("610104001074", households=-1)]})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not workbook_import(file=bad).ok
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workbook_import(file=xlsx({"社区": [COMMUNITY_HEADERS, micro]}), dry_run=True).ok
+    assert not Finding.objects.filter(target_key="610104001073").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workbook_import(file=xlsx({"社区": [COMMUNITY_HEADERS, micro]})).ok
+    assert Finding.objects.filter(rule_id="M04.households", target_key="610104001073", status="open").exists()
