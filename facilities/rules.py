@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from communities.models import Community
@@ -42,6 +42,11 @@ def facility_sum(field: str, kind: str, as_of: dt.date) -> Coalesce:
         .values("total")
     )
     return Coalesce(Subquery(totals, output_field=AREA), Value(ZERO), output_field=AREA)
+
+
+# SQL narrows the rows to those that may fail, with this much slack (database
+# arithmetic on decimals may be binary floating point); Python then decides exactly.
+SLACK = Decimal("1")
 
 
 def _dec(value: Any) -> Decimal:
@@ -78,8 +83,20 @@ class FacilityArea(Rule):
         return by_households, basis
 
     def evaluate(self, queryset, as_of, params):
-        rows = queryset.annotate(area=facility_sum("building_area", FacilityKind.CENTER, as_of)).values(
-            "pk", "code", "households", "founded_on", "area"
+        per_100 = Decimal(str(params["area_per_100_households"]))
+        floor = Decimal(str(params["small_new_min_area"]))
+        rows = (
+            queryset.order_by()
+            .annotate(
+                area=facility_sum("building_area", FacilityKind.CENTER, as_of),
+                by_households=ExpressionWrapper(F("households") * Value(per_100 / 100), output_field=AREA),
+            )
+            .filter(
+                Q(area__lt=F("by_households") + SLACK)
+                | Q(area__lt=floor + SLACK, founded_on__gte=params["new_since"],
+                    households__lt=params["small_new_households"])
+            )
+            .values("pk", "code", "households", "founded_on", "area")
         )
         for row in rows:
             area = _dec(row["area"])
@@ -102,7 +119,12 @@ class OutdoorPlaza(Rule):
 
     def evaluate(self, queryset, as_of, params):
         required = Decimal(str(params["min_plaza_area"]))
-        rows = queryset.annotate(area=facility_sum("site_area", FacilityKind.PLAZA, as_of)).values("pk", "code", "area")
+        rows = (
+            queryset.order_by()
+            .annotate(area=facility_sum("site_area", FacilityKind.PLAZA, as_of))
+            .filter(area__lt=required + SLACK)
+            .values("pk", "code", "area")
+        )
         for row in rows:
             area = _dec(row["area"])
             if area < required:
@@ -126,10 +148,15 @@ class ActivityShare(Rule):
 
     def evaluate(self, queryset, as_of, params):
         minimum = Decimal(str(params["min_activity_share"]))
-        rows = queryset.annotate(
-            building=facility_sum("building_area", FacilityKind.CENTER, as_of),
-            activity=facility_sum("activity_area", FacilityKind.CENTER, as_of),
-        ).values("pk", "code", "building", "activity")
+        rows = (
+            queryset.order_by()
+            .annotate(
+                building=facility_sum("building_area", FacilityKind.CENTER, as_of),
+                activity=facility_sum("activity_area", FacilityKind.CENTER, as_of),
+            )
+            .filter(Q(building__lte=0) | Q(activity__lt=F("building") * Value(minimum / 100) + SLACK))
+            .values("pk", "code", "building", "activity")
+        )
         for row in rows:
             building, activity = _dec(row["building"]), _dec(row["activity"])
             # Compared as activity×100 ≥ building×share, exactly; the percentage is only for display.
@@ -164,7 +191,7 @@ class Handover(Rule):
             Q(status=FacilityStatus.ACCEPTED, handed_over_on__isnull=True)
             | Q(status__in=[FacilityStatus.HANDED_OVER, FacilityStatus.IN_USE], handed_over_on__gt=as_of)
         )
-        for row in pending.values("pk", "code", "name", "community_id", "accepted_on"):
+        for row in pending.order_by().values("pk", "code", "name", "community_id", "accepted_on"):
             days = (as_of - row["accepted_on"]).days
             late = days > days_allowed
             deadline = row["accepted_on"] + dt.timedelta(days=days_allowed)
@@ -196,7 +223,10 @@ class EmbeddedServices(Rule):
             )
             for c in CORE_SERVICES
         }
-        for row in queryset.annotate(**present).values("pk", "code", *present):
+        lacking = Q()
+        for name in present:
+            lacking |= Q(**{name: False})
+        for row in queryset.order_by().annotate(**present).filter(lacking).values("pk", "code", *present):
             missing = [c.label for c in CORE_SERVICES if not row[f"has_{c.value}"]]
             if missing:
                 yield self.fail(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DecimalField, OuterRef, Subquery
+from django.db.models import DecimalField, OuterRef, Q, Subquery
 
 from communities.models import Community
 from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Rule, district, register, same_pk, via
@@ -43,8 +43,15 @@ class WorkFunds(Rule):
 
         city_min = Decimal(str(params["city_funds"]))
         district_min = Decimal(str(params["district_funds"]))
-        rows = queryset.annotate(city=planned(FundingLevel.CITY), district=planned(FundingLevel.DISTRICT)).values(
-            "pk", "code", "city", "district"
+        rows = (
+            queryset.order_by()
+            .annotate(city=planned(FundingLevel.CITY), district=planned(FundingLevel.DISTRICT))
+            # Narrowed with one yuan of slack; the comparison below is exact.
+            .filter(
+                Q(city__isnull=True) | Q(district__isnull=True)
+                | Q(city__lt=city_min + 1) | Q(district__lt=district_min + 1)
+            )
+            .values("pk", "code", "city", "district")
         )
         for row in rows:
             city, district_ = row["city"], row["district"]
