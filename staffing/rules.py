@@ -21,8 +21,10 @@ import math
 from decimal import Decimal
 
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Min,
@@ -83,22 +85,33 @@ def _count_persons(qs) -> Coalesce:
     return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
 
 
-def annotate_composition(queryset, as_of: dt.date):
-    """两委 composition of each community on ``as_of``: one SQL statement."""
+COMPOSITION = ("party_n", "committee_n", "cross_n", "liangwei_n", "fulltime_n", "workers_n")
+
+
+def annotate_composition(queryset, as_of: dt.date, names: tuple[str, ...] = COMPOSITION):
+    """两委 composition of each community on ``as_of`` (only the figures asked for): one SQL statement."""
     party = _seats(as_of, Body.PARTY)
     committee = _seats(as_of, Body.COMMITTEE)
-    also_committee = Exists(committee.filter(person=OuterRef("person"), community=OuterRef("community")))
-    fulltime_job = Exists(
-        _jobs(as_of).filter(person=OuterRef("person"), community=OuterRef("community"), full_time=True)
-    )
-    return queryset.annotate(
-        party_n=_count_persons(party),
-        committee_n=_count_persons(committee),
-        cross_n=_count_persons(party.filter(also_committee)),
-        liangwei_n=_count_persons(_seats(as_of)),
-        fulltime_n=_count_persons(_seats(as_of).filter(fulltime_job)),
-        workers_n=_count_persons(_jobs(as_of)),
-    )
+
+    def cross():
+        also_committee = Exists(committee.filter(person=OuterRef("person"), community=OuterRef("community")))
+        return _count_persons(party.filter(also_committee))
+
+    def fulltime():
+        fulltime_job = Exists(
+            _jobs(as_of).filter(person=OuterRef("person"), community=OuterRef("community"), full_time=True)
+        )
+        return _count_persons(_seats(as_of).filter(fulltime_job))
+
+    makers = {
+        "party_n": lambda: _count_persons(party),
+        "committee_n": lambda: _count_persons(committee),
+        "cross_n": cross,
+        "liangwei_n": lambda: _count_persons(_seats(as_of)),
+        "fulltime_n": fulltime,
+        "workers_n": lambda: _count_persons(_jobs(as_of)),
+    }
+    return queryset.annotate(**{name: makers[name]() for name in names})
 
 
 def required_workers(population: int, per_10k: int | float) -> int:
@@ -142,14 +155,13 @@ _VALUES = ("pk", "code", "name", "households", "population", "party_org_type", "
 
 class CommunityRule(Rule):
     reads = _COMMUNITY_READS
+    needs: tuple[str, ...] = COMPOSITION
 
     def target_queryset(self, as_of):
         return Community.objects.judged()
 
     def rows(self, queryset, as_of):
-        return annotate_composition(queryset, as_of).values(
-            *_VALUES, "party_n", "committee_n", "cross_n", "liangwei_n", "fulltime_n", "workers_n"
-        )
+        return annotate_composition(queryset, as_of, self.needs).values(*_VALUES, *self.needs)
 
     def result(self, row, **kw) -> Result:
         return self.fail(target_pk=row["pk"], key=row["code"], community_id=row["pk"],
@@ -159,6 +171,7 @@ class CommunityRule(Rule):
 @register
 class PartySize(CommunityRule):
     id = "M10.party_size"
+    needs = ("party_n",)
     reading = (
         "措施十：社区党组织班子成员一般3~5名，党支部一般3名、党总支和党委一般5名。口径：评估日在任的"
         "书记、副书记、委员（去重人数）。少于3或多于5为违规；在3~5之间但不是该类型的通常人数为提示。"
@@ -181,6 +194,7 @@ class PartySize(CommunityRule):
 @register
 class CommitteeSize(CommunityRule):
     id = "M10.committee_size"
+    needs = ("committee_n",)
     reading = (
         "措施十：居委会成员一般5~9名。口径：评估日在任的主任、副主任、委员（去重人数）；户数少于2000户"
         "应为5人，2000~4000户（含两端）应为7人，4000户以上应为9人。少于5或多于9为违规，在5~9之间但"
@@ -205,6 +219,7 @@ class CommitteeSize(CommunityRule):
 @register
 class CrossAppointment(CommunityRule):
     id = "M10.cross_appointment"
+    needs = ("cross_n", "party_n")
     reading = (
         "措施十：支委、居委交叉任职比例不低于60%。口径：同时在居委会任职的党组织成员人数 ÷ 党组织成员"
         "人数（不是 ÷ 两委总人数：5+9人的两委在11人上限内至少3人交叉，3/5恰为60%）。没有党组织成员时"
@@ -228,6 +243,7 @@ class CrossAppointment(CommunityRule):
 @register
 class FulltimeShare(CommunityRule):
     id = "M10.fulltime_share"
+    needs = ("fulltime_n", "liangwei_n")
     reading = (
         "措施十：社区专职工作者进“两委”比例不低于40%。口径：两委成员（去重人数）中同时是本社区在职"
         "专职社区工作者的人数 ÷ 两委成员人数。两委无人时按不达标处理，实测为0。"
@@ -250,6 +266,7 @@ class FulltimeShare(CommunityRule):
 @register
 class TotalCap(CommunityRule):
     id = "M10.total_cap"
+    needs = ("liangwei_n",)
     reading = "措施十：社区“两委”成员总数不超过11人。口径：评估日在任的两委成员去重人数，交叉任职只算一人。"
 
     def evaluate(self, queryset, as_of, params):
@@ -263,6 +280,7 @@ class TotalCap(CommunityRule):
 @register
 class WorkerRatio(CommunityRule):
     id = "M11.worker_ratio"
+    needs = ("workers_n",)
     reading = (
         "措施十一：按每万名城镇常住人口拥有社区工作者18人配备。口径：社区常住人口×18÷10000，向上取整"
         "（10000人应配18人，10001人应配19人）；实有为评估日在职的社区工作者人数。"
@@ -283,6 +301,7 @@ class WorkerRatio(CommunityRule):
 @register
 class OversizedStaffing(CommunityRule):
     id = "M06.oversized_staffing"
+    needs = ("workers_n",)
     reading = (
         "措施六：暂不拆分的超大型社区通过增加社区工作人员保障服务。口径：户数超过5000户的社区，在职社区"
         "工作者应不少于措施十一应配人数×系数（默认1.0，向上取整）再加增配人数（默认1人）。"
@@ -362,26 +381,15 @@ class PersonRule(Rule):
         return self.fail(target_pk=row["pk"], key=row["public_id"], community_id=community_id, **kw)
 
 
-def _active_job(as_of):
-    return _jobs(as_of).filter(person=OuterRef("pk")).order_by("-entry_on")
-
-
-def _with_active_job(queryset, as_of):
-    job = _active_job(as_of)
-    return queryset.annotate(
-        job_community=Subquery(job.values("community_id")[:1]),
-        job_entry=Subquery(job.values("entry_on")[:1]),
-    ).filter(Exists(job))
-
-
 def _as_date(value):
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _trained(kind: str, start: dt.date, end: dt.date) -> Exists:
-    return Exists(TrainingAttendance.objects.filter(
-        person=OuterRef("pk"), event__kind=kind, event__held_on__gte=start, event__held_on__lte=end
-    ))
+def _attended(kind: str, start: dt.date, end: dt.date):
+    """Persons with a training of ``kind`` dated in [start, end]: an uncorrelated IN list (hashed once)."""
+    return TrainingAttendance.objects.filter(
+        event__kind=kind, event__held_on__gte=start, event__held_on__lte=end
+    ).values("person_id")
 
 
 class TrainingRule(PersonRule):
@@ -389,33 +397,45 @@ class TrainingRule(PersonRule):
     kind_label = "全员培训"
     reads = {**PersonRule.reads, TrainingAttendance: persons_of, TrainingEvent: attendees_of_events}
 
-    def candidates(self, queryset, as_of):
-        """Rows with pk, public_id, name, community and the date they started (hire date)."""
+    def holders(self, queryset, as_of):
+        """Rows (a seat or an employment) with person_id, community_id and ``since``, the hire date."""
         raise NotImplementedError
 
     def evaluate(self, queryset, as_of, params):
         year = as_of.year
-        prev_start, prev_end = dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31)
         hired_by = dt.date(year - 1, 9, 30)
         due = month_day(year, params["training_due"])
-        rows = self.candidates(queryset, as_of).annotate(
-            trained_prev=_trained(self.kind, prev_start, prev_end),
-            trained_now=_trained(self.kind, dt.date(year, 1, 1), as_of),
-        ).filter(Q(trained_prev=False) | Q(trained_now=False))
-        for row in rows.values("pk", "public_id", "name", "since", "where", "trained_prev", "trained_now"):
+        prev = _attended(self.kind, dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31))
+        now = _attended(self.kind, dt.date(year, 1, 1), as_of)
+        rows = (
+            self.holders(queryset, as_of)
+            .filter(~Q(person_id__in=prev) | ~Q(person_id__in=now))
+            .annotate(
+                trained_prev=ExpressionWrapper(Q(person_id__in=prev), output_field=BooleanField()),
+                trained_now=ExpressionWrapper(Q(person_id__in=now), output_field=BooleanField()),
+            )
+            .order_by("person_id", "since")
+            .values("person_id", "person__public_id", "person__name", "community_id", "since", "trained_prev",
+                    "trained_now")
+        )
+        seen: set[int] = set()
+        for row in rows:
+            if row["person_id"] in seen:
+                continue  # a 书记 who is also 主任: judged once, from the earlier seat
+            seen.add(row["person_id"])
             since = _as_date(row["since"])
+            common = {"target_pk": row["person_id"], "key": row["person__public_id"],
+                      "community_id": row["community_id"], "measured": 0, "required": 1}
+            name = row["person__name"]
             if since is not None and since <= hired_by and not row["trained_prev"]:
-                yield self.result(
-                    row, row["where"], measured=0, required=1, severity=Severity.VIOLATION,
-                    message=f"{row['name']}{year - 1}年度未参加{self.kind_label}（{since:%Y-%m-%d}任职，应参加）",
-                )
+                yield self.fail(**common, severity=Severity.VIOLATION,
+                                message=f"{name}{year - 1}年度未参加{self.kind_label}（{since:%Y-%m-%d}任职，应参加）")
             elif not row["trained_now"]:
                 late = as_of >= due
-                yield self.result(
-                    row, row["where"], measured=0, required=1,
-                    severity=Severity.VIOLATION if late else Severity.WARNING,
-                    message=(f"{row['name']}{year}年度尚未参加{self.kind_label}"
-                             + ("，已过" if late else "，应在") + f" {due:%Y-%m-%d} " + ("" if late else "前完成")),
+                yield self.fail(
+                    **common, severity=Severity.VIOLATION if late else Severity.WARNING,
+                    message=(f"{name}{year}年度尚未参加{self.kind_label}"
+                             + (f"，已过 {due:%Y-%m-%d} 的期限" if late else f"，应在 {due:%Y-%m-%d} 前完成")),
                 )
 
 
@@ -428,13 +448,8 @@ class WorkerTraining(TrainingRule):
         "12月1日前为预警、12月1日起为违规。"
     )
 
-    def candidates(self, queryset, as_of):
-        return _with_active_job(queryset, as_of).annotate(since=F("job_entry"), where=F("job_community"))
-
-def _leader_seats(as_of):
-    return _seats(as_of).filter(
-        Q(body=Body.PARTY, role=SeatRole.SECRETARY) | Q(body=Body.COMMITTEE, role=SeatRole.DIRECTOR)
-    ).filter(person=OuterRef("pk"))
+    def holders(self, queryset, as_of):
+        return _jobs(as_of).filter(person__in=queryset).annotate(since=F("entry_on"))
 
 
 @register
@@ -447,11 +462,12 @@ class LeaderTraining(TrainingRule):
         "（不论是否社区工作者），任职日期按其书记/主任职务的最早任职日期；日期与严重程度同全员培训。"
     )
 
-    def candidates(self, queryset, as_of):
-        leader = _leader_seats(as_of)
-        return queryset.filter(Exists(leader)).annotate(
-            since=Subquery(leader.order_by("start_on").values("start_on")[:1]),
-            where=Subquery(leader.order_by("start_on").values("community_id")[:1]),
+    def holders(self, queryset, as_of):
+        return (
+            _seats(as_of)
+            .filter(Q(body=Body.PARTY, role=SeatRole.SECRETARY) | Q(body=Body.COMMITTEE, role=SeatRole.DIRECTOR))
+            .filter(person__in=queryset)
+            .annotate(since=F("start_on"))
         )
 
 
@@ -507,21 +523,22 @@ class AnnualAssessment(PersonRule):
     def evaluate(self, queryset, as_of, params):
         year = as_of.year
         due = month_day(year, params["assessment_due"])
-        assessed = Assessment.objects.filter(person=OuterRef("pk"), year=year - 1).filter(
+        assessed = Assessment.objects.filter(year=year - 1).filter(
             Q(assessed_on__isnull=True) | Q(assessed_on__lte=as_of)
-        )
+        ).values("person_id")
         rows = (
-            _with_active_job(queryset, as_of)
-            .filter(job_entry__lte=dt.date(year - 1, 12, 31))
-            .filter(~Exists(assessed))
-            .values("pk", "public_id", "name", "job_community")
+            _jobs(as_of)
+            .filter(person__in=queryset, entry_on__lte=dt.date(year - 1, 12, 31))
+            .exclude(person_id__in=assessed)
+            .values("person_id", "person__public_id", "person__name", "community_id")
         )
         for row in rows:
             late = as_of > due
-            yield self.result(
-                row, row["job_community"], measured="无", required=f"{year - 1}年度考核结果",
+            yield self.fail(
+                target_pk=row["person_id"], key=row["person__public_id"], community_id=row["community_id"],
+                measured="无", required=f"{year - 1}年度考核结果",
                 severity=Severity.VIOLATION if late else Severity.WARNING,
-                message=(f"社区工作者{row['name']}没有{year - 1}年度考核结果"
+                message=(f"社区工作者{row['person__name']}没有{year - 1}年度考核结果"
                          + (f"，已超过 {due:%Y-%m-%d} 的期限" if late else f"，应在 {due:%Y-%m-%d} 前完成")),
             )
 
