@@ -296,3 +296,40 @@ def evaluate_rules(
     if sweep is None:
         _publish(total)
     return total
+
+
+def preview_rules(
+    *,
+    rules: Iterable[Rule],
+    community_pks: Iterable[int],
+    as_of: dt.date | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+) -> list[tuple[Rule, Result]]:
+    """What ``rules`` would find in these communities (and their compounds,
+    facilities, people), without touching any finding.
+
+    For proposals that do not exist yet as records (an establishment request
+    before it is submitted): the caller may build them inside a transaction it
+    rolls back; nothing here writes, so nothing here needs undoing.
+    """
+    as_of = as_of or timezone.localdate()
+    rules = list(rules)
+    pks = list(community_pks)
+    all_params = params if params is not None else params_for_rules(rules, as_of)
+    out: list[tuple[Rule, Result]] = []
+    for rule in rules:
+        if rule.is_district:
+            continue  # a district rule does not judge one proposed community
+        qs = _scoped_queryset(rule, as_of, None, pks, False)
+        failing: dict[int, Result] = {}
+        for r in rule.evaluate(qs, as_of, all_params[rule.id]):
+            if r.passed:
+                continue
+            r.severity = r.severity or rule.severity
+            prev = failing.get(r.target_pk)
+            if prev is None or catalogue.Severity.RANK.get(r.severity, 0) > catalogue.Severity.RANK.get(
+                prev.severity, 0
+            ):
+                failing[r.target_pk] = r
+        out += [(rule, r) for r in failing.values()]
+    return out
