@@ -103,10 +103,12 @@ class ImportContext:
         scope = self.street_scope
         if scope is None or (code is not None and code in scope):
             return
+        if not scope:
+            raise RowRefused(column, "您的账号不是街办办事员，不能导入社区数据。", "out_of_scope")
         from communities.models import SubDistrict
 
         names = dict(SubDistrict.objects.filter(code__in={*scope, code or ""}).values_list("code", "name"))
-        own = "、".join(names[c] for c in sorted(scope) if c in names) or "无"
+        own = "、".join(names[c] for c in sorted(scope) if c in names)
         where = names.get(code or "", "未划定街道")
         raise RowRefused(column, f"无权导入{where}的记录：您只能导入本街办（{own}）的数据。", "out_of_scope")
 

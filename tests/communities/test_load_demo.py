@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.serializers import serialize
 from django.db.models import F
 from django.utils import timezone
+from guardian.models import GroupObjectPermission
 from guardian.shortcuts import get_perms
 
 from communities.demo import DATA_FILE
@@ -22,7 +23,8 @@ MODELS = [SubDistrict, Community, Compound, CommunityAdjustment]
 def _snapshot():
     tables = {m.__name__: serialize("json", m.objects.order_by("pk")) for m in MODELS}
     history = {m.__name__: m.history.count() for m in MODELS}
-    return tables, history
+    perms = serialize("json", GroupObjectPermission.objects.order_by("pk"))
+    return tables, history, perms
 
 
 @pytest.fixture

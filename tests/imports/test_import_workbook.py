@@ -390,7 +390,9 @@ def test_a_clerk_may_only_import_their_own_sub_district(existing, clerk_qingnian
 
 def test_reviewers_may_not_import(existing, reviewer):
     book = xlsx({"社区": [COMMUNITY_HEADERS, community_row("610104001070")]})
-    assert codes(workbook_import(file=book, user=reviewer)) == [("社区", 2, "街道办事处", "out_of_scope")]
+    result = workbook_import(file=book, user=reviewer)
+    assert codes(result) == [("社区", 2, "街道办事处", "out_of_scope")]
+    assert "不是街办办事员" in result.issues[0].message
 
 
 def test_unknown_sheets_are_skipped_and_an_empty_workbook_refused(existing, tmp_path):
