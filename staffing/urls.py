@@ -6,6 +6,7 @@ app_name = "staffing"
 
 urlpatterns = [
     path("communities/<int:pk>/liangwei/", views.composition, name="composition"),
+    path("communities/<int:pk>/roster.xlsx", views.roster_export, name="roster_export"),
     path("communities/<int:pk>/workers/new/", views.worker_create, name="worker_create"),
     path("communities/<int:pk>/seats/new/", views.seat_create, name="seat_create"),
     path("communities/<int:pk>/trainings/new/", views.training_create, name="training_create"),

@@ -38,7 +38,8 @@ from .forms import (
     VacancyFillForm,
     WorkerForm,
 )
-from .models import Assessment, Employment, ExitStepName, Person, Seat
+from .models import Assessment, Body, Employment, ExitStepName, Person, Seat
+from .privacy import export_id_number, may_see_id_numbers
 
 PAGE_SIZE = 50
 
@@ -87,6 +88,44 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": _can_change(request.user, community),
     }
     return render(request, "staffing/composition.html", context)
+
+
+@login_required
+def roster_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The community's 两委 and workers as .xlsx; ID numbers masked unless an administrator asks (?reveal=1)."""
+    import io
+
+    import xlsxwriter
+
+    community = community_for_user(request.user, pk)
+    as_of = timezone.localdate()
+    reveal = request.GET.get("reveal") == "1" and may_see_id_numbers(request.user)
+    seats: dict[int, dict[str, str]] = {}
+    for seat in Seat.objects.active_on(as_of).filter(community=community):
+        seats.setdefault(seat.person_id, {})[seat.body] = seat.get_role_display()
+    jobs = {e.person_id: e for e in Employment.objects.active_on(as_of).filter(community=community)}
+    people = Person.objects.filter(pk__in={*seats, *jobs}).order_by("name", "public_id")
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("人员")
+    headers = ["人员编号", "姓名", "身份证号", "性别", "出生日期", "学历", "社区工作者", "专职", "岗位", "等级", "入职日期",
+               "入职方式", "党组织职务", "居委会职务"]
+    sheet.write_row(0, 0, headers)
+    for row, p in enumerate(people, start=1):
+        job = jobs.get(p.pk)
+        sheet.write_row(row, 0, [
+            p.public_id, p.name, export_id_number(p.id_number, user=request.user, reveal=reveal), p.get_sex_display(),
+            f"{p.birth_date:%Y-%m-%d}", p.education, "是" if job else "否",
+            ("是" if job.full_time else "否") if job else "", job.get_post_display() if job else "",
+            job.grade if job and job.grade else "", f"{job.entry_on:%Y-%m-%d}" if job and job.entry_on else "",
+            job.get_entry_channel_display() if job else "", seats.get(p.pk, {}).get(Body.PARTY, ""),
+            seats.get(p.pk, {}).get(Body.COMMITTEE, ""),
+        ])
+    book.close()
+    response = HttpResponse(buffer.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename=\"roster-{community.code}-{as_of:%Y%m%d}.xlsx\""
+    return response
 
 
 # ---------------------------------------------------------------- people

@@ -149,3 +149,22 @@ def test_exit_procedure_through_the_pages(client, worker, clerk_qingnian):
     steps = list(procedure.steps.values_list("step", "actor__username"))
     assert steps == [("submitted", "clerk_qn"), ("head_opinion", "clerk_qn"), ("subdistrict_approved", "clerk_qn"),
                      ("filed", "clerk_qn")]
+
+
+def _export_ids(response):
+    import io
+
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    return [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_roster_export_masks_unless_admin_asks(client, qn, worker, clerk_qingnian, admin_user):
+    url = reverse("staffing:roster_export", args=[qn.pk])
+    number = worker.person.id_number
+    login(client, clerk_qingnian)
+    assert _export_ids(client.get(url + "?reveal=1")) == [mask(number)]
+    login(client, admin_user)
+    assert _export_ids(client.get(url)) == [mask(number)]
+    assert _export_ids(client.get(url + "?reveal=1")) == [number]
