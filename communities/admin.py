@@ -14,7 +14,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .forms import COMMUNITY_FIELDS
-from .models import Community, CommunityAdjustment, CommunityStatus, Compound, RetiredCommunityCode, SubDistrict
+from .models import (
+    Community,
+    CommunityAdjustment,
+    CommunityStatus,
+    Compound,
+    MonitoringPoint,
+    RetiredCommunityCode,
+    SubDistrict,
+    TypicalCase,
+)
 
 
 class NoDeleteAdmin(SimpleHistoryAdmin):
@@ -135,3 +144,63 @@ class RetiredCommunityCodeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ServiceDeleteAdmin(SimpleHistoryAdmin):
+    """Records that may be withdrawn: deletes go through the service so the rules re-judge."""
+
+    delete_service = None
+
+    def delete_model(self, request, obj):
+        self.delete_service(obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(MonitoringPoint)
+class MonitoringPointAdmin(ServiceDeleteAdmin):
+    list_display = ("community", "designated_on", "note")
+    search_fields = ("community__name", "community__code")
+    list_select_related = ("community",)
+    autocomplete_fields = ("community",)
+
+    @staticmethod
+    def delete_service(obj, *, user):
+        services.monitoring_point_delete(point=obj, user=user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A designation is made or withdrawn, not moved to another community.
+        return ("community", "designated_on") if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stored = MonitoringPoint.objects.get(pk=obj.pk)
+            services.monitoring_point_update(point=stored, user=request.user, **_changed_fields(form))
+        else:
+            created = services.monitoring_point_create(user=request.user, **dict(form.cleaned_data))
+            obj.pk = created.pk
+            obj._state.adding = False
+
+
+@admin.register(TypicalCase)
+class TypicalCaseAdmin(ServiceDeleteAdmin):
+    list_display = ("year", "kind", "title", "community")
+    list_filter = ("kind", "year")
+    search_fields = ("title", "community__name", "community__code")
+    list_select_related = ("community",)
+    autocomplete_fields = ("community",)
+
+    @staticmethod
+    def delete_service(obj, *, user):
+        services.typical_case_delete(case=obj, user=user)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stored = TypicalCase.objects.get(pk=obj.pk)
+            services.typical_case_update(case=stored, user=request.user, **_changed_fields(form))
+        else:
+            created = services.typical_case_create(user=request.user, **dict(form.cleaned_data))
+            obj.pk = created.pk
+            obj._state.adding = False

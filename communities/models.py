@@ -343,3 +343,78 @@ class CommunityAdjustment(models.Model):
     def clean(self) -> None:
         if self.kind == AdjustmentKind.DEFER and not (self.reason or "").strip():
             raise ValidationError({"reason": ValidationError("选择“暂不调整”时必须填写理由。", code="defer_reason_required")})
+
+
+class MonitoringPoint(models.Model):
+    """措施十七: a 减负增效监测点 the district designated (12 across the district)."""
+
+    community = models.OneToOneField(
+        Community, verbose_name="社区", on_delete=models.PROTECT, related_name="monitoring_point"
+    )
+    designated_on = models.DateField("确定日期")
+    note = models.CharField("备注", max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "减负增效监测点"
+        verbose_name_plural = "减负增效监测点"
+        ordering = ["designated_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.community}（减负增效监测点）"
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        _no_future(errors, "designated_on", self.designated_on, "确定日期")
+        if self.community_id and self.community.is_revoked:
+            errors.setdefault("community", []).append(
+                ValidationError("已撤销的社区不能确定为监测点。", code="community_revoked")
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class TypicalCaseKind(models.TextChoices):
+    SOCIAL_ORG = "social_org", "社会组织参与治理"
+    CONSULTATION = "consultation", "议事协商"
+
+
+# A floor that catches a mistyped year (202, 1925) at save time.
+MIN_CASE_YEAR = 2000
+
+
+class TypicalCase(models.Model):
+    """措施十七: a selected 典型案例 (社会组织参与社区治理, or 议事协商 chosen each year)."""
+
+    kind = models.CharField("类别", max_length=20, choices=TypicalCaseKind.choices)
+    title = models.CharField("案例名称", max_length=200)
+    community = models.ForeignKey(
+        Community, verbose_name="社区", on_delete=models.PROTECT, related_name="typical_cases"
+    )
+    year = models.PositiveSmallIntegerField("评选年度")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "典型案例"
+        verbose_name_plural = "典型案例"
+        ordering = ["-year", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[c.value for c in TypicalCaseKind]), name="typicalcase_kind_valid"
+            ),
+            models.CheckConstraint(condition=Q(year__gte=MIN_CASE_YEAR), name="typicalcase_year_min"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年{self.get_kind_display()}：{self.title}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        if not (self.title or "").strip():
+            errors.setdefault("title", []).append(ValidationError("案例名称不能为空。", code="required"))
+        if self.year is not None and not (MIN_CASE_YEAR <= self.year <= _today().year):
+            errors.setdefault("year", []).append(
+                ValidationError(f"评选年度应在 {MIN_CASE_YEAR}–{_today().year} 之间。", code="year_out_of_range")
+            )
+        if errors:
+            raise ValidationError(errors)

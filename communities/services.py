@@ -18,8 +18,10 @@ from .models import (
     CommunityAdjustment,
     CommunityStatus,
     Compound,
+    MonitoringPoint,
     RetiredCommunityCode,
     SubDistrict,
+    TypicalCase,
 )
 
 COMMUNITY_OBJECT_PERMS = ("view_community", "change_community")
@@ -152,3 +154,57 @@ def adjustment_create(*, community: Community, user=None, **fields: Any) -> Comm
         _set_history(adjustment, user, None)
         adjustment.save()
         return adjustment
+
+
+def monitoring_point_create(*, community: Community, designated_on: date, note: str = "", user=None) -> MonitoringPoint:
+    """Designate a community as a 减负增效监测点 (措施十七)."""
+    with transaction.atomic():
+        point = MonitoringPoint(community=community, designated_on=designated_on, note=note)
+        point.full_clean()
+        _set_history(point, user, None)
+        point.save()
+        return point
+
+
+def monitoring_point_update(*, point: MonitoringPoint, user=None, reason: str | None = None, **fields: Any) -> list[str]:
+    with transaction.atomic():
+        changed = _apply(point, fields)
+        if not changed:
+            return []
+        point.full_clean()
+        _set_history(point, user, reason)
+        point.save()
+        return changed
+
+
+def monitoring_point_delete(*, point: MonitoringPoint, user=None, reason: str = "") -> None:
+    """Withdraw a designation; the history keeps that it existed."""
+    with transaction.atomic():
+        _set_history(point, user, reason or "取消监测点")
+        point.delete()
+
+
+def typical_case_create(*, kind: str, title: str, community: Community, year: int, user=None) -> TypicalCase:
+    with transaction.atomic():
+        case = TypicalCase(kind=kind, title=title, community=community, year=year)
+        case.full_clean()
+        _set_history(case, user, None)
+        case.save()
+        return case
+
+
+def typical_case_update(*, case: TypicalCase, user=None, reason: str | None = None, **fields: Any) -> list[str]:
+    with transaction.atomic():
+        changed = _apply(case, fields)
+        if not changed:
+            return []
+        case.full_clean()
+        _set_history(case, user, reason)
+        case.save()
+        return changed
+
+
+def typical_case_delete(*, case: TypicalCase, user=None, reason: str = "") -> None:
+    with transaction.atomic():
+        _set_history(case, user, reason or "删除案例")
+        case.delete()
