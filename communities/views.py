@@ -22,6 +22,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import ROLE_LABELS, is_admin, roles_of
+from compliance.engine import capture_changes
+from compliance.feedback import report_changes
 
 from . import services
 from .filters import CommunityFilter, CompoundFilter
@@ -243,11 +245,14 @@ def community_create(request: HttpRequest) -> HttpResponse:
         form.initial.update({"sub_district": streets[0].code, "code": streets[0].code})
     if request.method == "POST" and form.is_valid():
         try:
-            community = services.community_create(user=request.user, **form.cleaned_data)
+            # The rules re-judge on commit, inside the block, so the next page can say what this save changed.
+            with capture_changes() as findings:
+                community = services.community_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
             messages.success(request, f"已新建社区：{community.name}（{community.code}）。")
+            report_changes(request, findings)
             return redirect("communities:community_detail", pk=community.pk)
     return render(request, "communities/community_form.html", {"form": form, "community": None})
 
@@ -268,11 +273,13 @@ def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
             fields["figures_are_sample"] = False
         before = {name: getattr(community, name) for name in fields}
         try:
-            changed = services.community_update(community=community, user=request.user, **fields)
+            with capture_changes() as findings:
+                changed = services.community_update(community=community, user=request.user, **fields)
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
             messages.success(request, _saved_message(Community, before, community, changed))
+            report_changes(request, findings)
             return redirect("communities:community_detail", pk=community.pk)
     return render(request, "communities/community_form.html", {"form": form, "community": community})
 
@@ -312,11 +319,13 @@ def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = AdjustmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            adjustment = services.adjustment_create(community=community, user=request.user, **form.cleaned_data)
+            with capture_changes() as findings:
+                adjustment = services.adjustment_create(community=community, user=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
             messages.success(request, f"已登记调整记录：{community.name} {adjustment.get_kind_display()}。")
+            report_changes(request, findings)
             return redirect("communities:community_detail", pk=community.pk)
     return render(request, "communities/adjustment_form.html", {"form": form, "community": community})
 
@@ -364,11 +373,13 @@ def compound_create(request: HttpRequest) -> HttpResponse:
             form.initial.update({"community": community.pk, "sub_district": community.sub_district_id})
     if request.method == "POST" and form.is_valid():
         try:
-            compound = services.compound_create(user=request.user, **form.cleaned_data)
+            with capture_changes() as findings:
+                compound = services.compound_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
             messages.success(request, f"已新建小区：{compound.name}（{compound.code}）。")
+            report_changes(request, findings)
             return redirect("communities:compound_detail", pk=compound.pk)
     return render(request, "communities/compound_form.html", {"form": form, "compound": None})
 
@@ -382,10 +393,12 @@ def compound_edit(request: HttpRequest, pk: int) -> HttpResponse:
         fields = {name: form.cleaned_data[name] for name in form.fields}
         before = {name: getattr(compound, name) for name in fields}
         try:
-            changed = services.compound_update(compound=compound, user=request.user, **fields)
+            with capture_changes() as findings:
+                changed = services.compound_update(compound=compound, user=request.user, **fields)
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
             messages.success(request, _saved_message(Compound, before, compound, changed))
+            report_changes(request, findings)
             return redirect("communities:compound_detail", pk=compound.pk)
     return render(request, "communities/compound_form.html", {"form": form, "compound": compound})

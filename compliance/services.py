@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -197,6 +198,8 @@ def sweep_finish(*, sweep_id: int) -> Sweep:
         sweep.status = SweepStatus.FINISHED
         sweep.finished_at = now
         sweep.save(update_fields=["resolved", "still_open", "status", "finished_at"])
+        # The clerks hear of what this sweep opened only once it is committed.
+        transaction.on_commit(partial(_queue_digest, sweep_id))
     sweep.refresh_from_db()
     return sweep
 
@@ -224,3 +227,133 @@ def sweep_run(*, as_of: dt.date | None = None, chunk_size: int = DEFAULT_CHUNK_S
     except BaseException as exc:
         sweep_fail(sweep_id=sweep.pk, error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+# -- the clerks' digest after a sweep (issue 3 item 9) --------------------------
+
+
+def _queue_digest(sweep_id: int) -> None:
+    from .tasks import sweep_digest
+
+    try:
+        sweep_digest.delay(sweep_id)
+    except Exception:
+        # A broker outage must not turn a finished sweep into a failed one.
+        logger.exception("巡检 %s 的摘要邮件未能排队", sweep_id)
+
+
+def sweep_digest_send(*, sweep_id: int) -> int:
+    """One email per 街办 to its clerks, listing what the sweep opened for their communities.
+
+    Returns the number of emails sent. A sweep's digest goes out once: a
+    redelivered task finds ``digest_sent_at`` set and sends nothing.
+    """
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+    from django.template.loader import render_to_string
+
+    from communities.models import SubDistrict
+
+    with transaction.atomic():
+        sweep = Sweep.objects.select_for_update().get(pk=sweep_id)
+        if sweep.status != SweepStatus.FINISHED or sweep.digest_sent_at is not None:
+            return 0
+        events = (
+            FindingEvent.objects.filter(sweep_id=sweep_id,
+                                        kind__in=[FindingEventKind.OPENED, FindingEventKind.REOPENED],
+                                        finding__sub_district__isnull=False)
+            .select_related("finding", "finding__community")
+            .order_by("finding__sub_district_id", "finding__rule_id", "finding__target_key")
+        )
+        by_street: dict[str, list[Finding]] = {}
+        for event in events:
+            by_street.setdefault(event.finding.sub_district_id, []).append(event.finding)
+        streets = {s.code: s for s in SubDistrict.objects.filter(code__in=list(by_street))}
+        recipients: dict[str, list[str]] = {}
+        clerks = SubDistrict.objects.filter(code__in=list(by_street)).values_list(
+            "code", "clerk_group__user__email", "clerk_group__user__is_active"
+        )
+        for code, email, active in clerks:
+            if email and active:
+                recipients.setdefault(code, []).append(email)
+        messages = []
+        for code, findings in by_street.items():
+            to = sorted(set(recipients.get(code, [])))
+            if not to:
+                logger.info("街办 %s 没有留有邮箱的办事员，巡检 %s 的摘要未发送", code, sweep_id)
+                continue
+            street = streets[code]
+            context = {"sweep": sweep, "street": street, "findings": findings,
+                       "base_url": getattr(settings, "SITE_URL", "").rstrip("/")}
+            subject = f"【合规巡检】{street.name} {sweep.as_of:%Y-%m-%d}：新发现 {len(findings)} 项问题"
+            messages.append(EmailMessage(subject=subject, body=render_to_string("compliance/email/digest.txt", context),
+                                         to=to))
+        sweep.digest_sent_at = timezone.now()
+        sweep.save(update_fields=["digest_sent_at"])
+    if messages:
+        from django.core.mail import get_connection
+
+        get_connection().send_messages(messages)
+    return len(messages)
+
+
+# -- supervision (措施二十) -------------------------------------------------------
+
+
+def supervision_action_record(*, user, level: str, taken_on: dt.date, note: str, finding: Finding | None = None,
+                              unit: str = "") -> Any:
+    """A reviewer records the 提醒/督办/约谈 they gave a unit, about one finding or in general."""
+    from .escalation import unit_for
+    from .models import SupervisionAction, SupervisionLevel
+
+    if user is None or not is_reviewer(user):
+        raise PermissionDenied("只有区民政局审核员可以登记督导措施。")
+    if level not in SupervisionLevel.values:
+        raise ValidationError("请选择督导方式：提醒、督办或约谈。", code="supervision_level_invalid")
+    if not isinstance(taken_on, dt.date):
+        raise ValidationError("请填写督导日期（YYYY-MM-DD）。", code="supervision_date_required")
+    if taken_on > timezone.localdate():
+        raise ValidationError("督导日期不能晚于今天。", code="date_in_future")
+    if not (note or "").strip():
+        raise ValidationError("请填写督导情况说明。", code="supervision_note_required")
+    sub_district_id = None
+    if finding is not None:
+        sub_district_id = finding.sub_district_id
+        unit = unit_for(finding.clause, finding.sub_district.name if finding.sub_district_id else None)
+    unit = (unit or "").strip()
+    if not unit:
+        raise ValidationError("请填写被督导的责任单位。", code="supervision_unit_required")
+    with transaction.atomic():
+        return SupervisionAction.objects.create(
+            finding=finding, unit=unit[:200], sub_district_id=sub_district_id, level=level, taken_on=taken_on,
+            note=note.strip(), taken_by=user,
+        )
+
+
+def escalation_parameter_set(*, name: str, value: Any, effective_from: dt.date, user=None,
+                             reason: str) -> RuleParameter:
+    """A new 提醒/督办/约谈 threshold in force from a date; the old ones stay."""
+    from .escalation import DEFAULTS, ESCALATION_KEY, PARAM_LABELS
+    from .escalation import params as escalation_params
+
+    if name not in DEFAULTS:
+        raise ValidationError(f"督导升级没有参数“{name}”（可设置的参数：{'、'.join(DEFAULTS)}）。",
+                              code="unknown_parameter")
+    if not (reason or "").strip():
+        raise ValidationError("请填写调整参数的理由。", code="reason_required")
+    if not isinstance(effective_from, dt.date):
+        raise ValidationError("请填写生效日期（YYYY-MM-DD）。", code="effective_from_required")
+    stored = to_json(DEFAULTS[name], value)
+    if stored <= 0:
+        raise ValidationError(f"{PARAM_LABELS[name]}应为正整数。", code="invalid_value")
+    # The ladder must keep rising on the day the value takes effect.
+    thresholds = {**escalation_params(effective_from), name: stored}
+    if not thresholds["remind_days"] < thresholds["supervise_days"] < thresholds["interview_days"]:
+        raise ValidationError(
+            f"天数须逐级增加：提醒 {thresholds['remind_days']} 天 < 督办 {thresholds['supervise_days']} 天 "
+            f"< 约谈 {thresholds['interview_days']} 天。", code="escalation_order")
+    with transaction.atomic():
+        return RuleParameter.objects.create(
+            rule_id=ESCALATION_KEY, name=name, value=stored, effective_from=effective_from,
+            set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
+        )

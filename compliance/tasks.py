@@ -15,11 +15,12 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(name="compliance.nightly_sweep")
-def nightly_sweep(as_of: str | None = None, chunk_size: int = services.DEFAULT_CHUNK_SIZE) -> int | None:
+def nightly_sweep(as_of: str | None = None, chunk_size: int = services.DEFAULT_CHUNK_SIZE,
+                  triggered_by: str = "定时任务") -> int | None:
     """Start a sweep, fan its community chunks out as a group, finish in the chord's body."""
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     try:
-        sweep = services.sweep_start(as_of=day, triggered_by="定时任务")
+        sweep = services.sweep_start(as_of=day, triggered_by=triggered_by)
     except ValidationError as exc:
         logger.warning("巡检未启动：%s", exc.messages[0])
         return None
@@ -44,3 +45,9 @@ def sweep_chunk(sweep_id: int, rule_ids: list[str], pks: list[int] | None, as_of
 def sweep_finish(sweep_id: int) -> dict:
     sweep = services.sweep_finish(sweep_id=sweep_id)
     return {"opened": sweep.opened, "resolved": sweep.resolved, "still_open": sweep.still_open}
+
+
+@shared_task(name="compliance.sweep_digest")
+def sweep_digest(sweep_id: int) -> int:
+    """Each 街办's clerks get one email with what the sweep opened for them."""
+    return services.sweep_digest_send(sweep_id=sweep_id)

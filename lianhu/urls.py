@@ -17,4 +17,5 @@ urlpatterns = [
     path("facilities/", include("facilities.urls")),
     path("funding/", include("funding.urls")),
     path("staffing/", include("staffing.urls")),
+    path("compliance/", include("compliance.urls")),
 ]

@@ -1,0 +1,38 @@
+"""What a save changed, in one sentence for the page after it (issue 3 item 4).
+
+A view wraps its service call in ``compliance.engine.capture_changes()`` and
+hands the result here.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest
+
+from .engine import Changes
+
+# A save touching a whole community could open many; the page names the first few.
+NAMED = 5
+
+
+def _names(findings) -> str:
+    shown = [f"{f.rule_id}（{f.message}）" if f.message else f.rule_id for f in findings[:NAMED]]
+    more = len(findings) - NAMED
+    return "；".join(shown) + (f" 等 {len(findings)} 项" if more > 0 else "")
+
+
+def changes_message(changes: Changes) -> str:
+    parts = []
+    if changes.opened:
+        parts.append(f"本次保存新增 {len(changes.opened)} 项合规问题：{_names(changes.opened)}")
+    if changes.resolved:
+        parts.append(f"已整改 {len(changes.resolved)} 项：{_names(changes.resolved)}")
+    return "；".join(parts) + "。" if parts else ""
+
+
+def report_changes(request: HttpRequest, changes: Changes) -> None:
+    """Add the save's findings to the next page; nothing when the save changed none."""
+    text = changes_message(changes)
+    if text:
+        level = messages.WARNING if changes.opened else messages.SUCCESS
+        messages.add_message(request, level, text)

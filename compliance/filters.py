@@ -1,0 +1,52 @@
+"""The findings list's filters; their choice lists come from what the user may see."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from . import catalogue
+from .catalogue import Severity
+from .models import Finding, FindingStatus
+from .selectors import streets_for_user
+
+CLAUSE_CHOICES = [(str(n), f"措施{catalogue.CHINESE_NUMERALS[n]} {c.title}") for n, c in catalogue.CLAUSES.items()]
+RULE_CHOICES = [(s.id, f"{s.id} {s.title}") for s in sorted(catalogue.RULES.values(), key=lambda s: (s.clause, s.id))]
+
+
+def _streets(request):
+    return streets_for_user(request.user)
+
+
+class FindingFilter(django_filters.FilterSet):
+    clause = django_filters.ChoiceFilter(label="措施", choices=CLAUSE_CHOICES, empty_label="全部措施")
+    rule = django_filters.ChoiceFilter(label="规则", field_name="rule_id", choices=RULE_CHOICES, empty_label="全部规则")
+    sub_district = django_filters.ModelChoiceFilter(
+        label="街道办事处", queryset=_streets, to_field_name="code", empty_label="全部街道"
+    )
+    severity = django_filters.ChoiceFilter(label="严重程度", choices=Severity.CHOICES, empty_label="全部")
+    status = django_filters.ChoiceFilter(label="状态", choices=FindingStatus.choices, empty_label="全部状态")
+    q = django_filters.CharFilter(label="社区代码或名称", method="search")
+
+    class Meta:
+        model = Finding
+        fields: list[str] = []
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_styled", False):
+            for field in form.fields.values():
+                css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
+                field.widget.attrs["class"] = css
+            form._styled = True
+        return form
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(community__code__startswith=value) | Q(community__name__icontains=value) | Q(target_key__startswith=value)
+        )

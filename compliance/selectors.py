@@ -1,0 +1,150 @@
+"""Reads of findings, scoped by who asks.
+
+A clerk sees the findings of their own 街办 (its communities, and compounds
+not yet given to a community) and the district-wide ones, read-only;
+reviewers, department users and administrators see every finding.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from accounts.roles import is_admin, is_department, is_reviewer
+from communities.models import SubDistrict
+from communities.selectors import sub_districts_for_user
+
+from .catalogue import Target
+from .models import Finding, Sweep, SweepStatus
+
+
+def sees_whole_district(user) -> bool:
+    return user.is_authenticated and (is_admin(user) or is_reviewer(user) or is_department(user))
+
+
+def streets_for_user(user) -> QuerySet[SubDistrict]:
+    """The 街办 whose findings the user sees (all of them for district-level roles)."""
+    if sees_whole_district(user):
+        return SubDistrict.objects.all()
+    return sub_districts_for_user(user)
+
+
+def findings_for_user(user) -> QuerySet[Finding]:
+    if not user.is_authenticated:
+        return Finding.objects.none()
+    if sees_whole_district(user):
+        return Finding.objects.all()
+    streets = list(sub_districts_for_user(user).values_list("code", flat=True))
+    return Finding.objects.filter(
+        Q(sub_district_id__in=streets) | Q(sub_district__isnull=True, target_type=Target.DISTRICT)
+    )
+
+
+def finding_for_user(user, pk) -> Finding:
+    try:
+        return findings_for_user(user).select_related("community", "sub_district", "waived_by").get(pk=pk)
+    except (Finding.DoesNotExist, ValueError, TypeError):
+        raise Http404("没有找到这个问题，或您无权查看。") from None
+
+
+def last_finished_sweep() -> Sweep | None:
+    return Sweep.objects.filter(status=SweepStatus.FINISHED).order_by("-finished_at", "-id").first()
+
+
+def _scale(number) -> str:
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    return f"{number}"
+
+
+def community_requirements(community, as_of) -> dict:
+    """The community page's panel: its live findings and 应配 against 实有, clause by clause.
+
+    应配 is computed from the community's own figures with the parameters in
+    force on ``as_of``; 实有 is the community's figure, or what the rule
+    measured when it fails. Two queries, whatever the number of rules.
+    """
+    import math
+    from decimal import Decimal
+
+    from .catalogue import RULES, Severity
+    from .models import LIVE_STATUSES, FindingStatus
+    from .parameters import params_for_rules
+    from .rules import registry
+
+    findings = list(
+        Finding.objects.filter(community=community, status__in=LIVE_STATUSES).order_by("clause", "rule_id", "target_key")
+    )
+    own = {f.rule_id: f for f in findings if f.target_type == Target.COMMUNITY and f.status == FindingStatus.OPEN}
+    waived = {f.rule_id for f in findings if f.target_type == Target.COMMUNITY and f.status == FindingStatus.WAIVED}
+    implemented = {r.id: r for r in registry.all()}
+    params = params_for_rules(list(implemented.values()), as_of)
+
+    def p(rule_id: str, name: str):
+        if rule_id in params:
+            return params[rule_id][name]
+        return RULES[rule_id].params[name]
+
+    rows: list[dict] = []
+
+    def add(label: str, rule_id: str, required: str, actual: str = "") -> None:
+        finding = own.get(rule_id)
+        if finding is not None:
+            state, severity = "fail", finding.severity
+            measured = finding.measured
+            if measured not in (None, "") and not actual:
+                actual = _scale(measured)
+        elif rule_id in waived:
+            state, severity = "waived", ""
+        elif rule_id in implemented:
+            state, severity = "ok", ""
+        else:
+            state, severity = "unjudged", ""
+        rows.append({"label": label, "rule_id": rule_id, "required": required, "actual": actual or "—",
+                     "state": state, "severity": severity, "severity_label": Severity.label(severity),
+                     "finding": finding})
+
+    households, population = community.households, community.population
+    add("户数", "M04.households",
+        f"{p('M04.households', 'min_households')}～{p('M04.households', 'max_households')} 户", f"{households} 户")
+    add("常住人口", "M04.population",
+        f"{p('M04.population', 'min_population')}～{p('M04.population', 'max_population')} 人", f"{population} 人")
+    filled = sum(1 for side in (community.east, community.south, community.west, community.north) if side)
+    add("四至", "M04.boundaries", "东南西北四至齐全", f"已登记 {filled}/4")
+    per_10k = p("M11.worker_ratio", "workers_per_10k")
+    add("社区工作者", "M11.worker_ratio",
+        f"{math.ceil(Decimal(population) * Decimal(str(per_10k)) / Decimal(10000))} 人（每万人 {_scale(per_10k)} 人）")
+    party_expected = 3 if community.party_org_type == "branch" else 5
+    add("社区党组织班子", "M10.party_size", f"3～5 人（{community.get_party_org_type_display()}一般 {party_expected} 人）")
+    committee_expected = 5 if households < 2000 else (7 if households <= 4000 else 9)
+    add("社区居委会", "M10.committee_size", f"5～9 人（{households} 户一般 {committee_expected} 人）")
+    add("“两委”总人数", "M10.total_cap", f"不超过 {p('M10.total_cap', 'max_members')} 人")
+    new_since = p("M07.facility_area", "new_since")
+    if isinstance(new_since, str):
+        import datetime as dt
+
+        new_since = dt.date.fromisoformat(new_since)
+    small_new = (community.founded_on is not None and community.founded_on >= new_since
+                 and households < p("M07.facility_area", "small_new_households"))
+    per_100 = Decimal(str(p("M07.facility_area", "area_per_100_households")))
+    if small_new:
+        area_text = f"{p('M07.facility_area', 'small_new_min_area')} ㎡（2000户以下新建社区）"
+    else:
+        area_text = f"{_scale(float(Decimal(households) * per_100 / 100))} ㎡（{households} 户 × {_scale(float(per_100))}㎡/百户）"
+    add("社区综合服务设施建筑面积", "M07.facility_area", area_text)
+    add("室外活动广场", "M07.outdoor_plaza", f"不低于 {p('M07.outdoor_plaza', 'min_plaza_area')} ㎡")
+    add("居民活动区域占比", "M07.activity_share", f"不低于 {p('M07.activity_share', 'min_activity_share')}%")
+    add("嵌入式服务设施", "M16.embedded_services", "养老服务、婴幼儿托育、儿童托管、社区助餐")
+    add("社区社会组织", "M17.social_orgs", f"不少于 {p('M17.social_orgs', 'min_social_orgs')} 个",
+        f"{community.social_org_count} 个")
+    add("环境和物业管理委员会", "M18.property_committee", "居委会下设",
+        "已成立" if community.has_property_committee else "未成立")
+    add("社区工作经费", "M19.work_funds",
+        f"市级 {p('M19.work_funds', 'city_funds')} 元、区级 {p('M19.work_funds', 'district_funds')} 元")
+    return {
+        "community": community,
+        "findings": findings,
+        "open_count": sum(1 for f in findings if f.status == FindingStatus.OPEN),
+        "rows": rows,
+        "as_of": as_of,
+    }

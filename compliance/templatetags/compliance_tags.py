@@ -1,0 +1,77 @@
+"""Template helpers of the compliance pages and ``{% community_compliance_panel community %}``."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+
+from compliance import catalogue
+
+register = template.Library()
+
+_BADGES = {"violation": "text-bg-danger", "warning": "text-bg-warning", "notice": "text-bg-info"}
+_STATUS_BADGES = {"open": "text-bg-danger", "resolved": "text-bg-success", "waived": "text-bg-secondary"}
+_LEVEL_BADGES = {"remind": "text-bg-warning", "supervise": "text-bg-danger", "interview": "text-bg-dark"}
+
+
+@register.filter
+def severity_badge(value: str) -> str:
+    return _BADGES.get(value, "text-bg-light")
+
+
+@register.filter
+def status_badge(value: str) -> str:
+    return _STATUS_BADGES.get(value, "text-bg-light")
+
+
+@register.filter
+def level_badge(value: str) -> str:
+    return _LEVEL_BADGES.get(value, "text-bg-light")
+
+
+@register.filter
+def level_label(value: str) -> str:
+    from compliance.models import SupervisionLevel
+
+    return dict(SupervisionLevel.choices).get(value, "")
+
+
+@register.filter
+def severity_label(value: str) -> str:
+    return catalogue.Severity.label(value)
+
+
+@register.filter
+def target_label(value: str) -> str:
+    return dict(catalogue.Target.CHOICES).get(value, value)
+
+
+@register.filter
+def rule_title(rule_id: str) -> str:
+    spec = catalogue.RULES.get(rule_id)
+    return spec.title if spec else ""
+
+
+@register.filter
+def numeral(number: int) -> str:
+    return catalogue.CHINESE_NUMERALS.get(number, str(number))
+
+
+@register.filter
+def plain(value) -> str:
+    """A measured/required JSON value as a clerk reads it."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@register.inclusion_tag("compliance/_community_panel.html")
+def community_compliance_panel(community):
+    from compliance.selectors import community_requirements
+
+    today = timezone.localdate()
+    return community_requirements(community, today)

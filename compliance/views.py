@@ -1,0 +1,470 @@
+"""The compliance pages: dashboard, findings, a finding, the rule catalogue, sweeps, supervision.
+
+Views parse input, ask a selector (reads) or a service (writes) and render.
+Every page works for whatever rules are registered: the catalogue and the
+registry are read at request time, never copied into templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.roles import is_reviewer
+
+from . import catalogue, escalation, services
+from .catalogue import Severity, Target
+from .filters import FindingFilter
+from .forms import ParameterForm, SupervisionForm, SweepStartForm, WaiveForm
+from .models import (
+    Finding,
+    FindingEvent,
+    FindingEventKind,
+    FindingStatus,
+    RuleParameter,
+    SupervisionAction,
+    Sweep,
+    SweepStatus,
+)
+from .parameters import params_for_rules, type_label
+from .policy import NO_RULE_REASONS, POLICY_TITLE, clause_text
+from .rules import registry
+from .selectors import (
+    finding_for_user,
+    findings_for_user,
+    last_finished_sweep,
+    sees_whole_district,
+    streets_for_user,
+)
+
+PAGE_SIZE = 50
+DISTRICT_COLUMN = "district"
+
+
+def _reference_date(sweep: Sweep | None) -> dt.date:
+    """The ladder is read as of the last sweep's date (today before any sweep)."""
+    return sweep.as_of if sweep is not None else timezone.localdate()
+
+
+def _list_url(**params: Any) -> str:
+    return f"{reverse('compliance:finding_list')}?{urlencode({k: v for k, v in params.items() if v != ''})}"
+
+
+def _error_text(error: ValidationError) -> str:
+    return "；".join(error.messages)
+
+
+def _form_errors(form) -> str:
+    return "；".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    streets = list(streets_for_user(user).order_by("code").only("code", "name"))
+    whole = sees_whole_district(user)
+    open_findings = findings_for_user(user).filter(status=FindingStatus.OPEN)
+
+    def grouped(*keys: str):
+        return (
+            open_findings.values(*keys)
+            .annotate(
+                communities=Count("community", distinct=True),
+                orphans=Count("id", filter=Q(community__isnull=True)),
+                n=Count("id"),
+            )
+            .order_by()
+        )
+
+    cells = {(r["clause"], r["sub_district_id"] or DISTRICT_COLUMN, r["severity"]): r
+             for r in grouped("clause", "sub_district_id", "severity")}
+    row_totals = {(r["clause"], r["severity"]): r for r in grouped("clause", "severity")}
+    col_totals = {(r["sub_district_id"] or DISTRICT_COLUMN, r["severity"]): r
+                  for r in grouped("sub_district_id", "severity")}
+    grand = {r["severity"]: r for r in grouped("severity")}
+
+    columns = [(s.code, s.name) for s in streets] + [(DISTRICT_COLUMN, "全区/未划街办")]
+    implemented = defaultdict(list)
+    for rule in registry.all():
+        implemented[rule.clause].append(rule.id)
+
+    def cell(found: dict | None, **link: Any) -> dict[str, Any]:
+        if not found:
+            return {"n": 0}
+        return {"n": found["n"], "communities": found["communities"], "orphans": found["orphans"],
+                "url": _list_url(status="open", **link)}
+
+    rows = []
+    for number, info in catalogue.CLAUSES.items():
+        row_cells = []
+        for code, _name in columns:
+            link = {"clause": number}
+            if code == DISTRICT_COLUMN:
+                link["no_street"] = "1"
+            else:
+                link["sub_district"] = code
+            row_cells.append([
+                (sev, label, cell(cells.get((number, code, sev)), severity=sev, **link))
+                for sev, label in Severity.CHOICES
+            ])
+        rows.append({
+            "number": number, "numeral": info.numeral, "title": info.title,
+            "rule_count": len(implemented.get(number, [])), "cells": row_cells,
+            "total": [(sev, label, cell(row_totals.get((number, sev)), clause=number, severity=sev))
+                      for sev, label in Severity.CHOICES],
+        })
+    totals = []
+    for code, _name in columns:
+        link = {"no_street": "1"} if code == DISTRICT_COLUMN else {"sub_district": code}
+        totals.append([(sev, label, cell(col_totals.get((code, sev)), severity=sev, **link))
+                       for sev, label in Severity.CHOICES])
+    grand_totals = [(sev, label, cell(grand.get(sev), severity=sev)) for sev, label in Severity.CHOICES]
+
+    sweep = last_finished_sweep()
+    running = Sweep.objects.filter(status=SweepStatus.RUNNING).first()
+    reference = _reference_date(sweep)
+    thresholds = escalation.params(reference)
+    ladder_findings = open_findings if whole else open_findings.filter(sub_district__isnull=False)
+    context = {
+        "columns": columns,
+        "rows": rows,
+        "totals": totals,
+        "grand_totals": grand_totals,
+        "sweep": sweep,
+        "running": running,
+        "reference": reference,
+        "thresholds": thresholds,
+        "ladder": escalation.ladder(ladder_findings, thresholds),
+        "whole": whole,
+        "can_review": is_reviewer(user),
+    }
+    return render(request, "compliance/dashboard.html", context)
+
+
+# ---------------------------------------------------------------- findings
+
+
+@login_required
+def finding_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    data = request.GET.copy()
+    if "status" not in data:
+        # Arriving without a choice means "what still needs doing"; 全部状态 sends status="".
+        data["status"] = FindingStatus.OPEN
+    thresholds = escalation.params(_reference_date(last_finished_sweep()))
+    queryset = escalation.with_level(
+        findings_for_user(user).select_related("community", "sub_district"), thresholds
+    ).order_by("clause", "rule_id", "sub_district_id", "target_key", "pk")
+    if data.get("no_street"):
+        queryset = queryset.filter(sub_district__isnull=True)
+    filterset = FindingFilter(data, queryset=queryset, request=request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "compliance/finding_list.html", {
+        "filter": filterset, "page": page, "no_street": bool(data.get("no_street")),
+    })
+
+
+def _target_link(finding: Finding) -> str:
+    if finding.target_type == Target.COMMUNITY and finding.community_id:
+        return reverse("communities:community_detail", args=[finding.community_id])
+    if finding.target_type == Target.COMPOUND:
+        return reverse("communities:compound_detail", args=[finding.target_pk])
+    if finding.target_type == Target.FACILITY:
+        return reverse("facilities:facility_detail", args=[finding.target_pk])
+    if finding.target_type == Target.PERSON:
+        return reverse("staffing:person_detail", args=[finding.target_key])
+    return ""
+
+
+def _finding_page(request: HttpRequest, finding: Finding, *, waive_form=None, supervision_form=None,
+                  status: int = 200) -> HttpResponse:
+    user = request.user
+    spec = catalogue.RULES.get(finding.rule_id)
+    rule = registry.get(finding.rule_id) if finding.rule_id in registry else None
+    info = catalogue.CLAUSES.get(finding.clause)
+    thresholds = escalation.params(finding.last_seen)
+    days_open = (finding.last_seen - finding.first_seen).days
+    level = escalation.level_for(days_open, thresholds) if finding.status == FindingStatus.OPEN else ""
+    reviewer = is_reviewer(user)
+    context = {
+        "finding": finding,
+        "spec": spec,
+        "rule": rule,
+        "clause": info,
+        "clause_text": clause_text(finding.clause),
+        "policy_title": POLICY_TITLE,
+        "target_link": _target_link(finding),
+        "events": finding.events.select_related("user", "sweep"),
+        "actions": finding.actions.select_related("taken_by"),
+        "unit": escalation.unit_for(finding.clause, finding.sub_district.name if finding.sub_district_id else None),
+        "days_open": days_open,
+        "level": dict(escalation.SupervisionLevel.choices).get(level, ""),
+        "thresholds": thresholds,
+        "can_waive": reviewer and finding.status == FindingStatus.OPEN,
+        "can_supervise": reviewer,
+        "waive_form": waive_form or WaiveForm(),
+        "supervision_form": supervision_form or SupervisionForm(),
+    }
+    return render(request, "compliance/finding_detail.html", context, status=status)
+
+
+@login_required
+def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _finding_page(request, finding_for_user(request.user, pk))
+
+
+@login_required
+@require_POST
+def finding_waive(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = finding_for_user(request.user, pk)
+    if not is_reviewer(request.user):
+        raise PermissionDenied("只有区民政局审核员可以豁免问题。")
+    form = WaiveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.finding_waive(finding=finding, user=request.user, reason=form.cleaned_data["reason"],
+                                   until=form.cleaned_data["until"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"已豁免至 {finding.waived_until:%Y-%m-%d}：{finding.rule_id} {finding.target_key}。"
+                                      "豁免到期后如数据仍不达标，问题将重新打开。")
+            return redirect("compliance:finding_detail", pk=finding.pk)
+    return _finding_page(request, finding, waive_form=form, status=400)
+
+
+@login_required
+@require_POST
+def finding_supervise(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = finding_for_user(request.user, pk)
+    if not is_reviewer(request.user):
+        raise PermissionDenied("只有区民政局审核员可以登记督导措施。")
+    form = SupervisionForm(request.POST)
+    if form.is_valid():
+        try:
+            action = services.supervision_action_record(user=request.user, finding=finding, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"已登记督导：对{action.unit}{action.get_level_display()}"
+                                      f"（{action.taken_on:%Y-%m-%d}）。")
+            return redirect("compliance:finding_detail", pk=finding.pk)
+    return _finding_page(request, finding, supervision_form=form, status=400)
+
+
+# ---------------------------------------------------------------- supervision
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def supervision_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    reviewer = is_reviewer(user)
+    form = SupervisionForm(request.POST or None)
+    if request.method == "POST":
+        if not reviewer:
+            raise PermissionDenied("只有区民政局审核员可以登记督导措施。")
+        unit = request.POST.get("unit", "")
+        if form.is_valid():
+            try:
+                action = services.supervision_action_record(user=user, unit=unit, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"已登记督导：对{action.unit}{action.get_level_display()}"
+                                          f"（{action.taken_on:%Y-%m-%d}）。")
+                return redirect("compliance:supervision_list")
+    actions = SupervisionAction.objects.select_related("taken_by", "finding")
+    if not sees_whole_district(user):
+        names = [s.name for s in streets_for_user(user)]
+        actions = actions.filter(Q(sub_district__in=streets_for_user(user)) | Q(unit__in=names))
+    unit_filter = request.GET.get("unit", "")
+    if unit_filter:
+        actions = actions.filter(unit=unit_filter)
+    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    units = [s.name for s in streets_for_user(user).order_by("code")]
+    return render(request, "compliance/supervision_list.html", {
+        "page": page, "form": form, "can_supervise": reviewer, "units": units,
+        "unit": request.POST.get("unit", unit_filter),
+    }, status=400 if request.method == "POST" else 200)
+
+
+# ---------------------------------------------------------------- rule catalogue
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+@login_required
+def rule_catalogue(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = timezone.localdate()
+    rules = registry.all()
+    current = params_for_rules(rules, today)
+    history: dict[tuple[str, str], list[RuleParameter]] = defaultdict(list)
+    for p in RuleParameter.objects.select_related("set_by").order_by("effective_from", "created_at", "id"):
+        history[(p.rule_id, p.name)].append(p)
+    sweep = last_finished_sweep()
+    visible = findings_for_user(user)
+    sweep_counts: dict[tuple[str, str], int] = {}
+    if sweep is not None:
+        for row in (FindingEvent.objects.filter(sweep=sweep, finding__in=visible)
+                    .values("finding__rule_id", "kind").annotate(n=Count("id")).order_by()):
+            sweep_counts[(row["finding__rule_id"], row["kind"])] = row["n"]
+    open_counts = dict(visible.filter(status=FindingStatus.OPEN).values_list("rule_id").annotate(n=Count("id"))
+                       .order_by())
+    reviewer = is_reviewer(user)
+
+    clauses = []
+    for number, info in catalogue.CLAUSES.items():
+        specs = sorted(catalogue.rules_of_clause(number), key=lambda s: s.id)
+        items = []
+        for spec in specs:
+            rule = registry.get(spec.id) if spec.id in registry else None
+            params = []
+            for name, default in (rule.params if rule else spec.params).items():
+                params.append({
+                    "name": name,
+                    "default": _fmt(default),
+                    "current": _fmt(current[spec.id][name]) if rule else _fmt(default),
+                    "kind": type_label(default),
+                    "history": history.get((spec.id, name), []),
+                })
+            items.append({
+                "spec": spec,
+                "rule": rule,
+                "reading": rule.reading if rule else "",
+                "params": params,
+                "opened": sweep_counts.get((spec.id, FindingEventKind.OPENED), 0)
+                + sweep_counts.get((spec.id, FindingEventKind.REOPENED), 0),
+                "resolved": sweep_counts.get((spec.id, FindingEventKind.RESOLVED), 0),
+                "open": open_counts.get(spec.id, 0),
+                "in_sweep": sweep is not None and spec.id in sweep.rule_ids,
+            })
+        clauses.append({
+            "info": info,
+            "text": clause_text(number),
+            "rules": items,
+            "no_rule_reason": NO_RULE_REASONS.get(number, "") if not specs else "",
+        })
+    esc = escalation.params(today)
+    escalation_params = [
+        {"name": name, "label": escalation.PARAM_LABELS[name], "default": default, "current": esc[name],
+         "kind": "整数", "history": history.get((escalation.ESCALATION_KEY, name), [])}
+        for name, default in escalation.DEFAULTS.items()
+    ]
+    return render(request, "compliance/rule_catalogue.html", {
+        "clauses": clauses,
+        "sweep": sweep,
+        "can_edit": reviewer,
+        "form": ParameterForm(initial={"effective_from": today}),
+        "escalation_params": escalation_params,
+        "escalation_key": escalation.ESCALATION_KEY,
+        "covered": sum(1 for c in clauses if c["rules"]),
+        "policy_title": POLICY_TITLE,
+    })
+
+
+@login_required
+@require_POST
+def parameter_set(request: HttpRequest, rule_id: str, name: str) -> HttpResponse:
+    if not is_reviewer(request.user):
+        raise PermissionDenied("只有区民政局审核员或管理员可以调整规则参数。")
+    anchor = "escalation" if rule_id == escalation.ESCALATION_KEY else rule_id.replace(".", "-")
+    form = ParameterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"参数 {rule_id}.{name} 未修改：{_form_errors(form)}")
+        return redirect(f"{reverse('compliance:rule_catalogue')}#{anchor}")
+    data = form.cleaned_data
+    try:
+        if rule_id == escalation.ESCALATION_KEY:
+            saved = services.escalation_parameter_set(name=name, value=data["value"], user=request.user,
+                                                      effective_from=data["effective_from"], reason=data["reason"])
+        else:
+            saved = services.rule_parameter_set(rule_id=rule_id, name=name, value=data["value"], user=request.user,
+                                                effective_from=data["effective_from"], reason=data["reason"])
+    except ValidationError as error:
+        messages.error(request, f"参数 {rule_id}.{name} 未修改：{_error_text(error)}")
+    else:
+        messages.success(request, f"已设置 {rule_id}.{name} = {_fmt(saved.value)}，"
+                                  f"自 {saved.effective_from:%Y-%m-%d} 起生效；原取值保留在历史中。")
+    return redirect(f"{reverse('compliance:rule_catalogue')}#{anchor}")
+
+
+# ---------------------------------------------------------------- sweeps
+
+
+@login_required
+def sweep_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(Sweep.objects.order_by("-started_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "compliance/sweep_list.html", {
+        "page": page, "can_start": is_reviewer(request.user), "form": SweepStartForm(),
+    })
+
+
+@login_required
+@require_POST
+def sweep_start(request: HttpRequest) -> HttpResponse:
+    from .tasks import nightly_sweep
+
+    if not is_reviewer(request.user):
+        raise PermissionDenied("只有区民政局审核员或管理员可以启动巡检。")
+    form = SweepStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"巡检未启动：{_form_errors(form)}")
+        return redirect("compliance:sweep_list")
+    as_of = form.cleaned_data["as_of"] or timezone.localdate()
+    running = Sweep.objects.filter(status=SweepStatus.RUNNING).first()
+    if running is not None:
+        messages.error(request, _error_text(services._refuse(running)))
+        return redirect("compliance:sweep_list")
+    who = request.user.get_full_name() or request.user.username
+    nightly_sweep.delay(as_of.isoformat(), triggered_by=f"手动：{who}")
+    messages.success(request, f"已启动评估日期为 {as_of:%Y-%m-%d} 的巡检；完成后本页显示结果。")
+    return redirect("compliance:sweep_list")
+
+
+@login_required
+def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        sweep = Sweep.objects.get(pk=pk)
+    except Sweep.DoesNotExist:
+        from django.http import Http404
+
+        raise Http404("没有找到这次巡检。") from None
+    show = request.GET.get("show", "opened")
+    kinds = [FindingEventKind.RESOLVED] if show == "resolved" else [FindingEventKind.OPENED, FindingEventKind.REOPENED]
+    events = (
+        FindingEvent.objects.filter(sweep=sweep, kind__in=kinds, finding__in=findings_for_user(request.user))
+        .select_related("finding", "finding__community", "finding__sub_district")
+        .order_by("finding__rule_id", "finding__target_key", "id")
+    )
+    timings = sorted(sweep.rule_timings.items(), key=lambda kv: -kv[1])
+    return render(request, "compliance/sweep_detail.html", {
+        "sweep": sweep,
+        "show": "resolved" if show == "resolved" else "opened",
+        "page": Paginator(events, PAGE_SIZE).get_page(request.GET.get("page")),
+        "timings": [(rule_id, seconds, catalogue.RULES[rule_id].title if rule_id in catalogue.RULES else "")
+                    for rule_id, seconds in timings],
+    })

@@ -1,0 +1,35 @@
+"""Findings made directly, for page tests that need exact counts without running the rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+
+from compliance import catalogue
+from compliance.models import Finding
+
+_counter = {"n": 0}
+
+
+def finding(*, community=None, rule_id="M04.households", severity=None, status="open", street=None,
+            target_type=None, first_seen=date(2025, 1, 1), last_seen=None, message="户数 500 户，低于下限 1000 户",
+            **extra) -> Finding:
+    _counter["n"] += 1
+    spec = catalogue.RULES[rule_id]
+    target_type = target_type or spec.target
+    if community is not None:
+        key, pk = community.code, community.pk
+        street_code = community.sub_district_id
+    else:
+        key = "district" if target_type == "district" else f"XQ{_counter['n']:05d}"
+        pk = 0 if target_type == "district" else 100000 + _counter["n"]
+        street_code = street.code if street is not None else None
+    if target_type not in ("community", "district") and community is not None:
+        key, pk = f"T{_counter['n']:05d}", 200000 + _counter["n"]
+    return Finding.objects.create(
+        rule_id=rule_id, clause=spec.clause, target_type=target_type, target_key=key, target_pk=pk,
+        community=community, sub_district_id=street_code, severity=severity or spec.severity, measured=500,
+        required=1000, message=message, status=status, first_seen=first_seen, last_seen=last_seen or first_seen,
+        opened_at=timezone.now(), **extra,
+    )
