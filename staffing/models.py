@@ -573,12 +573,11 @@ class Vacancy(models.Model):
             errors.setdefault("filled_on", []).append(
                 ValidationError("补选日期不能早于出缺日期。", code="end_before_start")
             )
-        for field, label in (("vacated_on", "出缺日期"), ("filled_on", "补选日期")):
-            value = getattr(self, field)
-            if value and value > _today():
-                errors.setdefault(field, []).append(
-                    ValidationError(f"{label}不能晚于今天（{_today():%Y-%m-%d}）。", code="date_in_future")
-                )
+        # A seat may fall vacant on a planned leaving date; the by-election is recorded once held.
+        if self.filled_on and self.filled_on > _today():
+            errors.setdefault("filled_on", []).append(
+                ValidationError(f"补选日期不能晚于今天（{_today():%Y-%m-%d}）。", code="date_in_future")
+            )
         if errors:
             raise ValidationError(errors)
 

@@ -34,7 +34,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from communities.models import MAX_HOUSEHOLDS, Community, PartyOrgType
+from communities.models import MAX_HOUSEHOLDS, Community, CommunityStatus, PartyOrgType
 from compliance.catalogue import Severity
 from compliance.rules import Result, Rule, register, same_pk, via
 
@@ -371,14 +371,22 @@ def attendees_of_events(objs) -> list[int]:
     return list(TrainingAttendance.objects.filter(event_id__in=ids).values_list("person_id", flat=True))
 
 
+def persons_of_communities(objs) -> list[int]:
+    """A community's change (e.g. 撤销) re-judges its people."""
+    ids = [o.pk for o in objs if o.pk is not None]
+    return list(Person.objects.filter(community_id__in=ids).values_list("pk", flat=True)) if ids else []
+
+
+def _live(qs):
+    """Seats and employments of communities still judged: a 撤销 community's people have no open findings."""
+    return qs.exclude(community__status=CommunityStatus.REVOKED)
+
+
 class PersonRule(Rule):
-    reads = {Person: same_pk, Employment: persons_of, Seat: persons_of}
+    reads = {Person: same_pk, Employment: persons_of, Seat: persons_of, Community: persons_of_communities}
 
     def target_queryset(self, as_of):
         return Person.objects.all()
-
-    def result(self, row, community_id, **kw) -> Result:
-        return self.fail(target_pk=row["pk"], key=row["public_id"], community_id=community_id, **kw)
 
 
 def _as_date(value):
@@ -449,7 +457,7 @@ class WorkerTraining(TrainingRule):
     )
 
     def holders(self, queryset, as_of):
-        return _jobs(as_of).filter(person__in=queryset).annotate(since=F("entry_on"))
+        return _live(_jobs(as_of)).filter(person__in=queryset).annotate(since=F("entry_on"))
 
 
 @register
@@ -464,7 +472,7 @@ class LeaderTraining(TrainingRule):
 
     def holders(self, queryset, as_of):
         return (
-            _seats(as_of)
+            _live(_seats(as_of))
             .filter(Q(body=Body.PARTY, role=SeatRole.SECRETARY) | Q(body=Body.COMMITTEE, role=SeatRole.DIRECTOR))
             .filter(person__in=queryset)
             .annotate(since=F("start_on"))
@@ -477,7 +485,7 @@ class PostGrade(PersonRule):
     reading = "措施十三：社区工作者实行“三岗十八级”。口径：评估日在职的社区工作者没有岗位（正职/副职/其他）或等级（1~18）的为违规。"
 
     def evaluate(self, queryset, as_of, params):
-        jobs = _jobs(as_of).filter(Q(post="") | Q(grade__isnull=True)).values(
+        jobs = _live(_jobs(as_of)).filter(Q(post="") | Q(grade__isnull=True)).values(
             "person_id", "person__public_id", "person__name", "community_id", "post", "grade"
         )
         for job in jobs.filter(person__in=queryset):
@@ -496,7 +504,7 @@ class Archive(PersonRule):
     )
 
     def evaluate(self, queryset, as_of, params):
-        jobs = _jobs(as_of).filter(Q(person__education="") | Q(entry_on__isnull=True) | Q(entry_channel="")).values(
+        jobs = _live(_jobs(as_of)).filter(Q(person__education="") | Q(entry_on__isnull=True) | Q(entry_channel="")).values(
             "person_id", "person__public_id", "person__name", "person__education", "community_id", "entry_on",
             "entry_channel",
         )
@@ -527,7 +535,7 @@ class AnnualAssessment(PersonRule):
             Q(assessed_on__isnull=True) | Q(assessed_on__lte=as_of)
         ).values("person_id")
         rows = (
-            _jobs(as_of)
+            _live(_jobs(as_of))
             .filter(person__in=queryset, entry_on__lte=dt.date(year - 1, 12, 31))
             .exclude(person_id__in=assessed)
             .values("person_id", "person__public_id", "person__name", "community_id")
@@ -546,7 +554,7 @@ class AnnualAssessment(PersonRule):
 def _exits(queryset, as_of):
     """Employments of these persons that ended on or before as-of and are not yet filed."""
     return (
-        Employment.objects.filter(person__in=queryset, leave_on__isnull=False, leave_on__lte=as_of)
+        _live(Employment.objects).filter(person__in=queryset, leave_on__isnull=False, leave_on__lte=as_of)
         .filter(Q(filed_on__isnull=True) | Q(filed_on__gt=as_of))
     )
 

@@ -85,3 +85,24 @@ def test_log_records_are_redacted():
 def test_console_handler_has_the_filter():
     handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
     assert any(isinstance(f, RedactIdNumbers) for h in handlers for f in h.filters)
+
+
+def test_leaving_ends_the_persons_seats_and_opens_vacancies(job):
+    seat = b.seat(job.community, "committee", "director", who=job.person, start_on=date(2021, 1, 1))
+    services.exit_start(employment=job, kind="resignation", on=date(2025, 5, 1), leave_on=date(2025, 5, 10))
+    seat.refresh_from_db()
+    assert seat.end_on == date(2025, 5, 10)
+    vacancy = seat.vacancies.get()
+    assert (vacancy.body, vacancy.role, vacancy.vacated_on) == ("committee", "director", date(2025, 5, 10))
+
+
+def test_revoked_community_people_have_no_findings(job):
+    from communities.services import community_revoke
+    from compliance.rules import registry
+
+    rule = registry.get("M13.archive")
+    services.person_update(person=job.person, education="")
+    as_of = date(2025, 6, 30)
+    assert list(rule.evaluate(rule.target_queryset(as_of), as_of, dict(rule.params)))
+    community_revoke(community=job.community, on=date(2025, 1, 1))
+    assert not list(rule.evaluate(rule.target_queryset(as_of), as_of, dict(rule.params)))
