@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "facilities",
     "funding",
     "staffing",
+    "approvals",
     "compliance",
     "imports",
 ]

@@ -1,0 +1,50 @@
+"""Who sees which establishment requests: clerks their own 街办's, reviewers all."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.roles import is_reviewer
+from communities.selectors import own_sub_districts
+
+from . import flow
+from .models import EstablishmentRequest, State
+
+
+def requests_for_user(user) -> QuerySet[EstablishmentRequest]:
+    if not user.is_authenticated:
+        return EstablishmentRequest.objects.none()
+    qs = EstablishmentRequest.objects.select_related("sub_district", "created_by", "submitted_by")
+    if is_reviewer(user):
+        return qs
+    return qs.filter(sub_district__in=own_sub_districts(user))
+
+
+def request_for_user(user, pk) -> EstablishmentRequest:
+    try:
+        return requests_for_user(user).get(pk=pk)
+    except (EstablishmentRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404("没有找到这份申请，或您无权查看。") from None
+
+
+def waiting_for(user, qs: QuerySet[EstablishmentRequest]) -> QuerySet[EstablishmentRequest]:
+    """Requests whose next step is this user's to take."""
+    states = []
+    if own_sub_districts(user).exists():
+        states.append(State.DRAFT)
+    if is_reviewer(user):
+        states += [s.state for s in flow.STEPS if s.actor == flow.REVIEWER]
+    qs = qs.filter(state__in=states)
+    return qs.exclude(submitted_by=user) if is_reviewer(user) else qs
+
+
+def overdue_info(requests, now=None) -> None:
+    """Marks each request with ``due_at`` and ``is_overdue`` (one query for the configured days)."""
+    now = now or timezone.now()
+    days = flow.deadlines()
+    for req in requests:
+        limit = days.get(req.state)
+        req.due_at = req.state_since + timezone.timedelta(days=limit) if limit else None
+        req.is_overdue = bool(req.due_at and now > req.due_at)
