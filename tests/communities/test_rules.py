@@ -431,6 +431,45 @@ def test_property_committee_notice(community):
     assert with_committee.code not in found
 
 
+# -- on save: each rule declares what it reads ---------------------------------
+
+
+def test_saves_rejudge_after_commit(community, compound, streets, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        c = community(households=6000, population=16000)
+        loose = compound(street=streets["qingnian"], property_service=PropertyService.NONE)
+    assert c.code in open_findings("M04.population")
+    assert c.code in open_findings("M06.adjustment_plan")
+    assert loose.code in open_findings("M03.compound_unassigned")
+    assert loose.code in open_findings("M18.property_service")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.adjustment_create(community=c, kind=AdjustmentKind.SPLIT)
+        services.community_update(community=c, population=15000, east="")
+        services.compound_update(compound=loose, community=c, property_service=PropertyService.STATE)
+    assert c.code not in open_findings("M06.adjustment_plan")
+    assert c.code not in open_findings("M04.population")
+    assert open_findings("M04.boundaries")[c.code].measured == 3
+    assert loose.code not in open_findings("M03.compound_unassigned")
+    assert loose.code not in open_findings("M18.property_service")
+
+
+def test_district_records_rejudge_the_district(community, django_capture_on_commit_callbacks):
+    c = community()
+    with django_capture_on_commit_callbacks(execute=True):
+        point = services.monitoring_point_create(community=c, designated_on=date(2025, 1, 1))
+    assert open_findings("M17.district_targets")["district"].measured.startswith("监测点 1/12")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.monitoring_point_delete(point=point)
+    assert open_findings("M17.district_targets")["district"].measured.startswith("监测点 0/12")
+    micro = community(households=800, population=2400)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.adjustment_create(community=micro, kind=AdjustmentKind.MERGE)
+    f = open_findings("M06.district_adjustment")["district"]
+    assert f.measured == "已拆分 0/7，已合并 0/8"
+    assert "另有 1 个已列入合并计划" in f.message
+
+
 # -- 撤销 and whole sweeps ----------------------------------------------------
 
 
