@@ -80,7 +80,7 @@ def request_create_new(*, user, sub_district: SubDistrict, title: str, reason: s
         _check_clerk(user, sub_district)
         _check_part(sub_district, part, set())
         for c in compounds:
-            if c.community_id is not None or c.sub_district_id != sub_district.code:
+            if c.community_id is not None or c.sub_district_id != sub_district.pk:
                 raise _error(f"小区“{c.name}”不是本街办尚未划入社区的小区，不能划入新设社区。",
                              "compound_not_available")
         req = EstablishmentRequest.objects.create(kind=RequestKind.NEW, sub_district=sub_district, title=title,
