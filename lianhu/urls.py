@@ -18,4 +18,5 @@ urlpatterns = [
     path("funding/", include("funding.urls")),
     path("staffing/", include("staffing.urls")),
     path("compliance/", include("compliance.urls")),
+    path("approvals/", include("approvals.urls")),
 ]

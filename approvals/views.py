@@ -1,0 +1,274 @@
+"""Pages for establishment requests: list, the three create forms, the request
+page with its timeline and the actions the current user may take, the 台账."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.roles import is_reviewer
+from communities.selectors import own_sub_districts
+
+from . import flow, reports, services
+from .forms import (
+    ActForm,
+    MergeForm,
+    NewRequestForm,
+    PartEditForm,
+    SendBackForm,
+    SplitHeadForm,
+    SplitPartForm,
+    SplitSourceForm,
+)
+from .models import Action, Attachment, ProposedCommunity, RequestKind, State
+from .selectors import overdue_info, request_for_user, requests_for_user, waiting_for
+
+MAX_PARTS = 4
+
+
+def _message(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "；".join(str(m) for msgs in error.message_dict.values() for m in msgs)
+    return "；".join(error.messages)
+
+
+def _to_form(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errs in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, error)
+
+
+def _clerk_only(user) -> None:
+    if not own_sub_districts(user).exists():
+        raise PermissionDenied("只有街办办事员可以提出设立、拆分、合并申请。")
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    visible = requests_for_user(request.user)
+    view = request.GET.get("view", "waiting")
+    if view == "mine":
+        qs = visible.filter(created_by=request.user)
+    elif view == "all":
+        qs = visible
+    else:
+        view = "waiting"
+        qs = waiting_for(request.user, visible)
+    rows = list(qs.prefetch_related("parts", "sources")[:500])
+    overdue_info(rows)
+    if request.GET.get("overdue"):
+        rows = [r for r in rows if r.is_overdue]
+    return render(request, "approvals/request_list.html", {
+        "rows": rows, "view": view, "is_clerk": own_sub_districts(request.user).exists(),
+        "is_reviewer": is_reviewer(request.user),
+        "deadlines": [(s, flow.deadlines()[s.state]) for s in flow.STEPS],
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest) -> HttpResponse:
+    _clerk_only(request.user)
+    form = NewRequestForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            req = services.request_create_new(user=request.user, sub_district=d["sub_district"], title=d["title"],
+                                              reason=d["reason"], part=form.part_data(), compounds=list(d["compounds"]))
+        except ValidationError as exc:
+            _to_form(form, exc)
+        else:
+            messages.success(request, f"已创建新设申请，拟设社区“{d['name']}”已登记为筹建。请查看预审结果后报送。")
+            return redirect("approvals:request_detail", req.pk)
+    return render(request, "approvals/request_form.html", {"form": form, "kind": RequestKind.NEW})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_split(request: HttpRequest) -> HttpResponse:
+    _clerk_only(request.user)
+    chooser = SplitSourceForm(request.GET or None, user=request.user)
+    if not chooser.is_valid():
+        return render(request, "approvals/request_split.html", {"chooser": chooser})
+    source = chooser.cleaned_data["source"]
+    data = request.POST if request.method == "POST" else None
+    head = SplitHeadForm(data, initial={"title": f"拆分{source.name}"})
+    parts = [SplitPartForm(data, source=source, prefix=f"p{i}", empty_permitted=i >= 2, use_required_attribute=i < 2)
+             for i in range(MAX_PARTS)]
+    if request.method == "POST" and head.is_valid() and all(p.is_valid() for p in parts):
+        chosen = [p for p in parts if p.has_changed() or not p.empty_permitted]
+        try:
+            req = services.request_create_split(
+                user=request.user, source=source, title=head.cleaned_data["title"],
+                reason=head.cleaned_data["reason"],
+                parts=[{**p.part_data(), "compounds": list(p.cleaned_data["compounds"])} for p in chosen],
+            )
+        except ValidationError as exc:
+            _to_form(head, exc)
+        else:
+            messages.success(request, "已创建拆分申请。请查看预审结果后报送。")
+            return redirect("approvals:request_detail", req.pk)
+    return render(request, "approvals/request_split.html",
+                  {"chooser": chooser, "source": source, "head": head, "parts": parts})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_merge(request: HttpRequest) -> HttpResponse:
+    _clerk_only(request.user)
+    form = MergeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            req = services.request_create_merge(user=request.user, sources=list(d["sources"]), title=d["title"],
+                                                reason=d["reason"], result=form.part_data())
+        except ValidationError as exc:
+            _to_form(form, exc)
+        else:
+            messages.success(request, "已创建合并申请。请查看预审结果后报送。")
+            return redirect("approvals:request_detail", req.pk)
+    return render(request, "approvals/request_form.html", {"form": form, "kind": RequestKind.MERGE})
+
+
+def _stages(req) -> list[dict]:
+    current = flow.step_for(req.state)
+    number = current.number if current else 9
+    return [{"step": s, "done": s.number < number, "current": s.number == number} for s in flow.STEPS]
+
+
+def _latest_precheck(records) -> list[dict] | None:
+    for r in reversed(records):
+        if r.step == 1 and r.action == Action.ADVANCE:
+            return r.data.get("precheck", [])
+    return None
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    req = request_for_user(request.user, pk)
+    overdue_info([req])
+    records = list(req.records.select_related("actor").prefetch_related("attachments"))
+    step = flow.step_for(req.state)
+    may_act = step is not None and flow.refusal(request.user, step, req) is None
+    if req.state == State.DRAFT:
+        findings = services.request_precheck(request=req)
+        findings_note = "按当前申报内容预审（尚未报送，不产生任何问题记录）"
+    else:
+        findings = _latest_precheck(records) or []
+        findings_note = "报送时的预审结果"
+    act_form = send_back_form = None
+    if may_act:
+        act_form = ActForm(step=step, request_obj=req, prefix="act")
+        if flow.previous_state(req.state):
+            send_back_form = SendBackForm(prefix="back", initial={"opinion": services.send_back_text(findings)})
+    refusal = flow.refusal(request.user, step, req) if step else None
+    return render(request, "approvals/request_detail.html", {
+        "req": req, "records": records, "step": step, "stages": _stages(req), "findings": findings,
+        "findings_note": findings_note, "act_form": act_form, "send_back_form": send_back_form,
+        "refusal": refusal[1] if refusal and refusal[0] == "own_submission" else "",
+        "parts": list(req.parts.select_related("community").prefetch_related("compounds")),
+        "sources": list(req.sources.all()),
+        "can_edit_parts": req.state == State.DRAFT and flow.clerk_of(request.user, req),
+        "previous_state_label": State(flow.previous_state(req.state)).label if step and flow.previous_state(
+            req.state) else "",
+    })
+
+
+@login_required
+@require_POST
+def request_act(request: HttpRequest, pk: int) -> HttpResponse:
+    req = request_for_user(request.user, pk)
+    expected = request.POST.get("expected_state", "")
+    action = request.POST.get("action", Action.ADVANCE)
+    step = flow.step_for(expected)
+    if step is None:
+        messages.error(request, "该申请已办结，不能再办理。")
+        return redirect("approvals:request_detail", req.pk)
+    if action == Action.SEND_BACK:
+        form = SendBackForm(request.POST, request.FILES, prefix="back")
+        kwargs = ({"opinion": form.cleaned_data["opinion"], "files": form.cleaned_data["files"]}
+                  if form.is_valid() else None)
+    else:
+        form = ActForm(request.POST, request.FILES, step=step, request_obj=req, prefix="act")
+        kwargs = form.service_kwargs() if form.is_valid() else None
+    if kwargs is None:
+        errors = "；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{e}"
+                          for f, errs in form.errors.items() for e in errs)
+        messages.error(request, f"未办理：{errors}")
+        return redirect("approvals:request_detail", req.pk)
+    try:
+        record = services.request_act(request_id=req.pk, expected_state=expected, user=request.user, action=action,
+                                      **kwargs)
+    except ValidationError as exc:
+        messages.error(request, f"未办理：{_message(exc)}")
+    else:
+        if record.action == Action.SEND_BACK:
+            messages.warning(request, f"已退回到“{State(record.to_state).label}”。")
+        else:
+            messages.success(request, f"已办理“{step.label}”，申请进入“{State(record.to_state).label}”。")
+    return redirect("approvals:request_detail", req.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def part_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        part = ProposedCommunity.objects.select_related("request").get(
+            pk=pk, request__in=requests_for_user(request.user))
+    except ProposedCommunity.DoesNotExist:
+        raise Http404("没有找到这个拟设社区，或您无权查看。") from None
+    if not (part.request.state == State.DRAFT and flow.clerk_of(request.user, part.request)):
+        raise PermissionDenied("申请已报送，只能在退回街办后修改。")
+    fields = ("name", "households", "population", "party_org_type", "east", "south", "west", "north")
+    form = PartEditForm(request.POST or None, initial={f: getattr(part, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.part_update(user=request.user, part=part, **form.cleaned_data)
+        except ValidationError as exc:
+            _to_form(form, exc)
+        else:
+            messages.success(request, "已保存修改。" if changed else "没有修改任何内容。")
+            return redirect("approvals:request_detail", part.request_id)
+    return render(request, "approvals/part_form.html", {"form": form, "part": part})
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    try:
+        att = Attachment.objects.select_related("record").get(
+            pk=pk, record__request__in=requests_for_user(request.user))
+    except Attachment.DoesNotExist:
+        raise Http404("没有找到这个附件，或您无权查看。") from None
+    return FileResponse(att.file.open("rb"), content_type=att.content_type, as_attachment=True,
+                        filename=att.original_name)
+
+
+@login_required
+def ledger(request: HttpRequest) -> HttpResponse:
+    if not is_reviewer(request.user):
+        raise PermissionDenied("台账由区民政局查看。")
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    return render(request, "approvals/ledger.html", {"rows": reports.ledger_rows(year), "year": year,
+                                                     "all_rows": reports.ledger_rows()})
+
+
+@login_required
+def year_end_report(request: HttpRequest, year: int) -> HttpResponse:
+    if not is_reviewer(request.user):
+        raise PermissionDenied("年终报送由区民政局导出。")
+    response = HttpResponse(
+        reports.year_end_workbook(year),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f"attachment; filename=new-communities-{year}.xlsx"
+    return response
