@@ -36,7 +36,8 @@ from django.db.models.functions import Coalesce
 
 from communities.models import MAX_HOUSEHOLDS, Community, CommunityStatus, PartyOrgType
 from compliance.catalogue import Severity
-from compliance.rules import Result, Rule, register, same_pk, via
+from compliance.parameters import params_for
+from compliance.rules import Result, Rule, register, registry, same_pk, via
 
 from .models import (
     Assessment,
@@ -310,7 +311,8 @@ class OversizedStaffing(CommunityRule):
     def evaluate(self, queryset, as_of, params):
         factor = Decimal(str(params["oversized_staff_factor"]))
         extra = int(params["oversized_extra_workers"])
-        per = WorkerRatio.params["workers_per_10k"]
+        # The ratio in force on the as-of date, as M11.worker_ratio uses it.
+        per = params_for(registry.get(WorkerRatio.id), as_of)["workers_per_10k"]
         for row in self.rows(queryset.filter(households__gt=MAX_HOUSEHOLDS), as_of):
             base = required_workers(row["population"], per)
             required = math.ceil(base * factor) + extra

@@ -214,12 +214,22 @@ def employment_update(*, employment: Employment, user=None, reason: str | None =
         return changed
 
 
+def person_get_or_create(*, id_number: str, name: str, education: str = "", phone: str = "",
+                         user=None) -> tuple[Person, bool]:
+    """For forms: a known ID number gives the recorded person, unchanged (a clerk of another
+    街办 must not rename them by typing their number); otherwise a new person."""
+    existing = Person.objects.filter(id_number=idnumbers.normalize(id_number)).first()
+    if existing is not None:
+        return existing, False
+    return person_create(id_number=id_number, name=name, education=education, phone=phone, user=user), True
+
+
 def worker_create(*, id_number: str, name: str, community: Community, education: str = "", phone: str = "",
                   user=None, **employment_fields: Any) -> Employment:
     """The worker form: a new or known person (by ID number) becomes a worker of ``community``."""
     with transaction.atomic():
-        person, _ = person_upsert(id_number=id_number, name=name, education=education or None,
-                                  phone=phone or None, user=user)
+        person, _ = person_get_or_create(id_number=id_number, name=name, education=education, phone=phone,
+                                         user=user)
         return employment_create(person=person, community=community, user=user, **employment_fields)
 
 

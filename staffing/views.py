@@ -70,7 +70,7 @@ def _community_persons(community):
 def _resolve_person(community, data, user) -> Person:
     if data.get("person"):
         return _community_persons(community).get(public_id=data["person"])
-    person, _ = services.person_upsert(id_number=data["id_number"], name=data["name"], user=user)
+    person, _ = services.person_get_or_create(id_number=data["id_number"], name=data["name"], user=user)
     return person
 
 
@@ -86,6 +86,7 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
         "as_of": as_of,
         "c": selectors.community_composition(community, as_of),
         "can_edit": _can_change(request.user, community),
+        "may_reveal": may_see_id_numbers(request.user),
     }
     return render(request, "staffing/composition.html", context)
 
@@ -138,7 +139,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     if q:
         # Searching by ID number is for administrators only, and only whole.
         match = Q(name__contains=q) | Q(public_id=q.upper())
-        if request.user.is_superuser:
+        if may_see_id_numbers(request.user):
             match |= Q(id_number=q.upper())
         persons = persons.filter(match)
     page = Paginator(persons.order_by("name", "public_id"), PAGE_SIZE).get_page(request.GET.get("page"))
