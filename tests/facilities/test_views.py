@@ -131,3 +131,11 @@ def test_community_panel_shows_required_against_actual(community):
         Context({"community": community}))
     assert "620㎡" in html and "1050㎡" in html and "3500户×30㎡/百户" in html
     assert "婴幼儿托育（缺）" in html and "养老服务（缺）" not in html
+
+
+@pytest.mark.django_db
+def test_community_page_carries_the_facility_panel(client, community, clerk_qingnian):
+    client.force_login(clerk_qingnian)
+    page = client.get(reverse("communities:community_detail", args=[community.pk])).content.decode()
+    assert 'id="facility-requirements"' in page
+    assert "3500户×30㎡/百户" in page
