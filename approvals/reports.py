@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-import xlsxwriter
 from django.db.models import QuerySet
 
 from .models import Action, ProposedCommunity, State, StepRecord
@@ -44,38 +41,19 @@ def ledger_rows(year: int | None = None) -> list[dict]:
 
 
 def year_end_workbook(year: int) -> bytes:
+    from exports.writer import DATE, NUMBER, Col, XlsxBook
+
     rows = ledger_rows(year)
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet(f"{year}年新设社区")
-    title = book.add_format({"bold": True, "font_size": 14})
-    head = book.add_format({"bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True})
-    cell = book.add_format({"border": 1})
-    date = book.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
-    sheet.write(0, 0, f"莲湖区{year}年度新设立社区情况表（报市民政局）", title)
-    sheet.write(1, 0, f"共 {len(rows)} 个社区；以区政府批复日期计入年度")
-    for col, name in enumerate(COLUMNS):
-        sheet.write(2, col, name, head)
+    book = XlsxBook(in_memory=True)
+    kinds = {"序号": NUMBER, "批复日期": DATE, "两委选举日期": DATE, "户数": NUMBER, "常住人口": NUMBER}
+    widths = {"序号": 6, "社区名称": 24, "社区代码": 15, "统一社会信用代码": 22}
+    sheet = book.sheet(
+        f"{year}年新设社区",
+        [Col(name, kinds.get(name, "text"), widths.get(name, 13)) for name in COLUMNS],
+        preamble=[[f"莲湖区{year}年度新设立社区情况表（报市民政局）"], [f"共 {len(rows)} 个社区；以区政府批复日期计入年度"]],
+    )
     keys = ("name", "code", "street", "kind", "sources", "approved_on", "document_no", "election_on",
             "households", "population", "credit_code")
     for i, row in enumerate(rows, start=1):
-        sheet.write_number(2 + i, 0, i, cell)
-        for col, key in enumerate(keys, start=1):
-            value = row[key]
-            if key in ("approved_on", "election_on"):
-                if value:
-                    sheet.write_datetime(2 + i, col, value, date)
-                else:
-                    sheet.write_blank(2 + i, col, None, cell)
-            elif key == "code":
-                sheet.write_string(2 + i, col, value, cell)  # 12 digits must not become a number
-            else:
-                sheet.write(2 + i, col, value if value not in (None, "") else "", cell)
-    sheet.set_column(0, 0, 6)
-    sheet.set_column(1, 1, 24)
-    sheet.set_column(2, 2, 15)
-    sheet.set_column(3, 5, 14)
-    sheet.set_column(6, 8, 13)
-    sheet.set_column(11, 11, 22)
-    book.close()
-    return out.getvalue()
+        sheet.append([i, *(row[key] for key in keys)])
+    return book.close()

@@ -94,9 +94,7 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def roster_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The community's 两委 and workers as .xlsx; ID numbers masked unless an administrator asks (?reveal=1)."""
-    import io
-
-    import xlsxwriter
+    from exports.writer import DATE, NUMBER, XlsxBook
 
     community = community_for_user(request.user, pk)
     as_of = timezone.localdate()
@@ -106,27 +104,20 @@ def roster_export(request: HttpRequest, pk: int) -> HttpResponse:
         seats.setdefault(seat.person_id, {})[seat.body] = seat.get_role_display()
     jobs = {e.person_id: e for e in Employment.objects.active_on(as_of).filter(community=community)}
     people = Person.objects.filter(pk__in={*seats, *jobs}).order_by("name", "public_id")
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("人员")
-    headers = ["人员编号", "姓名", "身份证号", "性别", "出生日期", "学历", "社区工作者", "专职", "岗位", "等级", "入职日期",
-               "入职方式", "党组织职务", "居委会职务"]
-    sheet.write_row(0, 0, headers)
-    for row, p in enumerate(people, start=1):
+    book = XlsxBook(in_memory=True)
+    sheet = book.sheet("人员", ["人员编号", "姓名", "身份证号", "性别", ("出生日期", DATE), "学历", "社区工作者", "专职",
+                              "岗位", ("等级", NUMBER), ("入职日期", DATE), "入职方式", "党组织职务", "居委会职务"])
+    for p in people:
         job = jobs.get(p.pk)
-        sheet.write_row(row, 0, [
+        sheet.append([
             p.public_id, p.name, export_id_number(p.id_number, user=request.user, reveal=reveal), p.get_sex_display(),
-            f"{p.birth_date:%Y-%m-%d}", p.education, "是" if job else "否",
+            p.birth_date, p.education, "是" if job else "否",
             ("是" if job.full_time else "否") if job else "", job.get_post_display() if job else "",
-            job.grade if job and job.grade else "", f"{job.entry_on:%Y-%m-%d}" if job and job.entry_on else "",
+            job.grade if job and job.grade else None, job.entry_on if job else None,
             job.get_entry_channel_display() if job else "", seats.get(p.pk, {}).get(Body.PARTY, ""),
             seats.get(p.pk, {}).get(Body.COMMITTEE, ""),
         ])
-    book.close()
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f"attachment; filename=\"roster-{community.code}-{as_of:%Y%m%d}.xlsx\""
-    return response
+    return book.response(f"roster-{community.code}-{as_of:%Y%m%d}.xlsx")
 
 
 # ---------------------------------------------------------------- people
