@@ -13,7 +13,7 @@ from django.http import Http404
 from accounts.roles import is_admin
 from communities.selectors import communities_for_user
 
-from .models import Employment, ExitProcedure, Person, Seat, Vacancy
+from .models import ROLES_OF_BODY, Employment, ExitProcedure, Person, Seat, Vacancy
 
 
 def persons_for_user(user, perm: str = "view_community") -> QuerySet[Person]:
@@ -90,8 +90,9 @@ def community_composition(community, as_of) -> dict:
     row = rules.annotate_composition(Community.objects.filter(pk=community.pk), as_of).values(
         "party_n", "committee_n", "cross_n", "liangwei_n", "fulltime_n", "workers_n"
     ).get()
-    seats = list(Seat.objects.active_on(as_of).filter(community=community).select_related("person")
-                 .order_by("body", "role", "start_on"))
+    rank = {role: i for roles in ROLES_OF_BODY.values() for i, role in enumerate(roles)}
+    seats = sorted(Seat.objects.active_on(as_of).filter(community=community).select_related("person"),
+                   key=lambda s: (rank.get(s.role, 9), s.start_on, s.person.name))
     workers = list(Employment.objects.active_on(as_of).filter(community=community).select_related("person")
                    .order_by("-full_time", "post", "-grade", "person__name"))
     worker_ids = {e.person_id for e in workers}
