@@ -56,10 +56,11 @@ class WorkFunds(Rule):
         for row in rows:
             city, district_ = row["city"], row["district"]
             short = []
-            if city is None or city < city_min:
-                short.append(f"市级配套 {_yuan(city)}，低于 {fmt(city_min)}元")
-            if district_ is None or district_ < district_min:
-                short.append(f"区级配套 {_yuan(district_)}，低于 {fmt(district_min)}元")
+            for label, value, minimum in (("市级配套", city, city_min), ("区级配套", district_, district_min)):
+                if value is None:
+                    short.append(f"{label}未登记（应不低于 {fmt(minimum)}元）")
+                elif value < minimum:
+                    short.append(f"{label} {fmt(value)}元，低于 {fmt(minimum)}元")
             if short:
                 yield self.fail(
                     target_pk=row["pk"], key=row["code"], community_id=row["pk"],

@@ -33,7 +33,7 @@ class TestWorkFunds:
         fund(community, "130000", None)
         found = run("M19.work_funds")[community.code]
         assert found.severity == "violation"
-        assert "区级配套 未登记" in found.message
+        assert found.message == "2025年社区工作经费：区级配套未登记（应不低于 120000元）"
 
     def test_no_rows_at_all_violates(self, community):
         assert community.code in run("M19.work_funds")
