@@ -10,14 +10,20 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from accounts.roles import is_admin
+from accounts.roles import is_admin, is_clerk, is_reviewer
 from communities.selectors import communities_for_user
 
 from .models import ROLES_OF_BODY, Employment, ExitProcedure, Person, Seat, Vacancy
 
 
+def may_read_people(user) -> bool:
+    """People's records are for the 街办 clerks, 民政局 reviewers and administrators; department
+    users (住建局, 财政局 …) read facilities and funding, not personal data."""
+    return user.is_authenticated and (is_admin(user) or is_reviewer(user) or is_clerk(user))
+
+
 def persons_for_user(user, perm: str = "view_community") -> QuerySet[Person]:
-    if not user.is_authenticated:
+    if not may_read_people(user):
         return Person.objects.none()
     if is_admin(user):
         return Person.objects.all()

@@ -13,7 +13,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
@@ -52,6 +52,11 @@ def _errors_to_form(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _require_people_reader(user) -> None:
+    if not selectors.may_read_people(user):
+        raise PermissionDenied("您无权查看人员信息。")
+
+
 def _can_change(user, community) -> bool:
     return communities_for_user(user, "change_community").filter(pk=community.pk).exists()
 
@@ -79,6 +84,7 @@ def _resolve_person(community, data, user) -> Person:
 
 @login_required
 def composition(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_people_reader(request.user)
     community = community_for_user(request.user, pk)
     as_of = timezone.localdate()
     context = {
@@ -96,6 +102,7 @@ def roster_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The community's 两委 and workers as .xlsx; ID numbers masked unless an administrator asks (?reveal=1)."""
     from exports.writer import DATE, NUMBER, XlsxBook
 
+    _require_people_reader(request.user)
     community = community_for_user(request.user, pk)
     as_of = timezone.localdate()
     reveal = request.GET.get("reveal") == "1" and may_see_id_numbers(request.user)

@@ -168,3 +168,12 @@ def test_roster_export_masks_unless_admin_asks(client, qn, worker, clerk_qingnia
     login(client, admin_user)
     assert _export_ids(client.get(url)) == [mask(number)]
     assert _export_ids(client.get(url + "?reveal=1")) == [number]
+
+
+def test_department_users_do_not_read_people(client, qn, worker, department_user):
+    login(client, department_user)
+    assert client.get(reverse("staffing:composition", args=[qn.pk])).status_code == 403
+    assert client.get(reverse("staffing:person_detail", args=[worker.person.public_id])).status_code == 404
+    assert worker.person.name not in client.get(reverse("staffing:person_list")).content.decode()
+    page = client.get(reverse("communities:community_detail", args=[qn.pk])).content.decode()
+    assert 'id="staffing-panel"' not in page
