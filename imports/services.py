@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -26,6 +27,31 @@ from compliance.onsave import bulk_changes
 from .sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of the GBK Excel writes on Chinese Windows.
+ERROR_HEADER = "错误"  # the column the error workbook adds; ignored when the fixed file comes back
+MB = 1024 * 1024
+
+
+def _limit(name: str, default: int) -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, name, default))
+
+
+def max_upload_bytes() -> int:
+    return _limit("IMPORT_MAX_UPLOAD_BYTES", 20 * MB)
+
+
+# A workbook is a zip: what it declares unpacked is checked before any XML is parsed, so a
+# small file that inflates to gigabytes (a zip bomb) is refused without being inflated.
+def max_unpacked_bytes() -> int:
+    return _limit("IMPORT_MAX_UNPACKED_BYTES", 400 * MB)
+
+
+def max_zip_entries() -> int:
+    return _limit("IMPORT_MAX_ZIP_ENTRIES", 2_000)
+
+
+MAX_COMPRESSION_RATIO = 200  # shared strings and sheets of real workbooks stay well below this
 
 
 @dataclass
@@ -125,6 +151,38 @@ def _read_bytes(file: BinaryIO | str | Path) -> tuple[bytes, str]:
     return (data.encode() if isinstance(data, str) else data), Path(getattr(file, "name", "") or "").name
 
 
+def _zip_problem(data: bytes) -> tuple[str, str] | None:
+    """(code, message) when the bytes are not a workbook we should open; None when they may be parsed."""
+    if data[:4] != b"PK\x03\x04":
+        return "not_xlsx", "无法读取：文件不是有效的 Excel 工作簿（.xlsx），请在 Excel 中“另存为 Excel 工作簿(*.xlsx)”后重试。"
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return "truncated", "无法读取：文件已损坏或不完整（可能没有下载或复制完整），请重新保存后再上传。"
+    if len(entries) > max_zip_entries():
+        return "too_many_parts", f"工作簿内部文件过多（{len(entries)} 个），不像是正常的 Excel 工作簿，已拒绝。"
+    names = {e.filename for e in entries}
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        return "macro_workbook", "工作簿含有宏（VBA），不予导入：请另存为不含宏的 .xlsx 工作簿后重试。"
+    if "[Content_Types].xml" in names:
+        head = archive.read("[Content_Types].xml")[:200_000] if archive.getinfo("[Content_Types].xml").file_size \
+            < 1_000_000 else b""
+        if b"macroEnabled" in head or b"vbaProject" in head:
+            return "macro_workbook", "工作簿含有宏（VBA），不予导入：请另存为不含宏的 .xlsx 工作簿后重试。"
+    unpacked = sum(e.file_size for e in entries)
+    if unpacked > max_unpacked_bytes():
+        return ("unpacked_too_large",
+                f"工作簿解压后过大（约 {unpacked // MB} MB，上限 {max_unpacked_bytes() // MB} MB），请拆分成几个文件分别导入。")
+    for entry in entries:
+        if entry.compress_size and entry.file_size > 10 * MB and entry.file_size / entry.compress_size \
+                > MAX_COMPRESSION_RATIO:
+            return "unpacked_too_large", "工作簿压缩比异常（疑似“压缩炸弹”），已拒绝。"
+    if "xl/workbook.xml" not in names:
+        return "not_xlsx", "无法读取：文件不是有效的 Excel 工作簿（.xlsx），缺少工作簿内容，请另存为 .xlsx 后重试。"
+    return None
+
+
 def _xlsx_tables(data: bytes, only: str | None) -> tuple[list[Table], list[str]]:
     import openpyxl
 
@@ -145,16 +203,27 @@ def _xlsx_tables(data: bytes, only: str | None) -> tuple[list[Table], list[str]]
     return tables, skipped
 
 
-def _csv_table(data: bytes, name: str) -> Table:
+def _decode_csv(data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # Excel's "Unicode 文本" and some exporters write UTF-16 with a byte-order mark.
+        return data.decode("utf-16")
+    if len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:4:2] != b"\x00\x00":
+        return data.decode("utf-16-le")  # UTF-16 without a mark: every other byte of ASCII headers is 0
     for encoding in CSV_ENCODINGS:
         try:
-            text = data.decode(encoding)
-            break
+            return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise ValueError("encoding")
-    rows = [(n, list(values)) for n, values in enumerate(csv.reader(io.StringIO(text, newline="")), 1)]
+    raise UnicodeDecodeError("gb18030", data, 0, 1, "undecodable")  # pragma: no cover - gb18030 takes anything
+
+
+def _csv_table(data: bytes, name: str) -> Table:
+    text = _decode_csv(data)
+    first = text.split("\n", 1)[0]
+    # Excel's "Unicode 文本" is tab-separated.
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [(n, list(values)) for n, values in enumerate(reader, 1)]
     return _table(name, rows)
 
 
@@ -169,14 +238,28 @@ def _read_tables(data: bytes, filename: str, sheet: str | None, result: ImportRe
     label = filename or "文件"
     suffix = Path(filename).suffix.lower()
     is_zip = data[:4] == b"PK\x03\x04"
-    if suffix in (".xlsx", ".xlsm") or (suffix != ".csv" and is_zip):
+
+    def refuse(code: str, message: str) -> list[Table]:
+        result.file_issues.append(ImportIssue(label, None, "", message, code))
+        return []
+
+    if len(data) > max_upload_bytes():
+        return refuse("file_too_large", f"文件过大（{len(data) / MB:.1f} MB，上限 {max_upload_bytes() // MB} MB），"
+                                        "请拆分成几个文件分别导入。")
+    if not data.strip():
+        return refuse("empty_file", "文件是空的。")
+    if suffix in (".xlsm", ".xltm", ".xlam"):
+        return refuse("macro_workbook", "不接受启用宏的工作簿（.xlsm）：请在 Excel 中另存为 .xlsx 工作簿后重试。")
+    if suffix == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return refuse("old_xls", "不接受旧版 .xls 文件：请在 Excel 中另存为 .xlsx 工作簿后重试。")
+    if suffix in (".xlsx", ".xltx") or (suffix != ".csv" and is_zip):
+        problem = _zip_problem(data)
+        if problem is not None:
+            return refuse(*problem)
         try:
             tables, skipped = _xlsx_tables(data, sheet)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-            result.file_issues.append(
-                ImportIssue(label, None, "", f"无法读取这个 Excel 文件（{error.__class__.__name__}），请另存为 .xlsx 后重试。", "unreadable")
-            )
-            return []
+        except Exception as error:  # any parser failure on a hostile file is the file's fault
+            return refuse("unreadable", f"无法读取这个 Excel 文件（{error.__class__.__name__}），请另存为 .xlsx 后重试。")
         result.skipped_sheets = skipped
         if not tables:
             known = "、".join(registry.names())
@@ -195,20 +278,44 @@ def _read_tables(data: bytes, filename: str, sheet: str | None, result: ImportRe
             ImportIssue(label, None, "", f"无法确定 CSV 对应的工作表：文件名或 --sheet 应为 {known} 之一。", "unknown_sheet")
         )
         return []
-    return [_csv_table(data, name)]
+    try:
+        return [_csv_table(data, name)]
+    except (UnicodeDecodeError, csv.Error) as error:
+        return refuse("unreadable", f"无法读取这个 CSV 文件（{error.__class__.__name__}）：请保存为 UTF-8 或 GBK 编码的 CSV。")
 
 
 # ---------------------------------------------------------------------------
 # Checking and writing
 
 
-def _parse_table(sheet: Sheet, table: Table, ctx: ImportContext, out: SheetResult) -> list[ParsedRow]:
+class _Progress:
+    """Calls ``report(done, total)`` now and then: parsing and writing count one step per row each."""
+
+    EVERY = 500
+
+    def __init__(self, report: Callable[[int, int], None] | None, rows: int):
+        self.report = report
+        self.total = max(rows * 2, 1)
+        self.done = 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.report is not None and self.done % self.EVERY == 0:
+            self.report(self.done, self.total)
+
+    def finish(self) -> None:
+        if self.report is not None:
+            self.report(self.total, self.total)
+
+
+def _parse_table(sheet: Sheet, table: Table, ctx: ImportContext, out: SheetResult,
+                 progress: _Progress | None = None) -> list[ParsedRow]:
     def issue(row: int, column: str, message: str, code: str) -> None:
         out.issues.append(ImportIssue(sheet.name, row, column, message, code))
 
     positions: dict[str, int] = {}
     for index, header in enumerate(table.headers):
-        if header is None:
+        if header is None or header == ERROR_HEADER:
             continue
         if header in positions:
             issue(1, header, "列名重复。", "duplicate_column")
@@ -227,6 +334,8 @@ def _parse_table(sheet: Sheet, table: Table, ctx: ImportContext, out: SheetResul
     for row, values in table.rows:
         cells = {h: (values[i] if i < len(values) else None) for h, i in positions.items()}
         parsed = sheet.parse_row(row, cells, ctx)
+        if progress is not None:
+            progress.step()
         if parsed.key and parsed.key in seen:
             parsed.issues.append(
                 (sheet.key, f"{sheet.key} {parsed.key} 与第{seen[parsed.key]}行重复。", "duplicate_key")
@@ -273,13 +382,15 @@ def workbook_import(
     dry_run: bool = False,
     filename: str | None = None,
     sheet: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import an .xlsx workbook (or one sheet as CSV) all or nothing.
 
     ``file`` is a path or a binary file object (e.g. an upload); ``filename``
     overrides its name, which tells .xlsx from .csv and names a CSV's sheet.
     ``user`` is recorded in history and limits a clerk to their own 街办;
-    None means no restriction.
+    None means no restriction. ``progress(done, total)`` is called now and
+    then (a long import's progress bar).
     """
     result = ImportResult(dry_run=dry_run)
     data, name = _read_bytes(file)
@@ -291,10 +402,11 @@ def workbook_import(
     by_name = {t.name: t for t in tables}
     plan = [(sheet_class(), by_name[sheet_class.name]) for sheet_class in registry.ordered(by_name)]
     parsed: list[tuple[Sheet, SheetResult, list[ParsedRow]]] = []
+    steps = _Progress(progress, sum(len(t.rows) for t in tables))
     for sheet_obj, table in plan:
         out = SheetResult(name=sheet_obj.name)
         result.sheets.append(out)
-        parsed.append((sheet_obj, out, _parse_table(sheet_obj, table, ctx, out)))
+        parsed.append((sheet_obj, out, _parse_table(sheet_obj, table, ctx, out, steps)))
 
     # bulk_changes: the rules re-judge what the import touched once, after commit. Leaving the block by
     # an exception rolls everything back and re-judges nothing.
@@ -304,10 +416,12 @@ def workbook_import(
                 for row in rows:
                     if not row.issues:
                         _write_row(sheet_obj, row, ctx, out)
+                    steps.step()
             if dry_run or not result.ok:
                 raise _RollBack
     except _RollBack:
         pass
     for out in result.sheets:
         out.issues.sort(key=lambda i: (i.row or 0))
+    steps.finish()
     return result
