@@ -107,8 +107,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     def cell(found: dict | None, **link: Any) -> dict[str, Any]:
         if not found:
             return {"n": 0}
+        # The district column holds findings with no 街办 (district-wide ones): counted as findings.
         return {"n": found["n"], "communities": found["communities"], "orphans": found["orphans"],
-                "url": _list_url(status="open", **link)}
+                "plain": link.get("no_street") == "1", "url": _list_url(status="open", **link)}
 
     rows = []
     for number, info in catalogue.CLAUSES.items():
