@@ -104,8 +104,18 @@ class ProposedCommunity(models.Model):
         return self.name
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError("审批记录一经写入不得修改。", code="history_immutable")
+
+    def delete(self):
+        raise ValidationError("审批记录不得删除。", code="history_immutable")
+
+
 class AppendOnly(models.Model):
     """A history row: written once, never changed or removed (not even by a service)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True

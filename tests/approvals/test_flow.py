@@ -226,7 +226,7 @@ def test_split_must_place_every_compound(clerk_qingnian, community):
 
 
 @pytest.mark.parametrize(("code", "error"), [
-    ("610104008001", "code_prefix"), ("61010400105", "code_format"), ("610104001001", "code_taken"),
+    ("610104009001", "code_prefix"), ("61010400105", "code_format"), ("610104001001", "code_taken"),
 ])
 def test_bad_part_code_writes_nothing(clerk_qingnian, community, code, error):
     with pytest.raises(ValidationError) as exc:
@@ -280,3 +280,15 @@ def test_attachments_checked_by_content(clerk_qingnian, streets, settings):
     record = act(req, clerk_qingnian, data={"residents_agreed": True},
                  files=[pdf("照片.png", PNG), pdf("现场.JPG", JPEG)])
     assert sorted(record.attachments.values_list("content_type", flat=True)) == ["image/jpeg", "image/png"]
+
+
+def test_history_querysets_refuse_bulk_edits(clerk_qingnian, streets):
+    from approvals.models import Attachment
+
+    req = new_request(clerk_qingnian, streets["qingnian"])
+    submit(req, clerk_qingnian)
+    with pytest.raises(ValidationError):
+        StepRecord.objects.filter(request=req).update(opinion="改写")
+    with pytest.raises(ValidationError):
+        Attachment.objects.all().delete()
+    assert req.records.get().attachments.count() == 1

@@ -34,7 +34,7 @@ def test_clerk_creates_new_request_through_the_form(client, clerk_qingnian, stre
 
 def test_form_refuses_bad_code_and_writes_nothing(client, clerk_qingnian, streets):
     client.force_login(clerk_qingnian)
-    data = {**part("610104008050", "错代码"), "party_org_type": "branch", "sub_district": streets["qingnian"].pk,
+    data = {**part("610104009050", "错代码"), "party_org_type": "branch", "sub_district": streets["qingnian"].pk,
             "title": "x"}
     resp = client.post(reverse("approvals:request_new"), data)
     assert resp.status_code == 200 and "前9位应为所属街道代码" in resp.content.decode()
@@ -134,3 +134,46 @@ def test_ledger_and_year_end_xlsx(client, new_req, clerk_qingnian, reviewer):
     assert rows[0][-1] == "91350100M000100Y43"
     client.force_login(clerk_qingnian)
     assert client.get(reverse("approvals:year_end_report", args=[2024])).status_code == 403
+
+
+def test_split_form_creates_request_with_parts(client, clerk_qingnian, community):
+    from communities.models import Compound
+
+    north, south = Compound.objects.order_by("code")
+    client.force_login(clerk_qingnian)
+    url = reverse("approvals:request_split") + f"?source={community.pk}"
+    assert "北院" in client.get(url).content.decode()
+    data = {"title": "拆分莲湖路第一社区", "reason": ""}
+    for i, (code, name, compound) in enumerate([("610104001051", "北社区", north), ("610104001052", "南社区", south)]):
+        data.update({f"p{i}-{k}": v for k, v in part(code, name, 3100, 9000).items()})
+        data[f"p{i}-party_org_type"] = "branch"
+        data[f"p{i}-compounds"] = [compound.pk]
+    for i in (2, 3):
+        data[f"p{i}-party_org_type"] = "branch"
+    resp = client.post(url, data)
+    req = EstablishmentRequest.objects.get()
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    assert [(p.name, [c.code for c in p.compounds.all()]) for p in req.parts.all()] == [
+        ("北社区", ["XQ-1"]), ("南社区", ["XQ-2"])]
+    assert list(req.sources.all()) == [community]
+
+
+def test_merge_form_refuses_another_streets_community(client, clerk_zaoyuan, small_pair):
+    a, b = small_pair
+    client.force_login(clerk_zaoyuan)
+    data = {**part("610104008060", "甲乙社区", 1100, 3200), "party_org_type": "branch", "title": "合并",
+            "sources": [a.pk, b.pk]}
+    resp = client.post(reverse("approvals:request_merge"), data)
+    assert resp.status_code == 200 and not EstablishmentRequest.objects.exists()
+    assert "sources" in resp.context["form"].errors
+
+
+def test_merge_form_creates_request(client, clerk_qingnian, small_pair):
+    a, b = small_pair
+    client.force_login(clerk_qingnian)
+    data = {**part("610104001060", "甲乙社区", 1100, 3200), "party_org_type": "branch", "title": "合并甲乙",
+            "sources": [a.pk, b.pk]}
+    resp = client.post(reverse("approvals:request_merge"), data)
+    req = EstablishmentRequest.objects.get()
+    assert resp.status_code == 302 and req.kind == "merge"
+    assert set(req.parts.get().compounds.values_list("code", flat=True)) == {"XQ-A", "XQ-B"}
