@@ -129,7 +129,14 @@ def decided_in_order(req: EstablishmentRequest, inp: StepInput) -> str | None:
     return None
 
 
+def _already_established(req: EstablishmentRequest) -> bool:
+    """Step 6 was passed once and then sent back: its communities exist, its sources are retired by it."""
+    return req.kind != RequestKind.NEW and req.parts.filter(community__isnull=False).exists()
+
+
 def sources_active(req: EstablishmentRequest, inp: StepInput) -> str | None:
+    if _already_established(req):
+        return None
     revoked = [s.name for s in req.sources.all() if s.status == CommunityStatus.REVOKED]
     return f"原社区已撤销：{'、'.join(revoked)}。" if revoked else None
 
@@ -137,8 +144,10 @@ def sources_active(req: EstablishmentRequest, inp: StepInput) -> str | None:
 def codes_still_free(req: EstablishmentRequest, inp: StepInput) -> str | None:
     if req.kind == RequestKind.NEW:
         return None  # the new community already holds its code
-    codes = [p.code for p in req.parts.all()]
-    taken = list(Community.objects.filter(code__in=codes).values_list("code", flat=True))
+    parts = list(req.parts.all())
+    taken = list(Community.objects.filter(code__in=[p.code for p in parts])
+                 .exclude(pk__in=[p.community_id for p in parts if p.community_id])
+                 .values_list("code", flat=True))
     return f"社区代码已被占用：{'、'.join(taken)}，请退回街办修改。" if taken else None
 
 

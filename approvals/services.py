@@ -327,6 +327,8 @@ def _establish(req: EstablishmentRequest, inp: flow.StepInput, user) -> None:
         part.community = community
         part.save(update_fields=["community"])
     for source in req.sources.all():
+        if source.status == CommunityStatus.REVOKED:
+            continue  # retired when this step was first passed; a 退回 and re-approval only moves the date
         leftover = source.compounds.count()
         if leftover:
             raise _error(f"“{source.name}”仍有 {leftover} 个小区/院落未划出，不能撤销。", "source_not_empty")

@@ -292,3 +292,24 @@ def test_history_querysets_refuse_bulk_edits(clerk_qingnian, streets):
     with pytest.raises(ValidationError):
         Attachment.objects.all().delete()
     assert req.records.get().attachments.count() == 1
+
+
+def test_split_sent_back_after_approval_is_approved_again_without_duplicates(clerk_qingnian, reviewer, community):
+    import datetime as dt
+
+    north, south = Compound.objects.order_by("code")
+    req = request_create_split(user=clerk_qingnian, source=community, title="拆分", parts=[
+        part("610104001051", "北社区", 3100, 9000, compounds=[north]),
+        part("610104001052", "南社区", 3100, 9000, compounds=[south]),
+    ])
+    submit(req, clerk_qingnian)
+    walk(req, reviewer, until=6)
+    act(req, reviewer, action=Action.SEND_BACK, opinion="批复文号登记错误")
+    req.refresh_from_db()
+    assert req.state == State.GOV_APPROVAL
+    act(req, reviewer, opinion="更正", document_no="莲政字〔2024〕66号", decided_on=dt.date(2024, 5, 8))
+    assert Community.objects.filter(code__in=["610104001051", "610104001052"]).count() == 2
+    assert set(Community.objects.filter(code__startswith="61010400105").values_list("approved_on", flat=True)) == {
+        dt.date(2024, 5, 8)}
+    community.refresh_from_db()
+    assert community.revoked_on == DATES[6]
