@@ -35,5 +35,10 @@ lint: install
 
 check: lint test
 
+# National-scale benchmark on PostgreSQL (drops and rebuilds DATABASE_URL, default
+# postgres:///lianhu_bench; BENCH_SCALE=0.1 for a quick run). Writes bench-results/latest.md.
+bench: install
+	$(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .ruff_cache
