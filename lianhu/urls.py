@@ -19,4 +19,9 @@ urlpatterns = [
     path("staffing/", include("staffing.urls")),
     path("compliance/", include("compliance.urls")),
     path("approvals/", include("approvals.urls")),
+    path("imports/", include("imports.urls")),
+    path("exports/", include("exports.urls")),
 ]
+
+# Chinese error pages; a lost database gets its own (lianhu/errors.py).
+handler500 = "lianhu.errors.server_error"
