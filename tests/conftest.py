@@ -25,7 +25,7 @@ def streets(db):
     ensure_role_groups()
     return {
         "qingnian": sub_district_upsert(code="610104001", name="青年路街道"),
-        "zaoyuan": sub_district_upsert(code="610104008", name="枣园街道"),
+        "zaoyuan": sub_district_upsert(code="610104009", name="枣园街道"),
     }
 
 

@@ -45,7 +45,7 @@ def test_code_format(streets, code):
 
 def test_code_prefix_must_be_the_streets_code(streets):
     with pytest.raises(ValidationError) as info:
-        create(streets["qingnian"], code="610104008001")  # 枣园's prefix
+        create(streets["qingnian"], code="610104009001")  # 枣园's prefix
     assert codes(info.value, "code") == ["code_prefix"]
     assert not Community.objects.exists()
 
@@ -69,7 +69,7 @@ def test_code_of_a_revoked_community_is_never_reused(streets):
 
 def test_code_given_up_on_a_move_is_never_reused(streets):
     moved = create(streets["qingnian"])
-    services.community_update(community=moved, sub_district=streets["zaoyuan"], code="610104008050")
+    services.community_update(community=moved, sub_district=streets["zaoyuan"], code="610104009050")
     with pytest.raises(ValidationError) as info:
         create(streets["qingnian"], name="新社区")
     assert codes(info.value, "code") == ["code_reused"]
@@ -177,7 +177,7 @@ def test_db_refuses_bad_code_format(streets):
 
 
 def test_db_refuses_wrong_prefix(streets):
-    _refused(lambda: Community.objects.bulk_create([Community(code="610104008001", name="x", sub_district=streets["qingnian"])]))
+    _refused(lambda: Community.objects.bulk_create([Community(code="610104009001", name="x", sub_district=streets["qingnian"])]))
 
 
 def test_db_refuses_duplicate_code(streets):

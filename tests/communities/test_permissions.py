@@ -69,7 +69,7 @@ def test_clerk_cannot_create_in_another_street(client, clerk_qingnian, streets):
     client.force_login(clerk_qingnian)
     response = client.post(
         reverse("communities:community_create"),
-        {"code": "610104008099", "name": "越界社区", "sub_district": streets["zaoyuan"].code, "status": "active",
+        {"code": "610104009099", "name": "越界社区", "sub_district": streets["zaoyuan"].code, "status": "active",
          "households": 1200, "population": 3000, "party_org_type": "branch", "social_org_count": 0},
     )
     assert response.status_code == 200
@@ -185,5 +185,5 @@ def test_admin_move_goes_through_the_service(client, admin_user, zaoyuan_records
     response = client.post(reverse("admin:communities_community_change", args=[c.pk]), data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     assert clerk_qingnian.has_perm("communities.change_community", Community.objects.get(pk=c.pk))
-    assert c.retired_codes.get().code == "610104008001"
+    assert c.retired_codes.get().code == "610104009001"
     assert c.history.first().history_user == admin_user

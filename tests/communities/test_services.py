@@ -30,7 +30,7 @@ def test_move_to_another_street_moves_the_permissions(streets, clerk_qingnian, c
     c = builders.community(streets["qingnian"])
     compound = builders.compound("XQ-1", community=c)
     changed = services.community_update(
-        community=c, sub_district=streets["zaoyuan"], code="610104008077", name="迁入社区"
+        community=c, sub_district=streets["zaoyuan"], code="610104009077", name="迁入社区"
     )
     assert set(changed) == {"sub_district", "code", "name"}
 

@@ -52,7 +52,7 @@ TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
     [
         ({"code": "61010400105"}, "code", "code_format"),
         ({"code": "61010400105X"}, "code", "code_format"),
-        ({"code": "610104008050"}, "code", "code_prefix"),
+        ({"code": "610104009050"}, "code", "code_prefix"),
         ({"code": "610104001001"}, "code", "code_taken"),
         ({"households": 1500, "population": 1499}, "population", "population_below_households"),
         ({"households": -1}, "households", "min_value"),
@@ -327,7 +327,7 @@ def test_subdistrict_list_counts(client, admin_user, streets):
     streets_page = {s.code: s for s in client.get(reverse("communities:subdistrict_list")).context["streets"]}
     qn = streets_page["610104001"]
     assert (qn.community_count, qn.household_total, qn.population_total) == (2, 3000, 8000)
-    assert streets_page["610104008"].community_count == 0
+    assert streets_page["610104009"].community_count == 0
 
 
 def test_pages_carry_no_inline_script_or_style(qn_client, lianhulu):

@@ -15,7 +15,7 @@ def other_community(streets):
     from communities.services import community_create
 
     return community_create(
-        code="610104008001", name="枣园社区", sub_district=streets["zaoyuan"], households=1200, population=4000
+        code="610104009001", name="枣园社区", sub_district=streets["zaoyuan"], households=1200, population=4000
     )
 
 

@@ -81,7 +81,7 @@ def codes(result):
 def existing(streets):
     first = community_create(code="610104001001", name="莲湖路第一社区居委会", sub_district=streets["qingnian"],
                              households=1180, population=3892, founded_on=date(2001, 5, 1), figures_are_sample=True)
-    other = community_create(code="610104008001", name="枣园社区", sub_district=streets["zaoyuan"],
+    other = community_create(code="610104009001", name="枣园社区", sub_district=streets["zaoyuan"],
                              households=2000, population=6000)
     compound_create(code="XQ610104001001-01", name="老院子", community=first, households=200)
     return {"first": first, "other": other}
@@ -195,10 +195,10 @@ def test_model_errors_carry_the_forms_codes(existing):
     book = xlsx({
         "社区": [
             COMMUNITY_HEADERS,
-            community_row("610104008002"),  # 枣园's prefix under 青年路
+            community_row("610104009002"),  # 枣园's prefix under 青年路
             community_row("610104001054", founded=future),
             community_row("610104001055", households=500, population=400),
-            community_row("610104001056", street="610104008"),  # a 街办 by its code, wrong prefix again
+            community_row("610104001056", street="610104009"),  # a 街办 by its code, wrong prefix again
         ],
         "小区": [
             COMPOUND_HEADERS,
@@ -368,10 +368,10 @@ def test_a_clerk_may_only_import_their_own_sub_district(existing, clerk_qingnian
         "社区": [
             COMMUNITY_HEADERS,
             community_row("610104001069", name="本街办新社区"),
-            community_row("610104008001", name="枣园社区", street="枣园街道", households=2100, population=6000),
-            community_row("610104008070", name="越界新社区", street="枣园街道"),
+            community_row("610104009001", name="枣园社区", street="枣园街道", households=2100, population=6000),
+            community_row("610104009070", name="越界新社区", street="枣园街道"),
         ],
-        "小区": [COMPOUND_HEADERS, compound_row("XQ-NEW-08", community="610104008001")],
+        "小区": [COMPOUND_HEADERS, compound_row("XQ-NEW-08", community="610104009001")],
     })
     result = workbook_import(file=book, user=clerk_qingnian)
     assert codes(result) == [
