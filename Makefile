@@ -20,6 +20,7 @@ migrate: install
 demo: migrate
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
 	DJANGO_DEBUG=1 $(PY) manage.py create_demo_users
+	DJANGO_DEBUG=1 $(PY) manage.py compliance_sweep
 
 run: demo
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
