@@ -161,7 +161,7 @@ def test_split_form_creates_request_with_parts(client, clerk_qingnian, community
 def test_merge_form_refuses_another_streets_community(client, clerk_zaoyuan, small_pair):
     a, b = small_pair
     client.force_login(clerk_zaoyuan)
-    data = {**part("610104008060", "甲乙社区", 1100, 3200), "party_org_type": "branch", "title": "合并",
+    data = {**part("610104009060", "甲乙社区", 1100, 3200), "party_org_type": "branch", "title": "合并",
             "sources": [a.pk, b.pk]}
     resp = client.post(reverse("approvals:request_merge"), data)
     assert resp.status_code == 200 and not EstablishmentRequest.objects.exists()
