@@ -204,7 +204,9 @@ class XlsxSheet:
                 from django.utils import timezone
 
                 value = timezone.localtime(value).replace(tzinfo=None)
-            self.ws.write_datetime(row, col, value, self.book.datetime)
+            # An Excel date cell read back is a datetime at midnight: it stays a date.
+            fmt = self.book.date if value.time() == dt.time() else self.book.datetime
+            self.ws.write_datetime(row, col, value, fmt)
         elif isinstance(value, dt.date):
             self.ws.write_datetime(row, col, value, self.book.date)
         else:

@@ -165,11 +165,6 @@ def _zip_problem(data: bytes) -> tuple[str, str] | None:
     names = {e.filename for e in entries}
     if any(n.lower().endswith("vbaproject.bin") for n in names):
         return "macro_workbook", "工作簿含有宏（VBA），不予导入：请另存为不含宏的 .xlsx 工作簿后重试。"
-    if "[Content_Types].xml" in names:
-        head = archive.read("[Content_Types].xml")[:200_000] if archive.getinfo("[Content_Types].xml").file_size \
-            < 1_000_000 else b""
-        if b"macroEnabled" in head or b"vbaProject" in head:
-            return "macro_workbook", "工作簿含有宏（VBA），不予导入：请另存为不含宏的 .xlsx 工作簿后重试。"
     unpacked = sum(e.file_size for e in entries)
     if unpacked > max_unpacked_bytes():
         return ("unpacked_too_large",
@@ -177,7 +172,12 @@ def _zip_problem(data: bytes) -> tuple[str, str] | None:
     for entry in entries:
         if entry.compress_size and entry.file_size > 10 * MB and entry.file_size / entry.compress_size \
                 > MAX_COMPRESSION_RATIO:
-            return "unpacked_too_large", "工作簿压缩比异常（疑似“压缩炸弹”），已拒绝。"
+            return "unpacked_too_large", "工作簿解压后过大（压缩比异常，疑似“压缩炸弹”），已拒绝。"
+    if "[Content_Types].xml" in names:  # small, read only once the sizes are known to be sane
+        head = archive.read("[Content_Types].xml")[:200_000] if archive.getinfo("[Content_Types].xml").file_size \
+            < 1_000_000 else b""
+        if b"macroEnabled" in head or b"vbaProject" in head:
+            return "macro_workbook", "工作簿含有宏（VBA），不予导入：请另存为不含宏的 .xlsx 工作簿后重试。"
     if "xl/workbook.xml" not in names:
         return "not_xlsx", "无法读取：文件不是有效的 Excel 工作簿（.xlsx），缺少工作簿内容，请另存为 .xlsx 后重试。"
     return None
@@ -425,3 +425,137 @@ def workbook_import(
         out.issues.sort(key=lambda i: (i.row or 0))
     steps.finish()
     return result
+
+
+# ---------------------------------------------------------------------------
+# Uploads through the web: stored, checked (dry run), then imported after confirmation.
+
+LARGE_IMPORT_ROWS = 2_000  # above this, checking and importing run as a Celery task with a progress bar
+
+
+def may_import(user) -> bool:
+    """Administrators, and clerks (for their own 街办); reviewers and department users only read."""
+    from accounts.roles import is_admin, is_clerk
+
+    return user.is_authenticated and (is_admin(user) or is_clerk(user))
+
+
+def summarize(result: ImportResult) -> dict[str, Any]:
+    """An ImportResult as JSON (kept on the upload; the preview and result pages render it)."""
+    return {
+        "ok": result.ok,
+        "dry_run": result.dry_run,
+        "written": result.written,
+        "skipped": list(result.skipped_sheets),
+        "file_issues": [{"message": i.message, "code": i.code} for i in result.file_issues],
+        "sheets": [
+            {
+                "name": s.name, "rows": s.rows, "created": s.created, "updated": s.updated,
+                "unchanged": len(s.unchanged),
+                "refused": [
+                    {"row": row, "issues": [{"column": i.column, "message": i.message, "code": i.code} for i in issues]}
+                    for row, issues in sorted(s.refused_rows.items())
+                ],
+                "header_issues": [{"column": i.column, "message": i.message, "code": i.code}
+                                  for i in s.issues if i.row is None],
+            }
+            for s in result.sheets
+        ],
+    }
+
+
+def _estimate_rows(data: bytes, filename: str) -> int:
+    """Rows to expect, cheaply: lines of a CSV, the declared dimensions of a workbook's sheets."""
+    if Path(filename).suffix.lower() != ".xlsx" and data[:4] != b"PK\x03\x04":
+        return max(data.count(b"\n") - 1, 0)
+    if _zip_problem(data) is not None:
+        return 0
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    except Exception:  # the check proper reports what is wrong with the file
+        return 0
+    try:
+        # A sheet without a recorded size may be anything: treat it as large.
+        return sum((ws.max_row or LARGE_IMPORT_ROWS + 1) - 1 for ws in book.worksheets if registry.get(ws.title.strip()))
+    finally:
+        book.close()
+
+
+def upload_store(*, user, file, sheet: str = ""):
+    """Keep an uploaded file under MEDIA_ROOT/imports/<uuid>, owned by ``user``."""
+    from .models import StoredUpload
+
+    name = Path(getattr(file, "name", "") or "upload").name[:200]
+    upload = StoredUpload(user=user, filename=name, sheet=sheet.strip()[:20], size=getattr(file, "size", 0) or 0)
+    upload.path.parent.mkdir(parents=True, exist_ok=True)
+    limit = max_upload_bytes()
+    written = 0
+    with open(upload.path, "wb") as out:
+        for chunk in file.chunks() if hasattr(file, "chunks") else [file.read()]:
+            # One byte past the limit is enough to say it is too large; the rest is not kept.
+            chunk = chunk[: limit + 1 - written]
+            out.write(chunk)
+            written += len(chunk)
+            if written > limit:
+                break
+    upload.size = written
+    upload.rows = _estimate_rows(upload.path.read_bytes(), name) if written <= limit else 0
+    upload.save()
+    return upload
+
+
+def upload_run(*, upload, dry_run: bool):
+    """Check (dry run) or import a stored upload; the result is kept on it.
+
+    A confirmation re-reads and re-checks the stored file from scratch: nothing
+    the preview saw is trusted, and the import is all or nothing as always.
+    """
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from .models import StoredUpload, UploadState
+
+    StoredUpload.objects.filter(pk=upload.pk).update(
+        state=UploadState.CHECKING if dry_run else UploadState.IMPORTING, error="")
+    key = progress_key(upload)
+
+    def report(done: int, total: int) -> None:
+        cache.set(key, {"done": done, "total": total}, 3600)
+
+    try:
+        result = workbook_import(file=upload.path, user=upload.user, dry_run=dry_run, filename=upload.filename,
+                                 sheet=upload.sheet or None, progress=report)
+    except Exception as error:
+        StoredUpload.objects.filter(pk=upload.pk).update(state=UploadState.FAILED, error=error.__class__.__name__,
+                                                          finished_at=timezone.now())
+        raise
+    if result.written:
+        state = UploadState.IMPORTED
+    elif result.ok:
+        state = UploadState.CHECKED
+    else:
+        state = UploadState.REFUSED
+    upload.state, upload.summary, upload.finished_at = state, summarize(result), timezone.now()
+    upload.save(update_fields=["state", "summary", "finished_at"])
+    return result
+
+
+def progress_key(upload) -> str:
+    return f"imports:progress:{upload.pk}"
+
+
+def upload_start(*, upload, dry_run: bool) -> bool:
+    """Run now when small; queue a Celery task when large. True when queued."""
+    from .models import StoredUpload, UploadState
+
+    if upload.rows <= LARGE_IMPORT_ROWS:
+        upload_run(upload=upload, dry_run=dry_run)
+        return False
+    from .tasks import run_upload
+
+    StoredUpload.objects.filter(pk=upload.pk).update(state=UploadState.QUEUED)
+    upload.state = UploadState.QUEUED
+    transaction.on_commit(lambda: run_upload.delay(str(upload.pk), dry_run))
+    return True

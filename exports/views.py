@@ -1,0 +1,57 @@
+"""Downloads: the ledgers and the compliance workbook, scoped by the same selectors as the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from communities.selectors import sub_districts_for_user
+
+from .compliance import write_compliance_workbook
+from .ledgers import BUILDERS
+from .writer import XlsxBook, csv_response
+
+
+def _street(request: HttpRequest) -> str | None:
+    code = (request.GET.get("street") or "").strip()
+    if not code:
+        return None
+    if not sub_districts_for_user(request.user).filter(code=code).exists():
+        raise Http404("没有找到这个街道办事处，或您无权查看。")
+    return code
+
+
+@login_required
+@require_GET
+def ledger(request: HttpRequest, kind: str) -> HttpResponse:
+    builder = BUILDERS.get(kind)
+    if builder is None:
+        raise Http404("没有这种台账。")
+    street = _street(request)
+    extra = {"reveal": request.GET.get("reveal") == "1"} if kind == "people" else {}
+    data = builder(request.user, street, **extra)
+    if request.GET.get("format") == "csv":
+        return csv_response(data.filename("csv", street), data.columns, data.rows)
+    book = XlsxBook()
+    sheet = book.sheet(data.title, data.columns)
+    sheet.freeze_header()
+    sheet.extend(data.rows)
+    return book.response(data.filename("xlsx", street))
+
+
+@login_required
+@require_GET
+def compliance_workbook(request: HttpRequest) -> HttpResponse:
+    as_of = None
+    if request.GET.get("as_of"):
+        try:
+            as_of = dt.date.fromisoformat(request.GET["as_of"])
+        except ValueError:
+            raise Http404("评估日期应为 YYYY-MM-DD。") from None
+    book = XlsxBook()
+    write_compliance_workbook(book, user=request.user, as_of=as_of)
+    return book.response(f"合规情况-{(as_of or timezone.localdate()):%Y%m%d}.xlsx")
