@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import Kind
+from audit.services import security_event_record
 from communities.models import Community, CommunityStatus, Compound, SubDistrict
 from communities.services import community_create, community_revoke, community_update, compound_update
 from compliance.catalogue import CHINESE_NUMERALS, Severity
@@ -286,6 +288,11 @@ def request_act(*, request_id: int, expected_state: str, user, action: str = Act
         req.state = target
         req.state_since = timezone.now()
         req.save(update_fields=["state", "state_since", "submitted_by"])
+        security_event_record(
+            kind=Kind.APPROVAL, user=user,
+            detail={"request": req.pk, "step": step.number, "action": str(action), "from": record.from_state,
+                    "to": target, "document_no": record.document_no},
+        )
         return record
 
 
@@ -360,3 +367,5 @@ def deadline_set(*, state: str, days: int) -> None:
     if days < 1:
         raise _error("办理时限至少为1天。", "days_too_few")
     StepDeadline.objects.update_or_create(state=state, defaults={"days": days})
+    security_event_record(kind=Kind.PARAMETER_CHANGE, detail={"parameter": "approval_step_deadline",
+                                                              "state": state, "days": days})

@@ -72,10 +72,12 @@ def rule_parameter_set(*, rule_id: str, name: str, value: Any, effective_from: d
         raise ValidationError("请填写生效日期（YYYY-MM-DD）。", code="effective_from_required")
     stored = to_json(rule.params[name], value)
     with transaction.atomic():
-        return RuleParameter.objects.create(
+        parameter = RuleParameter.objects.create(
             rule_id=rule_id, name=name, value=stored, effective_from=effective_from,
             set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
         )
+        _parameter_audit(parameter, user)
+        return parameter
 
 
 # -- waivers ------------------------------------------------------------------
@@ -353,7 +355,20 @@ def escalation_parameter_set(*, name: str, value: Any, effective_from: dt.date, 
             f"天数须逐级增加：提醒 {thresholds['remind_days']} 天 < 督办 {thresholds['supervise_days']} 天 "
             f"< 约谈 {thresholds['interview_days']} 天。", code="escalation_order")
     with transaction.atomic():
-        return RuleParameter.objects.create(
+        parameter = RuleParameter.objects.create(
             rule_id=ESCALATION_KEY, name=name, value=stored, effective_from=effective_from,
             set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
         )
+        _parameter_audit(parameter, user)
+        return parameter
+
+
+def _parameter_audit(parameter: RuleParameter, user) -> None:
+    from audit.models import Kind
+    from audit.services import security_event_record
+
+    security_event_record(
+        kind=Kind.PARAMETER_CHANGE, user=user,
+        detail={"rule": parameter.rule_id, "name": parameter.name, "value": parameter.value,
+                "effective_from": parameter.effective_from, "reason": parameter.reason},
+    )

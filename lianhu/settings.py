@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "approvals",
     "compliance",
     "imports",
+    "audit",
     "axes",
 ]
 
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Who and from where for the security log; records every download as an export.
+    "audit.middleware.SecurityAuditMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -127,6 +130,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if A
 SESSION_COOKIE_AGE = 1800
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Security events are kept at least this long (security_events_purge refuses fewer than 180 days).
+AUDIT_RETENTION_DAYS = max(env.int("AUDIT_RETENTION_DAYS", default=180), 180)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -3,6 +3,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.models import Kind
+from audit.services import security_event_record
 from imports.services import workbook_import
 
 
@@ -51,4 +53,10 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(self.style.WARNING("试运行：没有写入任何数据。"))
         else:
+            security_event_record(
+                kind=Kind.IMPORT, user=acting, username="" if acting else "(命令行)",
+                detail={"via": "command", "file": path.name, "sheet": sheet or "",
+                        "sheets": {r.name: {"created": len(r.created), "updated": len(r.updated)}
+                                   for r in result.sheets}},
+            )
             self.stdout.write(self.style.SUCCESS("导入完成。"))

@@ -1,0 +1,44 @@
+"""Writing security events: the one entry point for signals, services and the middleware."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from .context import client_ip, current_request
+from .models import Kind, SecurityEvent
+
+logger = logging.getLogger("lianhu.security")
+
+_encoder = DjangoJSONEncoder()
+
+
+def _plain(value: Any) -> Any:
+    # Dates, decimals and the like as the JSON column can hold them.
+    import json
+
+    return json.loads(_encoder.encode(value))
+
+
+def security_event_record(*, kind: Kind | str, user=None, username: str = "", request=None,
+                          ip: str | None = None, detail: dict[str, Any] | None = None) -> SecurityEvent:
+    """Append one event. ``request`` (or the request being served) supplies who and where when not given."""
+    kind = Kind(kind)
+    request = request if request is not None else current_request.get()
+    if user is None and request is not None:
+        candidate = getattr(request, "user", None)
+        if candidate is not None and candidate.is_authenticated:
+            user = candidate
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    if not username and user is not None:
+        username = user.get_username()
+    event = SecurityEvent.objects.create(
+        kind=kind, user=user, username=(username or "")[:150], ip=ip or client_ip(request),
+        detail=_plain(detail or {}),
+    )
+    logger.info("security %s user=%s ip=%s %s", kind.value, event.username or "-", event.ip or "-",
+                event.detail)
+    return event
