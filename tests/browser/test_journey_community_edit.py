@@ -78,5 +78,6 @@ def test_clerk_changes_households_and_sees_value_and_history(
     for url in (detail_url, edit_url):
         response = other.goto(url)
         assert response is not None and response.status == 404, f"{url} answered {response and response.status}"
+        expect(other.get_by_text("页面不存在").first).to_be_visible()
     expect(other.locator("body")).not_to_contain_text("莲湖路第一社区居委会")
     screenshot(other, "community_detail_404_zaoyuan")
