@@ -240,7 +240,7 @@ def build_communities(first: int, last: int, streets: int) -> dict[str, int]:
                           WHEN r >= 960 THEN 5001 + (r - 960) * 50
                           ELSE 1000 + (r - 40) * 4 END AS hh
               FROM (SELECT g, (g * 7919) %% 1000 AS r, (g * 104729) %% 997 AS q
-                    FROM generate_series(%s, %s) g) t
+                    FROM generate_series(%s::bigint, %s::bigint) g) t
            ) x
            JOIN communities_subdistrict s ON s.code = (610000000 + (x.g - 1) %% %s + 1)::text""".replace(
             "communities_subdistrict", SubDistrict._meta.db_table),
