@@ -106,6 +106,13 @@ class Finding(models.Model):
         return f"{self.rule_id} {self.target_key}"
 
     @property
+    def target_label(self) -> str:
+        """The target as a clerk reads it: "社区 610104001001"; the district's key is internal."""
+        if self.target_type == Target.DISTRICT:
+            return self.get_target_type_display()
+        return f"{self.get_target_type_display()} {self.target_key}"
+
+    @property
     def numeral(self) -> str:
         return CHINESE_NUMERALS.get(self.clause, str(self.clause))
 

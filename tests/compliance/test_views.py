@@ -383,3 +383,20 @@ def test_save_page_names_the_findings_it_opened_and_resolved(client, streets, cl
     resolved = Finding.objects.filter(status="resolved").count()  # nothing was resolved before this save
     assert f"已整改 {resolved} 项：M04.households（户数 800 户" in page
     assert Finding.objects.get(rule_id="M04.households", target_key=c.code).status == "resolved"
+
+
+# ---------------------------------------------------------------- how targets read
+
+
+def test_district_finding_reads_as_the_district_not_its_key(qn, streets):
+    f = finding(rule_id="M19.salary_share", target_type="district")
+    page = qn.get(reverse("compliance:finding_list")).content.decode()
+    assert "<td>全区</td>" in page and "全区 district" not in page
+    detail = qn.get(reverse("compliance:finding_detail", args=[f.pk])).content.decode()
+    assert "district" not in detail.split("<main", 1)[1].replace('data-key="district"', "")
+
+
+def test_finding_list_links_to_the_community(qn, two_streets):
+    mine, _ = two_streets
+    page = qn.get(reverse("compliance:finding_list")).content.decode()
+    assert f'href="{reverse("communities:community_detail", args=[mine.community_id])}">青年甲社区</a>' in page
