@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Unit
 
 from .lifecycle import STREET, acting_units, may_act, skip_message, transition_for
-from .models import Facility, FacilityStep
+from .models import Facility, FacilityStatus, FacilityStep
 
 
 def _set_history(obj, user, reason: str | None) -> None:
@@ -81,6 +81,10 @@ def facility_advance(
     on = on or timezone.localdate()
     with transaction.atomic():
         facility = Facility.objects.select_for_update().select_related("community__sub_district").get(pk=facility.pk)
+        if to_status not in FacilityStatus.values:
+            # A forged or empty form value: say so instead of failing on an unknown status.
+            raise ValidationError({"status": ValidationError(f"没有“{to_status or '（空）'}”这个设施状态。",
+                                                             code="unknown_status")})
         transition = transition_for(facility.status, to_status)
         if transition is None:
             raise ValidationError({"status": ValidationError(skip_message(facility, to_status), code="lifecycle_skip")})

@@ -1,0 +1,95 @@
+"""One set of records of 青年路街道 (and a neighbour in 枣园) that fills every URL's arguments.
+
+Built once per test module inside a transaction that is rolled back at the
+end (see ``world`` in test_permission_matrix.py and the fuzz tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+ROLES = ("anonymous", "clerk_own", "clerk_other", "reviewer", "department", "admin")
+
+
+@dataclass
+class World:
+    users: dict[str, Any] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict)
+
+
+def _user(username, *groups, superuser=False, unit=None):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from accounts.models import DepartmentMembership
+
+    user = get_user_model().objects.create_user(username=username, password=None, is_superuser=superuser,
+                                                is_staff=superuser)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    if unit:
+        DepartmentMembership.objects.create(user=user, unit=unit)
+    return user
+
+
+def build_world(media_root) -> World:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from accounts.roles import Role, ensure_role_groups
+    from approvals.models import Attachment
+    from approvals.services import request_act, request_create_new
+    from communities.services import community_create, compound_create, sub_district_upsert
+    from compliance.models import Sweep
+    from facilities.services import facility_create
+    from imports.services import upload_store
+    from staffing import services as staffing
+    from staffing.models import Body
+    from tests.approvals.conftest import part, pdf
+    from tests.compliance.pages import finding
+    from tests.staffing import builders
+
+    ensure_role_groups()
+    qingnian = sub_district_upsert(code="610104001", name="青年路街道")
+    zaoyuan = sub_district_upsert(code="610104008", name="枣园街道")
+    w = World()
+    w.users = {
+        "anonymous": None,
+        "clerk_own": _user("m_clerk_qn", Role.CLERK.value, qingnian.clerk_group.name),
+        "clerk_other": _user("m_clerk_zy", Role.CLERK.value, zaoyuan.clerk_group.name),
+        "reviewer": _user("m_reviewer", Role.REVIEWER.value),
+        "department": _user("m_dept", Role.DEPARTMENT.value, unit="housing"),
+        "admin": _user("m_admin", superuser=True),
+    }
+    clerk = w.users["clerk_own"]
+    community = community_create(code="610104001001", name="莲湖路第一社区居委会", sub_district=qingnian,
+                                 households=1180, population=3892, east="东", south="南", west="西", north="北")
+    community_create(code="610104008001", name="枣园社区", sub_district=zaoyuan, households=1200, population=4000)
+    compound = compound_create(code="XQ-1", name="北院", community=community, households=1180)
+    facility = facility_create(code="SS-100", community=community, name="莲湖路第一社区服务中心", kind="center",
+                               building_area=1100, activity_area=700)
+    worker = builders.worker(community, who=builders.person("王秀兰"))
+    leaving = builders.worker(community, who=builders.person("李建国"))
+    procedure = staffing.exit_start(employment=leaving, kind="resignation", on=date(2025, 5, 1),
+                                    leave_on=date(2025, 5, 10), user=clerk)
+    seat = builders.seat(community, Body.COMMITTEE, "director")
+    vacancy = staffing.vacancy_create(community=community, body=Body.COMMITTEE, role="member",
+                                      vacated_on=date(2025, 1, 1))
+    found = finding(community=community)
+    sweep = Sweep.objects.create(as_of=timezone.localdate(), status="finished", finished_at=timezone.now())
+    req = request_create_new(user=clerk, sub_district=qingnian, title="新设大兴东社区",
+                             part=part("610104001050", "大兴东社区居委会"))
+    request_act(request_id=req.pk, expected_state=req.state, user=clerk, opinion="居民议事会同意",
+                data={"residents_agreed": True}, files=[pdf()])
+    req.refresh_from_db()
+    attachment = Attachment.objects.get(record__request=req)
+    upload = upload_store(user=clerk, file=SimpleUploadedFile("社区.csv", "社区代码,社区名称\n".encode()))
+    w.objects = {
+        "community": community, "compound": compound, "facility": facility, "employment": worker,
+        "person": worker.person, "exit": procedure, "seat": seat, "vacancy": vacancy, "finding": found,
+        "sweep": sweep, "request": req, "part": req.parts.get(), "attachment": attachment, "upload": upload,
+        "street": qingnian,
+    }
+    return w
