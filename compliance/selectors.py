@@ -60,13 +60,15 @@ def _scale(number) -> str:
 def community_requirements(community, as_of) -> dict:
     """The community page's panel: its live findings and 应配 against 实有, clause by clause.
 
+    The 两委/工作者 (措施十、十一) and 服务设施 (措施七、十六) figures are the
+    staffing and facility panels' own, beside this one on the page; listing
+    them here too showed the clerk each figure twice. Their findings stay in
+    the findings column.
+
     应配 is computed from the community's own figures with the parameters in
     force on ``as_of``; 实有 is the community's figure, or what the rule
     measured when it fails. Two queries, whatever the number of rules.
     """
-    import math
-    from decimal import Decimal
-
     from .catalogue import RULES, Severity
     from .models import LIVE_STATUSES, FindingStatus
     from .parameters import params_for_rules
@@ -111,31 +113,6 @@ def community_requirements(community, as_of) -> dict:
         f"{p('M04.population', 'min_population')}～{p('M04.population', 'max_population')} 人", f"{population} 人")
     filled = sum(1 for side in (community.east, community.south, community.west, community.north) if side)
     add("四至", "M04.boundaries", "东南西北四至齐全", f"已登记 {filled}/4")
-    per_10k = p("M11.worker_ratio", "workers_per_10k")
-    add("社区工作者", "M11.worker_ratio",
-        f"{math.ceil(Decimal(population) * Decimal(str(per_10k)) / Decimal(10000))} 人（每万人 {_scale(per_10k)} 人）",
-        unit=" 人")
-    party_expected = 3 if community.party_org_type == "branch" else 5
-    add("社区党组织班子", "M10.party_size", f"3～5 人（{community.get_party_org_type_display()}一般 {party_expected} 人）", unit=" 人")
-    committee_expected = 5 if households < 2000 else (7 if households <= 4000 else 9)
-    add("社区居委会", "M10.committee_size", f"5～9 人（{households} 户一般 {committee_expected} 人）", unit=" 人")
-    add("“两委”总人数", "M10.total_cap", f"不超过 {p('M10.total_cap', 'max_members')} 人", unit=" 人")
-    new_since = p("M07.facility_area", "new_since")
-    if isinstance(new_since, str):
-        import datetime as dt
-
-        new_since = dt.date.fromisoformat(new_since)
-    small_new = (community.founded_on is not None and community.founded_on >= new_since
-                 and households < p("M07.facility_area", "small_new_households"))
-    per_100 = Decimal(str(p("M07.facility_area", "area_per_100_households")))
-    if small_new:
-        area_text = f"{p('M07.facility_area', 'small_new_min_area')} ㎡（2000户以下新建社区）"
-    else:
-        area_text = f"{_scale(float(Decimal(households) * per_100 / 100))} ㎡（{households} 户 × {_scale(float(per_100))}㎡/百户）"
-    add("社区综合服务设施建筑面积", "M07.facility_area", area_text, unit=" ㎡")
-    add("室外活动广场", "M07.outdoor_plaza", f"不低于 {p('M07.outdoor_plaza', 'min_plaza_area')} ㎡", unit=" ㎡")
-    add("居民活动区域占比", "M07.activity_share", f"不低于 {p('M07.activity_share', 'min_activity_share')}%", unit="%")
-    add("嵌入式服务设施", "M16.embedded_services", "养老服务、婴幼儿托育、儿童托管、社区助餐", unit=" 项")
     add("社区社会组织", "M17.social_orgs", f"不少于 {p('M17.social_orgs', 'min_social_orgs')} 个",
         f"{community.social_org_count} 个")
     add("环境和物业管理委员会", "M18.property_committee", "居委会下设",

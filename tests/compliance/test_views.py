@@ -355,9 +355,12 @@ def test_community_page_shows_panel_with_requirements_and_findings(qn, make_comm
     page = response.content.decode()
     assert 'id="compliance-panel"' in page
     assert "社区综合服务设施建筑面积 620㎡，低于应配 1050㎡" in page
-    assert "1050 ㎡（3500 户 × 30㎡/百户）" in page
-    assert "18 人（每万人 18 人）" in page
     assert "1000～5000 户" in page
+    # One table per figure: the 两委/工作者 and facility figures are their own panels' rows, not repeated here.
+    table = page.split('id="requirement-table"')[1].split("</table>")[0]
+    assert 'data-rule="M04.households"' in table
+    assert 'data-rule="M11.worker_ratio"' not in table and 'data-rule="M07.facility_area"' not in table
+    assert page.count("社区工作者</td>") == 1 and page.count("综合服务设施建筑面积</td>") == 1
 
 
 # ---------------------------------------------------------------- the page after a save

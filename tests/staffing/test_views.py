@@ -71,7 +71,8 @@ def test_composition_shows_sizes_and_shares(client, qn, clerk_qingnian):
 
 def test_community_page_has_the_staffing_panel(client, qn, clerk_qingnian):
     page = login(client, clerk_qingnian).get(reverse("communities:community_detail", args=[qn.pk])).content.decode()
-    assert "应配社区工作者" in page and "居委会应设人数" in page
+    panel = page.split('id="staffing-panel"')[1]
+    assert 'id="workers-n"' in panel and 'id="committee-n"' in panel and "交叉任职比例" in panel
     assert reverse("staffing:composition", args=[qn.pk]) in page
 
 
