@@ -61,6 +61,50 @@ def from_json(default: Any, stored: Any) -> Any:
     return stored
 
 
+# What each rule parameter means, as the catalogue shows it beside the code
+# (names are shared: M04.households and M06.adjustment_plan both read min_households).
+PARAM_LABELS: dict[str, str] = {
+    "ruling_days": "裁定期限（天）",
+    "min_households": "户数下限（户）",
+    "max_households": "户数上限（户）",
+    "min_population": "人口下限（人）",
+    "max_population": "人口上限（人）",
+    "oversized_to_split": "应拆分的超大型社区（个）",
+    "micro_to_merge": "应整合的微型社区（个）",
+    "oversized_staff_factor": "超大型社区应配人数系数",
+    "oversized_extra_workers": "超大型社区增配工作者（人）",
+    "min_activity_share": "居民活动区域最低占比（%）",
+    "area_per_100_households": "每百户应配建筑面积（㎡）",
+    "new_since": "新建社区起算日期",
+    "small_new_households": "小型新建社区户数界限（户）",
+    "small_new_min_area": "小型新建社区最低面积（㎡）",
+    "min_plaza_area": "室外活动广场最低面积（㎡）",
+    "handover_days": "验收后移交期限（天）",
+    "debt_since": "历史欠账起算日期",
+    "min_cross_share": "交叉任职最低比例（%）",
+    "min_fulltime_share": "专职工作者进两委最低比例（%）",
+    "max_members": "“两委”人数上限（人）",
+    "election_months": "新设社区选举期限（月）",
+    "vacancy_days": "空缺补选期限（天）",
+    "workers_per_10k": "每万名常住人口配社区工作者（人）",
+    "training_due": "年度培训截止（月-日）",
+    "assessment_due": "上年度考核截止（月-日）",
+    "filing_days": "离职备案期限（天）",
+    "notice_days": "辞职提前申请（天）",
+    "monitoring_points": "减负增效监测点目标（个）",
+    "typical_cases": "典型案例目标（个）",
+    "consultation_cases_per_year": "每年协商案例（个）",
+    "min_social_orgs": "社区社会组织下限（个）",
+    "tolerance": "市区1∶1分担允许偏离（%）",
+    "city_funds": "市级配套标准（元）",
+    "district_funds": "区级配套标准（元）",
+}
+
+
+def param_label(name: str) -> str:
+    return PARAM_LABELS.get(name, name)
+
+
 def type_label(default: Any) -> str:
     if isinstance(default, bool):
         return "是/否"

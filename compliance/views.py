@@ -39,7 +39,7 @@ from .models import (
     Sweep,
     SweepStatus,
 )
-from .parameters import params_for_rules, type_label
+from .parameters import param_label, params_for_rules, type_label
 from .policy import NO_RULE_REASONS, POLICY_TITLE, clause_text
 from .rules import registry
 from .selectors import (
@@ -347,6 +347,7 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
             for name, default in (rule.params if rule else spec.params).items():
                 params.append({
                     "name": name,
+                    "label": param_label(name),
                     "default": _fmt(default),
                     "current": _fmt(current[spec.id][name]) if rule else _fmt(default),
                     "kind": type_label(default),

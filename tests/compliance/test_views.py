@@ -403,3 +403,12 @@ def test_finding_list_links_to_the_community(qn, two_streets):
     mine, _ = two_streets
     page = qn.get(reverse("compliance:finding_list")).content.decode()
     assert f'href="{reverse("communities:community_detail", args=[mine.community_id])}">青年甲社区</a>' in page
+
+
+def test_catalogue_names_every_parameter_in_chinese(qn):
+    from compliance.parameters import PARAM_LABELS
+
+    names = {name for rule in registry.all() for name in rule.params}
+    assert names <= set(PARAM_LABELS)
+    page = qn.get(reverse("compliance:rule_catalogue")).content.decode()
+    assert "裁定期限（天） <code" in page and "每万名常住人口配社区工作者（人）" in page
