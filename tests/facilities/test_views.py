@@ -80,6 +80,13 @@ class TestPages:
         page = client.get(reverse("facilities:facility_list")).content.decode()
         assert "规划中的中心" in page and "枣园广场" not in page
 
+    def test_empty_list_says_how_to_register(self, client, community, clerk_qingnian):
+        client.force_login(clerk_qingnian)
+        page = client.get(reverse("facilities:facility_list")).content.decode()
+        assert "尚未登记设施" in page and "导入" in page
+        filtered = client.get(reverse("facilities:facility_list"), {"q": "无此设施"}).content.decode()
+        assert "没有符合条件的设施" in filtered
+
     def test_clerk_registers_a_facility(self, client, community, clerk_qingnian):
         client.force_login(clerk_qingnian)
         data = {"code": "SS-300", "community": community.pk, "name": "助餐点", "kind": "embedded",
