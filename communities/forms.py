@@ -42,6 +42,18 @@ class BootstrapMixin:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
+    def _update_errors(self, errors: ValidationError) -> None:
+        # The model's clean() repeats checks the form field already made (a blank
+        # code is "required" twice, and ModelForm renders both with the field's
+        # wording); a field that already failed keeps its first message only.
+        if hasattr(errors, "error_dict"):
+            already = set(getattr(self, "_errors", None) or ())
+            kept = {name: errs for name, errs in errors.error_dict.items() if name not in already}
+            if not kept:
+                return
+            errors = ValidationError(kept)
+        super()._update_errors(errors)  # type: ignore[misc]
+
 
 COMMUNITY_FIELDS = [
     "code",

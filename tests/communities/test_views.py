@@ -347,3 +347,14 @@ def test_compound_history_names_the_community_it_joined(qn_client, lianhulu, str
     rows = qn_client.get(reverse("communities:compound_detail", args=[x.pk])).context["history"]
     assert rows[0]["who"] == clerk_qingnian.username
     assert {"label": "所属社区", "old": "空", "new": "莲湖路第一社区"} in rows[0]["changes"]
+
+
+def test_a_blank_code_is_reported_once(qn_client, streets):
+    # The form field and the model's clean() both refuse a blank code; the clerk reads it once.
+    response = qn_client.post(
+        reverse("communities:compound_create"),
+        {"code": "", "name": "无号院落", "sub_district": streets["qingnian"].code, "households": 40, "property_service": "none"},
+    )
+    assert builders.error_codes(response.context["form"], "code") == ["required"]
+    assert response.content.decode().count("这个字段是必填项。") == 1
+    assert not Compound.objects.exists()
