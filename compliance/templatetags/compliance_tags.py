@@ -75,3 +75,17 @@ def community_compliance_panel(community):
 
     today = timezone.localdate()
     return community_requirements(community, today)
+
+
+@register.inclusion_tag("compliance/_home_summary.html")
+def home_findings_summary(user):
+    """The home page's card: the user's open findings by severity, each count a link into the list."""
+    from django.db.models import Count
+
+    from compliance.models import FindingStatus
+    from compliance.selectors import findings_for_user
+
+    counts = dict(findings_for_user(user).filter(status=FindingStatus.OPEN).values_list("severity")
+                  .annotate(n=Count("id")).order_by())
+    return {"rows": [(value, label, counts.get(value, 0)) for value, label in catalogue.Severity.CHOICES],
+            "total": sum(counts.values())}

@@ -412,3 +412,11 @@ def test_catalogue_names_every_parameter_in_chinese(qn):
     assert names <= set(PARAM_LABELS)
     page = qn.get(reverse("compliance:rule_catalogue")).content.decode()
     assert "裁定期限（天） <code" in page and "每万名常住人口配社区工作者（人）" in page
+
+
+def test_home_counts_only_the_users_open_findings(qn, two_streets):
+    page = qn.get(reverse("home")).content.decode()
+    card = page.split('id="home-findings"')[1].split("</table>")[0]
+    assert "未整改的合规问题（1 项）" in page
+    severity = two_streets[0].severity  # the other 街办's finding is not counted
+    assert f'{reverse("compliance:finding_list")}?severity={severity}&amp;status=open">1 项</a>' in card
