@@ -38,6 +38,7 @@ def test_form_refuses_bad_code_and_writes_nothing(client, clerk_qingnian, street
             "title": "x"}
     resp = client.post(reverse("approvals:request_new"), data)
     assert resp.status_code == 200 and "前9位应为所属街道代码" in resp.content.decode()
+    assert "提交未成功：请按各栏下方的提示修改后再提交。" in resp.content.decode()
     assert not EstablishmentRequest.objects.exists() and not Community.objects.exists()
 
 
