@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
+from communities.forms import errors_to_form
 from communities.selectors import own_sub_districts
 
 from . import flow, reports, services
@@ -35,14 +36,6 @@ def _message(error: ValidationError) -> str:
     if hasattr(error, "error_dict"):
         return "；".join(str(m) for msgs in error.message_dict.values() for m in msgs)
     return "；".join(error.messages)
-
-
-def _to_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, error)
 
 
 def _clerk_only(user) -> None:
@@ -83,7 +76,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             req = services.request_create_new(user=request.user, sub_district=d["sub_district"], title=d["title"],
                                               reason=d["reason"], part=form.part_data(), compounds=list(d["compounds"]))
         except ValidationError as exc:
-            _to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"已创建新设申请，拟设社区“{d['name']}”已登记为筹建。请查看预审结果后报送。")
             return redirect("approvals:request_detail", req.pk)
@@ -111,7 +104,7 @@ def request_split(request: HttpRequest) -> HttpResponse:
                 parts=[{**p.part_data(), "compounds": list(p.cleaned_data["compounds"])} for p in chosen],
             )
         except ValidationError as exc:
-            _to_form(head, exc)
+            errors_to_form(head, exc)
         else:
             messages.success(request, "已创建拆分申请。请查看预审结果后报送。")
             return redirect("approvals:request_detail", req.pk)
@@ -130,7 +123,7 @@ def request_merge(request: HttpRequest) -> HttpResponse:
             req = services.request_create_merge(user=request.user, sources=list(d["sources"]), title=d["title"],
                                                 reason=d["reason"], result=form.part_data())
         except ValidationError as exc:
-            _to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "已创建合并申请。请查看预审结果后报送。")
             return redirect("approvals:request_detail", req.pk)
@@ -232,7 +225,7 @@ def part_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             changed = services.part_update(user=request.user, part=part, **form.cleaned_data)
         except ValidationError as exc:
-            _to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "已保存修改。" if changed else "没有修改任何内容。")
             return redirect("approvals:request_detail", part.request_id)

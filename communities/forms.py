@@ -28,6 +28,16 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
+    """A service's ValidationError (raised after the form passed, e.g. a race) shown beside its fields;
+    errors about fields the form does not have go above it."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
 class BootstrapMixin:
     """Gives every widget Bootstrap's classes (no inline styles: CSP)."""
 

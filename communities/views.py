@@ -27,7 +27,7 @@ from compliance.feedback import report_changes
 
 from . import services
 from .filters import CommunityFilter, CompoundFilter
-from .forms import AdjustmentForm, CommunityForm, CompoundForm, RevokeForm
+from .forms import AdjustmentForm, CommunityForm, CompoundForm, RevokeForm, errors_to_form
 from .models import Community, CommunityStatus, Compound, Scale
 from .selectors import (
     communities_for_user,
@@ -127,15 +127,6 @@ def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str
             }
         )
     return rows
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    """A service's ValidationError (raised after the form passed, e.g. a race) shown beside its fields."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _can_change_community(user, community: Community) -> bool:
@@ -249,7 +240,7 @@ def community_create(request: HttpRequest) -> HttpResponse:
             with capture_changes() as findings:
                 community = services.community_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已新建社区：{community.name}（{community.code}）。")
             report_changes(request, findings)
@@ -276,7 +267,7 @@ def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
             with capture_changes() as findings:
                 changed = services.community_update(community=community, user=request.user, **fields)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _saved_message(Community, before, community, changed))
             report_changes(request, findings)
@@ -303,7 +294,7 @@ def community_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             # The service changed the instance before validating; reload so the page shows what is stored.
             community.refresh_from_db()
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(
                 request, f"已撤销社区：{community.name}（{community.code}），撤销日期 {community.revoked_on:%Y-%m-%d}。"
@@ -322,7 +313,7 @@ def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
             with capture_changes() as findings:
                 adjustment = services.adjustment_create(community=community, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已登记调整记录：{community.name} {adjustment.get_kind_display()}。")
             report_changes(request, findings)
@@ -376,7 +367,7 @@ def compound_create(request: HttpRequest) -> HttpResponse:
             with capture_changes() as findings:
                 compound = services.compound_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已新建小区：{compound.name}（{compound.code}）。")
             report_changes(request, findings)
@@ -396,7 +387,7 @@ def compound_edit(request: HttpRequest, pk: int) -> HttpResponse:
             with capture_changes() as findings:
                 changed = services.compound_update(compound=compound, user=request.user, **fields)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _saved_message(Compound, before, compound, changed))
             report_changes(request, findings)

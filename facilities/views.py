@@ -17,8 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from communities.forms import errors_to_form
 from communities.selectors import communities_for_user
-from communities.views import _errors_to_form, history_rows
+from communities.views import history_rows
 
 from . import services
 from .forms import FacilityForm, StepForm
@@ -116,7 +117,7 @@ def facility_create(request: HttpRequest) -> HttpResponse:
         try:
             facility = services.facility_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已登记设施：{facility.name}（{facility.code}）。")
             return redirect("facilities:facility_detail", pk=facility.pk)
@@ -132,7 +133,7 @@ def facility_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             changed = services.facility_update(facility=facility, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "已保存。" if changed else "没有修改任何内容。")
             return redirect("facilities:facility_detail", pk=facility.pk)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from communities.views import _errors_to_form
+from communities.forms import errors_to_form
 
 from . import services
 from .forms import AllocationForm, SalaryForm, TaskFundForm
@@ -69,7 +69,7 @@ def allocation_entry(request: HttpRequest) -> HttpResponse:
         try:
             allocation = services.allocation_upsert(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已保存：{allocation}，配套 {allocation.planned} 元。")
             return redirect(f"{reverse('funding:overview')}?year={allocation.year}")
@@ -85,7 +85,7 @@ def salary_entry(request: HttpRequest) -> HttpResponse:
         try:
             funding = services.salary_funding_upsert(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已保存：{funding}社区工作者薪酬经费 {funding.amount} 元。")
             return redirect("funding:overview")
@@ -101,7 +101,7 @@ def task_fund_entry(request: HttpRequest) -> HttpResponse:
         try:
             item = services.task_fund_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已登记费随事转事项：{item.task}。")
             return redirect("funding:overview")

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from communities.forms import errors_to_form
 from communities.selectors import communities_for_user, community_for_user
 from compliance.engine import capture_changes
 
@@ -42,14 +43,6 @@ from .models import Assessment, Body, Employment, ExitStepName, Person, Seat
 from .privacy import export_id_number, may_see_id_numbers
 
 PAGE_SIZE = 50
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _require_people_reader(user) -> None:
@@ -197,7 +190,7 @@ def worker_create(request: HttpRequest, pk: int) -> HttpResponse:
                     phone=data["phone"], community=community, user=request.user, **form.employment_data(),
                 )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已登记社区工作者：{employment.person.name}。")
             _findings_message(request, changes)
@@ -220,7 +213,7 @@ def employment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 changed = services.employment_update(employment=employment, user=request.user, **data)
         except ValidationError as error:
             employment.refresh_from_db()
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "已保存。" if changed else "没有修改任何内容。")
             _findings_message(request, changes)
@@ -244,7 +237,7 @@ def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
                 services.seat_create(person=person, community=community, body=data["body"], role=data["role"],
                                      start_on=data["start_on"], user=request.user)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已登记两委任职：{person.name}。")
             _findings_message(request, changes)
@@ -265,7 +258,7 @@ def seat_end(request: HttpRequest, pk: int) -> HttpResponse:
                                   open_vacancy=data["open_vacancy"], user=request.user)
         except ValidationError as error:
             seat.refresh_from_db()
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已登记 {seat.person.name} 离任{seat.role_label}。")
             _findings_message(request, changes)
@@ -287,7 +280,7 @@ def vacancy_fill(request: HttpRequest, pk: int) -> HttpResponse:
                 person = _resolve_person(community, data, request.user)
                 services.vacancy_fill(vacancy=vacancy, person=person, on=data["filled_on"], user=request.user)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已登记补选：{person.name}。")
             _findings_message(request, changes)
@@ -319,7 +312,7 @@ def training_create(request: HttpRequest, pk: int) -> HttpResponse:
                     persons=chosen, user=request.user,
                 )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已登记培训“{event.title}”：{added} 人。")
             _findings_message(request, changes)
@@ -342,7 +335,7 @@ def assessment_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
             with capture_changes() as changes:
                 count = services.assessments_record(year=year, results=form.results(), user=request.user)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已保存 {year} 年度考核结果 {count} 人。")
             _findings_message(request, changes)
@@ -366,7 +359,7 @@ def exit_start(request: HttpRequest, pk: int) -> HttpResponse:
                 services.exit_start(employment=employment, kind=data["kind"], on=data["on"],
                                     leave_on=data["leave_on"], note=data["note"], user=request.user)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已开始 {employment.person.name} 的离职程序。")
             _findings_message(request, changes)
@@ -391,7 +384,7 @@ def exit_advance(request: HttpRequest, pk: int) -> HttpResponse:
                 services.exit_advance(procedure=procedure, step=step, on=form.cleaned_data["on"],
                                       note=form.cleaned_data["note"], user=request.user)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, f"已记录：{ExitStepName(step).label}。")
             _findings_message(request, changes)
