@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
+from .models import DepartmentMembership, Unit
 from .roles import Role, ensure_role_groups
 
 # One fixed development password, strong enough for the validators (≥10
@@ -30,12 +31,17 @@ class _Spec:
     role: Role
     street_name: str | None = None
     superuser: bool = False
+    unit: Unit | None = None  # 部门用户: the unit whose steps and records they handle
 
 
 SPECS = [
     _Spec("qingnian", "青年路街道办事员", Role.CLERK, street_name="青年路街道"),
     _Spec("zaoyuan", "枣园街道办事员", Role.CLERK, street_name="枣园街道"),
     _Spec("reviewer", "区民政局审核员", Role.REVIEWER),
+    _Spec("guihua", "资源规划莲湖分局部门用户", Role.DEPARTMENT, unit=Unit.PLANNING),
+    _Spec("zhujian", "区住建局部门用户", Role.DEPARTMENT, unit=Unit.HOUSING),
+    _Spec("daxing", "大兴新区管委会部门用户", Role.DEPARTMENT, unit=Unit.DAXING),
+    _Spec("caizheng", "区财政局部门用户", Role.DEPARTMENT, unit=Unit.FINANCE),
     _Spec("admin", "系统管理员", Role.ADMIN, superuser=True),
 ]
 
@@ -84,5 +90,8 @@ def demo_users_ensure() -> list[DemoLogin]:
                 street = _street(spec.street_name)
                 user.groups.add(street.clerk_group)
                 scope = street.name
+            if spec.unit:
+                DepartmentMembership.objects.get_or_create(user=user, unit=spec.unit)
+                scope = spec.unit.label
             logins.append(DemoLogin(username=spec.username, role=spec.role.value, scope=scope))
     return logins

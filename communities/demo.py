@@ -115,6 +115,7 @@ class DemoSummary:
     population: int = 0
     oversized: int = 0
     micro: int = 0
+    more: list[str] = field(default_factory=list)  # the other apps' demo records
 
     def lines(self) -> list[str]:
         def line(label: str, unit: str, c: Counts) -> str:
@@ -127,6 +128,7 @@ class DemoSummary:
             line("社区调整记录", "条", self.adjustments),
             f"常住人口合计：{self.population} 人；超大型社区 {self.oversized} 个，微型社区 {self.micro} 个。",
             "除莲湖路第一社区（1180户/3892人，公开数据）外，户数和人口均为示例值。",
+            *self.more,
         ]
 
 
@@ -340,7 +342,25 @@ def compound_figures(rows: list[StructureRow], figures: dict[str, dict]) -> dict
 # Loading
 
 
-def load_demo(*, user=None) -> DemoSummary:
+def _load_other_apps(figures: dict[str, dict], plans: dict[str, dict], communities: dict[str, Community],
+                     user) -> list[str]:
+    """Facilities, funding and people for the same communities, through those apps' services."""
+    from django.utils import timezone
+
+    from facilities.demo import facility_plan, load_facilities
+    from funding.demo import funding_plan, load_funding
+    from staffing.demo import load_staffing, staffing_plan
+
+    today = timezone.localdate()
+    demo = {code: communities[code] for code in figures}
+    facilities = load_facilities(specs=facility_plan(figures), communities=demo, user=user)
+    funding = load_funding(plan=funding_plan(list(figures), today), communities=demo, user=user)
+    staffing = load_staffing(plan=staffing_plan(figures, plans, today), communities=demo, user=user)
+    return [*facilities.lines(), *funding.lines(), *staffing.lines()]
+
+
+def load_demo(*, user=None, other_apps: bool = True) -> DemoSummary:
+    """The structure; with ``other_apps`` also facilities, funding and people (most of the time taken)."""
     rows = read_structure()
     figures = community_figures(rows)
     plans = adjustment_plans(figures)
@@ -391,6 +411,9 @@ def load_demo(*, user=None) -> DemoSummary:
             else:
                 changed = compound_update(compound=compound, user=user, reason=DEMO_REASON, **values)
                 summary.compounds.record(created=False, changed=bool(changed))
+
+        if other_apps:
+            summary.more = _load_other_apps(figures, plans, communities, user)
 
     demo_codes = [r.code for r in rows]
     judged = Community.objects.filter(code__in=demo_codes)

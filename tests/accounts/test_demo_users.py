@@ -9,7 +9,8 @@ from django.core.management.base import CommandError
 from django.test import RequestFactory
 
 from accounts.demo import DEMO_PASSWORD
-from accounts.roles import Role, is_admin, is_clerk, is_reviewer
+from accounts.models import DepartmentMembership, Unit, units_of
+from accounts.roles import Role, is_admin, is_clerk, is_department, is_reviewer
 from communities.selectors import communities_for_user, own_sub_districts
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def _run(**options) -> str:
 @pytest.fixture
 def demo(settings):
     settings.DEBUG = True
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--structure-only", stdout=StringIO())
 
 
 def test_one_user_per_role_with_printed_logins(demo):
@@ -56,6 +57,18 @@ def test_one_user_per_role_with_printed_logins(demo):
 
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff and is_admin(admin)
+
+
+def test_department_users_act_for_their_unit(demo):
+    out = _run()
+    expected = {"guihua": "planning", "zhujian": "housing", "daxing": "daxing", "caizheng": "finance"}
+    for username, unit in expected.items():
+        user = authenticate(_login_request(), username=username, password=DEMO_PASSWORD)
+        assert user is not None and is_department(user) and not is_clerk(user) and not is_reviewer(user)
+        assert units_of(user) == {unit}
+        assert f"{Unit(unit).label}" in out and username in out
+    _run()
+    assert DepartmentMembership.objects.filter(user__username__in=expected).count() == 4
 
 
 def test_second_run_changes_nothing(demo):

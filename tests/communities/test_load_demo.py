@@ -29,12 +29,12 @@ def _snapshot():
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--structure-only", stdout=StringIO())
 
 
 def test_twice_changes_nothing(demo, capsys):
     before = _snapshot()
-    call_command("load_demo")
+    call_command("load_demo", "--structure-only")
     assert _snapshot() == before
     out = capsys.readouterr().out
     assert "社区：142 个（新增 0，更新 0，未变 142）" in out
@@ -111,5 +111,5 @@ def test_clerk_groups_get_their_communities(demo):
 
 def test_restores_edited_demo_figures(demo):
     Community.objects.filter(code="610104001001").update(households=9)
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--structure-only", stdout=StringIO())
     assert Community.objects.get(code="610104001001").households == 1180

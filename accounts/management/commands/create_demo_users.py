@@ -11,7 +11,10 @@ def _pad(text: str, width: int) -> str:
 
 
 class Command(BaseCommand):
-    help = "为每个角色创建一个演示用户（青年路街道办事员、枣园街道办事员、区民政局审核员、管理员）并打印登录信息；可重复运行。"
+    help = (
+        "为每个角色创建一个演示用户（青年路街道办事员、枣园街道办事员、区民政局审核员、资源规划莲湖分局、区住建局、"
+        "大兴新区管委会、区财政局的部门用户、管理员）并打印登录信息；可重复运行。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -24,7 +27,7 @@ class Command(BaseCommand):
                 "DEBUG 未开启：演示用户使用公开的密码，生产环境不应创建。确需创建请加 --force。"
             )
         logins = demo_users_ensure()
-        columns = [("角色", 16), ("范围", 14), ("用户名", 12), ("密码", 18)]
+        columns = [("角色", 16), ("范围", 18), ("用户名", 12), ("密码", 18)]
         self.stdout.write("演示用户登录信息：")
         self.stdout.write("".join(_pad(title, width) for title, width in columns).rstrip())
         self.stdout.write("-" * sum(width for _t, width in columns))

@@ -1,0 +1,411 @@
+"""Demo people for the demo district: 两委, community workers, training, assessment, exits.
+
+A pure plan (``staffing_plan``) is drawn from a fixed seed and the communities'
+demo figures; ``load_staffing`` writes only what is missing, through the
+services, so a second run writes nothing. The ID numbers are fake but valid
+(GB 11643 check digit, region 610104, working-age birth dates); they belong to
+no one.
+
+Most communities are staffed as 措施十、十一 ask; a few fall short so that the
+rules have something true to report: a small or oversized 居委会, too little
+cross appointment, too few full-time workers in the 两委, fewer workers than
+the population needs, missing grades or archive fields, missed training or
+assessment, late resignation notices and unfiled exits, one seat still vacant.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from communities.models import Community, PartyOrgType
+
+from . import idnumbers
+from .models import (
+    Assessment,
+    AssessmentResult,
+    Body,
+    Employment,
+    EntryChannel,
+    ExitKind,
+    ExitProcedure,
+    ExitStepName,
+    Person,
+    Post,
+    Seat,
+    SeatRole,
+    TrainingAttendance,
+    TrainingKind,
+    Vacancy,
+)
+from .services import (
+    assessment_record,
+    employment_create,
+    exit_advance,
+    exit_start,
+    person_create,
+    seat_create,
+    training_event_record,
+    vacancy_fill,
+)
+
+SEED = 20241
+REGION = "610104"
+WORKERS_PER_10K = 18
+ORGANISER = "莲湖区民政局"
+
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田"
+    "任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+)
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国红梅鹏飞辉燕宁波斌浩凯晨瑞雪琳佳欣怡婷倩颖楠蕾晶瑶博文宇航"
+EDUCATION = ("大学本科", "大学本科", "大学本科", "大学专科", "大学专科", "硕士研究生", "高中")
+
+
+@dataclass
+class PersonSpec:
+    id_number: str
+    name: str
+    education: str
+
+
+@dataclass
+class JobSpec:
+    person: str  # ID number
+    full_time: bool
+    post: str
+    grade: int | None
+    entry_on: date
+    entry_channel: str
+
+
+@dataclass
+class ExitSpec:
+    person: str
+    kind: str
+    submitted_on: date  # the written resignation, or the 街办's decision
+    leave_on: date
+    approved_on: date | None  # resignations: the 街办's approval
+    filed_on: date | None
+
+
+@dataclass
+class CommunityStaff:
+    code: str
+    seats: list[tuple[str, str, str, date]] = field(default_factory=list)  # person, body, role, start_on
+    jobs: list[JobSpec] = field(default_factory=list)
+    exits: list[ExitSpec] = field(default_factory=list)
+    # 补选: the seat of this leaver is filled on the date by the new person.
+    by_election: tuple[str, date, str] | None = None
+
+
+@dataclass
+class StaffingPlan:
+    persons: dict[str, PersonSpec] = field(default_factory=dict)
+    communities: list[CommunityStaff] = field(default_factory=list)
+    trainings: list[tuple[str, str, date, list[str]]] = field(default_factory=list)  # title, kind, held_on, persons
+    assessments: list[tuple[str, int, str, date | None]] = field(default_factory=list)
+
+
+def required_workers(population: int) -> int:
+    return math.ceil(population * WORKERS_PER_10K / 10000)
+
+
+def expected_committee(households: int) -> int:
+    return 5 if households < 2000 else 7 if households <= 4000 else 9
+
+
+class _People:
+    """Fake but valid persons, never the same ID number twice."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.specs: dict[str, PersonSpec] = {}
+        self.names: set[str] = set()
+
+    def new(self, *, born_from: int = 1966, born_to: int = 1999, education: str | None = None) -> str:
+        rng = self.rng
+        while True:
+            birth = date(born_from, 1, 1) + timedelta(days=rng.randrange((date(born_to, 12, 31) - date(born_from, 1, 1)).days))
+            number = idnumbers.make_valid(f"{REGION}{birth:%Y%m%d}{rng.randrange(1000):03d}")
+            if number not in self.specs:
+                break
+        while True:
+            name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+            if name not in self.names or rng.random() < 0.05:
+                break
+        self.names.add(name)
+        self.specs[number] = PersonSpec(number, name, rng.choice(EDUCATION) if education is None else education)
+        return number
+
+
+def _between(rng: random.Random, start: date, end: date) -> date:
+    return start + timedelta(days=rng.randrange((end - start).days + 1))
+
+
+def _entry(rng: random.Random, number: str, start: date, end: date) -> date:
+    """An entry date in [start, end], not before the person is 22."""
+    born = idnumbers.parse(number).birth_date
+    start = max(start, date(born.year + 22, born.month, 1))
+    return _between(rng, min(start, end), end)
+
+
+def staffing_plan(figures: dict[str, dict], adjustments: dict[str, dict], today: date) -> StaffingPlan:
+    """Who sits where and works where; a pure function of the figures, the seed and the year."""
+    rng = random.Random(SEED)
+    people = _People(rng)
+    plan = StaffingPlan()
+    year = today.year
+    last_year = year - 1
+    deferred = {code for code, a in adjustments.items() if a["kind"] == "defer"}
+
+    codes = sorted(figures)
+    short_staffed = set(rng.sample(codes, 16))
+    odd_committee = set(rng.sample(codes, 12))
+    low_cross = set(rng.sample(codes, 7))
+    low_fulltime = set(rng.sample(codes, 6))
+    odd_party = set(rng.sample(codes, 6))
+
+    for code in codes:
+        fig = figures[code]
+        staff = CommunityStaff(code)
+        plan.communities.append(staff)
+        elected = fig["election_on"]
+        needed = required_workers(fig["population"])
+        if elected is None:
+            # Approved, 两委 not yet elected (措施十一's deadline): only recruited workers so far.
+            for _ in range(needed):
+                person = people.new(born_from=1980, born_to=2000)
+                staff.jobs.append(JobSpec(person, True, Post.OTHER, rng.randint(1, 4),
+                                          _entry(rng, person, date(2024, 10, 8), date(2024, 12, 31)),
+                                          EntryChannel.RECRUITMENT))
+            continue
+
+        # 两委: 党组织 3 (党支部) or 5, 居委会 5/7/9 by households, 书记 is also 主任.
+        party_n = 3 if fig["party_org_type"] == PartyOrgType.BRANCH else 5
+        if code in odd_party:
+            party_n = 4 if party_n == 3 else rng.choice((4, 6))
+        committee_n = expected_committee(fig["households"])
+        if code in odd_committee:
+            committee_n += rng.choice((-1, 1, -2)) if committee_n > 5 else rng.choice((1, -1))
+        cross_n = math.ceil(party_n * 0.6)
+        if code in low_cross:
+            cross_n = max(1, cross_n - 2)
+        # The 11-person cap: more cross appointment where both bodies are large.
+        cross_n = max(cross_n, party_n + committee_n - 11) if code not in odd_committee else cross_n
+
+        party = [people.new() for _ in range(party_n)]
+        committee = party[:cross_n] + [people.new() for _ in range(committee_n - cross_n)]
+        party_roles = [SeatRole.SECRETARY] + [SeatRole.DEPUTY_SECRETARY] + [SeatRole.MEMBER] * (party_n - 2)
+        committee_roles = [SeatRole.DIRECTOR] + [SeatRole.DEPUTY_DIRECTOR] * 2 + [SeatRole.MEMBER] * (committee_n - 3)
+        for person, role in zip(party, party_roles, strict=True):
+            staff.seats.append((person, Body.PARTY, role, elected))
+        for person, role in zip(committee, committee_roles, strict=True):
+            staff.seats.append((person, Body.COMMITTEE, role, elected))
+
+        liangwei = list(dict.fromkeys(party + committee))
+        # Most 两委 persons are full-time community workers; a few communities lean on part-timers.
+        worker_share = 0.3 if code in low_fulltime else 0.9
+        leaders = {party[0]}
+        liangwei_workers = [p for p in liangwei if p in leaders or rng.random() < worker_share]
+
+        if fig["households"] > 5000 and code in deferred:
+            needed += 2  # 暂不拆分: 通过增加社区工作人员保障服务
+        if code in short_staffed:
+            needed -= rng.randint(1, 4)
+        others = max(0, needed - len(liangwei_workers))
+
+        for person in liangwei_workers:
+            top = person == party[0]
+            deputy = person in (party[1], *committee[1:3])
+            staff.jobs.append(JobSpec(
+                person=person, full_time=True,
+                post=Post.CHIEF if top else Post.DEPUTY if deputy else Post.OTHER,
+                grade=rng.randint(13, 18) if top else rng.randint(7, 12) if deputy else rng.randint(3, 9),
+                entry_on=_entry(rng, person, date(2006, 3, 1), elected - timedelta(days=30)),
+                entry_channel=EntryChannel.ELECTION,
+            ))
+        for _ in range(others):
+            person = people.new(born_from=1972, born_to=2001)
+            staff.jobs.append(JobSpec(
+                person=person, full_time=rng.random() < 0.9, post=Post.OTHER, grade=rng.randint(1, 8),
+                entry_on=_entry(rng, person, date(2010, 1, 1), date(last_year, 12, 31) if rng.random() < 0.1
+                                else date(last_year - 1, 12, 31)),
+                entry_channel=EntryChannel.RECRUITMENT,
+            ))
+
+    # Archive gaps (措施十三): a few workers without a grade, an education or an entry channel.
+    all_jobs = [job for staff in plan.communities for job in staff.jobs]
+    for job in rng.sample(all_jobs, 12):
+        job.grade = None
+    for job in rng.sample(all_jobs, 9):
+        people.specs[job.person].education = ""
+    for job in rng.sample(all_jobs, 5):
+        job.entry_channel = ""
+
+    # Leavers (措施十五): extra workers who left in the last year, most by resignation.
+    staffed = [s for s in plan.communities if s.jobs]
+    for i, staff in enumerate(rng.sample(staffed, 14)):
+        person = people.new(born_from=1985, born_to=2000)
+        entry = _entry(rng, person, date(2015, 1, 1), date(2021, 12, 31))
+        leave = _between(rng, date(last_year, 2, 1), date(last_year, 10, 31))
+        staff.jobs.append(JobSpec(person, True, Post.OTHER, rng.randint(1, 6), entry, EntryChannel.RECRUITMENT))
+        if i == 13:
+            decided = leave - timedelta(days=5)
+            staff.exits.append(ExitSpec(person, ExitKind.DISMISSAL, decided, leave, None, leave + timedelta(days=12)))
+            continue
+        # Three resignations handed in days before leaving; four exits never filed with 区民政局.
+        late_notice = i in (2, 6, 9)
+        submitted = leave - timedelta(days=rng.randint(2, 5) if late_notice else rng.randint(20, 45))
+        approved = submitted + timedelta(days=rng.randint(1, 2) if late_notice else rng.randint(3, 10))
+        filed = None if i in (2, 5, 6, 11) else leave + timedelta(days=rng.randint(5, 25))
+        staff.exits.append(ExitSpec(person, ExitKind.RESIGNATION, submitted, leave, approved, filed))
+
+    # Two 两委 members resign: one seat is filled by 补选 in time, one is still vacant.
+    def committee_only(staff: CommunityStaff) -> list[str]:
+        party = {p for p, b, _r, _d in staff.seats if b == Body.PARTY}
+        return [p for p, b, r, _d in staff.seats if b == Body.COMMITTEE and r == SeatRole.MEMBER and p not in party]
+
+    for i, staff in enumerate(rng.sample([s for s in staffed if committee_only(s)], 2)):
+        member = committee_only(staff)[0]
+        job = next((j for j in staff.jobs if j.person == member), None)
+        if job is None:
+            job = JobSpec(member, True, Post.OTHER, rng.randint(3, 9), date(2016, 4, 1), EntryChannel.ELECTION)
+            staff.jobs.append(job)
+        leave = date(last_year, 6, 30) + timedelta(days=31 * i)
+        staff.exits.append(ExitSpec(member, ExitKind.RESIGNATION, leave - timedelta(days=30), leave,
+                                    leave - timedelta(days=20), leave + timedelta(days=10)))
+        # The leaver's place among the workers is taken by a new hire.
+        staff.jobs.append(JobSpec(people.new(born_from=1990, born_to=2001), True, Post.OTHER, 1,
+                                  leave + timedelta(days=15), EntryChannel.RECRUITMENT))
+        if i == 0:
+            staff.by_election = (member, leave + timedelta(days=60), people.new(born_from=1975, born_to=1995))
+
+    plan.persons = people.specs
+
+    # Training (措施十二) and assessment (措施十四), year by year.
+    left_on = {e.person: e.leave_on for s in plan.communities for e in s.exits}
+    workers = [(j.person, j.entry_on) for s in plan.communities for j in s.jobs]
+    leaders = [p for s in plan.communities for p, _b, r, _d in s.seats if r in (SeatRole.SECRETARY, SeatRole.DIRECTOR)]
+    leaders = list(dict.fromkeys(leaders))
+
+    def attended(candidates, held: date, miss: float) -> list[str]:
+        return [p for p, entry in candidates if entry <= held and left_on.get(p, date.max) > held and rng.random() >= miss]
+
+    events = [
+        (f"{last_year}年度社区工作者全员培训", TrainingKind.GENERAL, date(last_year, 10, 16), workers, 0.02),
+        (f"{last_year}年度社区书记、主任专项培训", TrainingKind.SPECIAL, date(last_year, 4, 10),
+         [(p, date.min) for p in leaders], 0.03),
+        (f"{year}年度社区工作者全员培训", TrainingKind.GENERAL, date(year, 6, 18), workers, 0.06),
+        (f"{year}年度社区书记、主任专项培训", TrainingKind.SPECIAL, date(year, 4, 15),
+         [(p, date.min) for p in leaders], 0.05),
+    ]
+    for title, kind, held, candidates, miss in events:
+        persons = attended(candidates, held, miss)
+        if held <= today and persons:
+            plan.trainings.append((title, kind, held, persons))
+
+    results = [AssessmentResult.EXCELLENT] + [AssessmentResult.COMPETENT] * 7 + [AssessmentResult.BASIC]
+    assessed_on = date(year, 1, 20)
+    for person, entry in workers:
+        employed = entry <= date(last_year, 12, 31) and left_on.get(person, date.max) > date(last_year, 12, 31)
+        if employed and rng.random() >= 0.04:
+            plan.assessments.append((person, last_year, rng.choice(results),
+                                     assessed_on if assessed_on <= today else None))
+    return plan
+
+
+@dataclass
+class StaffingCounts:
+    persons: int = 0
+    seats: int = 0
+    employments: int = 0
+    exits: int = 0
+    attendances: int = 0
+    assessments: int = 0
+    created: int = 0  # rows written by this run
+
+    def lines(self) -> list[str]:
+        return [
+            f"人员：{self.persons} 人（两委职务 {self.seats} 个，社区工作者任职 {self.employments} 条，"
+            f"离职程序 {self.exits} 个，培训记录 {self.attendances} 条，年度考核 {self.assessments} 条；本次新增 {self.created} 条）"
+        ]
+
+
+def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user=None) -> StaffingCounts:
+    counts = StaffingCounts()
+    persons = {p.id_number: p for p in Person.objects.filter(id_number__in=plan.persons)}
+    for number, spec in plan.persons.items():
+        if number not in persons:
+            persons[number] = person_create(id_number=number, name=spec.name, education=spec.education, user=user)
+            counts.created += 1
+
+    jobs = {(e.person_id, e.community_id): e for e in Employment.objects.filter(person__in=persons.values())}
+    seats = set(Seat.objects.filter(person__in=persons.values()).values_list("person_id", "community_id", "body"))
+    for staff in plan.communities:
+        community = communities[staff.code]
+        for number, body, role, start in staff.seats:
+            person = persons[number]
+            if (person.pk, community.pk, body) not in seats:
+                seat_create(person=person, community=community, body=body, role=role, start_on=start, user=user)
+                seats.add((person.pk, community.pk, body))
+                counts.created += 1
+        for job in staff.jobs:
+            person = persons[job.person]
+            if (person.pk, community.pk) not in jobs:
+                jobs[person.pk, community.pk] = employment_create(
+                    person=person, community=community, user=user, full_time=job.full_time, post=job.post,
+                    grade=job.grade, entry_on=job.entry_on, entry_channel=job.entry_channel,
+                )
+                counts.created += 1
+
+    started = set(ExitProcedure.objects.filter(employment__in=jobs.values()).values_list("employment_id", flat=True))
+    for staff in plan.communities:
+        community = communities[staff.code]
+        for ex in staff.exits:
+            employment = jobs[persons[ex.person].pk, community.pk]
+            if employment.pk in started:
+                continue
+            counts.created += 1
+            if ex.kind == ExitKind.DISMISSAL:
+                procedure = exit_start(employment=employment, kind=ex.kind, on=ex.submitted_on, leave_on=ex.leave_on,
+                                       note="连续旷工，经街办研究决定辞退。", user=user)
+            else:
+                procedure = exit_start(employment=employment, kind=ex.kind, on=ex.submitted_on, leave_on=ex.leave_on,
+                                       note="因个人原因申请辞职。", user=user)
+                exit_advance(procedure=procedure, step=ExitStepName.HEAD_OPINION, on=ex.submitted_on,
+                             note="同意，工作已交接。", user=user)
+                exit_advance(procedure=procedure, step=ExitStepName.SUBDISTRICT_APPROVED, on=ex.approved_on,
+                             user=user)
+            if ex.filed_on is not None:
+                exit_advance(procedure=procedure, step=ExitStepName.FILED, on=ex.filed_on, user=user)
+        if staff.by_election is not None:
+            leaver, on, newcomer = staff.by_election
+            vacancy = Vacancy.objects.filter(previous_seat__person=persons[leaver], community=community,
+                                             filled_on__isnull=True).first()
+            if vacancy is not None:
+                vacancy_fill(vacancy=vacancy, person=persons[newcomer], on=on, user=user)
+                counts.created += 1
+
+    for title, kind, held, numbers in plan.trainings:
+        _event, added = training_event_record(title=title, kind=kind, held_on=held, organiser=ORGANISER,
+                                              persons=[persons[n] for n in numbers], user=user)
+        counts.created += added
+
+    assessed = set(Assessment.objects.filter(person__in=persons.values()).values_list("person_id", "year"))
+    for number, year, result, on in plan.assessments:
+        person = persons[number]
+        if (person.pk, year) not in assessed:
+            assessment_record(person=person, year=year, result=result, assessed_on=on, user=user)
+            counts.created += 1
+
+    demo = Person.objects.filter(id_number__in=plan.persons)
+    counts.persons = demo.count()
+    counts.seats = Seat.objects.filter(person__in=demo).count()
+    counts.employments = Employment.objects.filter(person__in=demo).count()
+    counts.exits = ExitProcedure.objects.filter(employment__person__in=demo).count()
+    counts.attendances = TrainingAttendance.objects.filter(person__in=demo).count()
+    counts.assessments = Assessment.objects.filter(person__in=demo).count()
+    return counts
