@@ -20,6 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from communities.forms import errors_to_form
 from communities.selectors import communities_for_user
 from communities.views import history_rows
+from compliance.engine import capture_changes
+from compliance.feedback import report_changes
 
 from . import services
 from .forms import FacilityForm, StepForm
@@ -91,16 +93,18 @@ def facility_advance(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "办理日期格式应为 YYYY-MM-DD。")
         return redirect("facilities:facility_detail", pk=facility.pk)
     try:
-        step = services.facility_advance(
-            facility=facility, to_status=to_status, user=request.user, on=form.cleaned_data["on"],
-            note=form.cleaned_data["note"],
-        )
+        with capture_changes() as findings:
+            step = services.facility_advance(
+                facility=facility, to_status=to_status, user=request.user, on=form.cleaned_data["on"],
+                note=form.cleaned_data["note"],
+            )
     except PermissionDenied:
         raise
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
     else:
         messages.success(request, f"已办理“{step.step}”：状态改为“{step.get_to_status_display()}”。")
+        report_changes(request, findings)
     return redirect("facilities:facility_detail", pk=facility.pk)
 
 
@@ -115,11 +119,13 @@ def facility_create(request: HttpRequest) -> HttpResponse:
         form.initial["community"] = community_pk
     if request.method == "POST" and form.is_valid():
         try:
-            facility = services.facility_create(user=request.user, **form.cleaned_data)
+            with capture_changes() as findings:
+                facility = services.facility_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已登记设施：{facility.name}（{facility.code}）。")
+            report_changes(request, findings)
             return redirect("facilities:facility_detail", pk=facility.pk)
     return render(request, "facilities/facility_form.html", {"form": form, "facility": None})
 
@@ -131,10 +137,12 @@ def facility_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = FacilityForm(request.POST or None, instance=copy.copy(facility), user=request.user, creating=False)
     if request.method == "POST" and form.is_valid():
         try:
-            changed = services.facility_update(facility=facility, user=request.user, **form.cleaned_data)
+            with capture_changes() as findings:
+                changed = services.facility_update(facility=facility, user=request.user, **form.cleaned_data)
         except ValidationError as error:
             errors_to_form(form, error)
         else:
             messages.success(request, "已保存。" if changed else "没有修改任何内容。")
+            report_changes(request, findings)
             return redirect("facilities:facility_detail", pk=facility.pk)
     return render(request, "facilities/facility_form.html", {"form": form, "facility": facility})

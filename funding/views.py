@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from communities.forms import errors_to_form
+from compliance.engine import capture_changes
+from compliance.feedback import report_changes
 
 from . import services
 from .forms import AllocationForm, SalaryForm, TaskFundForm
@@ -67,11 +69,13 @@ def allocation_entry(request: HttpRequest) -> HttpResponse:
     form = AllocationForm(request.POST or None, user=request.user, initial={"year": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
         try:
-            allocation = services.allocation_upsert(user=request.user, **form.cleaned_data)
+            with capture_changes() as findings:
+                allocation = services.allocation_upsert(user=request.user, **form.cleaned_data)
         except ValidationError as error:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已保存：{allocation}，配套 {allocation.planned} 元。")
+            report_changes(request, findings)
             return redirect(f"{reverse('funding:overview')}?year={allocation.year}")
     return render(request, "funding/entry_form.html", {"form": form, "heading": "录入社区工作经费"})
 
@@ -83,11 +87,13 @@ def salary_entry(request: HttpRequest) -> HttpResponse:
     form = SalaryForm(request.POST or None, initial={"year": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
         try:
-            funding = services.salary_funding_upsert(user=request.user, **form.cleaned_data)
+            with capture_changes() as findings:
+                funding = services.salary_funding_upsert(user=request.user, **form.cleaned_data)
         except ValidationError as error:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已保存：{funding}社区工作者薪酬经费 {funding.amount} 元。")
+            report_changes(request, findings)
             return redirect("funding:overview")
     return render(request, "funding/entry_form.html", {"form": form, "heading": "录入社区工作者薪酬经费"})
 
@@ -99,10 +105,12 @@ def task_fund_entry(request: HttpRequest) -> HttpResponse:
     form = TaskFundForm(request.POST or None, user=request.user, initial={"year": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
         try:
-            item = services.task_fund_create(user=request.user, **form.cleaned_data)
+            with capture_changes() as findings:
+                item = services.task_fund_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已登记费随事转事项：{item.task}。")
+            report_changes(request, findings)
             return redirect("funding:overview")
     return render(request, "funding/entry_form.html", {"form": form, "heading": "登记费随事转事项"})

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from communities.forms import errors_to_form
 from communities.selectors import communities_for_user, community_for_user
 from compliance.engine import capture_changes
+from compliance.feedback import report_changes
 
 from . import selectors, services
 from .forms import (
@@ -52,11 +53,6 @@ def _require_people_reader(user) -> None:
 
 def _can_change(user, community) -> bool:
     return communities_for_user(user, "change_community").filter(pk=community.pk).exists()
-
-
-def _findings_message(request, changes) -> None:
-    if changes.opened or changes.resolved:
-        messages.info(request, f"合规检查：新发现问题 {len(changes.opened)} 项，已整改 {len(changes.resolved)} 项。")
 
 
 def _community_persons(community):
@@ -193,7 +189,7 @@ def worker_create(request: HttpRequest, pk: int) -> HttpResponse:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已登记社区工作者：{employment.person.name}。")
-            _findings_message(request, changes)
+            report_changes(request, changes)
             return redirect("staffing:composition", pk=community.pk)
     return render(request, "staffing/worker_form.html", {"form": form, "community": community})
 
@@ -216,7 +212,7 @@ def employment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             errors_to_form(form, error)
         else:
             messages.success(request, "已保存。" if changed else "没有修改任何内容。")
-            _findings_message(request, changes)
+            report_changes(request, changes)
             return redirect("staffing:person_detail", public_id=employment.person.public_id)
     return render(request, "staffing/employment_form.html", {"form": form, "employment": employment})
 
@@ -240,7 +236,7 @@ def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已登记两委任职：{person.name}。")
-            _findings_message(request, changes)
+            report_changes(request, changes)
             return redirect("staffing:composition", pk=community.pk)
     return render(request, "staffing/seat_form.html", {"form": form, "community": community})
 
@@ -261,7 +257,7 @@ def seat_end(request: HttpRequest, pk: int) -> HttpResponse:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已登记 {seat.person.name} 离任{seat.role_label}。")
-            _findings_message(request, changes)
+            report_changes(request, changes)
             return redirect("staffing:composition", pk=seat.community_id)
     return render(request, "staffing/simple_form.html",
                   {"form": form, "title": f"离任：{seat.person.name}（{seat.role_label}）", "community": seat.community})
@@ -283,7 +279,7 @@ def vacancy_fill(request: HttpRequest, pk: int) -> HttpResponse:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已登记补选：{person.name}。")
-            _findings_message(request, changes)
+            report_changes(request, changes)
             return redirect("staffing:composition", pk=community.pk)
     return render(request, "staffing/simple_form.html",
                   {"form": form, "title": f"补选：{vacancy}", "community": community})
@@ -315,7 +311,7 @@ def training_create(request: HttpRequest, pk: int) -> HttpResponse:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已登记培训“{event.title}”：{added} 人。")
-            _findings_message(request, changes)
+            report_changes(request, changes)
             return redirect("staffing:composition", pk=community.pk)
     return render(request, "staffing/training_form.html", {"form": form, "community": community})
 
@@ -338,7 +334,7 @@ def assessment_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已保存 {year} 年度考核结果 {count} 人。")
-            _findings_message(request, changes)
+            report_changes(request, changes)
             return redirect("staffing:composition", pk=community.pk)
     return render(request, "staffing/assessment_form.html",
                   {"form": form, "community": community, "year": year, "years": range(year - 2, year + 2)})
@@ -362,7 +358,7 @@ def exit_start(request: HttpRequest, pk: int) -> HttpResponse:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已开始 {employment.person.name} 的离职程序。")
-            _findings_message(request, changes)
+            report_changes(request, changes)
             return redirect("staffing:person_detail", public_id=employment.person.public_id)
     return render(request, "staffing/simple_form.html",
                   {"form": form, "title": f"离职：{employment.person.name}", "community": employment.community})
@@ -387,7 +383,7 @@ def exit_advance(request: HttpRequest, pk: int) -> HttpResponse:
             errors_to_form(form, error)
         else:
             messages.success(request, f"已记录：{ExitStepName(step).label}。")
-            _findings_message(request, changes)
+            report_changes(request, changes)
             return redirect("staffing:person_detail", public_id=person.public_id)
     return render(request, "staffing/simple_form.html", {
         "form": form, "title": f"{person.name}：{ExitStepName(step).label}", "community": procedure.employment.community,

@@ -146,3 +146,19 @@ def test_community_page_carries_the_facility_panel(client, community, clerk_qing
     page = client.get(reverse("communities:community_detail", args=[community.pk])).content.decode()
     assert 'id="facility-requirements"' in page
     assert "3500户×30㎡/百户" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_facility_save_names_the_findings_it_resolved(client, community, clerk_qingnian):
+    # The community opened M07.facility_area when it was created (no facility yet).
+    from compliance.models import Finding
+
+    assert Finding.objects.filter(rule_id="M07.facility_area", status="open").exists()
+    client.force_login(clerk_qingnian)
+    data = {"code": "SS-400", "community": community.pk, "name": "综合服务中心", "kind": "center",
+            "service_category": "", "building_area": "1200", "activity_area": "800", "site_area": "",
+            "acquisition": "", "residential_utilities": "", "status": "in_use", "accepted_on": "2024-01-02",
+            "handed_over_on": "2024-02-01"}
+    page = client.post(reverse("facilities:facility_create"), data, follow=True).content.decode()
+    assert "已登记设施" in page
+    assert "已整改" in page and "M07.facility_area" in page
