@@ -12,6 +12,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.roles import clerk_group_name
+from lianhu.records import apply_changes, set_history
 
 from .models import (
     Community,
@@ -26,22 +27,6 @@ from .models import (
 
 COMMUNITY_OBJECT_PERMS = ("view_community", "change_community")
 SUB_DISTRICT_OBJECT_PERMS = ("view_subdistrict", "change_subdistrict")
-
-
-def _apply(obj, fields: dict[str, Any]) -> list[str]:
-    changed = []
-    for name, value in fields.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed.append(name)
-    return changed
-
-
-def _set_history(obj, user, reason: str | None) -> None:
-    if user is not None and user.is_authenticated:
-        obj._history_user = user
-    if reason:
-        obj._change_reason = reason
 
 
 def sub_district_upsert(*, code: str, name: str) -> SubDistrict:
@@ -76,7 +61,7 @@ def community_create(*, user=None, reason: str | None = None, **fields: Any) -> 
     with transaction.atomic():
         community = Community(**fields)
         community.full_clean()
-        _set_history(community, user, reason)
+        set_history(community, user, reason)
         community.save()
         _grant_community(community, community.sub_district)
         return community
@@ -90,11 +75,11 @@ def community_update(*, community: Community, user=None, reason: str | None = No
     """
     with transaction.atomic():
         old = Community.objects.select_for_update().get(pk=community.pk)
-        changed = _apply(community, fields)
+        changed = apply_changes(community, fields)
         if not changed:
             return []
         community.full_clean()
-        _set_history(community, user, reason)
+        set_history(community, user, reason)
         community.save()
         if old.code != community.code:
             RetiredCommunityCode.objects.create(code=old.code, community=community)
@@ -111,7 +96,7 @@ def community_revoke(*, community: Community, on: date | None = None, user=None,
         community.status = CommunityStatus.REVOKED
         community.revoked_on = on or timezone.localdate()
         community.full_clean()
-        _set_history(community, user, reason or "撤销")
+        set_history(community, user, reason or "撤销")
         community.save()
         return community
 
@@ -128,21 +113,21 @@ def compound_create(*, user=None, reason: str | None = None, **fields: Any) -> C
         if compound.jurisdiction_unclear and compound.unclear_since is None:
             compound.unclear_since = timezone.localdate()
         compound.full_clean()
-        _set_history(compound, user, reason)
+        set_history(compound, user, reason)
         compound.save()
         return compound
 
 
 def compound_update(*, compound: Compound, user=None, reason: str | None = None, **fields: Any) -> list[str]:
     with transaction.atomic():
-        changed = _apply(compound, fields)
+        changed = apply_changes(compound, fields)
         if not changed:
             return []
         _compound_street(compound)
         if compound.jurisdiction_unclear and compound.unclear_since is None:
             compound.unclear_since = timezone.localdate()
         compound.full_clean()
-        _set_history(compound, user, reason)
+        set_history(compound, user, reason)
         compound.save()
         return changed
 
@@ -151,7 +136,7 @@ def adjustment_create(*, community: Community, user=None, **fields: Any) -> Comm
     with transaction.atomic():
         adjustment = CommunityAdjustment(community=community, **fields)
         adjustment.full_clean()
-        _set_history(adjustment, user, None)
+        set_history(adjustment, user, None)
         adjustment.save()
         return adjustment
 
@@ -161,18 +146,18 @@ def monitoring_point_create(*, community: Community, designated_on: date, note: 
     with transaction.atomic():
         point = MonitoringPoint(community=community, designated_on=designated_on, note=note)
         point.full_clean()
-        _set_history(point, user, None)
+        set_history(point, user, None)
         point.save()
         return point
 
 
 def monitoring_point_update(*, point: MonitoringPoint, user=None, reason: str | None = None, **fields: Any) -> list[str]:
     with transaction.atomic():
-        changed = _apply(point, fields)
+        changed = apply_changes(point, fields)
         if not changed:
             return []
         point.full_clean()
-        _set_history(point, user, reason)
+        set_history(point, user, reason)
         point.save()
         return changed
 
@@ -180,7 +165,7 @@ def monitoring_point_update(*, point: MonitoringPoint, user=None, reason: str | 
 def monitoring_point_delete(*, point: MonitoringPoint, user=None, reason: str = "") -> None:
     """Withdraw a designation; the history keeps that it existed."""
     with transaction.atomic():
-        _set_history(point, user, reason or "取消监测点")
+        set_history(point, user, reason or "取消监测点")
         point.delete()
 
 
@@ -188,23 +173,23 @@ def typical_case_create(*, kind: str, title: str, community: Community, year: in
     with transaction.atomic():
         case = TypicalCase(kind=kind, title=title, community=community, year=year)
         case.full_clean()
-        _set_history(case, user, None)
+        set_history(case, user, None)
         case.save()
         return case
 
 
 def typical_case_update(*, case: TypicalCase, user=None, reason: str | None = None, **fields: Any) -> list[str]:
     with transaction.atomic():
-        changed = _apply(case, fields)
+        changed = apply_changes(case, fields)
         if not changed:
             return []
         case.full_clean()
-        _set_history(case, user, reason)
+        set_history(case, user, reason)
         case.save()
         return changed
 
 
 def typical_case_delete(*, case: TypicalCase, user=None, reason: str = "") -> None:
     with transaction.atomic():
-        _set_history(case, user, reason or "删除案例")
+        set_history(case, user, reason or "删除案例")
         case.delete()

@@ -10,16 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Unit
+from lianhu.records import apply_changes, set_history
 
 from .lifecycle import STREET, acting_units, may_act, skip_message, transition_for
 from .models import Facility, FacilityStatus, FacilityStep
-
-
-def _set_history(obj, user, reason: str | None) -> None:
-    if user is not None and user.is_authenticated:
-        obj._history_user = user
-    if reason:
-        obj._change_reason = reason
 
 
 def facility_create(*, user=None, reason: str | None = None, **fields: Any) -> Facility:
@@ -27,7 +21,7 @@ def facility_create(*, user=None, reason: str | None = None, **fields: Any) -> F
     with transaction.atomic():
         facility = Facility(**fields)
         facility.full_clean()
-        _set_history(facility, user, reason)
+        set_history(facility, user, reason)
         facility.save()
         return facility
 
@@ -38,15 +32,11 @@ def facility_update(*, facility: Facility, user=None, reason: str | None = None,
         current = Facility.objects.select_for_update().get(pk=facility.pk)
         if "status" in fields and fields["status"] != current.status:
             raise ValidationError({"status": ValidationError(skip_message(current, fields["status"]), code="lifecycle_skip")})
-        changed = []
-        for name, value in fields.items():
-            if getattr(facility, name) != value:
-                setattr(facility, name, value)
-                changed.append(name)
+        changed = apply_changes(facility, fields)
         if not changed:
             return []
         facility.full_clean()
-        _set_history(facility, user, reason)
+        set_history(facility, user, reason)
         facility.save()
         return changed
 
@@ -100,7 +90,7 @@ def facility_advance(
         if transition.sets_date:
             setattr(facility, transition.sets_date, on)
         facility.full_clean()
-        _set_history(facility, user, transition.step)
+        set_history(facility, user, transition.step)
         facility.save()
         return FacilityStep.objects.create(
             facility=facility,

@@ -8,20 +8,14 @@ from typing import Any
 from django.db import transaction
 
 from communities.models import Community
+from lianhu.records import set_history
 
 from .models import Allocation, SalaryFunding, TaskFund
 
 
-def _set_history(obj, user, reason: str | None) -> None:
-    if user is not None and user.is_authenticated:
-        obj._history_user = user
-    if reason:
-        obj._change_reason = reason
-
-
 def _save(obj, user, reason):
     obj.full_clean()
-    _set_history(obj, user, reason)
+    set_history(obj, user, reason)
     obj.save()
     return obj
 

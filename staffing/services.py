@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
+from lianhu.records import apply_changes, set_history
 
 from . import idnumbers
 from .models import (
@@ -35,22 +36,6 @@ from .models import (
     Vacancy,
     next_exit_step,
 )
-
-
-def _apply(obj, fields: dict[str, Any]) -> list[str]:
-    changed = []
-    for name, value in fields.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed.append(name)
-    return changed
-
-
-def _set_history(obj, user, reason: str | None = None) -> None:
-    if user is not None and getattr(user, "is_authenticated", False):
-        obj._history_user = user
-    if reason:
-        obj._change_reason = reason
 
 
 def _lock_person(person: Person) -> Person:
@@ -82,7 +67,7 @@ def person_create(*, id_number: str, name: str, education: str = "", phone: str 
         person = Person(id_number=idnumbers.normalize(id_number), name=(name or "").strip(),
                         education=(education or "").strip(), phone=(phone or "").strip())
         person.full_clean()
-        _set_history(person, user)
+        set_history(person, user)
         person.save()
         return person
 
@@ -91,11 +76,11 @@ def person_update(*, person: Person, user=None, **fields: Any) -> list[str]:
     with transaction.atomic():
         if "id_number" in fields:
             fields["id_number"] = idnumbers.normalize(fields["id_number"])
-        changed = _apply(person, fields)
+        changed = apply_changes(person, fields)
         if not changed:
             return []
         person.full_clean()
-        _set_history(person, user)
+        set_history(person, user)
         person.save()
         return changed
 
@@ -126,7 +111,7 @@ def seat_create(*, person: Person, community: Community, body: str, role: str, s
         _lock_person(person)
         seat = Seat(person=person, community=community, body=body, role=role, start_on=start_on, end_on=end_on)
         seat.full_clean()
-        _set_history(seat, user)
+        set_history(seat, user)
         seat.save()
         person_refresh_community(person)
         return seat
@@ -135,11 +120,11 @@ def seat_create(*, person: Person, community: Community, body: str, role: str, s
 def seat_update(*, seat: Seat, user=None, **fields: Any) -> list[str]:
     with transaction.atomic():
         _lock_person(seat.person)
-        changed = _apply(seat, fields)
+        changed = apply_changes(seat, fields)
         if not changed:
             return []
         seat.full_clean()
-        _set_history(seat, user)
+        set_history(seat, user)
         seat.save()
         person_refresh_community(seat.person)
         return changed
@@ -154,7 +139,7 @@ def seat_end(*, seat: Seat, on: date, reason: str = "", open_vacancy: bool = Fal
         vacancy = Vacancy(community=seat.community, body=seat.body, role=seat.role, vacated_on=on,
                           reason=reason, previous_seat=seat)
         vacancy.full_clean()
-        _set_history(vacancy, user)
+        set_history(vacancy, user)
         vacancy.save()
         return vacancy
 
@@ -164,7 +149,7 @@ def vacancy_create(*, community: Community, body: str, role: str, vacated_on: da
     with transaction.atomic():
         vacancy = Vacancy(community=community, body=body, role=role, vacated_on=vacated_on, reason=reason)
         vacancy.full_clean()
-        _set_history(vacancy, user)
+        set_history(vacancy, user)
         vacancy.save()
         return vacancy
 
@@ -182,7 +167,7 @@ def vacancy_fill(*, vacancy: Vacancy, person: Person, on: date, user=None) -> Se
         vacancy.filled_on = on
         vacancy.filled_by = seat
         vacancy.full_clean()
-        _set_history(vacancy, user, "补选")
+        set_history(vacancy, user, "补选")
         vacancy.save()
         return seat
 
@@ -195,7 +180,7 @@ def employment_create(*, person: Person, community: Community, user=None, **fiel
         _lock_person(person)
         employment = Employment(person=person, community=community, **fields)
         employment.full_clean()
-        _set_history(employment, user)
+        set_history(employment, user)
         employment.save()
         person_refresh_community(person)
         return employment
@@ -204,11 +189,11 @@ def employment_create(*, person: Person, community: Community, user=None, **fiel
 def employment_update(*, employment: Employment, user=None, reason: str | None = None, **fields: Any) -> list[str]:
     with transaction.atomic():
         _lock_person(employment.person)
-        changed = _apply(employment, fields)
+        changed = apply_changes(employment, fields)
         if not changed:
             return []
         employment.full_clean()
-        _set_history(employment, user, reason)
+        set_history(employment, user, reason)
         employment.save()
         person_refresh_community(employment.person)
         return changed
@@ -309,7 +294,7 @@ def exit_advance(*, procedure: ExitProcedure, step: str, on: date, note: str = "
                               **{_STEP_FIELDS[step]: on})
         _record_step(procedure, step, on, note, user)
         procedure.state = step
-        _set_history(procedure, user)
+        set_history(procedure, user)
         procedure.save(update_fields=["state"])
         return procedure
 
@@ -328,7 +313,7 @@ def training_event_record(*, title: str, kind: str, held_on: date, persons: Iter
             event.full_clean()
             if held_on > timezone.localdate():
                 raise ValidationError({"held_on": ValidationError("培训日期不能晚于今天。", code="date_in_future")})
-            _set_history(event, user)
+            set_history(event, user)
             event.save()
         ids = {p.pk for p in persons}
         if not ids:
@@ -351,7 +336,7 @@ def assessment_record(*, person: Person, year: int, result: str, assessed_on: da
         if assessed_on is not None:
             assessment.assessed_on = assessed_on
         assessment.full_clean()
-        _set_history(assessment, user)
+        set_history(assessment, user)
         assessment.save()
         return assessment, created
 
@@ -371,7 +356,7 @@ def care_record_create(*, person: Person, kind: str, on: date, note: str = "", u
     with transaction.atomic():
         record = CareRecord(person=person, kind=kind, on=on, note=note)
         record.full_clean()
-        _set_history(record, user)
+        set_history(record, user)
         record.save()
         return record
 

@@ -1,0 +1,28 @@
+"""The two steps every app's services take when they write a history-tracked record.
+
+django-simple-history reads who and why from attributes on the instance; the
+services of communities, facilities, staffing and funding all set them the
+same way, so they share these rather than keeping a copy each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def apply_changes(obj: Any, fields: dict[str, Any]) -> list[str]:
+    """Set the fields whose value differs; the names changed, in the order given (empty: nothing to save)."""
+    changed = []
+    for name, value in fields.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+def set_history(obj: Any, user: Any, reason: str | None = None) -> None:
+    """Name the user and the reason on the history row the next save() writes."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        obj._history_user = user
+    if reason:
+        obj._change_reason = reason
