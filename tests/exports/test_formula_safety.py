@@ -73,7 +73,8 @@ def poisoned(district):
         Community.objects.create(code=f"{street.code}{suffix}", name=value, sub_district=street, households=1000 + i,
                                  population=3000, east=value, north=value)
     Facility.objects.filter(pk=qn["facility"].pk).update(name=DANGEROUS[0])
-    Person.objects.filter(pk=qn["person"].pk).update(name=DANGEROUS[1], education=DANGEROUS[7])
+    # 学历 holds 30 characters (PostgreSQL enforces it); the long HYPERLINK goes in the name.
+    Person.objects.filter(pk=qn["person"].pk).update(name=DANGEROUS[7], education=DANGEROUS[1])
     Allocation.objects.filter(community=qn["community"]).update(note=DANGEROUS[4])
     return district
 
