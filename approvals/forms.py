@@ -11,6 +11,19 @@ from communities.models import Community, CommunityStatus, Compound, PartyOrgTyp
 from . import flow
 
 
+class RecordsField(forms.ModelMultipleChoiceField):
+    """Record ids from check boxes; a forged id too large for the database is refused like any unknown one
+    (SQLite raises OverflowError for it inside ``pk__in``, which Django's field does not catch)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk).strip()
+            if not text.isdigit() or int(text) > 2**63 - 1:
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                            params={"value": pk})
+        return super()._check_values(value)
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -63,7 +76,7 @@ class NewRequestForm(PartFields):
     sub_district = forms.ModelChoiceField(label="街道办事处", queryset=SubDistrict.objects.none(), empty_label=None)
     title = forms.CharField(label="申请名称", max_length=120)
     reason = forms.CharField(label="申请理由", widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    compounds = forms.ModelMultipleChoiceField(
+    compounds = RecordsField(
         label="划入的小区/院落", queryset=Compound.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple, help_text="本街办尚未划入社区的小区/院落",
     )
@@ -91,7 +104,7 @@ class SplitHeadForm(Styled):
 
 
 class SplitPartForm(PartFields):
-    compounds = forms.ModelMultipleChoiceField(label="划入的小区/院落", queryset=Compound.objects.none(),
+    compounds = RecordsField(label="划入的小区/院落", queryset=Compound.objects.none(),
                                                required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, source: Community, **kwargs):
@@ -102,7 +115,7 @@ class SplitPartForm(PartFields):
 
 class MergeForm(PartFields):
     field_order = ["sources", "title", "reason"]
-    sources = forms.ModelMultipleChoiceField(label="合并的原社区（至少两个）", queryset=Community.objects.none(),
+    sources = RecordsField(label="合并的原社区（至少两个）", queryset=Community.objects.none(),
                                              widget=forms.CheckboxSelectMultiple)
     title = forms.CharField(label="申请名称", max_length=120)
     reason = forms.CharField(label="申请理由", widget=forms.Textarea(attrs={"rows": 3}), required=False)

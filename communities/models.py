@@ -239,6 +239,14 @@ class RulingAuthority(models.TextChoices):
     CITY = "city", "市民政局"
 
 
+def _community_changed(obj: models.Model) -> bool:
+    """True when ``obj`` is new or its community differs from the stored one."""
+    if obj._state.adding or obj.pk is None:
+        return True
+    stored = type(obj).objects.filter(pk=obj.pk).values_list("community_id", flat=True).first()
+    return stored != obj.community_id
+
+
 class Compound(models.Model):
     """小区/院落. A compound not yet assigned to a community still lies in a 街办."""
 
@@ -302,7 +310,9 @@ class Compound(models.Model):
             errors.setdefault("ruling_authority", []).append(
                 ValidationError("已填写裁定日期，请选择裁定机关（区民政局或市民政局）。", code="ruling_authority_required")
             )
-        if self.community_id and self.community.is_revoked:
+        # Only a new assignment is refused: compounds that stayed with a community when it was revoked
+        # keep their (historical) place and may still be edited.
+        if self.community_id and self.community.is_revoked and _community_changed(self):
             errors.setdefault("community", []).append(
                 ValidationError("不能把小区划入已撤销的社区。", code="community_revoked")
             )

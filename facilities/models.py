@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from communities.models import Community
+from communities.models import Community, _community_changed
 
 
 class FacilityKind(models.TextChoices):
@@ -176,7 +176,8 @@ class Facility(models.Model):
             add("accepted_on", f"状态为“{self.get_status_display()}”的设施不应有验收日期。", "date_status_mismatch")
         if self.handed_over_on and self.status in _NO_HANDOVER_YET:
             add("handed_over_on", f"状态为“{self.get_status_display()}”的设施不应有移交日期。", "date_status_mismatch")
-        if self.community_id and self.community.is_revoked:
+        # Facilities that stayed with a community when it was revoked keep their place; a new one may not go there.
+        if self.community_id and self.community.is_revoked and _community_changed(self):
             add("community", "不能为已撤销的社区登记设施。", "community_revoked")
         if errors:
             raise ValidationError(errors)

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.db import transaction
+from django.test import override_settings
+
 ROLES = ("anonymous", "clerk_own", "clerk_other", "reviewer", "department", "admin")
 
 
@@ -93,3 +96,18 @@ def build_world(media_root) -> World:
         "street": qingnian,
     }
     return w
+
+
+def world_records(django_db_blocker, tmp_path_factory):
+    """The records, made once for a module and rolled back after it (the body of each module's fixture)."""
+    media = tmp_path_factory.mktemp("world-media")
+    with django_db_blocker.unblock(), override_settings(
+        MEDIA_ROOT=str(media), PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield build_world(media)
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

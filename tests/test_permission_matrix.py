@@ -18,10 +18,15 @@ from urllib.parse import urlencode
 
 import pytest
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.permission_world import ROLES, build_world
+from tests.permission_world import ROLES, world_records
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    yield from world_records(django_db_blocker, tmp_path_factory)
 
 SKIP_NAMESPACES = {"admin"}
 SKIP_PREFIXES = ("static/", "media/", "__debug__/")
@@ -197,22 +202,6 @@ def _resolve_case(case, world):
         name, kwargs, query = case, ARGS.get(case, {}), {}
     url = reverse(name, kwargs={k: f(world) for k, f in kwargs.items()})
     return url + ("?" + urlencode(query) if query else "")
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The records, made once for the module and rolled back after it."""
-    media = tmp_path_factory.mktemp("matrix-media")
-    with django_db_blocker.unblock(), override_settings(
-        MEDIA_ROOT=str(media), PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-    ):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield build_world(media)
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def test_every_view_has_an_expected_row():
