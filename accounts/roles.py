@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.contrib.auth.models import AbstractUser, AnonymousUser, Group, Permission
 
 
 class Role(StrEnum):
@@ -77,7 +77,7 @@ def ensure_role_groups() -> dict[Role, Group]:
     return groups
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+def roles_of(user: AbstractUser | AnonymousUser) -> set[Role]:
     if not user.is_authenticated:
         return set()
     cache = getattr(user, "_roles_cache", None)
@@ -86,7 +86,7 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
         cache = {role for role in Role if role.value in names}
         if user.is_superuser:
             cache.add(Role.ADMIN)
-        user._roles_cache = cache  # type: ignore[union-attr]
+        user._roles_cache = cache  # type: ignore[union-attr, attr-defined]  # per-request memo, not a model field
     return cache
 
 

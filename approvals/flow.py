@@ -159,7 +159,8 @@ ELECTION_FIELDS = (
 
 
 def election_and_inspections(req: EstablishmentRequest, inp: StepInput) -> str | None:
-    dates = {name: inp.data.get(name) for name, _label in ELECTION_FIELDS}
+    # Any, not Any | None: the missing check below returns before a None is compared.
+    dates: dict[str, Any] = {name: inp.data.get(name) for name, _label in ELECTION_FIELDS}
     missing = [label for name, label in ELECTION_FIELDS if not dates[name]]
     if missing:
         return f"请登记{'、'.join(missing)}。"

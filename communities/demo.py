@@ -220,7 +220,7 @@ def adjustment_plans(figures: dict[str, dict]) -> dict[str, dict]:
     """措施六 records for some, not all, 超大型 and 微型 communities."""
     oversized = sorted(c for c, f in figures.items() if f["households"] > 5000)
     micro = sorted(c for c, f in figures.items() if f["households"] < 1000)
-    plans = {}
+    plans: dict[str, dict] = {}
     for i, code in enumerate(oversized[:4]):
         if i == 3:
             plans[code] = {

@@ -8,6 +8,8 @@ it either.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -239,8 +241,8 @@ class RulingAuthority(models.TextChoices):
     CITY = "city", "市民政局"
 
 
-def _community_changed(obj: models.Model) -> bool:
-    """True when ``obj`` is new or its community differs from the stored one."""
+def _community_changed(obj: Any) -> bool:
+    """True when ``obj`` (a Compound or Facility: any model with a ``community`` FK) is new or its community differs from the stored one."""
     if obj._state.adding or obj.pk is None:
         return True
     stored = type(obj).objects.filter(pk=obj.pk).values_list("community_id", flat=True).first()
@@ -312,7 +314,7 @@ class Compound(models.Model):
             )
         # Only a new assignment is refused: compounds that stayed with a community when it was revoked
         # keep their (historical) place and may still be edited.
-        if self.community_id and self.community.is_revoked and _community_changed(self):
+        if self.community is not None and self.community.is_revoked and _community_changed(self):
             errors.setdefault("community", []).append(
                 ValidationError("不能把小区划入已撤销的社区。", code="community_revoked")
             )

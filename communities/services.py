@@ -102,7 +102,7 @@ def community_revoke(*, community: Community, on: date | None = None, user=None,
 
 
 def _compound_street(compound: Compound) -> None:
-    if compound.community_id:
+    if compound.community is not None:
         compound.sub_district = compound.community.sub_district
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -49,7 +49,8 @@ def _display(model: type[models.Model], field_name: str, value: Any, names: dict
     """A stored value as a clerk would say it: labels for choices, 是/否, YYYY-MM-DD."""
     if value is None or value == "":
         return "空"
-    field = model._meta.get_field(field_name)
+    # History diffs name concrete fields only, never a reverse relation.
+    field = cast(models.Field, model._meta.get_field(field_name))
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -64,7 +65,7 @@ def _display(model: type[models.Model], field_name: str, value: Any, names: dict
 
 
 def _label(model: type[models.Model], field_name: str) -> str:
-    return str(model._meta.get_field(field_name).verbose_name)
+    return str(cast(models.Field, model._meta.get_field(field_name)).verbose_name)
 
 
 def _saved_message(model: type[models.Model], before: dict[str, Any], obj: models.Model, changed: list[str]) -> str:
@@ -81,14 +82,17 @@ def _foreign_names(model: type[models.Model], records: list) -> dict[tuple[str, 
     """Names for the foreign keys that appear in history, one query per related model."""
     names: dict[tuple[str, str], str] = {}
     for field in model._meta.concrete_fields:
-        if not field.is_relation or field.name == "clerk_group":
+        # A concrete relation is always a ForeignKey (or OneToOneField).
+        if not isinstance(field, models.ForeignKey) or field.name == "clerk_group":
             continue
         target = field.related_model
         to_field = field.target_field.attname
         values = {getattr(r, field.attname) for r in records} - {None}
         if not values:
             continue
-        for obj in target._default_manager.filter(**{f"{to_field}__in": values}):
+        # related_model is only the string 'self' before the app registry resolves it.
+        manager = target._default_manager  # type: ignore[union-attr]
+        for obj in manager.filter(**{f"{to_field}__in": values}):
             names[(field.name, str(getattr(obj, to_field)))] = str(obj)
     return names
 
@@ -100,7 +104,8 @@ def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str
     through ``prev_record``, which would query once per entry.
     """
     model = type(obj)
-    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    history = obj.history  # type: ignore[attr-defined]  # simple_history adds .history to every tracked model
+    records = list(history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     names = _foreign_names(model, records)
     rows = []
     for i, record in enumerate(records[:limit]):
@@ -177,12 +182,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def subdistrict_list(request: HttpRequest) -> HttpResponse:
     live = ~Q(communities__status=CommunityStatus.REVOKED)
-    streets = sub_districts_for_user(request.user).annotate(
-        community_count=Count("communities", filter=live),
-        household_total=Sum("communities__households", filter=live),
-        population_total=Sum("communities__population", filter=live),
+    streets = list(
+        sub_districts_for_user(request.user).annotate(
+            community_count=Count("communities", filter=live),
+            household_total=Sum("communities__households", filter=live),
+            population_total=Sum("communities__population", filter=live),
+        )
     )
-    streets = list(streets)
     totals = {
         "community_count": sum(s.community_count for s in streets),
         "household_total": sum(s.household_total or 0 for s in streets),
