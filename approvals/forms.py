@@ -109,7 +109,7 @@ class SplitPartForm(PartFields):
 
     def __init__(self, *args, source: Community, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["compounds"].queryset = source.compounds.all()
+        self.fields["compounds"].queryset = source.compounds.all()  # type: ignore[attr-defined]  # a RecordsField
         self.fields["compounds"].widget.attrs["class"] = "form-check-input"
 
 
@@ -144,7 +144,8 @@ class ActForm(BootstrapMixin, forms.Form):
     """通过 a step: the fields this step's row asks for."""
 
     opinion = forms.CharField(label="办理意见", widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    files = MultipleFileField(label="附件（PDF、PNG、JPEG，每个不超过10MB）")
+    # The form metaclass moves declared fields into base_fields, so this does not shadow BaseForm.files.
+    files = MultipleFileField(label="附件（PDF、PNG、JPEG，每个不超过10MB）")  # type: ignore[assignment]
 
     def __init__(self, *args, step: flow.Step, request_obj, **kwargs):
         super().__init__(*args, **kwargs)
@@ -185,4 +186,4 @@ class ActForm(BootstrapMixin, forms.Form):
 
 class SendBackForm(Styled):
     opinion = forms.CharField(label="退回理由", widget=forms.Textarea(attrs={"rows": 6}))
-    files = MultipleFileField(label="附件（可选）")
+    files = MultipleFileField(label="附件（可选）")  # type: ignore[assignment]  # see ActForm.files

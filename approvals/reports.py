@@ -37,6 +37,7 @@ def ledger_rows(year: int | None = None) -> list[dict]:
             "population": p.community.population, "credit_code": p.credit_code, "request_id": p.request_id,
         }
         for p in parts
+        if p.community is not None  # always, as ledger() filters; this tells the type checker
     ]
 
 

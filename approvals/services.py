@@ -167,7 +167,7 @@ def part_update(*, user, part: ProposedCommunity, **fields: Any) -> list[str]:
                       **{**{k: getattr(part, k) for k in PART_FIELDS}, **fields}).full_clean()
         for k in changed:
             setattr(part, k, fields[k])
-        if part.community_id is not None:
+        if part.community is not None:
             community_update(community=part.community, user=user, reason="设立申请修改",
                              **{k: fields[k] for k in changed})
         part.save()
@@ -207,7 +207,7 @@ def request_precheck(*, request: EstablishmentRequest, as_of: dt.date | None = N
                     "rule": rule.id, "clause": CHINESE_NUMERALS.get(rule.clause, str(rule.clause)),
                     "title": rule.title, "severity": result.severity,
                     "severity_label": Severity.label(result.severity or rule.severity),
-                    "part": names.get(result.community_id, ""), "key": str(result.key),
+                    "part": names.get(result.community_id, "") if result.community_id else "", "key": str(result.key),
                     "measured": result.measured, "required": result.required, "message": result.message,
                 })
             raise _Rollback
@@ -345,6 +345,7 @@ def _establish(req: EstablishmentRequest, inp: flow.StepInput, user) -> None:
 def _enter_ledger(req: EstablishmentRequest, inp: flow.StepInput, user) -> None:
     """Step 7: elected and inspected → 正常, in the 台账."""
     for part in req.parts.select_related("community"):
+        assert part.community is not None, "the 批复 step created every part's community"
         community_update(community=part.community, user=user, reason=f"两委选举并验收：{req.title}",
                          election_on=inp.data["election_on"], status=CommunityStatus.ACTIVE)
 
