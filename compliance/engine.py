@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,10 +138,10 @@ _DATA_FIELDS = ("target_key", "community_id", "sub_district_id", "severity", "me
 
 
 def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_pks: list[int] | None,
-                  community_pks: list[int] | None, orphans: bool, sweep: Sweep | None, now) -> Changes:
+                  community_pks: Iterable[int] | None, orphans: bool, sweep: Sweep | None, now) -> Changes:
     changes = Changes()
     scoped = target_pks is not None
-    if rule.is_district and ((scoped and DISTRICT_PK not in target_pks) or community_pks is not None):
+    if rule.is_district and ((target_pks is not None and DISTRICT_PK not in target_pks) or community_pks is not None):
         return changes  # the district is judged once per sweep, in its last chunk
     qs = _scoped_queryset(rule, as_of, target_pks, community_pks, orphans)
     if scoped and not rule.is_district and not target_pks:
@@ -163,7 +163,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
     if rule.is_district:
         existing = {f.target_pk: f for f in live}
         scope: set[int] | None = {DISTRICT_PK}
-    elif scoped:
+    elif target_pks is not None:
         for part in _chunks(sorted(set(target_pks))):
             existing.update((f.target_pk, f) for f in live.filter(target_pk__in=part))
         scope = set(target_pks)
@@ -255,7 +255,7 @@ def evaluate_rules(
     *,
     rules: Iterable[Rule],
     as_of: dt.date | None = None,
-    target_pks: dict[str, Iterable[int]] | Iterable[int] | None = None,
+    target_pks: Mapping[str, Iterable[int]] | Iterable[int] | None = None,
     sweep: Sweep | None = None,
     community_pks: Iterable[int] | None = None,
     orphans: bool = False,
@@ -275,7 +275,7 @@ def evaluate_rules(
     all_params = params if params is not None else params_for_rules(rules, as_of)
     total = Changes()
     for rule in rules:
-        if isinstance(target_pks, dict):
+        if isinstance(target_pks, Mapping):
             if rule.id not in target_pks:
                 continue
             pks: list[int] | None = list(target_pks[rule.id])
@@ -328,7 +328,7 @@ def preview_rules(
             r.severity = r.severity or rule.severity
             prev = failing.get(r.target_pk)
             if prev is None or catalogue.Severity.RANK.get(r.severity, 0) > catalogue.Severity.RANK.get(
-                prev.severity, 0
+                prev.severity or rule.severity, 0
             ):
                 failing[r.target_pk] = r
         out += [(rule, r) for r in failing.values()]

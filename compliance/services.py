@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -39,15 +39,17 @@ DEFAULT_CHUNK_SIZE = 2000
 SWEEP_STALE_AFTER = timedelta(hours=3)
 
 
-def reevaluate(rule_targets: dict[str, Iterable[int]] | Iterable[tuple[str, int]], *,
+def reevaluate(rule_targets: Mapping[str, Iterable[int]] | Iterable[tuple[str, int]], *,
                as_of: dt.date | None = None) -> Changes:
     """Re-judge the given (rule id → target pks) now; what bulk writers call."""
-    if not isinstance(rule_targets, dict):
+    if isinstance(rule_targets, Mapping):
+        by_rule: Mapping[str, Iterable[int]] = rule_targets
+    else:
         grouped: dict[str, set[int]] = {}
         for rule_id, pk in rule_targets:
             grouped.setdefault(rule_id, set()).add(pk)
-        rule_targets = grouped
-    targets = {k: list(v) for k, v in rule_targets.items() if k in registry}
+        by_rule = grouped
+    targets = {k: list(v) for k, v in by_rule.items() if k in registry}
     if not targets:
         return Changes()
     # One broken rule must not keep the others from judging a save; its error is logged.
@@ -269,7 +271,8 @@ def sweep_digest_send(*, sweep_id: int) -> int:
         )
         by_street: dict[str, list[Finding]] = {}
         for event in events:
-            by_street.setdefault(event.finding.sub_district_id, []).append(event.finding)
+            if event.finding.sub_district_id is not None:  # always: the query keeps findings with a 街办
+                by_street.setdefault(event.finding.sub_district_id, []).append(event.finding)
         streets = {s.code: s for s in SubDistrict.objects.filter(code__in=list(by_street))}
         recipients: dict[str, list[str]] = {}
         clerks = SubDistrict.objects.filter(code__in=list(by_street)).values_list(
@@ -321,7 +324,7 @@ def supervision_action_record(*, user, level: str, taken_on: dt.date, note: str,
     sub_district_id = None
     if finding is not None:
         sub_district_id = finding.sub_district_id
-        unit = unit_for(finding.clause, finding.sub_district.name if finding.sub_district_id else None)
+        unit = unit_for(finding.clause, finding.sub_district.name if finding.sub_district is not None else None)
     unit = (unit or "").strip()
     if not unit:
         raise ValidationError("请填写被督导的责任单位。", code="supervision_unit_required")

@@ -49,7 +49,7 @@ class Command(BaseCommand):
                     "severity": f.severity,
                     "target": f.target_type,
                     "key": f.target_key,
-                    "community": f.community.code if f.community_id else None,
+                    "community": f.community.code if f.community is not None else None,
                     "measured": f.measured,
                     "required": f.required,
                     "message": f.message,
@@ -58,12 +58,13 @@ class Command(BaseCommand):
                 self.stderr.write(f"规则 {error.get('rule') or '—'} 出错：{error.get('error')}")
             return
 
+        assert sweep.finished_at is not None, "sweep_run returns a finished sweep"
         seconds = (sweep.finished_at - sweep.started_at).total_seconds()
         self.stdout.write(
             f"巡检完成：评估日期 {sweep.as_of:%Y-%m-%d}，规则 {len(sweep.rule_ids)} 条，用时 {seconds:.1f} 秒。\n"
             f"新发现 {sweep.opened} 项，已整改 {sweep.resolved} 项，仍未整改 {sweep.still_open} 项。"
         )
-        by_severity = {}
+        by_severity: dict[str, int] = {}
         for severity in findings.values_list("severity", flat=True):
             by_severity[severity] = by_severity.get(severity, 0) + 1
         if by_severity:
