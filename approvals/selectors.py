@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import is_reviewer
-from communities.selectors import own_sub_districts
+from communities.selectors import one_or_404, own_sub_districts
 
 from . import flow
 from .models import EstablishmentRequest, State
@@ -23,10 +22,7 @@ def requests_for_user(user) -> QuerySet[EstablishmentRequest]:
 
 
 def request_for_user(user, pk) -> EstablishmentRequest:
-    try:
-        return requests_for_user(user).get(pk=pk)
-    except (EstablishmentRequest.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这份申请，或您无权查看。") from None
+    return one_or_404(requests_for_user(user), "没有找到这份申请，或您无权查看。", pk=pk)
 
 
 def waiting_for(user, qs: QuerySet[EstablishmentRequest]) -> QuerySet[EstablishmentRequest]:

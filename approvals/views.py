@@ -6,14 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
 from communities.forms import errors_to_form
-from communities.selectors import own_sub_districts
+from communities.selectors import one_or_404, own_sub_districts
 
 from . import flow, reports, services
 from .forms import (
@@ -212,11 +212,8 @@ def request_act(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def part_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        part = ProposedCommunity.objects.select_related("request").get(
-            pk=pk, request__in=requests_for_user(request.user))
-    except ProposedCommunity.DoesNotExist:
-        raise Http404("没有找到这个拟设社区，或您无权查看。") from None
+    part = one_or_404(ProposedCommunity.objects.select_related("request"), "没有找到这个拟设社区，或您无权查看。",
+                      pk=pk, request__in=requests_for_user(request.user))
     if not (part.request.state == State.DRAFT and flow.clerk_of(request.user, part.request)):
         raise PermissionDenied("申请已报送，只能在退回街办后修改。")
     fields = ("name", "households", "population", "party_org_type", "east", "south", "west", "north")
@@ -234,11 +231,8 @@ def part_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    try:
-        att = Attachment.objects.select_related("record").get(
-            pk=pk, record__request__in=requests_for_user(request.user))
-    except Attachment.DoesNotExist:
-        raise Http404("没有找到这个附件，或您无权查看。") from None
+    att = one_or_404(Attachment.objects.select_related("record"), "没有找到这个附件，或您无权查看。",
+                     pk=pk, record__request__in=requests_for_user(request.user))
     return FileResponse(att.file.open("rb"), content_type=att.content_type, as_attachment=True,
                         filename=att.original_name)
 

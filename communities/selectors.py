@@ -8,13 +8,26 @@ the URL reveals nothing.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from typing import TypeVar
+
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.roles import is_admin
 
 from .models import Community, CommunityAdjustment, Compound, SubDistrict
+
+M = TypeVar("M", bound=Model)
+
+
+def one_or_404(queryset: QuerySet[M], message: str, **lookup) -> M:
+    """The one row of a user-scoped queryset, else 404 with ``message``: a record of
+    another 街办 and one that does not exist look the same (so does a malformed id)."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(message) from None
 
 
 def sub_districts_for_user(user, perm: str = "view_subdistrict") -> QuerySet[SubDistrict]:
@@ -41,10 +54,8 @@ def communities_for_user(user, perm: str = "view_community") -> QuerySet[Communi
 
 
 def community_for_user(user, pk, perm: str = "view_community") -> Community:
-    try:
-        return communities_for_user(user, perm).select_related("sub_district").get(pk=pk)
-    except (Community.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这个社区，或您无权查看。") from None
+    return one_or_404(communities_for_user(user, perm).select_related("sub_district"),
+                      "没有找到这个社区，或您无权查看。", pk=pk)
 
 
 def compounds_for_user(user, perm: str = "view") -> QuerySet[Compound]:
@@ -61,10 +72,8 @@ def compounds_for_user(user, perm: str = "view") -> QuerySet[Compound]:
 
 
 def compound_for_user(user, pk, perm: str = "view") -> Compound:
-    try:
-        return compounds_for_user(user, perm).select_related("community", "sub_district").get(pk=pk)
-    except (Compound.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这个小区，或您无权查看。") from None
+    return one_or_404(compounds_for_user(user, perm).select_related("community", "sub_district"),
+                      "没有找到这个小区，或您无权查看。", pk=pk)
 
 
 def adjustments_for_user(user) -> QuerySet[CommunityAdjustment]:

@@ -8,11 +8,10 @@ reviewers, department users and administrators see every finding.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from accounts.roles import is_admin, is_department, is_reviewer
 from communities.models import SubDistrict
-from communities.selectors import sub_districts_for_user
+from communities.selectors import one_or_404, sub_districts_for_user
 
 from .catalogue import Target
 from .models import Finding, Sweep, SweepStatus
@@ -41,10 +40,8 @@ def findings_for_user(user) -> QuerySet[Finding]:
 
 
 def finding_for_user(user, pk) -> Finding:
-    try:
-        return findings_for_user(user).select_related("community", "sub_district", "waived_by").get(pk=pk)
-    except (Finding.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这个问题，或您无权查看。") from None
+    return one_or_404(findings_for_user(user).select_related("community", "sub_district", "waived_by"),
+                      "没有找到这个问题，或您无权查看。", pk=pk)
 
 
 def last_finished_sweep() -> Sweep | None:

@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from communities.models import Community
-from communities.selectors import communities_for_user
+from communities.selectors import communities_for_user, one_or_404
 
 from .models import Facility
 
@@ -23,10 +22,8 @@ def facilities_for_user(user, perm: str = "view_community") -> QuerySet[Facility
 
 
 def facility_for_user(user, pk, perm: str = "view_community") -> Facility:
-    try:
-        return facilities_for_user(user, perm).select_related("community__sub_district").get(pk=pk)
-    except (Facility.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这个设施，或您无权查看。") from None
+    return one_or_404(facilities_for_user(user, perm).select_related("community__sub_district"),
+                      "没有找到这个设施，或您无权查看。", pk=pk)
 
 
 def facility_requirements(community: Community, as_of: dt.date) -> dict[str, Any]:

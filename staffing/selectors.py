@@ -8,10 +8,9 @@ people, reviewers and administrators everyone.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 
 from accounts.roles import is_admin, is_clerk, is_reviewer
-from communities.selectors import communities_for_user
+from communities.selectors import communities_for_user, one_or_404
 
 from .models import ROLES_OF_BODY, Employment, ExitProcedure, Person, Seat, Vacancy
 
@@ -35,10 +34,7 @@ def persons_for_user(user, perm: str = "view_community") -> QuerySet[Person]:
 
 
 def person_for_user(user, public_id: str, perm: str = "view_community") -> Person:
-    try:
-        return persons_for_user(user, perm).get(public_id=public_id)
-    except (Person.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这名人员，或您无权查看。") from None
+    return one_or_404(persons_for_user(user, perm), "没有找到这名人员，或您无权查看。", public_id=public_id)
 
 
 def employments_for_user(user, perm: str = "view_community") -> QuerySet[Employment]:
@@ -46,10 +42,8 @@ def employments_for_user(user, perm: str = "view_community") -> QuerySet[Employm
 
 
 def employment_for_user(user, pk, perm: str = "view_community") -> Employment:
-    try:
-        return employments_for_user(user, perm).select_related("person", "community").get(pk=pk)
-    except (Employment.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这条任职记录，或您无权查看。") from None
+    return one_or_404(employments_for_user(user, perm).select_related("person", "community"),
+                      "没有找到这条任职记录，或您无权查看。", pk=pk)
 
 
 def seats_for_user(user, perm: str = "view_community") -> QuerySet[Seat]:
@@ -57,10 +51,8 @@ def seats_for_user(user, perm: str = "view_community") -> QuerySet[Seat]:
 
 
 def seat_for_user(user, pk, perm: str = "view_community") -> Seat:
-    try:
-        return seats_for_user(user, perm).select_related("person", "community").get(pk=pk)
-    except (Seat.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这条两委任职记录，或您无权查看。") from None
+    return one_or_404(seats_for_user(user, perm).select_related("person", "community"),
+                      "没有找到这条两委任职记录，或您无权查看。", pk=pk)
 
 
 def vacancies_for_user(user, perm: str = "view_community") -> QuerySet[Vacancy]:
@@ -68,19 +60,14 @@ def vacancies_for_user(user, perm: str = "view_community") -> QuerySet[Vacancy]:
 
 
 def vacancy_for_user(user, pk, perm: str = "view_community") -> Vacancy:
-    try:
-        return vacancies_for_user(user, perm).select_related("community").get(pk=pk)
-    except (Vacancy.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这个空缺，或您无权查看。") from None
+    return one_or_404(vacancies_for_user(user, perm).select_related("community"),
+                      "没有找到这个空缺，或您无权查看。", pk=pk)
 
 
 def exit_procedure_for_user(user, pk, perm: str = "view_community") -> ExitProcedure:
-    try:
-        return ExitProcedure.objects.filter(employment__community__in=communities_for_user(user, perm)).select_related(
-            "employment__person", "employment__community"
-        ).get(pk=pk)
-    except (ExitProcedure.DoesNotExist, ValueError, TypeError):
-        raise Http404("没有找到这个离职程序，或您无权查看。") from None
+    procedures = ExitProcedure.objects.filter(employment__community__in=communities_for_user(user, perm))
+    return one_or_404(procedures.select_related("employment__person", "employment__community"),
+                      "没有找到这个离职程序，或您无权查看。", pk=pk)
 
 
 def community_composition(community, as_of) -> dict:
