@@ -88,7 +88,7 @@ def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | Non
     row = 7
     for code, name in [*streets, (None, NO_STREET), ("*", "合计")]:
         summary.write_string(row, 0, name, bold if code == "*" else (book.quoted if is_dangerous(name) else None))
-        totals = defaultdict(int)
+        totals: defaultdict[str, int] = defaultdict(int)
         for i, clause in enumerate(clauses):
             for j, (sev, _label) in enumerate(severities):
                 if code == "*":
@@ -101,7 +101,7 @@ def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | Non
             summary.write_number(row, 1 + len(clauses) * len(severities) + j, totals[sev])
         row += 1
 
-    cols = [Col("社区代码", width=15), Col("社区名称", width=22), Col("街道办事处", width=14), "对象类型",
+    cols: list[str | Col] = [Col("社区代码", width=15), Col("社区名称", width=22), Col("街道办事处", width=14), "对象类型",
             Col("对象编号", width=18), Col("规则编号", width=22), "严重程度", Col("实测", "any"), Col("应达", "any"),
             Col("说明", width=60), Col("首次发现", DATE)]
     sheets = {c.number: book.sheet(f"措施{c.numeral}", cols) for c in clauses}
@@ -115,9 +115,9 @@ def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | Non
     written: dict[str, int] = {}
     for (clause, c_code, c_name, s_name, t_type, t_key, rule_id, severity, measured, required, message,
          first_seen) in rows.iterator(chunk_size=CHUNK):
-        ws = sheets.get(clause)
-        if ws is None:
+        if clause not in sheets:
             continue
+        ws = sheets[clause]
         ws.append([c_code, c_name, s_name or NO_STREET, target_label.get(t_type, t_type), t_key, rule_id,
                    severity_label.get(severity, severity), _cell(measured), _cell(required), message, first_seen])
     for ws in sheets.values():

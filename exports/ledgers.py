@@ -9,7 +9,7 @@ in a fixed number of queries, whatever the number of rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ CHUNK = 5_000
 class Ledger:
     key: str
     title: str
-    columns: list[Col]
+    columns: list[str | Col]
     rows: Iterator[list[Any]]
 
     def filename(self, suffix: str, street: str | None) -> str:
@@ -40,7 +40,8 @@ def _communities(user, street: str | None):
     from communities.selectors import communities_for_user
 
     qs = communities_for_user(user)
-    return qs.filter(sub_district_id=street) if street else qs
+    # The FK holds the 9-digit 街办 code (to_field), which the stubs take for an int pk.
+    return qs.filter(sub_district_id=street) if street else qs  # type: ignore[misc]
 
 
 def _labels(choices) -> dict:
@@ -92,7 +93,7 @@ def community_ledger(user, street: str | None = None, as_of: dt.date | None = No
                    election, party.get(party_type, party_type), east, south, west, north,
                    need_workers, workers, need_area, area, min_orgs, orgs, "是" if committee else "否", open_n]
 
-    cols = [
+    cols: list[str | Col] = [
         Col("社区代码", width=15), Col("社区名称", width=24), Col("街道办事处", width=14), "状态",
         Col("户数", NUMBER), Col("常住人口", NUMBER), Col("成立日期", DATE), Col("批复日期", DATE),
         Col("两委选举日期", DATE), "党组织类型", "东至", "南至", "西至", "北至",
@@ -110,8 +111,8 @@ def facility_ledger(user, street: str | None = None) -> Ledger:
 
     qs = facilities_for_user(user)
     if street:
-        qs = qs.filter(community__sub_district_id=street)
-    qs = qs.order_by("community__code", "code").values_list(
+        qs = qs.filter(community__sub_district_id=street)  # type: ignore[misc]  # a 街办 code, see _communities
+    table = qs.order_by("community__code", "code").values_list(
         "code", "name", "community__code", "community__name", "community__sub_district__name", "kind",
         "service_category", "building_area", "activity_area", "site_area", "acquisition", "residential_utilities",
         "status", "accepted_on", "handed_over_on",
@@ -121,12 +122,12 @@ def facility_ledger(user, street: str | None = None) -> Ledger:
 
     def rows() -> Iterator[list[Any]]:
         for (code, name, c_code, c_name, s_name, k, cat, building, activity, site, acq, utilities, st, accepted,
-             handed) in qs.iterator(chunk_size=CHUNK):
+             handed) in table.iterator(chunk_size=CHUNK):
             yield [code, name, c_code, c_name, s_name, kind.get(k, k), category.get(cat, cat), building, activity,
                    site, acquisition.get(acq, acq), None if utilities is None else ("是" if utilities else "否"),
                    status.get(st, st), accepted, handed]
 
-    cols = [Col("设施编号", width=18), Col("设施名称", width=24), Col("社区代码", width=15), Col("社区名称", width=20),
+    cols: list[str | Col] = [Col("设施编号", width=18), Col("设施名称", width=24), Col("社区代码", width=15), Col("社区名称", width=20),
             "街道办事处", "类型", "服务类别", Col("建筑面积（㎡）", NUMBER), Col("居民活动区域面积（㎡）", NUMBER),
             Col("场地面积（㎡）", NUMBER), "取得方式", "水电气暖执行居民价格", "状态", Col("验收日期", DATE),
             Col("移交日期", DATE)]
@@ -153,7 +154,7 @@ def people_ledger(user, street: str | None = None, *, reveal: bool = False, as_o
             | Exists(Employment.objects.filter(person=OuterRef("pk"), community__in=communities))
             | Q(community__in=communities)
         )
-    people = people.order_by("pk").values_list(
+    table = people.order_by("pk").values_list(
         "pk", "public_id", "name", "id_number", "sex", "birth_date", "education", "community__code",
         "community__name", "community__sub_district__name",
     )
@@ -168,14 +169,14 @@ def people_ledger(user, street: str | None = None, *, reveal: bool = False, as_o
         seat_iter = iter(seats.iterator(chunk_size=CHUNK))
         job = next(job_iter, None)
         seat = next(seat_iter, None)
-        for pk, public_id, name, number, s, birth, education, c_code, c_name, s_name in people.iterator(
+        for pk, public_id, name, number, s, birth, education, c_code, c_name, s_name in table.iterator(
                 chunk_size=CHUNK):
             while job is not None and job[0] < pk:
                 job = next(job_iter, None)
             mine = job if job is not None and job[0] == pk else None
             while job is not None and job[0] == pk:  # a second concurrent job: the latest entry is shown
                 job = next(job_iter, None)
-            held = {}
+            held: dict[str, str] = {}
             while seat is not None and seat[0] <= pk:
                 if seat[0] == pk:
                     held.setdefault(seat[1], role.get(seat[2], seat[2]))
@@ -189,7 +190,7 @@ def people_ledger(user, street: str | None = None, *, reveal: bool = False, as_o
                 held.get(Body.PARTY), held.get(Body.COMMITTEE),
             ]
 
-    cols = [Col("人员编号", width=14), "姓名", Col("身份证号", width=20), "性别", Col("出生日期", DATE), "学历",
+    cols: list[str | Col] = [Col("人员编号", width=14), "姓名", Col("身份证号", width=20), "性别", Col("出生日期", DATE), "学历",
             Col("所属社区代码", width=15), Col("所属社区", width=20), "街道办事处", "社区工作者", "专职", "岗位",
             Col("等级", NUMBER), Col("入职日期", DATE), "入职方式", "党组织职务", "居委会职务"]
     return Ledger("people", LEDGERS["people"], cols, rows())
@@ -201,21 +202,21 @@ def funding_ledger(user, street: str | None = None) -> Ledger:
 
     qs = allocations_for_user(user)
     if street:
-        qs = qs.filter(community__sub_district_id=street)
-    qs = qs.order_by("-year", "community__code", "level").values_list(
+        qs = qs.filter(community__sub_district_id=street)  # type: ignore[misc]  # a 街办 code, see _communities
+    table = qs.order_by("-year", "community__code", "level").values_list(
         "community__code", "community__name", "community__sub_district__name", "year", "level", "planned",
         "disbursed", "note",
     )
     level = _labels(FundingLevel)
 
     def rows() -> Iterator[list[Any]]:
-        for code, name, s_name, year, lv, planned, disbursed, note in qs.iterator(chunk_size=CHUNK):
+        for code, name, s_name, year, lv, planned, disbursed, note in table.iterator(chunk_size=CHUNK):
             yield [code, name, s_name, year, level.get(lv, lv), planned, disbursed, note]
 
-    cols = [Col("社区代码", width=15), Col("社区名称", width=20), "街道办事处", Col("年度", NUMBER), "层级",
+    cols: list[str | Col] = [Col("社区代码", width=15), Col("社区名称", width=20), "街道办事处", Col("年度", NUMBER), "层级",
             Col("配套金额（元）", NUMBER), Col("已拨付（元）", NUMBER), Col("备注", width=30)]
     return Ledger("funding", LEDGERS["funding"], cols, rows())
 
 
-BUILDERS = {"communities": community_ledger, "facilities": facility_ledger, "people": people_ledger,
+BUILDERS: dict[str, Callable[..., Ledger]] = {"communities": community_ledger, "facilities": facility_ledger, "people": people_ledger,
             "funding": funding_ledger}

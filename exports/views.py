@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -27,7 +28,7 @@ def _street(request: HttpRequest) -> str | None:
 
 @login_required
 @require_GET
-def ledger(request: HttpRequest, kind: str) -> HttpResponse:
+def ledger(request: HttpRequest, kind: str) -> HttpResponseBase:
     builder = BUILDERS.get(kind)
     if builder is None:
         raise Http404("没有这种台账。")
@@ -45,7 +46,7 @@ def ledger(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def compliance_workbook(request: HttpRequest) -> HttpResponse:
+def compliance_workbook(request: HttpRequest) -> HttpResponseBase:
     as_of = None
     if request.GET.get("as_of"):
         try:

@@ -138,9 +138,9 @@ class XlsxBook:
         handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
         if self._owns_file:
             os.unlink(path)  # the open handle keeps the data until the response is sent
-        response = FileResponse(handle, content_type=XLSX_TYPE, as_attachment=True)
-        response["Content-Disposition"] = attachment(filename)
-        return response
+        streamed = FileResponse(handle, content_type=XLSX_TYPE, as_attachment=True)
+        streamed["Content-Disposition"] = attachment(filename)
+        return streamed
 
 
 class XlsxSheet:
