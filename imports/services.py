@@ -342,8 +342,8 @@ def _parse_table(sheet: Sheet, table: Table, ctx: ImportContext, out: SheetResul
             )
         elif parsed.key:
             seen[parsed.key] = row
-        for column, message, code in parsed.issues:
-            issue(row, column, message, code)
+        for where, message, code in parsed.issues:
+            issue(row, where, message, code)
         if parsed.issues:
             ctx.refused.setdefault(sheet.name, {}).setdefault(parsed.key, row)
         parsed_rows.append(parsed)

@@ -248,10 +248,11 @@ class Sheet:
 
     def validation_issues(self, error: ValidationError) -> list[tuple[str, str, str]]:
         """A model's ValidationError as (column, message, code), in the form's own words."""
-        by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+        by_field: list[tuple[str | None, list[ValidationError]]] = (
+            list(error.error_dict.items()) if hasattr(error, "error_dict") else [(None, error.error_list)])
         return [
-            (self.header_for_field(field) if field else self.key, next(iter(e)), e.code or "invalid")
-            for field, errors in by_field.items()
+            (self.header_for_field(field) if field else self.key, e.messages[0], e.code or "invalid")
+            for field, errors in by_field
             for e in errors
         ]
 

@@ -31,7 +31,7 @@ def _require_importer(user) -> None:
 
 
 def _upload_for(request: HttpRequest, pk) -> StoredUpload:
-    upload = StoredUpload.objects.filter(pk=pk, user=request.user).first()
+    upload = StoredUpload.objects.filter(pk=pk, user=request.user).first()  # type: ignore[misc]  # views are login_required
     if upload is None:
         raise Http404("没有找到这个上传的文件。")
     return upload
@@ -51,7 +51,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "ledgers": list(LEDGERS.items()),
         "streets": streets,
         "is_admin": is_admin(request.user),
-        "recent": StoredUpload.objects.filter(user=request.user)[:10],
+        "recent": StoredUpload.objects.filter(user=request.user)[:10],  # type: ignore[misc]  # login_required
     })
 
 

@@ -59,7 +59,7 @@ def _notes(sheet: type[Sheet], column: Column, options: list[str] | None) -> str
 def blank_template(street_names: list[str]) -> bytes:
     """One sheet per kind with its headers, drop-down lists for enumerated columns, and a 说明 sheet."""
     book = XlsxBook(in_memory=True)
-    sheets = [registry.get(name) for name in registry.names()]
+    sheets = [s for name in registry.names() if (s := registry.get(name)) is not None]
     guide = book.sheet("说明", [Col("工作表", width=10), Col("列", width=22), Col("填写说明", width=80)],
                        preamble=[
                            ["莲湖区社区管理系统 · 导入模板"],
@@ -143,11 +143,11 @@ def error_workbook(*, data: bytes, filename: str, sheet: str | None, summary: di
     """
     reasons: dict[str, dict[int, str]] = {}
     for s in summary.get("sheets", []):
-        rows = reasons.setdefault(s["name"], {})
+        marks = reasons.setdefault(s["name"], {})
         for refused in s["refused"]:
-            rows[refused["row"]] = "；".join(f"{i['column']}：{i['message']}" for i in refused["issues"])
+            marks[refused["row"]] = "；".join(f"{i['column']}：{i['message']}" for i in refused["issues"])
         for issue in s.get("header_issues", []):
-            rows[1] = "；".join(filter(None, [rows.get(1), f"{issue['column']}：{issue['message']}"]))
+            marks[1] = "；".join(filter(None, [marks.get(1), f"{issue['column']}：{issue['message']}"]))
     book = XlsxBook(in_memory=True)
     marked = book.book.add_format({"bg_color": "#F8D7DA", "font_color": "#842029", "text_wrap": True})
     for name, rows in _raw_tables(data, filename, sheet):
