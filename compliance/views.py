@@ -8,6 +8,7 @@ registry are read at request time, never copied into templates.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+from kombu.exceptions import OperationalError
 
 from accounts.roles import is_reviewer
 
@@ -49,6 +51,8 @@ from .selectors import (
     sees_whole_district,
     streets_for_user,
 )
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 DISTRICT_COLUMN = "district"
@@ -442,7 +446,13 @@ def sweep_start(request: HttpRequest) -> HttpResponse:
         messages.error(request, _error_text(services._refuse(running)))
         return redirect("compliance:sweep_list")
     who = request.user.get_full_name() or request.user.username
-    nightly_sweep.delay(as_of.isoformat(), triggered_by=f"手动：{who}")
+    try:
+        nightly_sweep.delay(as_of.isoformat(), triggered_by=f"手动：{who}")
+    except OperationalError:
+        # Redis is down: nothing was queued and nothing is running; the nightly sweep will catch up.
+        logger.exception("手动巡检未能排队")
+        messages.error(request, "任务队列暂时不可用，巡检未能启动。请稍后再试；夜间巡检恢复后会照常运行。")
+        return redirect("compliance:sweep_list")
     messages.success(request, f"已启动评估日期为 {as_of:%Y-%m-%d} 的巡检；完成后本页显示结果。")
     return redirect("compliance:sweep_list")
 
