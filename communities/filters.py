@@ -20,7 +20,9 @@ def _visible_communities(request):
     return communities_for_user(request.user).only("id", "code", "name")
 
 
-class _StyledFilterSet(django_filters.FilterSet):
+class StyledFilterSet(django_filters.FilterSet):
+    """A filter bar in Bootstrap's small controls (the community, compound and findings lists)."""
+
     @property
     def form(self):
         form = super().form
@@ -32,7 +34,7 @@ class _StyledFilterSet(django_filters.FilterSet):
         return form
 
 
-class CommunityFilter(_StyledFilterSet):
+class CommunityFilter(StyledFilterSet):
     q = django_filters.CharFilter(label="名称或代码", method="search")
     sub_district = django_filters.ModelChoiceFilter(
         label="街道办事处", queryset=_visible_streets, to_field_name="code", empty_label="全部街道"
@@ -59,7 +61,7 @@ class CommunityFilter(_StyledFilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value))
 
 
-class CompoundFilter(_StyledFilterSet):
+class CompoundFilter(StyledFilterSet):
     q = django_filters.CharFilter(label="名称或编号", method="search")
     sub_district = django_filters.ModelChoiceFilter(
         label="街道办事处", queryset=_visible_streets, to_field_name="code", empty_label="全部街道"

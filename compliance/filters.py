@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.db.models import Q
+
+from communities.filters import StyledFilterSet
 
 from . import catalogue
 from .catalogue import Severity
@@ -19,7 +20,7 @@ def _streets(request):
     return streets_for_user(request.user)
 
 
-class FindingFilter(django_filters.FilterSet):
+class FindingFilter(StyledFilterSet):
     clause = django_filters.ChoiceFilter(label="措施", choices=CLAUSE_CHOICES, empty_label="全部措施")
     rule = django_filters.ChoiceFilter(label="规则", field_name="rule_id", choices=RULE_CHOICES, empty_label="全部规则")
     sub_district = django_filters.ModelChoiceFilter(
@@ -32,16 +33,6 @@ class FindingFilter(django_filters.FilterSet):
     class Meta:
         model = Finding
         fields: list[str] = []
-
-    @property
-    def form(self):
-        form = super().form
-        if not getattr(form, "_styled", False):
-            for field in form.fields.values():
-                css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
-                field.widget.attrs["class"] = css
-            form._styled = True
-        return form
 
     def search(self, queryset, name, value):
         value = value.strip()
