@@ -78,13 +78,10 @@ class EmploymentForm(BootstrapMixin, EmploymentFieldsMixin):
         self._style_widgets()
 
 
-class SeatForm(StyledForm):
-    id_number = _id_field(required=False, help_text="新人员填写身份证号和姓名；本社区已有人员可直接在下方选择")
-    name = forms.CharField(label="姓名", max_length=50, required=False)
-    person = forms.ChoiceField(label="本社区已有人员", required=False)
-    body = forms.ChoiceField(label="组织", choices=Body.choices)
-    role = forms.ChoiceField(label="职务", choices=SeatRole.choices)
-    start_on = _date("任职日期")
+class PersonPickForm(StyledForm):
+    """A form naming one person: picked from the community's people, or new by ID number and name."""
+
+    person_required = ""
 
     def __init__(self, *args, persons=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,8 +90,19 @@ class SeatForm(StyledForm):
     def clean(self):
         data = super().clean()
         if not data.get("person") and not (data.get("id_number") and data.get("name")):
-            raise forms.ValidationError("请选择已有人员，或填写新人员的身份证号和姓名。", code="person_required")
+            raise forms.ValidationError(self.person_required, code="person_required")
         return data
+
+
+class SeatForm(PersonPickForm):
+    id_number = _id_field(required=False, help_text="新人员填写身份证号和姓名；本社区已有人员可直接在下方选择")
+    name = forms.CharField(label="姓名", max_length=50, required=False)
+    person = forms.ChoiceField(label="本社区已有人员", required=False)
+    body = forms.ChoiceField(label="组织", choices=Body.choices)
+    role = forms.ChoiceField(label="职务", choices=SeatRole.choices)
+    start_on = _date("任职日期")
+
+    person_required = "请选择已有人员，或填写新人员的身份证号和姓名。"
 
 
 class SeatEndForm(StyledForm):
@@ -103,21 +111,13 @@ class SeatEndForm(StyledForm):
     reason = forms.CharField(label="原因", max_length=200, required=False)
 
 
-class VacancyFillForm(StyledForm):
+class VacancyFillForm(PersonPickForm):
     person = forms.ChoiceField(label="补选当选人（本社区已有人员）", required=False)
     id_number = _id_field("或新人员身份证号", required=False)
     name = forms.CharField(label="新人员姓名", max_length=50, required=False)
     filled_on = _date("补选日期")
 
-    def __init__(self, *args, persons=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["person"].choices = [("", "（新人员）"), *((p.public_id, p.name) for p in persons)]
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("person") and not (data.get("id_number") and data.get("name")):
-            raise forms.ValidationError("请选择当选人，或填写新人员的身份证号和姓名。", code="person_required")
-        return data
+    person_required = "请选择当选人，或填写新人员的身份证号和姓名。"
 
 
 class TrainingForm(StyledForm):
