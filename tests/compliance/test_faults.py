@@ -129,10 +129,13 @@ def redis_down():
 
 
 def _close_pool(app):
-    # The producer pool remembers its broker; drop it so the next publish connects to the current URL.
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # The producer pools remember their broker; forget them (as Celery does after a fork) so the next
+    # publish connects to the broker configured now. The old pools are left to the garbage collector:
+    # closing them would leave kombu's global registry holding closed pools.
     app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
 
 
 def test_redis_down_at_save_time_the_save_succeeds_and_the_next_sweep_catches_up(
