@@ -8,15 +8,16 @@ the URL reveals nothing.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, cast
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.roles import is_admin
 
-from .models import Community, CommunityAdjustment, Compound, SubDistrict
+from .models import Community, CommunityAdjustment, CommunityQuerySet, Compound, SubDistrict
 
 M = TypeVar("M", bound=Model)
 
@@ -26,7 +27,7 @@ def one_or_404(queryset: QuerySet[M], message: str, **lookup) -> M:
     another 街办 and one that does not exist look the same (so does a malformed id)."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):  # every Model.DoesNotExist subclasses it
         raise Http404(message) from None
 
 
@@ -45,12 +46,14 @@ def own_sub_districts(user) -> QuerySet[SubDistrict]:
     return SubDistrict.objects.filter(clerk_group__user=user)
 
 
-def communities_for_user(user, perm: str = "view_community") -> QuerySet[Community]:
+def communities_for_user(user, perm: str = "view_community") -> CommunityQuerySet:
     if not user.is_authenticated:
         return Community.objects.none()
     if is_admin(user):
         return Community.objects.all()
-    return get_objects_for_user(user, f"communities.{perm}", Community, accept_global_perms=True)
+    # guardian filters the default manager's queryset, so it keeps judged()/with_scale().
+    return cast(CommunityQuerySet,
+                get_objects_for_user(user, f"communities.{perm}", Community, accept_global_perms=True))
 
 
 def community_for_user(user, pk, perm: str = "view_community") -> Community:
