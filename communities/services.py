@@ -12,7 +12,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.roles import clerk_group_name
-from lianhu.records import apply_changes, set_history
+from lianhu.records import apply_changes, save_clean, set_history
 
 from .models import (
     Community,
@@ -60,9 +60,7 @@ def _revoke_community(community: Community, street: SubDistrict) -> None:
 def community_create(*, user=None, reason: str | None = None, **fields: Any) -> Community:
     with transaction.atomic():
         community = Community(**fields)
-        community.full_clean()
-        set_history(community, user, reason)
-        community.save()
+        save_clean(community, user, reason)
         _grant_community(community, community.sub_district)
         return community
 
@@ -78,9 +76,7 @@ def community_update(*, community: Community, user=None, reason: str | None = No
         changed = apply_changes(community, fields)
         if not changed:
             return []
-        community.full_clean()
-        set_history(community, user, reason)
-        community.save()
+        save_clean(community, user, reason)
         if old.code != community.code:
             RetiredCommunityCode.objects.create(code=old.code, community=community)
         if old.sub_district_id != community.sub_district_id:
@@ -95,9 +91,7 @@ def community_revoke(*, community: Community, on: date | None = None, user=None,
     with transaction.atomic():
         community.status = CommunityStatus.REVOKED
         community.revoked_on = on or timezone.localdate()
-        community.full_clean()
-        set_history(community, user, reason or "撤销")
-        community.save()
+        save_clean(community, user, reason or "撤销")
         return community
 
 
@@ -112,9 +106,7 @@ def compound_create(*, user=None, reason: str | None = None, **fields: Any) -> C
         _compound_street(compound)
         if compound.jurisdiction_unclear and compound.unclear_since is None:
             compound.unclear_since = timezone.localdate()
-        compound.full_clean()
-        set_history(compound, user, reason)
-        compound.save()
+        save_clean(compound, user, reason)
         return compound
 
 
@@ -126,18 +118,14 @@ def compound_update(*, compound: Compound, user=None, reason: str | None = None,
         _compound_street(compound)
         if compound.jurisdiction_unclear and compound.unclear_since is None:
             compound.unclear_since = timezone.localdate()
-        compound.full_clean()
-        set_history(compound, user, reason)
-        compound.save()
+        save_clean(compound, user, reason)
         return changed
 
 
 def adjustment_create(*, community: Community, user=None, **fields: Any) -> CommunityAdjustment:
     with transaction.atomic():
         adjustment = CommunityAdjustment(community=community, **fields)
-        adjustment.full_clean()
-        set_history(adjustment, user, None)
-        adjustment.save()
+        save_clean(adjustment, user, None)
         return adjustment
 
 
@@ -145,9 +133,7 @@ def monitoring_point_create(*, community: Community, designated_on: date, note: 
     """Designate a community as a 减负增效监测点 (措施十七)."""
     with transaction.atomic():
         point = MonitoringPoint(community=community, designated_on=designated_on, note=note)
-        point.full_clean()
-        set_history(point, user, None)
-        point.save()
+        save_clean(point, user, None)
         return point
 
 
@@ -156,9 +142,7 @@ def monitoring_point_update(*, point: MonitoringPoint, user=None, reason: str | 
         changed = apply_changes(point, fields)
         if not changed:
             return []
-        point.full_clean()
-        set_history(point, user, reason)
-        point.save()
+        save_clean(point, user, reason)
         return changed
 
 
@@ -172,9 +156,7 @@ def monitoring_point_delete(*, point: MonitoringPoint, user=None, reason: str = 
 def typical_case_create(*, kind: str, title: str, community: Community, year: int, user=None) -> TypicalCase:
     with transaction.atomic():
         case = TypicalCase(kind=kind, title=title, community=community, year=year)
-        case.full_clean()
-        set_history(case, user, None)
-        case.save()
+        save_clean(case, user, None)
         return case
 
 
@@ -183,9 +165,7 @@ def typical_case_update(*, case: TypicalCase, user=None, reason: str | None = No
         changed = apply_changes(case, fields)
         if not changed:
             return []
-        case.full_clean()
-        set_history(case, user, reason)
-        case.save()
+        save_clean(case, user, reason)
         return changed
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Unit
-from lianhu.records import apply_changes, set_history
+from lianhu.records import apply_changes, save_clean
 
 from .lifecycle import STREET, acting_units, may_act, skip_message, transition_for
 from .models import Facility, FacilityStatus, FacilityStep
@@ -20,9 +20,7 @@ def facility_create(*, user=None, reason: str | None = None, **fields: Any) -> F
     """Records a facility as it is today, in whatever status it has reached."""
     with transaction.atomic():
         facility = Facility(**fields)
-        facility.full_clean()
-        set_history(facility, user, reason)
-        facility.save()
+        save_clean(facility, user, reason)
         return facility
 
 
@@ -35,9 +33,7 @@ def facility_update(*, facility: Facility, user=None, reason: str | None = None,
         changed = apply_changes(facility, fields)
         if not changed:
             return []
-        facility.full_clean()
-        set_history(facility, user, reason)
-        facility.save()
+        save_clean(facility, user, reason)
         return changed
 
 
@@ -89,9 +85,7 @@ def facility_advance(
         facility.status = to_status
         if transition.sets_date:
             setattr(facility, transition.sets_date, on)
-        facility.full_clean()
-        set_history(facility, user, transition.step)
-        facility.save()
+        save_clean(facility, user, transition.step)
         return FacilityStep.objects.create(
             facility=facility,
             from_status=source,

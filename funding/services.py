@@ -8,16 +8,9 @@ from typing import Any
 from django.db import transaction
 
 from communities.models import Community
-from lianhu.records import set_history
+from lianhu.records import save_clean
 
 from .models import Allocation, SalaryFunding, TaskFund
-
-
-def _save(obj, user, reason):
-    obj.full_clean()
-    set_history(obj, user, reason)
-    obj.save()
-    return obj
 
 
 def allocation_upsert(
@@ -47,7 +40,7 @@ def allocation_upsert(
             return allocation
         for name, value in wanted.items():
             setattr(allocation, name, value)
-        return _save(allocation, user, reason)
+        return save_clean(allocation, user, reason)
 
 
 def salary_funding_upsert(
@@ -60,9 +53,9 @@ def salary_funding_upsert(
         funding.amount = amount
         if note is not None:
             funding.note = note
-        return _save(funding, user, reason)
+        return save_clean(funding, user, reason)
 
 
 def task_fund_create(*, user=None, reason: str | None = None, **fields: Any) -> TaskFund:
     with transaction.atomic():
-        return _save(TaskFund(**fields), user, reason)
+        return save_clean(TaskFund(**fields), user, reason)

@@ -26,3 +26,11 @@ def set_history(obj: Any, user: Any, reason: str | None = None) -> None:
         obj._history_user = user
     if reason:
         obj._change_reason = reason
+
+
+def save_clean(obj: Any, user: Any, reason: str | None = None) -> Any:
+    """Validate (the model's coded messages), name who and why, and save: a service's write of one record."""
+    obj.full_clean()
+    set_history(obj, user, reason)
+    obj.save()
+    return obj

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
-from lianhu.records import apply_changes, set_history
+from lianhu.records import apply_changes, save_clean, set_history
 
 from . import idnumbers
 from .models import (
@@ -66,9 +66,7 @@ def person_create(*, id_number: str, name: str, education: str = "", phone: str 
     with transaction.atomic():
         person = Person(id_number=idnumbers.normalize(id_number), name=(name or "").strip(),
                         education=(education or "").strip(), phone=(phone or "").strip())
-        person.full_clean()
-        set_history(person, user)
-        person.save()
+        save_clean(person, user)
         return person
 
 
@@ -79,9 +77,7 @@ def person_update(*, person: Person, user=None, **fields: Any) -> list[str]:
         changed = apply_changes(person, fields)
         if not changed:
             return []
-        person.full_clean()
-        set_history(person, user)
-        person.save()
+        save_clean(person, user)
         return changed
 
 
@@ -110,9 +106,7 @@ def seat_create(*, person: Person, community: Community, body: str, role: str, s
     with transaction.atomic():
         _lock_person(person)
         seat = Seat(person=person, community=community, body=body, role=role, start_on=start_on, end_on=end_on)
-        seat.full_clean()
-        set_history(seat, user)
-        seat.save()
+        save_clean(seat, user)
         person_refresh_community(person)
         return seat
 
@@ -123,9 +117,7 @@ def seat_update(*, seat: Seat, user=None, **fields: Any) -> list[str]:
         changed = apply_changes(seat, fields)
         if not changed:
             return []
-        seat.full_clean()
-        set_history(seat, user)
-        seat.save()
+        save_clean(seat, user)
         person_refresh_community(seat.person)
         return changed
 
@@ -138,9 +130,7 @@ def seat_end(*, seat: Seat, on: date, reason: str = "", open_vacancy: bool = Fal
             return None
         vacancy = Vacancy(community=seat.community, body=seat.body, role=seat.role, vacated_on=on,
                           reason=reason, previous_seat=seat)
-        vacancy.full_clean()
-        set_history(vacancy, user)
-        vacancy.save()
+        save_clean(vacancy, user)
         return vacancy
 
 
@@ -148,9 +138,7 @@ def vacancy_create(*, community: Community, body: str, role: str, vacated_on: da
                    user=None) -> Vacancy:
     with transaction.atomic():
         vacancy = Vacancy(community=community, body=body, role=role, vacated_on=vacated_on, reason=reason)
-        vacancy.full_clean()
-        set_history(vacancy, user)
-        vacancy.save()
+        save_clean(vacancy, user)
         return vacancy
 
 
@@ -166,9 +154,7 @@ def vacancy_fill(*, vacancy: Vacancy, person: Person, on: date, user=None) -> Se
                            start_on=on, user=user)
         vacancy.filled_on = on
         vacancy.filled_by = seat
-        vacancy.full_clean()
-        set_history(vacancy, user, "补选")
-        vacancy.save()
+        save_clean(vacancy, user, "补选")
         return seat
 
 
@@ -179,9 +165,7 @@ def employment_create(*, person: Person, community: Community, user=None, **fiel
     with transaction.atomic():
         _lock_person(person)
         employment = Employment(person=person, community=community, **fields)
-        employment.full_clean()
-        set_history(employment, user)
-        employment.save()
+        save_clean(employment, user)
         person_refresh_community(person)
         return employment
 
@@ -192,9 +176,7 @@ def employment_update(*, employment: Employment, user=None, reason: str | None =
         changed = apply_changes(employment, fields)
         if not changed:
             return []
-        employment.full_clean()
-        set_history(employment, user, reason)
-        employment.save()
+        save_clean(employment, user, reason)
         person_refresh_community(employment.person)
         return changed
 
@@ -335,9 +317,7 @@ def assessment_record(*, person: Person, year: int, result: str, assessed_on: da
         assessment.result = result
         if assessed_on is not None:
             assessment.assessed_on = assessed_on
-        assessment.full_clean()
-        set_history(assessment, user)
-        assessment.save()
+        save_clean(assessment, user)
         return assessment, created
 
 
@@ -355,8 +335,6 @@ def assessments_record(*, year: int, results: dict[Person, str], user=None) -> i
 def care_record_create(*, person: Person, kind: str, on: date, note: str = "", user=None) -> CareRecord:
     with transaction.atomic():
         record = CareRecord(person=person, kind=kind, on=on, note=note)
-        record.full_clean()
-        set_history(record, user)
-        record.save()
+        save_clean(record, user)
         return record
 
