@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -27,7 +29,7 @@ def request_for_user(user, pk) -> EstablishmentRequest:
 
 def waiting_for(user, qs: QuerySet[EstablishmentRequest]) -> QuerySet[EstablishmentRequest]:
     """Requests whose next step is this user's to take."""
-    states = []
+    states: list[str] = []
     if own_sub_districts(user).exists():
         states.append(State.DRAFT)
     if is_reviewer(user):
@@ -42,5 +44,5 @@ def overdue_info(requests, now=None) -> None:
     days = flow.deadlines()
     for req in requests:
         limit = days.get(req.state)
-        req.due_at = req.state_since + timezone.timedelta(days=limit) if limit else None
+        req.due_at = req.state_since + timedelta(days=limit) if limit else None
         req.is_overdue = bool(req.due_at and now > req.due_at)

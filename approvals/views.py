@@ -48,7 +48,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     visible = requests_for_user(request.user)
     view = request.GET.get("view", "waiting")
     if view == "mine":
-        qs = visible.filter(created_by=request.user)
+        qs = visible.filter(created_by=request.user)  # type: ignore[misc]  # login_required: never anonymous
     elif view == "all":
         qs = visible
     else:
@@ -57,7 +57,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     rows = list(qs.prefetch_related("parts", "sources")[:500])
     overdue_info(rows)
     if request.GET.get("overdue"):
-        rows = [r for r in rows if r.is_overdue]
+        rows = [r for r in rows if r.is_overdue]  # type: ignore[attr-defined]  # set by overdue_info
     return render(request, "approvals/request_list.html", {
         "rows": rows, "view": view, "is_clerk": own_sub_districts(request.user).exists(),
         "is_reviewer": is_reviewer(request.user),
@@ -157,7 +157,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         findings = _latest_precheck(records) or []
         findings_note = "报送时的预审结果"
     act_form = send_back_form = None
-    if may_act:
+    if may_act and step is not None:
         act_form = ActForm(step=step, request_obj=req, prefix="act")
         if flow.previous_state(req.state):
             send_back_form = SendBackForm(prefix="back", initial={"opinion": services.send_back_text(findings)})
@@ -169,8 +169,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "parts": list(req.parts.select_related("community").prefetch_related("compounds")),
         "sources": list(req.sources.all()),
         "can_edit_parts": req.state == State.DRAFT and flow.clerk_of(request.user, req),
-        "previous_state_label": State(flow.previous_state(req.state)).label if step and flow.previous_state(
-            req.state) else "",
+        "previous_state_label": State(previous).label if step and (previous := flow.previous_state(req.state)) else "",
     })
 
 
@@ -184,6 +183,7 @@ def request_act(request: HttpRequest, pk: int) -> HttpResponse:
     if step is None:
         messages.error(request, "该申请已办结，不能再办理。")
         return redirect("approvals:request_detail", req.pk)
+    form: SendBackForm | ActForm
     if action == Action.SEND_BACK:
         form = SendBackForm(request.POST, request.FILES, prefix="back")
         kwargs = ({"opinion": form.cleaned_data["opinion"], "files": form.cleaned_data["files"]}
