@@ -119,7 +119,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for number, info in catalogue.CLAUSES.items():
         row_cells = []
         for code, _name in columns:
-            link = {"clause": number}
+            link: dict[str, Any] = {"clause": number}
             if code == DISTRICT_COLUMN:
                 link["no_street"] = "1"
             else:
@@ -217,7 +217,7 @@ def _finding_page(request: HttpRequest, finding: Finding, *, waive_form=None, su
         "target_link": _target_link(finding),
         "events": finding.events.select_related("user", "sweep"),
         "actions": finding.actions.select_related("taken_by"),
-        "unit": escalation.unit_for(finding.clause, finding.sub_district.name if finding.sub_district_id else None),
+        "unit": escalation.unit_for(finding.clause, finding.sub_district.name if finding.sub_district is not None else None),
         "days_open": days_open,
         "level": dict(escalation.SupervisionLevel.choices).get(level, ""),
         "thresholds": thresholds,
@@ -445,7 +445,7 @@ def sweep_start(request: HttpRequest) -> HttpResponse:
     if running is not None:
         messages.error(request, _error_text(services._refuse(running)))
         return redirect("compliance:sweep_list")
-    who = request.user.get_full_name() or request.user.username
+    who = request.user.get_full_name() or request.user.username  # type: ignore[union-attr]  # login_required
     try:
         nightly_sweep.delay(as_of.isoformat(), triggered_by=f"手动：{who}")
     except OperationalError:
