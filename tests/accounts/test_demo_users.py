@@ -11,6 +11,7 @@ from django.test import RequestFactory
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import DepartmentMembership, Unit, units_of
 from accounts.roles import Role, is_admin, is_clerk, is_department, is_reviewer
+from approvals.models import EstablishmentRequest
 from communities.selectors import communities_for_user, own_sub_districts
 
 pytestmark = pytest.mark.django_db
@@ -53,10 +54,22 @@ def test_one_user_per_role_with_printed_logins(demo):
 
     reviewer = User.objects.get(username="reviewer")
     assert is_reviewer(reviewer) and not is_admin(reviewer) and not is_clerk(reviewer)
-    assert communities_for_user(reviewer).count() == 142
+    # The 142 of the NBS list and the 筹建 community of the demo's 新设 request.
+    assert communities_for_user(reviewer).count() == 143
 
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff and is_admin(admin)
+
+
+def test_a_new_community_request_waits_at_step_two(demo):
+    out = _run()
+    req = EstablishmentRequest.objects.get()
+    assert (req.kind, req.state, req.created_by.username) == ("new", "district_review", "qingnian")
+    assert req.parts.get().community.status == "preparing"
+    assert list(req.records.values_list("step", "to_state")) == [(1, "district_review")]
+    assert "第2步" in out
+    _run()
+    assert EstablishmentRequest.objects.count() == 1 and req.records.count() == 1
 
 
 def test_department_users_act_for_their_unit(demo):

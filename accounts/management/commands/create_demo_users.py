@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import demo_users_ensure
+from approvals.demo import demo_requests_ensure
 
 
 def _pad(text: str, width: int) -> str:
@@ -27,6 +29,8 @@ class Command(BaseCommand):
                 "DEBUG 未开启：演示用户使用公开的密码，生产环境不应创建。确需创建请加 --force。"
             )
         logins = demo_users_ensure()
+        # Work in progress needs its users: the 青年路 clerk's 新设 request waits at step 2.
+        in_progress = demo_requests_ensure(clerk=get_user_model().objects.get(username="qingnian"))
         columns = [("角色", 16), ("范围", 18), ("用户名", 12), ("密码", 18)]
         self.stdout.write("演示用户登录信息：")
         self.stdout.write("".join(_pad(title, width) for title, width in columns).rstrip())
@@ -34,3 +38,5 @@ class Command(BaseCommand):
         for login in logins:
             cells = [login.role, login.scope, login.username, login.password]
             self.stdout.write("".join(_pad(c, w) for c, (_t, w) in zip(cells, columns, strict=True)).rstrip())
+        for line in in_progress:
+            self.stdout.write(line)
