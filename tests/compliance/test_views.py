@@ -420,3 +420,8 @@ def test_home_counts_only_the_users_open_findings(qn, two_streets):
     assert "未整改的合规问题（1 项）" in page
     severity = two_streets[0].severity  # the other 街办's finding is not counted
     assert f'{reverse("compliance:finding_list")}?severity={severity}&amp;status=open">1 项</a>' in card
+
+
+def test_supervision_form_labels_have_no_ascii_colon(rv):
+    page = rv.get(reverse("compliance:supervision_list")).content.decode()
+    assert "督导方式</label>" in page and "督导方式:" not in page
