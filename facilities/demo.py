@@ -48,7 +48,7 @@ class FacilitySpec:
     kind: str
     fields: dict
     # Lifecycle steps still to record through the services: (target status, date, note).
-    steps: list[tuple[str, date, str]] = field(default_factory=list)
+    steps: list[tuple[FacilityStatus, date, str]] = field(default_factory=list)
 
 
 def _d(value: float) -> Decimal:
@@ -200,6 +200,7 @@ def load_facilities(*, specs: list[FacilitySpec], communities: dict[str, Communi
             if ORDER.index(S(facility.status)) >= ORDER.index(S(target)):
                 continue
             transition = transition_for(facility.status, target)
+            assert transition is not None, f"demo step {facility.status} → {target} is not in the lifecycle table"
             # Acceptance in 大兴新区 is the 管委会's; elsewhere the first unit the table names.
             unit = transition.units[0]
             if target == S.ACCEPTED and community.sub_district_id in DAXING_STREETS:

@@ -32,7 +32,8 @@ class FacilityForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, user, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = communities_for_user(user, "change_community").judged()
+        self.fields["community"].queryset = communities_for_user(  # type: ignore[attr-defined]  # a ModelChoiceField
+            user, "change_community").judged()
         if self.instance.pk and self.instance.residential_utilities is not None:
             self.initial["residential_utilities"] = "true" if self.instance.residential_utilities else "false"
         if not creating:

@@ -143,7 +143,8 @@ class Facility(models.Model):
         for field in ("building_area", "activity_area", "site_area"):
             value = getattr(self, field)
             if value is not None and value < 0:
-                add(field, f"{self._meta.get_field(field).verbose_name}不能为负数（填写了 {value}）。", "area_negative")
+                label = self._meta.get_field(field).verbose_name  # type: ignore[union-attr]  # a concrete field
+                add(field, f"{label}不能为负数（填写了 {value}）。", "area_negative")
         if self.activity_area is not None and self.activity_area > 0:
             if self.building_area is None:
                 add("activity_area", "填写居民活动区域面积时必须填写建筑面积。", "activity_exceeds_building")

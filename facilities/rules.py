@@ -19,7 +19,7 @@ from compliance.rules import Rule, register, same_pk, via
 
 from .models import CORE_SERVICES, COUNTING_STATUSES, Facility, FacilityKind, FacilityStatus
 
-AREA = DecimalField(max_digits=14, decimal_places=2)
+AREA: DecimalField = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Decimal("0")
 
 

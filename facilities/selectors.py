@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 
@@ -32,7 +32,7 @@ def facility_requirements(community: Community, as_of: dt.date) -> dict[str, Any
     from compliance.rules import registry
 
     from .models import CORE_SERVICES, FacilityKind
-    from .rules import counting, facility_sum
+    from .rules import FacilityArea, counting, facility_sum
 
     rule_ids = ("M07.facility_area", "M07.outdoor_plaza", "M07.activity_share")
     rules = [registry.get(r) for r in rule_ids]
@@ -47,7 +47,7 @@ def facility_requirements(community: Community, as_of: dt.date) -> dict[str, Any
         .values("pk", "households", "founded_on", "area", "activity", "plaza")
         .get()
     )
-    required_area, basis = rules[0].required(row, params["M07.facility_area"])
+    required_area, basis = cast(FacilityArea, rules[0]).required(row, params["M07.facility_area"])
     present = set(
         Facility.objects.filter(counting(as_of), community=community, kind=FacilityKind.EMBEDDED)
         .values_list("service_category", flat=True)

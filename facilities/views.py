@@ -70,7 +70,7 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if may_act(request.user, t, facility)
     ]
     pending = [{"transition": t} for t in transitions_from(facility.status) if not may_act(request.user, t, facility)]
-    reached = ORDER.index(facility.status) if facility.status in ORDER else len(ORDER)
+    reached = ORDER.index(FacilityStatus(facility.status)) if facility.status in ORDER else len(ORDER)
     context = {
         "facility": facility,
         "steps": facility.steps.select_related("actor"),
