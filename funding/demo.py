@@ -27,8 +27,8 @@ DEMO_REASON = "演示数据"
 
 @dataclass
 class FundingPlan:
-    allocations: list[tuple[str, int, str, Decimal, Decimal]]  # community, year, level, planned, disbursed
-    salaries: list[tuple[int, str, Decimal]]
+    allocations: list[tuple[str, int, FundingLevel, Decimal, Decimal]]  # community, year, level, planned, disbursed
+    salaries: list[tuple[int, SalaryLevel, Decimal]]
 
 
 def funding_plan(codes: list[str], today: date) -> FundingPlan:
@@ -95,10 +95,10 @@ def load_funding(*, plan: FundingPlan, communities: dict[str, Community], user=N
             counts.written += 1
         counts.allocations += 1
     salaries = {(s.year, s.level): s.amount for s in SalaryFunding.objects.all()}
-    for year, level, amount in plan.salaries:
+    for year, salary_level, amount in plan.salaries:
         # The service saves (and records history) even when nothing changed.
-        if salaries.get((year, level)) != amount:
-            salary_funding_upsert(year=year, level=level, amount=amount, user=user, reason=DEMO_REASON)
+        if salaries.get((year, salary_level)) != amount:
+            salary_funding_upsert(year=year, level=salary_level, amount=amount, user=user, reason=DEMO_REASON)
             counts.written += 1
         counts.salaries += 1
     return counts

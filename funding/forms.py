@@ -9,7 +9,7 @@ from .models import MAX_YEAR, MIN_YEAR, FundingLevel, SalaryLevel, TaskFund
 
 
 class AllocationForm(BootstrapMixin, forms.Form):
-    community = forms.ModelChoiceField(label="社区", queryset=None)
+    community: forms.ModelChoiceField = forms.ModelChoiceField(label="社区", queryset=None)
     year = forms.IntegerField(label="年度", min_value=MIN_YEAR, max_value=MAX_YEAR)
     level = forms.ChoiceField(label="层级", choices=FundingLevel.choices)
     planned = forms.DecimalField(label="配套金额（元）", max_digits=14, decimal_places=2)

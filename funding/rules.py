@@ -11,7 +11,7 @@ from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Rule, district, register
 
 from .models import Allocation, FundingLevel, SalaryFunding, SalaryLevel
 
-MONEY = DecimalField(max_digits=14, decimal_places=2)
+MONEY: DecimalField = DecimalField(max_digits=14, decimal_places=2)
 
 
 def fmt(value: Decimal) -> str:

@@ -15,7 +15,7 @@ from communities.selectors import communities_for_user
 
 from .models import Allocation, FundingLevel, SalaryFunding, TaskFund
 
-MONEY = DecimalField(max_digits=14, decimal_places=2)
+MONEY: DecimalField = DecimalField(max_digits=14, decimal_places=2)
 ENTRY_UNITS = {Unit.FINANCE.value, Unit.CIVIL_AFFAIRS.value}
 
 
@@ -32,7 +32,7 @@ def task_funds_for_user(user) -> QuerySet[TaskFund]:
     return TaskFund.objects.filter(community__in=communities_for_user(user))
 
 
-def _level(field: str, level: str, year: int) -> Coalesce:
+def _level(field: str, level: str, year: int) -> Subquery:
     sub = Allocation.objects.filter(community=OuterRef("pk"), year=year, level=level).values(field)[:1]
     return Subquery(sub, output_field=MONEY)
 

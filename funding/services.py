@@ -30,7 +30,7 @@ def allocation_upsert(
             Allocation.objects.select_for_update().filter(community=community, year=year, level=level).first()
             or Allocation(community=community, year=year, level=level)
         )
-        wanted = {"planned": planned}
+        wanted: dict[str, Decimal | str] = {"planned": planned}
         if disbursed is not None:
             wanted["disbursed"] = disbursed
         if note is not None:

@@ -78,5 +78,6 @@ class FundingSheet(Sheet):
         same = before.get(FundingLevel.CITY) == data["city"] and before.get(FundingLevel.DISTRICT) == data["district"]
         return Action.UNCHANGED if same else Action.UPDATED
 
-    def header_for_field(self, field: str) -> str:
+    @classmethod
+    def header_for_field(cls, field: str) -> str:
         return {"planned": "市级配套", "level": "社区代码", "year": "年度"}.get(field, super().header_for_field(field))
