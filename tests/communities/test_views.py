@@ -358,3 +358,11 @@ def test_a_blank_code_is_reported_once(qn_client, streets):
     assert builders.error_codes(response.context["form"], "code") == ["required"]
     assert response.content.decode().count("这个字段是必填项。") == 1
     assert not Compound.objects.exists()
+
+
+def test_nav_marks_the_current_section(qn_client, lianhulu):
+    page = qn_client.get(reverse("communities:community_detail", args=[lianhulu.pk])).content.decode()
+    assert f'active" aria-current="page" href="{reverse("communities:community_list")}"' in page
+    assert page.count('nav-link active') == 1
+    page = qn_client.get(reverse("compliance:finding_list")).content.decode()
+    assert f'active" aria-current="page" href="{reverse("compliance:dashboard")}"' in page
