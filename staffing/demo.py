@@ -270,10 +270,9 @@ def staffing_plan(figures: dict[str, dict], adjustments: dict[str, dict], today:
 
     for i, staff in enumerate(rng.sample([s for s in staffed if committee_only(s)], 2)):
         member = committee_only(staff)[0]
-        job = next((j for j in staff.jobs if j.person == member), None)
-        if job is None:
-            job = JobSpec(member, True, Post.OTHER, rng.randint(3, 9), date(2016, 4, 1), EntryChannel.ELECTION)
-            staff.jobs.append(job)
+        if not any(j.person == member for j in staff.jobs):
+            staff.jobs.append(
+                JobSpec(member, True, Post.OTHER, rng.randint(3, 9), date(2016, 4, 1), EntryChannel.ELECTION))
         leave = date(last_year, 6, 30) + timedelta(days=31 * i)
         staff.exits.append(ExitSpec(member, ExitKind.RESIGNATION, leave - timedelta(days=30), leave,
                                     leave - timedelta(days=20), leave + timedelta(days=10)))
@@ -288,8 +287,8 @@ def staffing_plan(figures: dict[str, dict], adjustments: dict[str, dict], today:
     # Training (措施十二) and assessment (措施十四), year by year.
     left_on = {e.person: e.leave_on for s in plan.communities for e in s.exits}
     workers = [(j.person, j.entry_on) for s in plan.communities for j in s.jobs]
-    leaders = [p for s in plan.communities for p, _b, r, _d in s.seats if r in (SeatRole.SECRETARY, SeatRole.DIRECTOR)]
-    leaders = list(dict.fromkeys(leaders))
+    heads = list(dict.fromkeys(
+        p for s in plan.communities for p, _b, r, _d in s.seats if r in (SeatRole.SECRETARY, SeatRole.DIRECTOR)))
 
     def attended(candidates, held: date, miss: float) -> list[str]:
         return [p for p, entry in candidates if entry <= held and left_on.get(p, date.max) > held and rng.random() >= miss]
@@ -297,10 +296,10 @@ def staffing_plan(figures: dict[str, dict], adjustments: dict[str, dict], today:
     events = [
         (f"{last_year}年度社区工作者全员培训", TrainingKind.GENERAL, date(last_year, 10, 16), workers, 0.02),
         (f"{last_year}年度社区书记、主任专项培训", TrainingKind.SPECIAL, date(last_year, 4, 10),
-         [(p, date.min) for p in leaders], 0.03),
+         [(p, date.min) for p in heads], 0.03),
         (f"{year}年度社区工作者全员培训", TrainingKind.GENERAL, date(year, 6, 18), workers, 0.06),
         (f"{year}年度社区书记、主任专项培训", TrainingKind.SPECIAL, date(year, 4, 15),
-         [(p, date.min) for p in leaders], 0.05),
+         [(p, date.min) for p in heads], 0.05),
     ]
     for title, kind, held, candidates, miss in events:
         persons = attended(candidates, held, miss)
@@ -377,6 +376,7 @@ def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user
                                        note="因个人原因申请辞职。", user=user)
                 exit_advance(procedure=procedure, step=ExitStepName.HEAD_OPINION, on=ex.submitted_on,
                              note="同意，工作已交接。", user=user)
+                assert ex.approved_on is not None, "a resignation's spec carries the 街办's approval date"
                 exit_advance(procedure=procedure, step=ExitStepName.SUBDISTRICT_APPROVED, on=ex.approved_on,
                              user=user)
             if ex.filed_on is not None:
@@ -395,10 +395,10 @@ def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user
         counts.created += added
 
     assessed = set(Assessment.objects.filter(person__in=persons.values()).values_list("person_id", "year"))
-    for number, year, result, on in plan.assessments:
+    for number, year, result, assessed_on in plan.assessments:
         person = persons[number]
         if (person.pk, year) not in assessed:
-            assessment_record(person=person, year=year, result=result, assessed_on=on, user=user)
+            assessment_record(person=person, year=year, result=result, assessed_on=assessed_on, user=user)
             counts.created += 1
 
     demo = Person.objects.filter(id_number__in=plan.persons)

@@ -121,7 +121,7 @@ class SeatRole(models.TextChoices):
     MEMBER = "member", "委员"
 
 
-ROLES_OF_BODY = {
+ROLES_OF_BODY: dict[str, tuple[str, ...]] = {
     Body.PARTY: (SeatRole.SECRETARY, SeatRole.DEPUTY_SECRETARY, SeatRole.MEMBER),
     Body.COMMITTEE: (SeatRole.DIRECTOR, SeatRole.DEPUTY_DIRECTOR, SeatRole.MEMBER),
 }

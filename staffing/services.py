@@ -202,7 +202,7 @@ def worker_create(*, id_number: str, name: str, community: Community, education:
 
 # --- exit procedures (措施十五) -------------------------------------------------
 
-_STEP_FIELDS = {
+_STEP_FIELDS: dict[str, str] = {
     ExitStepName.SUBMITTED: "resignation_submitted_on",
     ExitStepName.SUBDISTRICT_APPROVED: "approved_on",
     ExitStepName.SUBDISTRICT_DECIDED: "approved_on",
@@ -227,6 +227,7 @@ def exit_start(*, employment: Employment, kind: str, on: date, leave_on: date, n
             raise ValidationError("这名社区工作者已经离职。", code="already_left")
         kind = ExitKind(kind)
         first = next_exit_step(kind, None)
+        assert first is not None, "every exit flow has a first step"
         if on > timezone.localdate():
             raise ValidationError({"on": ValidationError("日期不能晚于今天。", code="date_in_future")})
         if kind == ExitKind.RESIGNATION and on > leave_on:
@@ -312,7 +313,7 @@ def assessment_record(*, person: Person, year: int, result: str, assessed_on: da
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update().filter(person=person, year=year).first()
         created = assessment is None
-        if created:
+        if assessment is None:
             assessment = Assessment(person=person, year=year)
         assessment.result = result
         if assessed_on is not None:

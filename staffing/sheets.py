@@ -11,6 +11,7 @@ number with its row; duplicates are found on the whole number here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -62,7 +63,7 @@ def id_number(value: Any) -> str:
         raise CellError(error.messages[0], error.code or "id_format") from None
 
 
-def labels(mapping: dict[str, str]):
+def labels(mapping: Mapping[str, str]):
     def parse(value: Any) -> str:
         label = str(value).strip()
         if label not in mapping:
@@ -113,7 +114,7 @@ def _person(number: str, ctx) -> Person:
 
 
 def _require_person_scope(person: Person, ctx) -> None:
-    if person.community_id is not None:
+    if person.community is not None:
         ctx.require_street(person.community.sub_district_id, ID_HEADER)
 
 

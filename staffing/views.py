@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -87,7 +88,7 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def roster_export(request: HttpRequest, pk: int) -> HttpResponse:
+def roster_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The community's 两委 and workers as .xlsx; ID numbers masked unless an administrator asks (?reveal=1)."""
     from exports.writer import DATE, NUMBER, XlsxBook
 
