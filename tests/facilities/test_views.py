@@ -80,6 +80,12 @@ class TestPages:
         page = client.get(reverse("facilities:facility_list")).content.decode()
         assert "规划中的中心" in page and "枣园广场" not in page
 
+    def test_areas_read_without_trailing_zeros(self, client, planned, clerk_qingnian):
+        client.force_login(clerk_qingnian)
+        page = client.get(reverse("facilities:facility_detail", args=[planned.pk])).content.decode()
+        assert "<td>1100㎡</td>" in page and "1100.00" not in page
+        assert "1100.00" not in client.get(reverse("facilities:facility_list")).content.decode()
+
     def test_empty_list_says_how_to_register(self, client, community, clerk_qingnian):
         client.force_login(clerk_qingnian)
         page = client.get(reverse("facilities:facility_list")).content.decode()
