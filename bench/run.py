@@ -28,6 +28,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -78,7 +79,7 @@ def database_settings() -> dict:
 def admin_connection(config: dict):
     import psycopg
 
-    kwargs = {"dbname": "postgres", "autocommit": True}
+    kwargs: dict[str, Any] = {"dbname": "postgres", "autocommit": True}
     for key, arg in (("HOST", "host"), ("PORT", "port"), ("USER", "user"), ("PASSWORD", "password")):
         if config.get(key):
             kwargs[arg] = config[key]

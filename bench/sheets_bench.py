@@ -25,6 +25,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Django is set up only once the script runs
+    from imports.services import ImportResult
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -91,7 +95,7 @@ def person_workbook(path: Path, rows: int, communities: list[str]) -> None:
     book.close()
 
 
-def timed_import(path: Path) -> tuple[float, object]:
+def timed_import(path: Path) -> tuple[float, ImportResult]:
     from imports.services import workbook_import
 
     start = time.perf_counter()
