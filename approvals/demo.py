@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from approvals.models import EstablishmentRequest, State
 from approvals.services import request_act, request_create_new
-from communities.models import Community, Compound, PartyOrgType, RetiredCommunityCode
+from communities.models import Community, PartyOrgType, RetiredCommunityCode
 
 TITLE = "新设“青年路星火社区”"
 PART = {
@@ -33,10 +33,9 @@ def demo_requests_ensure(*, clerk) -> list[str]:
         if Community.objects.filter(code=code).exists() or RetiredCommunityCode.objects.filter(code=code).exists():
             return []
         street = clerk.groups.get(sub_district__isnull=False).sub_district
-        # The 街办's compounds not yet in any community go to the new one (措施三: 无死角).
-        free = list(Compound.objects.filter(sub_district=street, community__isnull=True).order_by("code"))
+        # No compounds: load_demo keeps its unassigned ones unassigned and would move them back.
         req = request_create_new(
-            user=clerk, sub_district=street, title=TITLE, part=PART, compounds=free,
+            user=clerk, sub_district=street, title=TITLE, part=PART,
             reason="星火路沿线新建住宅小区入住，居民已过千户，原社区服务半径过大，拟新设社区。",
         )
         request_act(request_id=req.pk, expected_state=State.DRAFT, user=clerk, data={"residents_agreed": True},
