@@ -89,3 +89,12 @@ def home_findings_summary(user):
                   .annotate(n=Count("id")).order_by())
     return {"rows": [(value, label, counts.get(value, 0)) for value, label in catalogue.Severity.CHOICES],
             "total": sum(counts.values())}
+
+
+@register.inclusion_tag("compliance/_target_findings.html")
+def target_findings_panel(target_type: str, obj):
+    """A record page's live findings (the compound page: 划入社区, 管理主体, 物业, 用房欠账)."""
+    from compliance.models import LIVE_STATUSES, Finding
+
+    findings = Finding.objects.filter(target_type=target_type, target_pk=obj.pk, status__in=LIVE_STATUSES)
+    return {"findings": list(findings.order_by("clause", "rule_id"))}

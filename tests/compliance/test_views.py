@@ -425,3 +425,14 @@ def test_home_counts_only_the_users_open_findings(qn, two_streets):
 def test_supervision_form_labels_have_no_ascii_colon(rv):
     page = rv.get(reverse("compliance:supervision_list")).content.decode()
     assert "督导方式</label>" in page and "督导方式:" not in page
+
+
+def test_compound_page_lists_its_findings(qn, streets):
+    from tests.communities import builders
+
+    compound = builders.compound("XQ-T1", street=streets["qingnian"], name="待划入院落", households=40)
+    f = finding(rule_id="M03.compound_unassigned", street=streets["qingnian"], message="尚未划入任何社区")
+    Finding.objects.filter(pk=f.pk).update(target_pk=compound.pk, target_key=compound.code)
+    page = qn.get(reverse("communities:compound_detail", args=[compound.pk])).content.decode()
+    panel = page.split('id="target-findings"')[1]
+    assert "尚未划入任何社区" in panel and reverse("compliance:finding_detail", args=[f.pk]) in panel
