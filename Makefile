@@ -40,6 +40,9 @@ check: lint test
 # postgres:///lianhu_bench; BENCH_SCALE=0.1 for a quick run). Writes bench-results/latest.md.
 bench: install
 	$(PY) bench/run.py
+	# Load test: gunicorn on 127.0.0.1, 20 users for 60 s (LOAD_DATABASE_URL, default postgres:///lianhu_load).
+	# Writes bench-results/load.md.
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .ruff_cache

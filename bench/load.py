@@ -1,0 +1,319 @@
+"""`make bench` (load part): a bounded load test against gunicorn on 127.0.0.1.
+
+20 simulated users for 60 seconds, each signed in (15 clerks of 青年路街道, 5
+reviewers), each doing a weighted mix of: community list, community detail,
+a save of the community edit form (all values re-posted, so the rules re-judge
+it on commit), the findings list, and an .xlsx export. Reports p50/p95/max per
+action and overall, requests per second and errors (any status other than the
+one expected, or a connection failure), and writes bench-results/load.md.
+
+Goal (issue 8): p95 ≤ 300 ms with no errors on 2 cores.
+
+Environment:
+  LOAD_DATABASE_URL  default postgres:///lianhu_load; the database is DROPPED and recreated,
+                  so its name must contain "load". The demo district (load_demo) is loaded.
+  LOAD_USERS      20      LOAD_SECONDS    60
+  LOAD_PORT       8765    LOAD_WORKERS    2 × cores + 1 gunicorn sync workers
+  LOAD_THINK      1.0     mean seconds a user reads a page before the next click (exponential);
+                          0 hammers the server back to back, which measures capacity, not users.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import http.cookiejar
+import json
+import os
+import platform
+import random
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+# Its own variable: `make bench` sets DATABASE_URL for the national-scale database of bench/run.py.
+DATABASE_URL = os.environ.get("LOAD_DATABASE_URL", "postgres:///lianhu_load")
+USERS = int(os.environ.get("LOAD_USERS", "20"))
+SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
+PORT = int(os.environ.get("LOAD_PORT", "8765"))
+CORES = os.cpu_count() or 2
+WORKERS = int(os.environ.get("LOAD_WORKERS", str(2 * CORES + 1)))
+THINK = float(os.environ.get("LOAD_THINK", "1.0"))
+BASE = f"http://127.0.0.1:{PORT}"
+GOAL_P95_MS = 300.0
+DEMO_PASSWORD = "Lianhu@2024demo"
+
+# action → weight in the mix
+MIX = {"list": 30, "detail": 30, "save": 10, "findings": 20, "export": 10}
+
+
+def log(message: str) -> None:
+    print(f"[load {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def server_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
+    env.update(
+        DATABASE_URL=DATABASE_URL,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Plain HTTP on the loopback: no TLS redirect and no Secure-only cookies here.
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="lianhu.settings",
+    )
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    name = urllib.parse.urlparse(DATABASE_URL).path.lstrip("/")
+    if "load" not in name:
+        sys.exit(f"LOAD_DATABASE_URL must name a database containing 'load' (it is dropped): {DATABASE_URL}")
+    if DATABASE_URL.startswith(("postgres", "postgresql")):
+        log(f"recreating PostgreSQL database {name}")
+        subprocess.run(["psql", "-q", "-d", "postgres", "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                        "-c", f'CREATE DATABASE "{name}"'], check=True)
+    log("migrate, load_demo, create_demo_users, a first sweep, collectstatic")
+    manage("migrate", "--noinput", env=env)
+    manage("load_demo", env=env)
+    manage("create_demo_users", "--force", env=env)
+    manage("compliance_sweep", env=env)
+    manage("collectstatic", "--noinput", "-v", "0", env=env)
+
+
+def start_gunicorn(env: dict[str, str]) -> subprocess.Popen:
+    log(f"gunicorn: {WORKERS} sync workers on 127.0.0.1:{PORT}")
+    proc = subprocess.Popen(
+        [PY, "-m", "gunicorn", "lianhu.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", str(WORKERS),
+         "--worker-class", "sync", "--timeout", "60", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{BASE}/login/", timeout=2).read()
+            return proc
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    proc.kill()
+    sys.exit("gunicorn did not answer within 60 s")
+
+
+class FormValues(html.parser.HTMLParser):
+    """The values a browser would submit from the page's main form (the one posting to ``action``)."""
+
+    def __init__(self, action: str):
+        super().__init__()
+        self.action, self.inside, self.values = action, False, []
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("method", "").lower() == "post" and a.get("action", "") in ("", self.action)
+        if not self.inside:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind not in ("submit", "button", "file"):
+                self.values.append((name, a.get("value", "on" if kind == "checkbox" else "")))
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in a:
+            self.values.append((self._select, a.get("value", "")))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values.append((name, ""))
+
+    def handle_data(self, data):
+        if self._textarea:
+            name, value = self.values[-1]
+            self.values[-1] = (name, value + data)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+class User:
+    def __init__(self, username: str):
+        self.username = username
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def csrf(self) -> str:
+        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
+
+    def request(self, path: str, data: list[tuple[str, str]] | None = None) -> tuple[int, bytes, str]:
+        body = None
+        headers = {"User-Agent": "lianhu-load"}
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
+            headers.update({"Content-Type": "application/x-www-form-urlencoded", "Referer": BASE + path,
+                            "X-CSRFToken": self.csrf()})
+        req = urllib.request.Request(BASE + path, data=body, headers=headers)
+        try:
+            with self.opener.open(req, timeout=30) as response:
+                return response.status, response.read(), response.geturl()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read(), path
+
+    def login(self) -> None:
+        self.request("/login/")
+        status, _, url = self.request("/login/", [("username", self.username), ("password", DEMO_PASSWORD),
+                                                  ("csrfmiddlewaretoken", self.csrf()), ("next", "")])
+        if status != 200 or "/login/" in url:
+            raise RuntimeError(f"{self.username} could not log in ({status} {url})")
+
+
+def community_ids(user: User) -> list[int]:
+    import re
+
+    _, body, _ = user.request("/communities/")
+    return sorted({int(m) for m in re.findall(rb'href="/communities/(\d+)/"', body)})
+
+
+def run_user(user: User, ids: list[int], stop: float, results, errors, lock, seed: int, *, saves: bool) -> None:
+    rnd = random.Random(seed)
+    # Reviewers read; only the clerks of the 街办 may save its communities.
+    mix = MIX if saves else {**{a: w for a, w in MIX.items() if a != "save"}, "detail": MIX["detail"] + MIX["save"]}
+    actions, weights = zip(*mix.items(), strict=True)
+    while time.monotonic() < stop:
+        action = rnd.choices(actions, weights)[0]
+        pk = rnd.choice(ids)
+        expected = 200
+        started = time.perf_counter()
+        try:
+            if action == "list":
+                status, body, _ = user.request("/communities/?page=1")
+            elif action == "detail":
+                status, body, _ = user.request(f"/communities/{pk}/")
+            elif action == "findings":
+                status, body, _ = user.request("/compliance/findings/")
+            elif action == "export":
+                status, body, _ = user.request("/exports/ledger/communities/")
+            else:
+                # The edit page is fetched first (not timed as the save): then every value is posted back.
+                _, page, _ = user.request(f"/communities/{pk}/edit/")
+                form = FormValues(f"/communities/{pk}/edit/")
+                form.feed(page.decode("utf-8", "replace"))
+                started = time.perf_counter()
+                status, body, _ = user.request(f"/communities/{pk}/edit/", form.values)  # follows the redirect
+            elapsed = (time.perf_counter() - started) * 1000
+            ok = status == expected and (action != "save" or "已保存".encode() in body or "没有修改".encode() in body)
+        except Exception as exc:  # a refused or reset connection is an error like a 500
+            elapsed, ok, status = (time.perf_counter() - started) * 1000, False, repr(exc)
+        with lock:
+            results[action].append(elapsed)
+            if not ok:
+                errors.append((action, status))
+        if THINK > 0:
+            time.sleep(min(rnd.expovariate(1 / THINK), 5 * THINK))
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+def main() -> int:
+    env = server_env()
+    if os.environ.get("LOAD_REUSE") != "1":
+        prepare_database(env)
+    server = start_gunicorn(env)
+    try:
+        clerks = [User("qingnian") for _ in range(max(1, USERS * 3 // 4))]
+        reviewers = [User("reviewer") for _ in range(USERS - len(clerks))]
+        for user in clerks + reviewers:
+            user.login()
+        own = community_ids(clerks[0])
+        if not own:
+            raise RuntimeError("the clerk sees no communities: was load_demo run?")
+        log(f"{len(clerks)} clerks (青年路, {len(own)} communities) and {len(reviewers)} reviewers, {SECONDS:.0f} s")
+        results: dict[str, list[float]] = defaultdict(list)
+        errors: list = []
+        lock = threading.Lock()
+        stop = time.monotonic() + SECONDS
+        threads = [threading.Thread(target=run_user, args=(u, own, stop, results, errors, lock, i),
+                                    kwargs={"saves": u in clerks})
+                   for i, u in enumerate(clerks + reviewers)]
+        began = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - began
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    everything = [v for values in results.values() for v in values]
+    rows = []
+    for action in [*MIX, "all"]:
+        values = everything if action == "all" else results[action]
+        rows.append({
+            "action": action, "requests": len(values),
+            "p50_ms": round(statistics.median(values), 1) if values else None,
+            "p95_ms": round(percentile(values, 95), 1), "max_ms": round(max(values), 1) if values else None,
+            "errors": len(errors) if action == "all" else sum(1 for a, _ in errors if a == action),
+        })
+    overall = rows[-1]
+    met = overall["p95_ms"] <= GOAL_P95_MS and not errors
+    machine = f"{platform.processor() or platform.machine()}, {CORES} cores, Python {platform.python_version()}"
+    database = "PostgreSQL" if DATABASE_URL.startswith("postgres") else DATABASE_URL.split(":", 1)[0]
+    lines = [
+        "# Load test (bench/load.py)",
+        "",
+        f"gunicorn {WORKERS} sync workers on 127.0.0.1, {database}, demo district (load_demo); "
+        f"{USERS} users for {SECONDS:.0f} s, think time {THINK:g} s (mean); machine: {machine}, "
+        f"load average at the end {os.getloadavg()[0]:.1f}.",
+        "",
+        "| action | requests | p50 ms | p95 ms | max ms | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+        *[f"| {r['action']} | {r['requests']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} | {r['errors']} |"
+          for r in rows],
+        "",
+        f"Throughput {overall['requests'] / wall:.1f} requests/s. Goal: p95 ≤ {GOAL_P95_MS:.0f} ms with no errors "
+        f"— {'met' if met else 'MISSED'} (p95 {overall['p95_ms']} ms, {len(errors)} errors).",
+    ]
+    if errors:
+        sample = sorted({f"{a}: {s}" for a, s in errors})[:10]
+        lines += ["", "Errors (first kinds): " + "; ".join(sample)]
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "load.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "load.json").write_text(json.dumps({"rows": rows, "goal_met": met, "workers": WORKERS, "users": USERS,
+                                               "seconds": SECONDS, "think": THINK, "machine": machine}, ensure_ascii=False, indent=1))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
