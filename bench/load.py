@@ -38,6 +38,7 @@ import urllib.parse
 import urllib.request
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -120,7 +121,8 @@ class FormValues(html.parser.HTMLParser):
 
     def __init__(self, action: str):
         super().__init__()
-        self.action, self.inside, self.values = action, False, []
+        self.action, self.inside = action, False
+        self.values: list[tuple[str, str]] = []
         self._select: str | None = None
         self._textarea: str | None = None
 
@@ -166,7 +168,7 @@ class User:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
     def csrf(self) -> str:
-        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
+        return next((c.value or "" for c in self.jar if c.name == "csrftoken"), "")
 
     def request(self, path: str, data: list[tuple[str, str]] | None = None) -> tuple[int, bytes, str]:
         body = None
@@ -207,6 +209,7 @@ def run_user(user: User, ids: list[int], stop: float, results, errors, lock, see
         pk = rnd.choice(ids)
         expected = 200
         started = time.perf_counter()
+        status: int | str  # the exception's repr when the request fails
         try:
             if action == "list":
                 status, body, _ = user.request("/communities/?page=1")
@@ -275,7 +278,7 @@ def main() -> int:
         server.wait(timeout=30)
 
     everything = [v for values in results.values() for v in values]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for action in [*MIX, "all"]:
         values = everything if action == "all" else results[action]
         rows.append({
