@@ -3,7 +3,10 @@
 The level is derived, not stored: a finding open for at least ``remind_days``
 is at 提醒, ``supervise_days`` at 督办, ``interview_days`` at 约谈. "Open for"
 is measured from ``first_seen`` (the as-of date it was first found) to
-``last_seen`` (the as-of date of the latest evaluation that still found it),
+the as-of date of the latest evaluation that still found it (``seen_until``:
+the stored ``last_seen``, written when the finding was opened or changed, or
+for an open finding the as-of date of the latest finished sweep, which
+confirmed every open finding without rewriting it),
 so a sweep replayed as of a past date shows the ladder of that date, and a
 reopened finding keeps its age: the problem never went away.
 
@@ -18,10 +21,23 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Case, CharField, Count, DurationField, ExpressionWrapper, F, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
 
 from . import catalogue
-from .models import FindingStatus, RuleParameter, SupervisionAction, SupervisionLevel
+from .models import Finding, FindingStatus, RuleParameter, SupervisionAction, SupervisionLevel, Sweep, SweepStatus
 
 ESCALATION_KEY = "escalation"
 ESCALATION_TITLE = "督导升级（措施二十）"
@@ -62,10 +78,32 @@ def level_for(days_open: int, thresholds: dict[str, int]) -> str:
     return ""
 
 
+def _latest_sweep_as_of() -> Subquery:
+    latest = Sweep.objects.filter(status=SweepStatus.FINISHED).order_by("-finished_at", "-id").values("as_of")[:1]
+    return Subquery(latest, output_field=DateField())
+
+
+def seen_until_expression() -> Case:
+    """The as-of date an open finding was last seen: a finished sweep confirms every open finding it leaves
+    open, so the latest one's date counts without a write per finding."""
+    return Case(
+        When(status=FindingStatus.OPEN,
+             then=Greatest(F("last_seen"), Coalesce(_latest_sweep_as_of(), F("last_seen")), output_field=DateField())),
+        default=F("last_seen"), output_field=DateField(),
+    )
+
+
+def seen_until(finding: Finding) -> dt.date:
+    if finding.status != FindingStatus.OPEN or finding.pk is None:
+        return finding.last_seen
+    return Finding.objects.filter(pk=finding.pk).annotate(seen=seen_until_expression()).values_list(
+        "seen", flat=True).get()
+
+
 def with_level(findings: QuerySet, thresholds: dict[str, int]) -> QuerySet:
     """Annotate ``open_for`` (a duration) and ``escalation`` (a level, or "" when not yet due)."""
-    qs = findings.annotate(
-        open_for=ExpressionWrapper(F("last_seen") - F("first_seen"), output_field=DurationField())
+    qs = findings.annotate(seen_until=seen_until_expression()).annotate(
+        open_for=ExpressionWrapper(F("seen_until") - F("first_seen"), output_field=DurationField())
     )
     whens = [
         When(status=FindingStatus.OPEN, open_for__gte=dt.timedelta(days=thresholds[name]), then=Value(level.value))

@@ -44,7 +44,8 @@ LIVE_STATUSES = (FindingStatus.OPEN, FindingStatus.WAIVED)
 
 
 class Finding(models.Model):
-    rule_id = models.CharField("规则编号", max_length=64, db_index=True)
+    # Not indexed alone: finding_status_rule and the live partial indexes lead with it where it is looked up.
+    rule_id = models.CharField("规则编号", max_length=64)
     clause = models.PositiveSmallIntegerField("措施")
     target_type = models.CharField("对象类型", max_length=20, choices=Target.CHOICES)
     target_key = models.CharField("对象编号", max_length=64)
@@ -56,6 +57,7 @@ class Finding(models.Model):
     sub_district = models.ForeignKey(
         "communities.SubDistrict", verbose_name="街道办事处", on_delete=models.PROTECT, null=True, blank=True,
         related_name="findings", to_field="code", db_column="sub_district_code",
+        db_index=False,  # finding_street_status leads with it
     )
     severity = models.CharField("严重程度", max_length=20, choices=Severity.CHOICES)
     measured = models.JSONField("实测", null=True, blank=True)
@@ -73,8 +75,11 @@ class Finding(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="豁免人", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )
+    # The sweep that last opened, changed or resolved the finding (an unchanged one is not rewritten).
+    # Not indexed: nothing looks findings up by it, and an index would make every such write a non-HOT update.
     last_sweep = models.ForeignKey(
-        "Sweep", verbose_name="最近巡检", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "Sweep", verbose_name="最近巡检", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -100,6 +105,9 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["status", "rule_id"], name="finding_status_rule"),
             models.Index(fields=["sub_district", "status"], name="finding_street_status"),
+            # A sweep chunk reads one rule's live findings in a range of communities.
+            models.Index(fields=["rule_id", "community"], condition=Q(status__in=["open", "waived"]),
+                         name="finding_live_rule_community"),
         ]
 
     def __str__(self) -> str:

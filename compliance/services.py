@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -19,7 +19,6 @@ from accounts.roles import is_reviewer
 
 from .engine import Changes, evaluate_rules
 from .models import (
-    LIVE_STATUSES,
     Finding,
     FindingEvent,
     FindingEventKind,
@@ -34,7 +33,9 @@ from .rules import registry
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_SIZE = 2000
+# Chunks of a sweep (settings.COMPLIANCE_SWEEP_CHUNKS): enough for a few Celery workers; fixed, so the
+# queries of a sweep do not grow with the communities.
+DEFAULT_CHUNKS = 8
 # A sweep "running" longer than this died with its worker; the next one may start.
 SWEEP_STALE_AFTER = timedelta(hours=3)
 
@@ -144,24 +145,43 @@ def sweep_start(*, as_of: dt.date, rule_ids: Iterable[str] | None = None, trigge
     raise _refuse(Sweep.objects.filter(status=SweepStatus.RUNNING).first())
 
 
-def sweep_plan(*, sweep: Sweep, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[list[int] | None]:
-    """Chunks of community pks, then ``None``: district rules and targets with no community."""
+def _chunk_count(chunks: int | None) -> int:
+    from django.conf import settings
+
+    return max(1, int(chunks or getattr(settings, "COMPLIANCE_SWEEP_CHUNKS", DEFAULT_CHUNKS)))
+
+
+def sweep_plan(*, sweep: Sweep, chunks: int | None = None) -> list[list[int | None]]:
+    """A fixed number of chunks, each a range [lo, hi) of community pks (None: open end).
+
+    One query finds the boundaries (equal numbers of communities per chunk), so
+    a sweep costs the same number of queries whatever the number of
+    communities. The last chunk also judges the district and the targets with
+    no community.
+    """
     from communities.models import Community
 
-    pks = list(Community.objects.order_by("pk").values_list("pk", flat=True))
-    chunks: list[list[int] | None] = [pks[i : i + chunk_size] for i in range(0, len(pks), chunk_size)]
-    chunks.append(None)
-    Sweep.objects.filter(pk=sweep.pk).update(chunks_total=len(chunks))
-    sweep.chunks_total = len(chunks)
-    return chunks
+    n = _chunk_count(chunks)
+    table = connection.ops.quote_name(Community._meta.db_table)
+    # The lowest pk of each of n equal tiles starts a chunk; the first chunk is open below, the last above.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id) FROM (SELECT id, NTILE(%s) OVER (ORDER BY id) AS tile FROM {table}) tiles "
+                       "GROUP BY tile ORDER BY 1", [n])
+        starts = [row[0] for row in cursor.fetchall()]
+    bounds = [None, *starts[1:], None]
+    plan: list[list[int | None]] = [[bounds[i], bounds[i + 1]] for i in range(len(bounds) - 1)]
+    Sweep.objects.filter(pk=sweep.pk).update(chunks_total=len(plan))
+    sweep.chunks_total = len(plan)
+    return plan
 
 
-def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], pks: list[int] | None, as_of: dt.date) -> Changes:
-    """Evaluate one chunk; a rule that raises is recorded and the others run."""
+def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], bounds: list[int | None] | tuple[int | None, int | None],
+                    as_of: dt.date) -> Changes:
+    """Evaluate one chunk and reconcile its findings; a rule that raises is recorded and the others run."""
     sweep = Sweep.objects.get(pk=sweep_id)
+    lo, hi = bounds
     changes = evaluate_rules(
-        rules=registry.select(rule_ids), as_of=as_of, sweep=sweep,
-        community_pks=pks, orphans=pks is None, catch_errors=True,
+        rules=registry.select(rule_ids), as_of=as_of, sweep=sweep, bounds=(lo, hi), catch_errors=True,
     )
     with transaction.atomic():
         locked = Sweep.objects.select_for_update().get(pk=sweep_id)
@@ -171,37 +191,21 @@ def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], pks: list[int] | None
         locked.rule_timings = timings
         locked.errors = [*locked.errors, *changes.errors]
         locked.opened = F("opened") + len(changes.opened)
+        locked.resolved = F("resolved") + len(changes.resolved)
         locked.chunks_done = F("chunks_done") + 1
-        locked.save(update_fields=["rule_timings", "errors", "opened", "chunks_done"])
+        locked.save(update_fields=["rule_timings", "errors", "opened", "resolved", "chunks_done"])
     return changes
 
 
 def sweep_finish(*, sweep_id: int) -> Sweep:
-    """Resolve what this sweep no longer saw and record the counts."""
+    """Record the counts: every chunk already reconciled its own findings."""
     now = timezone.now()
     with transaction.atomic():
         sweep = Sweep.objects.select_for_update().get(pk=sweep_id)
-        failed_rules = {e.get("rule") for e in sweep.errors}
-        # A rule that raised saw nothing; its findings stay as they were.
-        judged = [r for r in sweep.rule_ids if r not in failed_rules]
-        unseen = list(
-            Finding.objects.filter(rule_id__in=judged, status__in=LIVE_STATUSES)
-            .exclude(last_sweep_id=sweep_id)
-            .only("pk")
-        )
-        ids = [f.pk for f in unseen]
-        for i in range(0, len(ids), 5000):
-            Finding.objects.filter(pk__in=ids[i : i + 5000]).update(status=FindingStatus.RESOLVED, resolved_at=now)
-        FindingEvent.objects.bulk_create(
-            [FindingEvent(finding_id=pk, kind=FindingEventKind.RESOLVED, as_of=sweep.as_of, sweep=sweep,
-                          note="数据已达标") for pk in ids],
-            batch_size=500,
-        )
-        sweep.resolved = F("resolved") + len(ids)
         sweep.still_open = Finding.objects.filter(rule_id__in=sweep.rule_ids, status=FindingStatus.OPEN).count()
         sweep.status = SweepStatus.FINISHED
         sweep.finished_at = now
-        sweep.save(update_fields=["resolved", "still_open", "status", "finished_at"])
+        sweep.save(update_fields=["still_open", "status", "finished_at"])
         # The clerks hear of what this sweep opened only once it is committed.
         transaction.on_commit(partial(_queue_digest, sweep_id))
     sweep.refresh_from_db()
@@ -219,14 +223,14 @@ def sweep_fail(*, sweep_id: int, error: str) -> None:
         sweep.save(update_fields=["status", "finished_at", "errors"])
 
 
-def sweep_run(*, as_of: dt.date | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+def sweep_run(*, as_of: dt.date | None = None, chunks: int | None = None,
               rule_ids: Iterable[str] | None = None, triggered_by: str = "") -> Sweep:
     """A whole sweep, synchronously, in this process (the command and tests)."""
     as_of = as_of or timezone.localdate()
     sweep = sweep_start(as_of=as_of, rule_ids=rule_ids, triggered_by=triggered_by)
     try:
-        for pks in sweep_plan(sweep=sweep, chunk_size=chunk_size):
-            sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, pks=pks, as_of=as_of)
+        for bounds in sweep_plan(sweep=sweep, chunks=chunks):
+            sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=bounds, as_of=as_of)
         return sweep_finish(sweep_id=sweep.pk)
     except BaseException as exc:
         sweep_fail(sweep_id=sweep.pk, error=f"{type(exc).__name__}: {exc}")

@@ -15,9 +15,9 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(name="compliance.nightly_sweep")
-def nightly_sweep(as_of: str | None = None, chunk_size: int = services.DEFAULT_CHUNK_SIZE,
+def nightly_sweep(as_of: str | None = None, chunks: int | None = None,
                   triggered_by: str = "定时任务") -> int | None:
-    """Start a sweep, fan its community chunks out as a group, finish in the chord's body."""
+    """Start a sweep, fan its community ranges out as a group, finish in the chord's body."""
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     try:
         sweep = services.sweep_start(as_of=day, triggered_by=triggered_by)
@@ -25,8 +25,8 @@ def nightly_sweep(as_of: str | None = None, chunk_size: int = services.DEFAULT_C
         logger.warning("巡检未启动：%s", exc.messages[0])
         return None
     try:
-        chunks = services.sweep_plan(sweep=sweep, chunk_size=chunk_size)
-        header = [sweep_chunk.si(sweep.pk, sweep.rule_ids, pks, day.isoformat()) for pks in chunks]
+        plan = services.sweep_plan(sweep=sweep, chunks=chunks)
+        header = [sweep_chunk.si(sweep.pk, sweep.rule_ids, bounds, day.isoformat()) for bounds in plan]
         chord(header)(sweep_finish.si(sweep.pk))
     except Exception as exc:
         services.sweep_fail(sweep_id=sweep.pk, error=f"{type(exc).__name__}: {exc}")
@@ -35,8 +35,9 @@ def nightly_sweep(as_of: str | None = None, chunk_size: int = services.DEFAULT_C
 
 
 @shared_task(name="compliance.sweep_chunk")
-def sweep_chunk(sweep_id: int, rule_ids: list[str], pks: list[int] | None, as_of: str) -> dict:
-    changes = services.sweep_chunk_run(sweep_id=sweep_id, rule_ids=rule_ids, pks=pks,
+def sweep_chunk(sweep_id: int, rule_ids: list[str], bounds: list[int | None], as_of: str) -> dict:
+    """One range [lo, hi) of community pks (None: open end); see services.sweep_plan."""
+    changes = services.sweep_chunk_run(sweep_id=sweep_id, rule_ids=rule_ids, bounds=bounds,
                                        as_of=dt.date.fromisoformat(as_of))
     return {"opened": len(changes.opened), "errors": len(changes.errors)}
 

@@ -203,8 +203,9 @@ def _finding_page(request: HttpRequest, finding: Finding, *, waive_form=None, su
     spec = catalogue.RULES.get(finding.rule_id)
     rule = registry.get(finding.rule_id) if finding.rule_id in registry else None
     info = catalogue.CLAUSES.get(finding.clause)
-    thresholds = escalation.params(finding.last_seen)
-    days_open = (finding.last_seen - finding.first_seen).days
+    seen = escalation.seen_until(finding)
+    thresholds = escalation.params(seen)
+    days_open = (seen - finding.first_seen).days
     level = escalation.level_for(days_open, thresholds) if finding.status == FindingStatus.OPEN else ""
     reviewer = is_reviewer(user)
     context = {
@@ -219,6 +220,7 @@ def _finding_page(request: HttpRequest, finding: Finding, *, waive_form=None, su
         "actions": finding.actions.select_related("taken_by"),
         "unit": escalation.unit_for(finding.clause, finding.sub_district.name if finding.sub_district is not None else None),
         "days_open": days_open,
+        "seen_until": seen,
         "level": dict(escalation.SupervisionLevel.choices).get(level, ""),
         "thresholds": thresholds,
         "can_waive": reviewer and finding.status == FindingStatus.OPEN,

@@ -178,6 +178,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A sweep splits the communities into this many pk ranges, one Celery task each (enough for a few workers).
+COMPLIANCE_SWEEP_CHUNKS = env.int("COMPLIANCE_SWEEP_CHUNKS", default=8)
 # The beat schedule lives here and nowhere else.
 from celery.schedules import crontab  # noqa: E402
 

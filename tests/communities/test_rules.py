@@ -498,7 +498,7 @@ def test_sweep_in_small_chunks_matches_direct_evaluation(community, compound, st
                       social_org_count=8 + i, has_property_committee=bool(i % 2))
         compound(community=c, property_service=PropertyService.NONE if i % 3 == 0 else PropertyService.SELF)
     compound(street=streets["zaoyuan"])
-    sweep_run(as_of=AS_OF, rule_ids=ISSUE_RULES, chunk_size=2)
+    sweep_run(as_of=AS_OF, rule_ids=ISSUE_RULES, chunks=4)
     swept = set(Finding.objects.filter(status=FindingStatus.OPEN).values_list("rule_id", "target_key", "severity"))
     Finding.objects.all().delete()
     evaluate_rules(rules=registry.select(ISSUE_RULES), as_of=AS_OF)

@@ -135,15 +135,15 @@ def test_worker_consumes_the_nightly_sweep_through_redis(celery_worker_process, 
     debt = make_compound(community=fine, built_on=dt.date(2015, 5, 1), must_provide_facility=True,
                          facility_provided=False)
 
-    producer.send_task("compliance.nightly_sweep", kwargs={"as_of": AS_OF, "chunk_size": 2})
+    producer.send_task("compliance.nightly_sweep", kwargs={"as_of": AS_OF, "chunks": 3})
     sweep = _wait_for_sweep(proc)
 
     assert sweep.status == SweepStatus.FINISHED, sweep.errors
     assert sweep.errors == []
     assert sweep.triggered_by == "定时任务"
     assert sweep.as_of == dt.date.fromisoformat(AS_OF)
-    # Five communities in chunks of two, then the chunk for the district and targets without a community.
-    assert sweep.chunks_total == sweep.chunks_done == 4
+    # Five communities in three pk ranges; the last also judges the district and targets without a community.
+    assert sweep.chunks_total == sweep.chunks_done == 3
     assert set(sweep.rule_timings) == set(sweep.rule_ids)
 
     households = {f.target_key: f for f in Finding.objects.filter(rule_id="M04.households")}

@@ -52,7 +52,7 @@ def _forget_findings():
 
 def _undisturbed():
     _forget_findings()
-    sweep = services.sweep_run(as_of=AS_OF, chunk_size=2)
+    sweep = services.sweep_run(as_of=AS_OF, chunks=4)
     assert sweep.status == SweepStatus.FINISHED and sweep.errors == []
     return _findings()
 
@@ -61,11 +61,11 @@ def test_sweep_killed_half_way_completes_on_retry_with_the_same_findings(make_co
                                                                          monkeypatch):
     _world(make_community, make_compound)
     sweep = services.sweep_start(as_of=AS_OF)
-    chunks = services.sweep_plan(sweep=sweep, chunk_size=2)
+    chunks = services.sweep_plan(sweep=sweep, chunks=4)
     assert len(chunks) >= 4
     half = len(chunks) // 2
-    for pks in chunks[:half]:
-        services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, pks=pks, as_of=AS_OF)
+    for bounds in chunks[:half]:
+        services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=bounds, as_of=AS_OF)
 
     # The worker dies inside the next chunk, after some rules have written their findings.
     victim = registry.get(sweep.rule_ids[len(sweep.rule_ids) // 2])
@@ -76,13 +76,13 @@ def test_sweep_killed_half_way_completes_on_retry_with_the_same_findings(make_co
 
     monkeypatch.setattr(victim, "evaluate", killed)
     with pytest.raises(WorkerKilled):
-        services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, pks=chunks[half], as_of=AS_OF)
+        services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=chunks[half], as_of=AS_OF)
     monkeypatch.setattr(victim, "evaluate", original)
     assert Sweep.objects.get(pk=sweep.pk).status == SweepStatus.RUNNING
 
     # Redelivery: the killed chunk again, one finished chunk a second time (its ack was lost), the rest, finish.
-    for pks in [chunks[half], chunks[0], *chunks[half + 1 :]]:
-        services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, pks=pks, as_of=AS_OF)
+    for bounds in [chunks[half], chunks[0], *chunks[half + 1 :]]:
+        services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=bounds, as_of=AS_OF)
     finished = services.sweep_finish(sweep_id=sweep.pk)
     assert finished.status == SweepStatus.FINISHED
     assert finished.errors == []
@@ -95,11 +95,11 @@ def test_sweep_killed_half_way_completes_on_retry_with_the_same_findings(make_co
 def test_abandoned_sweep_is_given_up_and_the_next_one_finds_the_same(make_community, make_compound):
     _world(make_community, make_compound)
     sweep = services.sweep_start(as_of=AS_OF)
-    chunks = services.sweep_plan(sweep=sweep, chunk_size=2)
-    services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, pks=chunks[0], as_of=AS_OF)
+    chunks = services.sweep_plan(sweep=sweep, chunks=4)
+    services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=chunks[0], as_of=AS_OF)
     # Nobody retries (the whole worker host is gone); the next night's sweep starts once this one is stale.
     Sweep.objects.filter(pk=sweep.pk).update(started_at=timezone.now() - services.SWEEP_STALE_AFTER - timedelta(1))
-    later = services.sweep_run(as_of=AS_OF, chunk_size=3)
+    later = services.sweep_run(as_of=AS_OF, chunks=3)
     assert later.status == SweepStatus.FINISHED
     assert Sweep.objects.get(pk=sweep.pk).status == SweepStatus.FAILED
     after = _findings()

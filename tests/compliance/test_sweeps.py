@@ -56,9 +56,9 @@ def test_rerun_gives_same_open_set(make_community, make_compound):
         c = make_community(households=h)
     make_compound(community=c, built_on=date(2011, 2, 1), must_provide_facility=True)
     make_compound(street=c.sub_district, built_on=date(2011, 2, 1), must_provide_facility=True)
-    services.sweep_run(as_of=AS_OF, chunk_size=2)
+    services.sweep_run(as_of=AS_OF, chunks=4)
     first = open_set()
-    second_sweep = services.sweep_run(as_of=AS_OF, chunk_size=4)
+    second_sweep = services.sweep_run(as_of=AS_OF, chunks=2)
     assert open_set() == first
     assert second_sweep.opened == 0
     assert second_sweep.resolved == 0
@@ -77,7 +77,7 @@ def test_raising_rule_does_not_stop_the_sweep(make_community, make_compound, mon
     Community.objects.filter(pk=c.pk).update(households=1500)
     sweep = services.sweep_run(as_of=AS_OF, rule_ids=MINE)
     assert sweep.status == SweepStatus.FINISHED
-    assert [e["rule"] for e in sweep.errors] == ["M04.households"] * 2  # each chunk recorded it
+    assert [e["rule"] for e in sweep.errors] == ["M04.households"]  # one community: one chunk recorded it
     assert "规则内部错误" in sweep.errors[0]["error"]
     # the other rule ran; the failed rule's finding is left alone, not resolved
     assert Finding.objects.get(rule_id="M09.facility_debt").status == FindingStatus.OPEN
@@ -142,10 +142,13 @@ def test_command_rejects_bad_date(streets):
 
 
 def _communities(streets, n, failing):
+    """n communities; ``failing`` of them fail, the first ones and the last, so that with two chunks
+    each chunk has failing communities whatever n (a chunk where a rule finds nothing skips its writes)."""
     street = streets["qingnian"]
+    bad = {*range(1, failing), n}
     Community.objects.bulk_create([
         Community(code=f"{street.code}{i:03d}", name=f"批量{i}", sub_district=street,
-                  households=500 if i <= failing else 3000, population=9000)
+                  households=500 if i in bad else 3000, population=9000)
         for i in range(1, n + 1)
     ])
 
@@ -156,7 +159,9 @@ def _sweep_queries(rule_ids=None):
     return len(ctx.captured_queries)
 
 
-def _counts(streets, rule_ids):
+def _counts(streets, rule_ids, settings):
+    # Chunks are a fixed number of pk ranges: the queries of a sweep must not depend on the communities.
+    settings.COMPLIANCE_SWEEP_CHUNKS = 2
     counts = {}
     for n in (10, 500):
         Finding.objects.all().delete()
@@ -167,19 +172,19 @@ def _counts(streets, rule_ids):
     return counts
 
 
-def test_sweep_query_count_does_not_grow(streets):
+def test_sweep_query_count_does_not_grow(streets, settings):
     """10 and 500 communities, three failing: the same number of queries, for the
     first sweep and for a re-run (every finding already there)."""
-    counts = _counts(streets, MINE)
+    counts = _counts(streets, MINE, settings)
     assert counts[10] == counts[500]
 
 
-def test_sweep_query_count_all_rules(streets):
+def test_sweep_query_count_all_rules(streets, settings):
     """Every registered rule. Rules of other apps may fail every community here,
     and SQLite caps an INSERT at 999 parameters, so the first sweep's inserts grow
     with the findings it opens; the re-run, where targets grow but nothing
     changes, must cost the same."""
-    counts = _counts(streets, None)
+    counts = _counts(streets, None, settings)
     assert counts[10][1] == counts[500][1]
 
 
@@ -190,10 +195,10 @@ def test_celery_nightly_sweep_runs_eagerly(make_community, monkeypatch):
     # The embedded default (no broker): the chord runs in-process.
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     make_community(households=500)
-    sweep_id = nightly_sweep.delay(as_of="2025-06-30", chunk_size=1).get()
+    sweep_id = nightly_sweep.delay(as_of="2025-06-30", chunks=3).get()
     sweep = Sweep.objects.get(pk=sweep_id)
     assert sweep.status == SweepStatus.FINISHED
-    assert sweep.chunks_done == sweep.chunks_total == 2
+    assert sweep.chunks_done == sweep.chunks_total == 1  # one community: one tile
     assert sweep.triggered_by == "定时任务"
     assert ("M04.households", "warning") in set(
         Finding.objects.filter(status="open").values_list("rule_id", "severity"))

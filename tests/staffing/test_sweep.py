@@ -22,7 +22,7 @@ STAFFING_RULES = ["M10.committee_size", "M11.worker_ratio", "M13.post_grade", "M
 def test_chunked_sweep_finds_and_resolves(make_community):
     communities = [make_community(households=1500, population=4500) for _ in range(3)]
     jobs = [b.worker(c, entry_on=date(2020, 1, 1), grade=None) for c in communities]
-    sweep_run(as_of=date(2025, 6, 30), chunk_size=1, rule_ids=STAFFING_RULES)
+    sweep_run(as_of=date(2025, 6, 30), chunks=8, rule_ids=STAFFING_RULES)
     open_ = Finding.objects.filter(status="open")
     grade = {f.target_key: f for f in open_.filter(rule_id="M13.post_grade")}
     assert set(grade) == {j.person.public_id for j in jobs}
@@ -30,7 +30,7 @@ def test_chunked_sweep_finds_and_resolves(make_community):
     assert open_.filter(rule_id="M10.committee_size").count() == 3
 
     services.employment_update(employment=jobs[0], grade=5)
-    sweep_run(as_of=date(2025, 6, 30), chunk_size=1, rule_ids=STAFFING_RULES)
+    sweep_run(as_of=date(2025, 6, 30), chunks=8, rule_ids=STAFFING_RULES)
     still = set(Finding.objects.filter(status="open", rule_id="M13.post_grade").values_list("target_key", flat=True))
     assert still == {j.person.public_id for j in jobs[1:]}
 

@@ -27,12 +27,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--as-of", dest="as_of", help="评估日期 YYYY-MM-DD（默认今天）")
         parser.add_argument("--json", action="store_true", help="每行输出一个未整改问题的 JSON 对象")
-        parser.add_argument("--chunk-size", type=int, default=services.DEFAULT_CHUNK_SIZE, help="每块社区数")
+        parser.add_argument("--chunks", type=int, default=None,
+                            help="分块数（默认 COMPLIANCE_SWEEP_CHUNKS，按社区主键区间等分）")
 
     def handle(self, *args, **options) -> None:
         as_of = _date(options["as_of"]) if options["as_of"] else timezone.localdate()
         try:
-            sweep = services.sweep_run(as_of=as_of, chunk_size=options["chunk_size"], triggered_by="命令行")
+            sweep = services.sweep_run(as_of=as_of, chunks=options["chunks"], triggered_by="命令行")
         except ValidationError as exc:
             raise CommandError(exc.messages[0]) from exc
 
