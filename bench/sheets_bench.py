@@ -148,7 +148,7 @@ def build_export_rows(n: int) -> None:
                    JOIN communities_community c ON c.id = %s + g %% %s""",
                 [have + 1, n, first, count],
             )
-        cursor.execute("SELECT count(*) FROM staffing_person WHERE name LIKE 'E%%'")
+        cursor.execute("SELECT count(*) FROM staffing_person WHERE name LIKE 'E%%'", [])
         have = cursor.fetchone()[0]
         if have < n:
             cursor.execute(
@@ -166,6 +166,7 @@ def build_export_rows(n: int) -> None:
                    SELECT p.id, p.community_id, true, 'other', 1 + p.id %% 18, DATE '2020-01-01', 'recruitment', ''
                    FROM staffing_person p
                    WHERE p.name LIKE 'E%%' AND NOT EXISTS (SELECT 1 FROM staffing_employment e WHERE e.person_id = p.id)""",
+                [],
             )
         cursor.execute("ANALYZE")
 
