@@ -255,6 +255,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
         stale = sorted(set(existing) - set(failing))
         if stale:
             whole = rule.target_queryset(as_of)
+            assert whole is not None, "only district rules have no target queryset, and they are judged whole"
             for part in _chunks(stale):
                 _worst(rule.evaluate(whole.filter(pk__in=part), as_of, params), rule, into=failing)
 

@@ -148,7 +148,8 @@ def sweep_start(*, as_of: dt.date, rule_ids: Iterable[str] | None = None, trigge
 def _chunk_count(chunks: int | None) -> int:
     from django.conf import settings
 
-    return max(1, int(chunks or getattr(settings, "COMPLIANCE_SWEEP_CHUNKS", DEFAULT_CHUNKS)))
+    # django-environ types env.int(default=8) as possibly None; the setting is always an int.
+    return max(1, int(chunks or getattr(settings, "COMPLIANCE_SWEEP_CHUNKS", DEFAULT_CHUNKS)))  # type: ignore[arg-type]
 
 
 def sweep_plan(*, sweep: Sweep, chunks: int | None = None) -> list[list[int | None]]:
