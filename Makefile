@@ -33,6 +33,7 @@ test: install
 lint: install
 	$(PY) -m ruff check .
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=1 $(PY) -m mypy .
 
 check: lint test
 
