@@ -21,10 +21,8 @@ import math
 from decimal import Decimal
 
 from django.db.models import (
-    BooleanField,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     IntegerField,
     Min,
@@ -36,6 +34,7 @@ from django.db.models.functions import Coalesce
 
 from communities.models import MAX_HOUSEHOLDS, Community, CommunityStatus, PartyOrgType
 from compliance.catalogue import Severity
+from compliance.engine import chunk_bounds, range_q
 from compliance.parameters import params_for
 from compliance.rules import Result, Rule, register, registry, same_pk, via
 
@@ -379,6 +378,22 @@ def persons_of_communities(objs) -> list[int]:
     return list(Person.objects.filter(community_id__in=ids).values_list("pk", flat=True)) if ids else []
 
 
+def _scope(rows, persons):
+    """Seats/employments of the persons judged. In a sweep chunk: the rows of the chunk's communities, read by
+    the community index (a join back to the chunk's persons scans every row of the table)."""
+    bounds = chunk_bounds()
+    if bounds is None:
+        return rows.filter(person__in=persons)
+    return rows.filter(range_q("community_id", bounds))
+
+
+def _person_columns() -> dict[str, Subquery]:
+    """The person's opaque id and name per output row: a join to the 2.3-million-row person table made
+    PostgreSQL merge or hash all of it for a chunk's few thousand failing rows."""
+    person = Person.objects.filter(pk=OuterRef("person_id"))
+    return {"p_public_id": Subquery(person.values("public_id")[:1]), "p_name": Subquery(person.values("name")[:1])}
+
+
 def _live(qs):
     """Seats and employments of communities still judged: a 撤销 community's people have no open findings."""
     return qs.exclude(community__status=CommunityStatus.REVOKED)
@@ -395,11 +410,17 @@ def _as_date(value):
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _attended(kind: str, start: dt.date, end: dt.date):
-    """Persons with a training of ``kind`` dated in [start, end]: an uncorrelated IN list (hashed once)."""
-    return TrainingAttendance.objects.filter(
-        event__kind=kind, event__held_on__gte=start, event__held_on__lte=end
-    ).values("person_id")
+def _attended(kind: str, start: dt.date, end: dt.date) -> Exists:
+    """The outer row's person attended a training of ``kind`` dated in [start, end].
+
+    Correlated on person_id and probing training_person_event (person, event)
+    with the few matching event ids (one small query): an uncorrelated
+    ``IN (subquery)`` over millions of attendances does not fit work_mem as a
+    hash, and PostgreSQL rescanned it for every row.
+    """
+    events = list(TrainingEvent.objects.filter(kind=kind, held_on__gte=start, held_on__lte=end)
+                  .order_by().values_list("pk", flat=True))
+    return Exists(TrainingAttendance.objects.filter(person_id=OuterRef("person_id"), event_id__in=events))
 
 
 class TrainingRule(PersonRule):
@@ -419,14 +440,11 @@ class TrainingRule(PersonRule):
         now = _attended(self.kind, dt.date(year, 1, 1), as_of)
         rows = (
             self.holders(queryset, as_of)
-            .filter(~Q(person_id__in=prev) | ~Q(person_id__in=now))
-            .annotate(
-                trained_prev=ExpressionWrapper(Q(person_id__in=prev), output_field=BooleanField()),
-                trained_now=ExpressionWrapper(Q(person_id__in=now), output_field=BooleanField()),
-            )
+            .annotate(trained_prev=prev, trained_now=now)
+            .filter(Q(trained_prev=False) | Q(trained_now=False))
             .order_by("person_id", "since")
-            .values("person_id", "person__public_id", "person__name", "community_id", "since", "trained_prev",
-                    "trained_now")
+            .annotate(**_person_columns())
+            .values("person_id", "p_public_id", "p_name", "community_id", "since", "trained_prev", "trained_now")
         )
         seen: set[int] = set()
         for row in rows:
@@ -434,9 +452,9 @@ class TrainingRule(PersonRule):
                 continue  # a 书记 who is also 主任: judged once, from the earlier seat
             seen.add(row["person_id"])
             since = _as_date(row["since"])
-            common = {"target_pk": row["person_id"], "key": row["person__public_id"],
+            common = {"target_pk": row["person_id"], "key": row["p_public_id"],
                       "community_id": row["community_id"], "measured": 0, "required": 1}
-            name = row["person__name"]
+            name = row["p_name"]
             if since is not None and since <= hired_by and not row["trained_prev"]:
                 yield self.fail(**common, severity=Severity.VIOLATION,
                                 message=f"{name}{year - 1}年度未参加{self.kind_label}（{since:%Y-%m-%d}任职，应参加）")
@@ -459,7 +477,7 @@ class WorkerTraining(TrainingRule):
     )
 
     def holders(self, queryset, as_of):
-        return _live(_jobs(as_of)).filter(person__in=queryset).annotate(since=F("entry_on"))
+        return _scope(_live(_jobs(as_of)), queryset).annotate(since=F("entry_on"))
 
 
 @register
@@ -474,9 +492,8 @@ class LeaderTraining(TrainingRule):
 
     def holders(self, queryset, as_of):
         return (
-            _live(_seats(as_of))
+            _scope(_live(_seats(as_of)), queryset)
             .filter(Q(body=Body.PARTY, role=SeatRole.SECRETARY) | Q(body=Body.COMMITTEE, role=SeatRole.DIRECTOR))
-            .filter(person__in=queryset)
             .annotate(since=F("start_on"))
         )
 
@@ -490,7 +507,7 @@ class PostGrade(PersonRule):
         jobs = _live(_jobs(as_of)).filter(Q(post="") | Q(grade__isnull=True)).values(
             "person_id", "person__public_id", "person__name", "community_id", "post", "grade"
         )
-        for job in jobs.filter(person__in=queryset):
+        for job in _scope(jobs, queryset):
             missing = [label for label, absent in (("岗位", not job["post"]), ("等级", job["grade"] is None)) if absent]
             yield self.fail(target_pk=job["person_id"], key=job["person__public_id"], community_id=job["community_id"],
                             measured="未定" + "、".join(missing), required="岗位和等级",
@@ -510,7 +527,7 @@ class Archive(PersonRule):
             "person_id", "person__public_id", "person__name", "person__education", "community_id", "entry_on",
             "entry_channel",
         )
-        for job in jobs.filter(person__in=queryset):
+        for job in _scope(jobs, queryset):
             missing = [label for label, absent in (
                 ("学历", not job["person__education"]),
                 ("入职日期", job["entry_on"] is None),
@@ -533,22 +550,24 @@ class AnnualAssessment(PersonRule):
     def evaluate(self, queryset, as_of, params):
         year = as_of.year
         due = month_day(year, params["assessment_due"])
-        assessed = Assessment.objects.filter(year=year - 1).filter(
+        # An anti-join on assessment_person_year, not an uncorrelated NOT IN over every assessment.
+        assessed = Exists(Assessment.objects.filter(person_id=OuterRef("person_id"), year=year - 1).filter(
             Q(assessed_on__isnull=True) | Q(assessed_on__lte=as_of)
-        ).values("person_id")
+        ))
         rows = (
-            _live(_jobs(as_of))
-            .filter(person__in=queryset, entry_on__lte=dt.date(year - 1, 12, 31))
-            .exclude(person_id__in=assessed)
-            .values("person_id", "person__public_id", "person__name", "community_id")
+            _scope(_live(_jobs(as_of)), queryset)
+            .filter(entry_on__lte=dt.date(year - 1, 12, 31))
+            .filter(~assessed)
+            .annotate(**_person_columns())
+            .values("person_id", "p_public_id", "p_name", "community_id")
         )
         for row in rows:
             late = as_of > due
             yield self.fail(
-                target_pk=row["person_id"], key=row["person__public_id"], community_id=row["community_id"],
+                target_pk=row["person_id"], key=row["p_public_id"], community_id=row["community_id"],
                 measured="无", required=f"{year - 1}年度考核结果",
                 severity=Severity.VIOLATION if late else Severity.WARNING,
-                message=(f"社区工作者{row['person__name']}没有{year - 1}年度考核结果"
+                message=(f"社区工作者{row['p_name']}没有{year - 1}年度考核结果"
                          + (f"，已超过 {due:%Y-%m-%d} 的期限" if late else f"，应在 {due:%Y-%m-%d} 前完成")),
             )
 
@@ -556,7 +575,7 @@ class AnnualAssessment(PersonRule):
 def _exits(queryset, as_of):
     """Employments of these persons that ended on or before as-of and are not yet filed."""
     return (
-        _live(Employment.objects).filter(person__in=queryset, leave_on__isnull=False, leave_on__lte=as_of)
+        _scope(_live(Employment.objects), queryset).filter(leave_on__isnull=False, leave_on__lte=as_of)
         .filter(Q(filed_on__isnull=True) | Q(filed_on__gt=as_of))
     )
 
