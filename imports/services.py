@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from compliance.onsave import bulk_changes
+from lianhu.records import without_db_checks
 
 from .sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
 
@@ -110,6 +111,9 @@ class ImportContext:
         self.dry_run = dry_run
         self.refused: dict[str, dict[str, int]] = {}  # sheet → key → row number
         self.cache: dict[str, Any] = {}
+        # Work a sheet leaves for once all rows are written (e.g. granting rights on every new 社区 in bulk),
+        # still inside the import's transaction.
+        self.finish: list[Callable[[], None]] = []
         self._scope: set[str] | None = None
         self._scope_loaded = False
 
@@ -411,12 +415,14 @@ def workbook_import(
     # bulk_changes: the rules re-judge what the import touched once, after commit. Leaving the block by
     # an exception rolls everything back and re-judges nothing.
     try:
-        with transaction.atomic(), bulk_changes():
+        with transaction.atomic(), bulk_changes(), without_db_checks():
             for sheet_obj, out, rows in parsed:
                 for row in rows:
                     if not row.issues:
                         _write_row(sheet_obj, row, ctx, out)
                     steps.step()
+            for task in ctx.finish:
+                task()
             if dry_run or not result.ok:
                 raise _RollBack
     except _RollBack:
