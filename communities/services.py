@@ -57,12 +57,28 @@ def _revoke_community(community: Community, street: SubDistrict) -> None:
             remove_perm(perm, street.clerk_group, community)
 
 
-def community_create(*, user=None, reason: str | None = None, **fields: Any) -> Community:
+def community_create(*, user=None, reason: str | None = None, grant: bool = True, **fields: Any) -> Community:
+    """``grant=False`` leaves the clerks' rights to the caller, who must then call community_grant_bulk."""
     with transaction.atomic():
         community = Community(**fields)
         save_clean(community, user, reason)
-        _grant_community(community, community.sub_district)
+        if grant:
+            _grant_community(community, community.sub_district)
         return community
+
+
+def community_grant_bulk(*, communities: list[Community]) -> None:
+    """The rights community_create grants, for many new communities at once (a few queries per 街办 and right,
+    not several per community): the workbook import's 社区 rows."""
+    by_street: dict[str, tuple[SubDistrict, list[Community]]] = {}
+    for community in communities:
+        street = community.sub_district
+        by_street.setdefault(street.code, (street, []))[1].append(community)
+    with transaction.atomic():
+        for street, members in by_street.values():
+            if street.clerk_group_id:
+                for perm in COMMUNITY_OBJECT_PERMS:
+                    assign_perm(perm, street.clerk_group, members)
 
 
 def community_update(*, community: Community, user=None, reason: str | None = None, **fields: Any) -> list[str]:

@@ -6,6 +6,7 @@ Rows are written through the same services as the forms, so the same
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from imports.sheets import (
@@ -24,7 +25,7 @@ from imports.sheets import (
 )
 
 from .models import Community, Compound, PartyOrgType, PropertyService, SubDistrict
-from .services import community_create, community_update, compound_create, compound_update
+from .services import community_create, community_grant_bulk, community_update, compound_create, compound_update
 
 COMMUNITY_CODE = digits(12, "社区代码必须是12位数字。")
 
@@ -39,6 +40,24 @@ def _street(ctx, value: str) -> SubDistrict | None:
             streets[street.name] = street
         ctx.cache["streets"] = streets
     return streets.get(value.strip())
+
+
+def communities_by_code(ctx) -> dict[str, Community]:
+    """Every 社区 by code, read once per import; rows the import creates are added as they are written."""
+    communities = ctx.cache.get("communities")
+    if communities is None:
+        communities = {c.code: c for c in Community.objects.select_related("sub_district")}
+        ctx.cache["communities"] = communities
+    return communities
+
+
+def _new_community(ctx, community: Community) -> None:
+    new = ctx.cache.get("new_communities")
+    if new is None:
+        new = ctx.cache["new_communities"] = []
+        ctx.finish.append(lambda: community_grant_bulk(communities=new))
+    new.append(community)
+    communities_by_code(ctx)[community.code] = community
 
 
 def _unknown_street(value: str) -> tuple[str, str, str]:
@@ -82,14 +101,19 @@ class CommunitySheet(Sheet):
         ctx.require_street(data["sub_district"].code, "街道办事处")
         # Imported figures come from the 街办, so they are no longer demo samples.
         data["figures_are_sample"] = False
-        existing = Community.objects.filter(code=code).first()
+        existing = communities_by_code(ctx).get(code)
         if existing is None:
-            community_create(user=ctx.user, reason=self.history_reason, code=code, **data)
+            # The clerks' rights on every new 社区 are granted in bulk once all rows are written.
+            community = community_create(user=ctx.user, reason=self.history_reason, grant=False, code=code, **data)
+            _new_community(ctx, community)
             return Action.CREATED
         ctx.require_street(existing.sub_district_id, "社区代码")
         if existing.is_revoked:
             raise RowRefused("社区代码", f"社区“{existing.name}”已撤销，不能通过导入修改。", "community_revoked")
+        # A copy: a refused update leaves its values on the instance, and later rows must see the stored 社区.
+        existing = copy.copy(existing)
         changed = community_update(community=existing, user=ctx.user, reason=self.history_reason, **data)
+        communities_by_code(ctx)[code] = existing
         return Action.UPDATED if changed else Action.UNCHANGED
 
 
@@ -126,7 +150,7 @@ class CompoundSheet(Sheet):
     def _community(self, code: str | None, ctx) -> Community | None:
         if not code:
             return None
-        community = Community.objects.select_related("sub_district").filter(code=code).first()
+        community = communities_by_code(ctx).get(code)
         if community is not None:
             return community
         row = ctx.refused.get("社区", {}).get(code)

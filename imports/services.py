@@ -421,8 +421,9 @@ def workbook_import(
                     if not row.issues:
                         _write_row(sheet_obj, row, ctx, out)
                     steps.step()
-            for task in ctx.finish:
-                task()
+            if result.ok and not dry_run:  # otherwise everything is rolled back anyway
+                for task in ctx.finish:
+                    task()
             if dry_run or not result.ok:
                 raise _RollBack
     except _RollBack:

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from communities.models import Community
+from communities.sheets import communities_by_code
 from imports.sheets import (
     Action,
     CellError,
@@ -90,7 +91,7 @@ COMMITTEE_ROLES = {"主任": SeatRole.DIRECTOR, "副主任": SeatRole.DEPUTY_DIR
 
 
 def _community(code: str, ctx) -> Community:
-    community = Community.objects.select_related("sub_district").filter(code=code).first()
+    community = communities_by_code(ctx).get(code)
     if community is not None:
         return community
     row = ctx.refused.get("社区", {}).get(code)
