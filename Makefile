@@ -41,6 +41,9 @@ check: lint test
 # postgres:///lianhu_bench; BENCH_SCALE=0.1 for a quick run). Writes bench-results/latest.md.
 bench: install
 	$(PY) bench/run.py
+	# Workbook import and export (SHEETS_DATABASE_URL, default postgres:///lianhu_sheets_bench; SHEETS_SCALE=0.1 quick).
+	# Writes bench-results/sheets.md.
+	DATABASE_URL=$${SHEETS_DATABASE_URL:-postgres:///lianhu_sheets_bench} $(PY) bench/sheets_bench.py
 	# Load test: gunicorn on 127.0.0.1, 20 users for 60 s (LOAD_DATABASE_URL, default postgres:///lianhu_load).
 	# Writes bench-results/load.md.
 	$(PY) bench/load.py
