@@ -224,8 +224,11 @@ def run_user(user: User, ids: list[int], stop: float, results, errors, lock, see
                 _, page, _ = user.request(f"/communities/{pk}/edit/")
                 form = FormValues(f"/communities/{pk}/edit/")
                 form.feed(page.decode("utf-8", "replace"))
+                # A real change (户数 ±1), so the save re-judges the community's rules on commit.
+                values = [(k, str(int(v) + rnd.choice((-1, 1))) if k == "households" and v.isdigit() else v)
+                          for k, v in form.values]
                 started = time.perf_counter()
-                status, body, _ = user.request(f"/communities/{pk}/edit/", form.values)  # follows the redirect
+                status, body, _ = user.request(f"/communities/{pk}/edit/", values)  # follows the redirect
             elapsed = (time.perf_counter() - started) * 1000
             ok = status == expected and (action != "save" or "已保存".encode() in body or "没有修改".encode() in body)
         except Exception as exc:  # a refused or reset connection is an error like a 500
