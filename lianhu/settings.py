@@ -188,9 +188,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "compliance-nightly-sweep": {"task": "compliance.nightly_sweep", "schedule": crontab(hour=2, minute=0)},
 }
 
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-}
+# Production sets a Redis cache so the web processes see the import progress a
+# Celery worker reports; the per-process default is enough for one process.
+CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
 
 # Content Security Policy: our own static files only; no inline script.
 CONTENT_SECURITY_POLICY = {
