@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 # Keeps IN lists under every backend's parameter limit (SQLite: 32766).
 IN_CHUNK = 5000
-WRITE_BATCH = 500
+WRITE_BATCH = 2000  # rows per INSERT; Django lowers it to what the backend accepts (SQLite)
 
 
 @dataclass
@@ -159,16 +159,22 @@ def _scoped_queryset(rule: Rule, as_of: dt.date, target_pks, community_pks, orph
     return qs
 
 
-def _by_target(qs, pks: list[int]) -> Iterator[Finding]:
-    """Findings of these targets: one query on PostgreSQL (an array parameter), IN lists elsewhere."""
-    if not pks:
+def _in_array(qs, column: str, values: list[int]) -> Iterator:
+    """Rows of ``qs`` whose ``column`` is in ``values``: on PostgreSQL one query, the list sent as one array
+    and joined (``= ANY(param)`` would compare each row with the whole array); IN lists elsewhere."""
+    if not values:
         return
     if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Finding._meta.db_table)
-        yield from qs.extra(where=[f"{table}.target_pk = ANY(%s)"], params=[pks])
+        table = connection.ops.quote_name(qs.model._meta.db_table)
+        yield from qs.extra(where=[f"{table}.{column} IN (SELECT unnest(%s::bigint[]))"], params=[values])
         return
-    for part in _chunks(pks):
-        yield from qs.filter(target_pk__in=part)
+    for part in _chunks(values):
+        yield from qs.filter(**{f"{column}__in": part})
+
+
+def _by_target(qs, pks: list[int]) -> Iterator[Finding]:
+    """Findings of these targets."""
+    yield from _in_array(qs, "target_pk", pks)
 
 
 def _locate(results: list[Result], rule: Rule) -> None:
@@ -176,9 +182,8 @@ def _locate(results: list[Result], rule: Rule) -> None:
     from communities.models import Community, SubDistrict
 
     need = {r.community_id for r in results if r.community_id is not None and r.sub_district_id is None}
-    streets: dict[int, str] = {}
-    for part in _chunks(sorted(need)):
-        streets.update(Community.objects.filter(pk__in=part).values_list("pk", "sub_district_id"))
+    streets: dict[int, str] = dict(_in_array(Community.objects.values_list("pk", "sub_district_id"), "id",
+                                             sorted(need)))
     names = dict(SubDistrict.objects.values_list("code", "name")) if results else {}
     info = rule.clause_info
     fallback = info.lead_text if info else ""

@@ -181,6 +181,7 @@ def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], bounds: list[int | No
     """Evaluate one chunk and reconcile its findings; a rule that raises is recorded and the others run."""
     sweep = Sweep.objects.get(pk=sweep_id)
     lo, hi = bounds
+    _fresh_finding_statistics()
     changes = evaluate_rules(
         rules=registry.select(rule_ids), as_of=as_of, sweep=sweep, bounds=(lo, hi), catch_errors=True,
     )
@@ -196,6 +197,22 @@ def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], bounds: list[int | No
         locked.chunks_done = F("chunks_done") + 1
         locked.save(update_fields=["rule_timings", "errors", "opened", "resolved", "chunks_done"])
     return changes
+
+
+def _fresh_finding_statistics() -> None:
+    """ANALYZE the findings when much of the table changed since the last statistics (a first sweep writes
+    hundreds of thousands of rows between autovacuum runs): with a table believed empty, PostgreSQL joins
+    a chunk's failing targets to the findings by a nested loop over both lists (54 s instead of 0.1 s)."""
+    if connection.vendor != "postgresql":
+        return
+    table = Finding._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.n_mod_since_analyze, GREATEST(c.reltuples, 0) FROM pg_stat_user_tables s "
+            "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = %s", [table])
+        row = cursor.fetchone()
+        if row and row[0] > 0.2 * row[1] + 1000:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def sweep_finish(*, sweep_id: int) -> Sweep:
