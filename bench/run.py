@@ -539,8 +539,8 @@ def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budg
         community_chunks = chunks[:-1]
         sampled = None
         try:
-            for i, pks in enumerate(community_chunks):
-                services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, pks=pks, as_of=AS_OF)
+            for i, bounds in enumerate(community_chunks):
+                services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=bounds, as_of=AS_OF)
                 if sample_chunks and i + 1 == sample_chunks < len(community_chunks):
                     per_chunk = (time.perf_counter() - started) / sample_chunks
                     predicted = per_chunk * len(community_chunks)
@@ -548,7 +548,7 @@ def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budg
                         sampled = (sample_chunks, len(community_chunks), per_chunk, queries["n"])
                         break
             orphan_started = time.perf_counter()
-            services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, pks=chunks[-1], as_of=AS_OF)
+            services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=chunks[-1], as_of=AS_OF)
             if sampled:
                 orphan = time.perf_counter() - orphan_started
                 services.sweep_fail(sweep_id=sweep.pk, error="bench: sampled, stopped before the end")
@@ -576,7 +576,7 @@ def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budg
         # Per-rule time over the sample, scaled the same way.
         out["slowest"] = [f"{rid} ≈{sec / k * total_chunks:.0f}s" for rid, sec in slowest]
         log(f"sweep {label}: ≈{out['seconds']} s extrapolated from {k} of {total_chunks} chunks "
-            f"({per_chunk:.1f} s per chunk of 2,000 communities); slowest {', '.join(out['slowest'])}")
+            f"({per_chunk:.1f} s per chunk); slowest {', '.join(out['slowest'])}")
     else:
         log(f"sweep {label}: {out['seconds']} s, {out['queries']} queries, {out['chunks']} chunks, "
             f"opened {out['opened']}, still open {out['still_open']}; slowest {', '.join(out['slowest'])}")
