@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.roles import clerk_group_name
@@ -78,7 +79,7 @@ def community_grant_bulk(*, communities: list[Community]) -> None:
         for street, members in by_street.values():
             if street.clerk_group_id:
                 for perm in COMMUNITY_OBJECT_PERMS:
-                    assign_perm(perm, street.clerk_group, members)
+                    GroupObjectPermission.objects.bulk_assign_perm(perm, street.clerk_group, members)
 
 
 def community_update(*, community: Community, user=None, reason: str | None = None, **fields: Any) -> list[str]:
