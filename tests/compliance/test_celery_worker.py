@@ -148,7 +148,8 @@ def test_worker_consumes_the_nightly_sweep_through_redis(celery_worker_process, 
 
     households = {f.target_key: f for f in Finding.objects.filter(rule_id="M04.households")}
     assert set(households) == {micro.code, oversized.code}
-    assert all(f.status == FindingStatus.OPEN and f.last_sweep_id == sweep.pk for f in households.values())
+    # Opened by the saves above; the sweep found them still failing and, unchanged, left the rows as they were.
+    assert all(f.status == FindingStatus.OPEN for f in households.values())
     debt_finding = Finding.objects.get(rule_id="M09.facility_debt")
     assert (debt_finding.target_key, debt_finding.community_id) == (debt.code, fine.pk)
     by_worker = _open_set()
