@@ -159,10 +159,11 @@ def _scoped_queryset(rule: Rule, as_of: dt.date, target_pks, community_pks, orph
     return qs
 
 
-def _in_array(qs, column: str, values: list[int]) -> Iterator:
+def _in_array(qs, column: str, values: list[int], *, always: bool = False) -> Iterator:
     """Rows of ``qs`` whose ``column`` is in ``values``: on PostgreSQL one query, the list sent as one array
-    and joined (``= ANY(param)`` would compare each row with the whole array); IN lists elsewhere."""
-    if not values:
+    and joined (``= ANY(param)`` would compare each row with the whole array); IN lists elsewhere.
+    ``always``: on PostgreSQL query even for no values, so a chunk's queries do not depend on its data."""
+    if not values and not (always and connection.vendor == "postgresql"):
         return
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(qs.model._meta.db_table)
@@ -177,14 +178,19 @@ def _by_target(qs, pks: list[int]) -> Iterator[Finding]:
     yield from _in_array(qs, "target_pk", pks)
 
 
-def _locate(results: list[Result], rule: Rule) -> None:
-    """Fill 街办 and responsible unit where the rule left them out (two small queries)."""
-    from communities.models import Community, SubDistrict
+def _street_names() -> dict[str, str]:
+    from communities.models import SubDistrict
+
+    return dict(SubDistrict.objects.values_list("code", "name"))
+
+
+def _locate(results: list[Result], rule: Rule, names: dict[str, str]) -> None:
+    """Fill 街办 and responsible unit where the rule left them out (one query, run whatever the results)."""
+    from communities.models import Community
 
     need = {r.community_id for r in results if r.community_id is not None and r.sub_district_id is None}
     streets: dict[int, str] = dict(_in_array(Community.objects.values_list("pk", "sub_district_id"), "id",
-                                             sorted(need)))
-    names = dict(SubDistrict.objects.values_list("code", "name")) if results else {}
+                                             sorted(need), always=True))
     info = rule.clause_info
     fallback = info.lead_text if info else ""
     for r in results:
@@ -216,7 +222,7 @@ def _worst(results: Iterable[Result], rule: Rule, into: dict[int, Result] | None
 
 def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_pks: list[int] | None,
                   community_pks: Iterable[int] | None, orphans: bool, sweep: Sweep | None, now,
-                  bounds: Bounds | None = None) -> Changes:
+                  bounds: Bounds | None = None, names: dict[str, str] | None = None) -> Changes:
     changes = Changes()
     scoped = target_pks is not None
     if community_pks is not None:
@@ -265,7 +271,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
                 _worst(rule.evaluate(whole.filter(pk__in=part), as_of, params), rule, into=failing)
 
     results = list(failing.values())
-    _locate(results, rule)
+    _locate(results, rule, names if names is not None else _street_names())
     create: list[Finding] = []
     update: list[Finding] = []
     events: list[FindingEvent] = []
@@ -364,11 +370,12 @@ def evaluate_rules(
     now = timezone.now()
     all_params = params if params is not None else params_for_rules(rules, as_of)
     total = Changes()
+    names = _street_names()  # once per call: the 街办 names every rule's findings are filed under
     with _no_jit(sweep is not None):
         for rule in rules:
             _evaluate_guarded(rule, total, as_of=as_of, params=all_params[rule.id], target_pks=target_pks,
                               community_pks=community_pks, orphans=orphans, bounds=bounds, sweep=sweep, now=now,
-                              catch_errors=catch_errors)
+                              catch_errors=catch_errors, names=names)
     if sweep is None:
         _publish(total)
     return total
@@ -392,7 +399,7 @@ def _no_jit(on: bool) -> Iterator[None]:
 
 
 def _evaluate_guarded(rule: Rule, total: Changes, *, as_of, params, target_pks, community_pks, orphans, bounds,
-                      sweep, now, catch_errors: bool) -> None:
+                      sweep, now, catch_errors: bool, names: dict[str, str]) -> None:
     if isinstance(target_pks, Mapping):
         if rule.id not in target_pks:
             return
@@ -404,7 +411,7 @@ def _evaluate_guarded(rule: Rule, total: Changes, *, as_of, params, target_pks, 
         # A savepoint per rule: a rule that fails leaves no half-written findings.
         with transaction.atomic():
             total.merge(_evaluate_one(rule, as_of=as_of, params=params, target_pks=pks, community_pks=community_pks,
-                                      orphans=orphans, sweep=sweep, now=now, bounds=bounds))
+                                      orphans=orphans, sweep=sweep, now=now, bounds=bounds, names=names))
     except Exception as exc:
         if not catch_errors:
             raise

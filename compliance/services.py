@@ -206,13 +206,13 @@ def _fresh_finding_statistics() -> None:
     if connection.vendor != "postgresql":
         return
     table = Finding._meta.db_table
+    # One statement whether or not it analyzes, so a chunk's queries do not depend on the data.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT s.n_mod_since_analyze, GREATEST(c.reltuples, 0) FROM pg_stat_user_tables s "
-            "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = %s", [table])
-        row = cursor.fetchone()
-        if row and row[0] > 0.2 * row[1] + 1000:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+            "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            f"WHERE s.relname = '{table}' AND s.n_mod_since_analyze > 0.2 * GREATEST(c.reltuples, 0) + 1000) "
+            f"THEN ANALYZE {connection.ops.quote_name(table)}; END IF; END $$"
+        )
 
 
 def sweep_finish(*, sweep_id: int) -> Sweep:
