@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -187,7 +188,50 @@ def _zip_problem(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+# A formula element in a worksheet part: <f>, <f t="shared" …/>, or with a namespace prefix (<x:f>).
+# <formula1> of a drop-down list does not match.
+_FORMULA_ELEMENT = re.compile(rb"<(?:[A-Za-z0-9_]+:)?f[\s>/]")
+
+
+def _has_formulas(data: bytes) -> bool:
+    """True when any worksheet of the (already vetted) workbook holds a formula cell; read in chunks, never whole."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for entry in archive.infolist():
+            if not (entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")):
+                continue
+            with archive.open(entry) as part:
+                tail = b""
+                while chunk := part.read(1 << 20):
+                    if _FORMULA_ELEMENT.search(tail + chunk):
+                        return True
+                    tail = chunk[-16:]
+    return False
+
+
 def _xlsx_tables(data: bytes, only: str | None) -> tuple[list[Table], list[str]]:
+    # calamine (Rust) reads ten times faster than openpyxl but hands over a formula's cached value (often
+    # none), so a workbook with any formula is read by openpyxl, which shows each formula to be refused.
+    if _has_formulas(data):
+        return _xlsx_tables_openpyxl(data, only)
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    tables, skipped = [], []
+    try:
+        for title in workbook.sheet_names:
+            name = title.strip()
+            if registry.get(name) is None or (only and name != only):
+                skipped.append(title)
+                continue
+            # skip_empty_area=False: rows keep the numbers Excel shows, even when the sheet starts lower down.
+            values = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            tables.append(_table(name, [(n, [None if v == "" else v for v in row]) for n, row in enumerate(values, 1)]))
+    finally:
+        workbook.close()
+    return tables, skipped
+
+
+def _xlsx_tables_openpyxl(data: bytes, only: str | None) -> tuple[list[Table], list[str]]:
     import openpyxl
 
     # read_only for memory; formulas kept (not their cached values) so they can be refused.
