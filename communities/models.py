@@ -8,6 +8,10 @@ it either.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -183,14 +187,14 @@ class Community(models.Model):
             errors.setdefault("code", []).append(
                 ValidationError("社区代码必须是12位数字。", code="code_format")
             )
-        elif (other := Community.objects.filter(code=code).exclude(pk=self.pk).first()) is not None:
+        elif (other := _code_holder(code, self.pk)) is not None:
             if other.is_revoked:
                 message = f"社区代码 {code} 属于已撤销的“{other.name}”，撤销的代码不得再用。"
                 errors.setdefault("code", []).append(ValidationError(message, code="code_reused"))
             else:
                 message = f"社区代码 {code} 已被“{other.name}”使用。"
                 errors.setdefault("code", []).append(ValidationError(message, code="code_taken"))
-        elif RetiredCommunityCode.objects.filter(code=code).exclude(community_id=self.pk).exists():
+        elif _code_retired(code, self.pk):
             errors.setdefault("code", []).append(
                 ValidationError(f"社区代码 {code} 曾经使用过，不得再用。", code="code_reused")
             )
@@ -211,6 +215,44 @@ class Community(models.Model):
         _no_future(errors, "revoked_on", self.revoked_on, "撤销日期")
         if errors:
             raise ValidationError(errors)
+
+
+@dataclass(frozen=True)
+class KnownCodes:
+    """Every code in use (code → its 社区) and every retired code (code → the 社区 that gave it up)."""
+
+    taken: Mapping[str, Community]
+    retired: Mapping[str, int]
+
+
+# A writer of many rows reads every code once and hands them to clean() here, instead of clean() asking the
+# database twice per row; what clean() decides is the same.
+_known_codes: ContextVar[KnownCodes | None] = ContextVar("known_codes", default=None)
+
+
+@contextmanager
+def known_codes(codes: KnownCodes) -> Iterator[None]:
+    token = _known_codes.set(codes)
+    try:
+        yield
+    finally:
+        _known_codes.reset(token)
+
+
+def _code_holder(code: str, pk: int | None) -> Community | None:
+    known = _known_codes.get()
+    if known is None:
+        return Community.objects.filter(code=code).exclude(pk=pk).first()
+    other = known.taken.get(code)
+    return None if other is None or (pk is not None and other.pk == pk) else other
+
+
+def _code_retired(code: str, pk: int | None) -> bool:
+    known = _known_codes.get()
+    if known is None:
+        return RetiredCommunityCode.objects.filter(code=code).exclude(community_id=pk).exists()
+    holder = known.retired.get(code)
+    return holder is not None and holder != pk
 
 
 class RetiredCommunityCode(models.Model):

@@ -48,12 +48,17 @@ def read_index(reg: Registry | None = None) -> dict[type[models.Model], list[tup
 _INDEX: dict[type[models.Model], list[tuple[Rule, Mapper]]] = {}
 
 
-def targets_for(model: type[models.Model], objs: Sequence[models.Model]) -> RuleTargets:
-    """Rule id → target pks touched by these rows of ``model``."""
+def targets_for(model: type[models.Model], objs: Sequence[models.Model],
+                changed: set[str] | None = None) -> RuleTargets:
+    """Rule id → target pks touched by these rows of ``model``; ``changed``: the columns an update changed
+    (None: unknown, every mapper runs)."""
     out: RuleTargets = defaultdict(set)
     if not objs:
         return out
     for rule, mapper in _INDEX.get(model, ()):
+        watched = getattr(mapper, "fields", None)
+        if changed is not None and watched is not None and not watched & changed:
+            continue
         pks = set(mapper(list(objs)))
         if pks:
             out[rule.id] |= pks
@@ -172,10 +177,12 @@ def _on_change(sender, instance, using=None, raw=False, **kwargs) -> None:
         return
     objs = [instance]
     old = instance.__dict__.pop("_compliance_old", None)
+    changed = None
     if old is not None:
         objs.append(old)
+        changed = {f.attname for f in sender._meta.concrete_fields if getattr(old, f.attname) != getattr(instance, f.attname)}
     try:
-        targets = targets_for(sender, objs)
+        targets = targets_for(sender, objs, changed)
     except Exception:
         logger.exception("无法确定 %s 变更影响的规则对象", sender.__name__)
         return
@@ -191,3 +198,14 @@ def connect_receivers() -> None:
         pre_save.connect(_on_pre_save, sender=model, dispatch_uid=f"{uid}:pre", weak=False)
         post_save.connect(_on_change, sender=model, dispatch_uid=f"{uid}:post", weak=False)
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}:delete", weak=False)
+
+
+def rows_written(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """Rows written without save signals (bulk inserts and updates): re-judge what they touch after commit.
+
+    Inside ``bulk_changes()`` they join its batch; otherwise their targets are queued like a save's."""
+    stack = _bulk_stack()
+    if stack:
+        stack[-1].add(model, objs)
+    else:
+        enqueue(targets_for(model, objs))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from compliance.onsave import bulk_changes
 from lianhu.records import without_db_checks
@@ -351,6 +351,11 @@ class _Progress:
         if self.report is not None and self.done % self.EVERY == 0:
             self.report(self.done, self.total)
 
+    def advance(self, steps: int) -> None:
+        before, self.done = self.done, self.done + steps
+        if self.report is not None and before // self.EVERY != self.done // self.EVERY:
+            self.report(self.done, self.total)
+
     def finish(self) -> None:
         if self.report is not None:
             self.report(self.total, self.total)
@@ -399,24 +404,52 @@ def _parse_table(sheet: Sheet, table: Table, ctx: ImportContext, out: SheetResul
     return parsed_rows
 
 
-def _write_row(sheet: Sheet, parsed: ParsedRow, ctx: ImportContext, out: SheetResult) -> None:
-    try:
-        with transaction.atomic():
-            action = sheet.apply_row(dict(parsed.data), ctx)
-    except RowRefused as refused:
-        issues = [(refused.column, refused.message, refused.code)]
-    except ValidationError as error:
-        issues = sheet.validation_issues(error)
-    except IntegrityError as error:
-        # A constraint the model's clean() does not repeat; still this row's fault, not the importer's.
-        issues = [(sheet.key, f"数据库拒绝写入：{error}", "integrity")]
-    else:
-        {Action.CREATED: out.created, Action.UPDATED: out.updated, Action.UNCHANGED: out.unchanged}[action].append(
+def _record(sheet: Sheet, parsed: ParsedRow, outcome: Action | list, ctx: ImportContext, out: SheetResult) -> None:
+    if isinstance(outcome, Action):
+        {Action.CREATED: out.created, Action.UPDATED: out.updated, Action.UNCHANGED: out.unchanged}[outcome].append(
             parsed.key
         )
         return
     ctx.refused.setdefault(sheet.name, {}).setdefault(parsed.key, parsed.row)
-    out.issues.extend(ImportIssue(sheet.name, parsed.row, c, m, code) for c, m, code in issues)
+    out.issues.extend(ImportIssue(sheet.name, parsed.row, c, m, code) for c, m, code in outcome)
+
+
+def _write_sheet(sheet: Sheet, rows: list[ParsedRow], ctx: ImportContext, out: SheetResult,
+                 steps: _Progress) -> None:
+    good = [row for row in rows if not row.issues]
+    outcomes = None
+    if good:
+        try:
+            with transaction.atomic():
+                outcomes = sheet.bulk_apply(good, ctx)
+        except DatabaseError:
+            # The checks missed something the database refuses (a value out of a column's range…):
+            # everything the batch wrote is rolled back and the rows go one by one to name the bad one.
+            outcomes = None
+    if outcomes is None:
+        for row in rows:
+            if not row.issues:
+                _write_row(sheet, row, ctx, out)
+            steps.step()
+        return
+    for row, outcome in zip(good, outcomes, strict=True):
+        _record(sheet, row, outcome, ctx, out)
+    steps.advance(len(rows))
+
+
+def _write_row(sheet: Sheet, parsed: ParsedRow, ctx: ImportContext, out: SheetResult) -> None:
+    outcome: Action | list
+    try:
+        with transaction.atomic():
+            outcome = sheet.apply_row(dict(parsed.data), ctx)
+    except RowRefused as refused:
+        outcome = [(refused.column, refused.message, refused.code)]
+    except ValidationError as error:
+        outcome = sheet.validation_issues(error)
+    except IntegrityError as error:
+        # A constraint the model's clean() does not repeat; still this row's fault, not the importer's.
+        outcome = [(sheet.key, f"数据库拒绝写入：{error}", "integrity")]
+    _record(sheet, parsed, outcome, ctx, out)
 
 
 class _RollBack(Exception):
@@ -461,10 +494,7 @@ def workbook_import(
     try:
         with transaction.atomic(), bulk_changes(), without_db_checks():
             for sheet_obj, out, rows in parsed:
-                for row in rows:
-                    if not row.issues:
-                        _write_row(sheet_obj, row, ctx, out)
-                    steps.step()
+                _write_sheet(sheet_obj, rows, ctx, out, steps)
             if result.ok and not dry_run:  # otherwise everything is rolled back anyway
                 for task in ctx.finish:
                     task()

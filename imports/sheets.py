@@ -114,10 +114,15 @@ def digits(length: int, message: str, code: str = "code_format") -> Parser:
     return parse
 
 
+MAX_INTEGER = 2_147_483_647  # the largest value an integer column holds (PostgreSQL integer)
+
+
 def non_negative_integer(value: Any) -> int:
     number = _integral(value)
     if number is None or number < 0:
         raise CellError("必须是非负整数。", "not_non_negative_integer")
+    if number > MAX_INTEGER:
+        raise CellError(f"数值过大，不能超过{MAX_INTEGER}。", "too_large")
     return number
 
 
@@ -180,6 +185,9 @@ class Column:
     blank: bool = False  # the cell may be empty
     empty: Any = None  # the value of an empty cell
     optional: bool = False  # the whole column may be missing; its field is then left alone
+
+
+Issue = tuple[str, str, str]  # (column, message, code)
 
 
 @dataclass
@@ -245,6 +253,16 @@ class Sheet:
     def apply_row(self, data: dict[str, Any], ctx: ImportContext) -> Action:
         """Write one row through the app's services; raise ValidationError or RowRefused to refuse it."""
         raise NotImplementedError
+
+    def bulk_apply(self, rows: list[ParsedRow], ctx: ImportContext) -> list[Action | list[Issue]] | None:
+        """Check and write many rows at once, in the order given: for each row its Action, or its issues when
+        refused (the other rows are still written, as one at a time would). None: no bulk path, rows go
+        through ``apply_row`` one by one.
+
+        Must refuse exactly what ``apply_row`` refuses. The import runs it in a savepoint; if the database
+        refuses a batch anyway, the savepoint is rolled back and the rows go one by one to find the culprit,
+        so change ``ctx`` caches only after the writes."""
+        return None
 
     def validation_issues(self, error: ValidationError) -> list[tuple[str, str, str]]:
         """A model's ValidationError as (column, message, code), in the form's own words."""

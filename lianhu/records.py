@@ -55,3 +55,65 @@ def save_clean(obj: Any, user: Any, reason: str | None = None) -> Any:
     set_history(obj, user, reason)
     obj.save()
     return obj
+
+
+BULK_BATCH = 2_000  # rows per INSERT/UPDATE statement: large enough to amortize, small enough for SQLite's limits
+
+
+def bulk_insert(model: Any, objs: list[Any], *, user: Any = None, reason: str | None = None) -> list[Any]:
+    """Insert already-validated rows and their history ("+") in batches; the objects get their pks.
+
+    For writers of many rows at once (the workbook import). No save signals are sent: the caller tells the
+    rules what changed (``compliance.onsave.rows_written``)."""
+    if not objs:
+        return objs
+    model.objects.bulk_create(objs, batch_size=BULK_BATCH)
+    _bulk_history(model, objs, user, reason, update=False)
+    return objs
+
+
+def bulk_update(model: Any, objs: list[Any], fields: list[str], *, user: Any = None,
+                reason: str | None = None) -> None:
+    """Write ``fields`` of already-validated rows and their history ("~").
+
+    On PostgreSQL one ``UPDATE … FROM unnest(arrays)`` per batch: Django's bulk_update builds a CASE over every
+    row for every field, which grows with the square of the batch."""
+    if not objs:
+        return
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        _pg_update(model, objs, fields)
+    else:
+        model.objects.bulk_update(objs, fields, batch_size=BULK_BATCH // 4)
+    _bulk_history(model, objs, user, reason, update=True)
+
+
+def _pg_update(model: Any, objs: list[Any], fields: list[str]) -> None:
+    from django.db import connection
+
+    meta = model._meta
+    pk = meta.pk
+    columns = [meta.get_field(name) for name in fields]
+    # Array types from the columns' own types, so dates, booleans and integers arrive as themselves.
+    casts = [f"%s::{pk.db_type(connection)}[]"] + [f"%s::{f.db_type(connection)}[]" for f in columns]
+    names = ["pk"] + [f"c{i}" for i in range(len(columns))]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = v.c{i}" for i, f in enumerate(columns))
+    sql = (f"UPDATE {connection.ops.quote_name(meta.db_table)} AS t SET {assignments} "
+           f"FROM unnest({', '.join(casts)}) AS v({', '.join(names)}) "
+           f"WHERE t.{connection.ops.quote_name(pk.column)} = v.pk")
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), BULK_BATCH):
+            batch = objs[start:start + BULK_BATCH]
+            params = [[o.pk for o in batch]] + [
+                [f.get_db_prep_save(getattr(o, f.attname), connection) for o in batch] for f in columns]
+            cursor.execute(sql, params)
+
+
+def _bulk_history(model: Any, objs: list[Any], user: Any, reason: str | None, *, update: bool) -> None:
+    manager = getattr(model, "history", None)
+    if manager is None:
+        return
+    acting = user if user is not None and getattr(user, "is_authenticated", False) else None
+    manager.bulk_history_create(objs, batch_size=BULK_BATCH, update=update, default_user=acting,
+                                default_change_reason=reason or "")
