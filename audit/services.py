@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from .context import client_ip, current_request
+from .context import COMMAND_LINE, client_ip, command_line_origin, current_command, current_request
 from .models import Kind, SecurityEvent
 
 logger = logging.getLogger("lianhu.security")
@@ -24,7 +24,8 @@ def _plain(value: Any) -> Any:
 
 def security_event_record(*, kind: Kind | str, user=None, username: str = "", request=None,
                           ip: str | None = None, detail: dict[str, Any] | None = None) -> SecurityEvent:
-    """Append one event. ``request`` (or the request being served) supplies who and where when not given."""
+    """Append one event. ``request`` (or the request being served) supplies who and where when not given;
+    inside a management command run under ``audited_command`` the command line does."""
     kind = Kind(kind)
     request = request if request is not None else current_request.get()
     if user is None and request is not None:
@@ -35,6 +36,10 @@ def security_event_record(*, kind: Kind | str, user=None, username: str = "", re
         user = None
     if not username and user is not None:
         username = user.get_username()
+    if request is None and current_command.get() is not None:
+        # No address to record: the detail says which command, account and host instead.
+        detail = {**command_line_origin(), **(detail or {})}
+        username = username or COMMAND_LINE
     event = SecurityEvent.objects.create(
         kind=kind, user=user, username=(username or "")[:150], ip=ip or client_ip(request),
         detail=_plain(detail or {}),

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import demo_users_ensure
 from approvals.demo import demo_requests_ensure
+from audit.context import audited_command
 
 
 def _pad(text: str, width: int) -> str:
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             "--force", action="store_true", help="在 DEBUG 关闭时也创建（演示密码是公开的，生产环境切勿使用）"
         )
 
+    @audited_command
     def handle(self, *args, force: bool = False, **options):
         if not settings.DEBUG and not force:
             raise CommandError(

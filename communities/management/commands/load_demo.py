@@ -3,6 +3,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from audit.context import audited_command
 from communities.demo import load_demo
 
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
             help="只载入街办、社区、小区和调整记录，不载入服务设施、经费和人员（测试用，快得多）",
         )
 
+    @audited_command
     def handle(self, *args, structure_only: bool = False, **options):
         with _without_sql_log():
             summary = load_demo(other_apps=not structure_only)

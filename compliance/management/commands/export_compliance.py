@@ -1,8 +1,12 @@
 import datetime as dt
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exports.compliance import write_compliance_workbook
+from audit.context import audited_command
+from audit.models import Kind
+from audit.services import security_event_record
+from exports.compliance import findings_as_of, write_compliance_workbook
 from exports.writer import XlsxBook
 
 
@@ -13,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="输出的 .xlsx 文件")
         parser.add_argument("--as-of", dest="as_of", help="评估日期 YYYY-MM-DD（默认：最近一次巡检的评估日期）")
 
+    @audited_command
     def handle(self, *args, file: str, as_of: str | None, **options):
         day = None
         if as_of:
@@ -28,4 +33,11 @@ class Command(BaseCommand):
         finally:
             book.close()
         total = sum(written.values())
+        _findings, evaluated, sweep = findings_as_of(None, day)
+        security_event_record(
+            kind=Kind.EXPORT,
+            detail={"file": str(Path(file).resolve()), "export": "compliance", "as_of": evaluated,
+                    "as_of_requested": day, "sweep": sweep.pk if sweep is not None else None, "rows": total,
+                    "sheets": len(written)},
+        )
         self.stdout.write(self.style.SUCCESS(f"已写出 {file}：{total} 条问题，{len(written)} 个措施工作表。"))

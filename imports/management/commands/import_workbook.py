@@ -3,6 +3,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.context import audited_command
 from audit.models import Kind
 from audit.services import security_event_record
 from imports.services import workbook_import
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--sheet", help="只导入这个工作表；CSV 文件名不是工作表名时必须指定")
         parser.add_argument("--user", help="以该用户名导入：记入修改历史，并按其权限限制范围")
 
+    @audited_command
     def handle(self, *args, file: str, dry_run: bool, sheet: str | None, user: str | None, **options):
         path = Path(file)
         if not path.is_file():
@@ -54,8 +56,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING("试运行：没有写入任何数据。"))
         else:
             security_event_record(
-                kind=Kind.IMPORT, user=acting, username="" if acting else "(命令行)",
-                detail={"via": "command", "file": path.name, "sheet": sheet or "",
+                kind=Kind.IMPORT, user=acting,
+                detail={"file": str(path.resolve()), "sheet": sheet or "",
                         "sheets": {r.name: {"created": len(r.created), "updated": len(r.updated)}
                                    for r in result.sheets}},
             )
