@@ -367,6 +367,5 @@ def deadline_set(*, state: str, days: int) -> None:
         raise _error("只能为八个环节设定时限。", "unknown_state")
     if days < 1:
         raise _error("办理时限至少为1天。", "days_too_few")
+    # Recorded in the security log by audit's StepDeadline signal (the admin edits the row too).
     StepDeadline.objects.update_or_create(state=state, defaults={"days": days})
-    security_event_record(kind=Kind.PARAMETER_CHANGE, detail={"parameter": "approval_step_deadline",
-                                                              "state": state, "days": days})

@@ -6,7 +6,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
@@ -101,6 +101,108 @@ def _object_permission_saved(sender, instance, created, **kwargs):
 @receiver(post_delete, sender=GroupObjectPermission, dispatch_uid="audit_group_obj_perm_delete")
 def _object_permission_deleted(sender, instance, **kwargs):
     _object_permission(instance, "remove")
+
+
+# -- accounts and groups themselves: the flags that grant rights, and groups appearing, renamed or removed
+
+_ACCOUNT_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+@receiver(pre_save, sender=User, dispatch_uid="audit_user_flags_before")
+def _user_flags_before(sender, instance, update_fields=None, **kwargs):
+    # Logins save last_login alone: no extra query for them.
+    if instance.pk is None or (update_fields is not None and not set(update_fields) & set(_ACCOUNT_FLAGS)):
+        return
+    instance._audit_flags = User.objects.filter(pk=instance.pk).values(*_ACCOUNT_FLAGS).first()
+
+
+@receiver(post_save, sender=User, dispatch_uid="audit_user_flags")
+def _user_flags(sender, instance, created, **kwargs):
+    if created:
+        security_event_record(kind=Kind.PERMISSION_CHANGE, detail={
+            "action": "create", "on": "user.account", "user": instance.get_username(),
+            **{flag: getattr(instance, flag) for flag in _ACCOUNT_FLAGS}})
+        return
+    before = instance.__dict__.pop("_audit_flags", None)
+    if not before:
+        return
+    changed = {flag: [before[flag], getattr(instance, flag)] for flag in _ACCOUNT_FLAGS
+               if before[flag] != getattr(instance, flag)}
+    if changed:
+        security_event_record(kind=Kind.PERMISSION_CHANGE, detail={
+            "action": "change", "on": "user.account", "user": instance.get_username(), "changed": changed})
+
+
+@receiver(post_delete, sender=User, dispatch_uid="audit_user_deleted")
+def _user_deleted(sender, instance, **kwargs):
+    security_event_record(kind=Kind.PERMISSION_CHANGE,
+                          detail={"action": "delete", "on": "user.account", "user": instance.get_username()})
+
+
+@receiver(pre_save, sender=Group, dispatch_uid="audit_group_name_before")
+def _group_name_before(sender, instance, **kwargs):
+    if instance.pk is not None:
+        instance._audit_name = Group.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+
+
+@receiver(post_save, sender=Group, dispatch_uid="audit_group_saved")
+def _group_saved(sender, instance, created, **kwargs):
+    before = instance.__dict__.pop("_audit_name", None)
+    if created:
+        security_event_record(kind=Kind.GROUP_CHANGE, detail={"action": "create", "on": "group", "group": instance.name})
+    elif before is not None and before != instance.name:
+        security_event_record(kind=Kind.GROUP_CHANGE,
+                              detail={"action": "rename", "on": "group", "group": instance.name, "from": before})
+
+
+@receiver(pre_delete, sender=Group, dispatch_uid="audit_group_deleted")
+def _group_deleted(sender, instance, **kwargs):
+    # Before the delete: its members and rights go with it, without m2m signals.
+    security_event_record(kind=Kind.GROUP_CHANGE, detail={
+        "action": "delete", "on": "group", "group": instance.name,
+        "users": _names(User, list(instance.user_set.values_list("pk", flat=True)))})
+
+
+def _membership(instance, action: str) -> None:
+    """A department user's unit decides which approval steps they act on: a role assignment."""
+    security_event_record(kind=Kind.PERMISSION_CHANGE, detail={
+        "action": action, "on": "department_membership", "user": str(instance.user), "unit": instance.unit})
+
+
+def _membership_saved(sender, instance, created, **kwargs):
+    _membership(instance, "add" if created else "change")
+
+
+def _membership_deleted(sender, instance, **kwargs):
+    _membership(instance, "remove")
+
+
+def _deadline(instance, action: str) -> None:
+    security_event_record(kind=Kind.PARAMETER_CHANGE, detail={
+        "action": action, "parameter": "approval_step_deadline", "state": instance.state,
+        "days": instance.days})
+
+
+def _deadline_saved(sender, instance, created, **kwargs):
+    _deadline(instance, "add" if created else "change")
+
+
+def _deadline_deleted(sender, instance, **kwargs):
+    _deadline(instance, "remove")
+
+
+def _connect_apps() -> None:
+    # Connected by signal rather than in the services: the admin edits these rows too.
+    from accounts.models import DepartmentMembership
+    from approvals.models import StepDeadline
+
+    post_save.connect(_membership_saved, sender=DepartmentMembership, dispatch_uid="audit_membership_save")
+    post_delete.connect(_membership_deleted, sender=DepartmentMembership, dispatch_uid="audit_membership_delete")
+    post_save.connect(_deadline_saved, sender=StepDeadline, dispatch_uid="audit_deadline_save")
+    post_delete.connect(_deadline_deleted, sender=StepDeadline, dispatch_uid="audit_deadline_delete")
+
+
+_connect_apps()
 
 
 def _upload_finished(sender, instance, **kwargs):
