@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Trim
 
-from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Result, Rule, district, register, same_pk, via
+from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Result, Rule, district, register, same_pk, via, watching
 
 from .models import (
     MAX_HOUSEHOLDS,
@@ -24,6 +24,9 @@ from .models import (
 )
 
 
+# The compound rules read a community only through judged_compounds() (its 撤销 status); a compound's findings
+# carry its own 街办. Included anyway: the 街办, should a rule ever file under the community's.
+@watching("status", "sub_district_id")
 def compounds_of_communities(objs) -> list[int]:
     """A community's change (e.g. 撤销) re-judges its compounds."""
     ids = [o.pk for o in objs if o.pk is not None]

@@ -45,7 +45,8 @@ Contract:
   returning the target pks to re-judge. It may run one query for the whole
   list, never one per instance. On an update it is called with both the row
   as it was and as it is now, so a compound moved between communities
-  re-judges both.
+  re-judges both. A mapper decorated ``@watching("status", ...)`` is skipped
+  for an update that changes none of those columns.
 - A district rule (target ``district``) ignores the queryset: its
   ``target_queryset`` returns None and it yields one Result with
   ``target_pk=DISTRICT_PK`` and ``key="district"``. Map its reads with
@@ -118,6 +119,21 @@ def via(attname: str) -> Mapper:
 
     mapper.__name__ = f"via_{attname}"
     return mapper
+
+
+def watching(*attnames: str) -> Callable[[Mapper], Mapper]:
+    """Mark a mapper as reading only these columns (attnames) of the changed row: an update that changes none
+    of them re-judges nothing through it. A new or deleted row, or a bulk write, always goes through.
+
+    For mappers that fan out from a row to many targets (a community to its people): a 户数 edit need not
+    re-judge every person rule for each of the community's people when those rules only read its 撤销 status.
+    """
+
+    def mark(mapper: Mapper) -> Mapper:
+        setattr(mapper, "fields", frozenset(attnames))  # noqa: B010 (a function attribute mypy does not know)
+        return mapper
+
+    return mark
 
 
 def district(objs: Sequence[models.Model]) -> list[int]:
@@ -240,4 +256,5 @@ __all__ = [
     "registry",
     "same_pk",
     "via",
+    "watching",
 ]

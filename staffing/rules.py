@@ -36,7 +36,7 @@ from communities.models import MAX_HOUSEHOLDS, Community, CommunityStatus, Party
 from compliance.catalogue import Severity
 from compliance.engine import chunk_bounds, range_q
 from compliance.parameters import params_for
-from compliance.rules import Result, Rule, register, registry, same_pk, via
+from compliance.rules import Result, Rule, register, registry, same_pk, via, watching
 
 from .models import (
     Assessment,
@@ -372,6 +372,9 @@ def attendees_of_events(objs) -> list[int]:
     return list(TrainingAttendance.objects.filter(event_id__in=ids).values_list("person_id", flat=True))
 
 
+# The person rules read a community only through its 撤销 status (``_live``); their findings are filed under
+# its 街办. Other edits (户数, 人口…) re-judge no one's training or archive.
+@watching("status", "sub_district_id")
 def persons_of_communities(objs) -> list[int]:
     """A community's change (e.g. 撤销) re-judges its people."""
     ids = [o.pk for o in objs if o.pk is not None]

@@ -1,0 +1,89 @@
+"""Re-judging after a save: which rules a change reaches, and what one save's evaluation costs."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from communities import services as community_services
+from communities.models import Community
+from compliance import services as compliance_services
+from compliance.onsave import read_index, targets_for
+from compliance.rules import registry
+from tests.staffing import builders as staffing
+
+pytestmark = pytest.mark.django_db
+
+PERSON_RULES = {"M12.leader_training", "M12.worker_training", "M13.post_grade", "M13.archive"}
+COMPOUND_RULES = {"M03.compound_unassigned", "M03.jurisdiction_dispute", "M09.facility_debt"}
+
+
+@pytest.fixture
+def judged(monkeypatch):
+    """Rule id → target pks each on-commit evaluation was asked for (and still evaluates them)."""
+    asked: dict[str, set[int]] = {}
+    real = compliance_services.reevaluate
+
+    def spy(rule_targets, **kwargs):
+        for rule_id, pks in rule_targets.items():
+            asked.setdefault(rule_id, set()).update(pks)
+        return real(rule_targets, **kwargs)
+
+    monkeypatch.setattr(compliance_services, "reevaluate", spy)
+    return asked
+
+
+def test_watched_columns_exist():
+    """A mapper watching a column the model does not have would never re-judge: a typo must not pass."""
+    watched = 0
+    for model, pairs in read_index().items():
+        attnames = {f.attname for f in model._meta.concrete_fields}
+        for rule, mapper in pairs:
+            fields = getattr(mapper, "fields", None)
+            if fields is not None:
+                watched += 1
+                assert fields <= attnames, (rule.id, model.__name__, fields - attnames)
+    assert watched  # the community → people and → compounds mappers
+
+
+def test_households_edit_rejudges_the_community_not_its_people_or_compounds(make_community, make_compound, judged,
+                                                                           django_capture_on_commit_callbacks):
+    c = make_community(households=3000)
+    make_compound(community=c)
+    staffing.worker(c)
+    judged.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        community_services.community_update(community=c, households=2999)
+    assert "M04.households" in judged and judged["M04.households"] == {c.pk}
+    assert not (PERSON_RULES | COMPOUND_RULES) & set(judged)
+
+
+def test_status_or_street_change_rejudges_people_and_compounds(make_community, make_compound, streets):
+    c = make_community(households=3000)
+    compound = make_compound(community=c)
+    job = staffing.worker(c)
+    old = Community.objects.get(pk=c.pk)
+    for changed in ({"status"}, {"sub_district_id"}, None):
+        targets = targets_for(Community, [c, old], changed)
+        for rule_id in PERSON_RULES:
+            assert targets[rule_id] == {job.person_id}, (changed, rule_id)
+        for rule_id in COMPOUND_RULES:
+            assert targets[rule_id] == {compound.pk}, (changed, rule_id)
+    quiet = targets_for(Community, [c, old], {"households", "population", "name"})
+    assert not (PERSON_RULES | COMPOUND_RULES) & set(quiet)
+
+
+def test_a_save_reads_live_findings_once_not_once_per_rule(make_community, judged,
+                                                           django_capture_on_commit_callbacks):
+    c = make_community(households=800)  # failing: several rules hold live findings on it
+    judged.clear()
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        community_services.community_update(community=c, households=801, population=2500)
+    reads = [q["sql"] for q in queries.captured_queries
+             if re.match(r'\s*SELECT\b.*\bFROM "compliance_finding"', q["sql"], re.S)
+             and "UPDATE" not in q["sql"][:10]]
+    district_rules = sum(1 for rule_id in judged if registry.get(rule_id).is_district)
+    assert len(judged) > 10
+    # one read for every community-level rule together, plus the district rules' own
+    assert len(reads) == 1 + district_rules, reads
