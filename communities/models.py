@@ -239,7 +239,7 @@ def known_codes(codes: KnownCodes) -> Iterator[None]:
         _known_codes.reset(token)
 
 
-def _code_holder(code: str, pk: int | None) -> Community | None:
+def _code_holder(code: str, pk: Any) -> Community | None:
     known = _known_codes.get()
     if known is None:
         return Community.objects.filter(code=code).exclude(pk=pk).first()
@@ -247,7 +247,7 @@ def _code_holder(code: str, pk: int | None) -> Community | None:
     return None if other is None or (pk is not None and other.pk == pk) else other
 
 
-def _code_retired(code: str, pk: int | None) -> bool:
+def _code_retired(code: str, pk: Any) -> bool:
     known = _known_codes.get()
     if known is None:
         return RetiredCommunityCode.objects.filter(code=code).exclude(community_id=pk).exists()
