@@ -43,8 +43,11 @@ class Changes:
     still_open: list[Finding] = field(default_factory=list)  # failing before and still failing
     errors: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # Targets handed to a Celery worker instead of judged here (see onsave): their findings are not known yet.
+    pending: int = 0
 
     def merge(self, other: Changes) -> Changes:
+        self.pending += other.pending
         self.opened += other.opened
         self.resolved += other.resolved
         self.still_open += other.still_open
@@ -54,7 +57,7 @@ class Changes:
         return self
 
     def __bool__(self) -> bool:
-        return bool(self.opened or self.resolved)
+        return bool(self.opened or self.resolved or self.pending)
 
 
 # -- what the last evaluation changed, for the page after a save -------------
@@ -85,6 +88,11 @@ def capture_changes() -> Iterator[Changes]:
         yield changes
     finally:
         _collectors().remove(changes)
+
+
+def capturing() -> bool:
+    """Is a page waiting to say what this save changed (a ``capture_changes()`` block is open)?"""
+    return bool(_collectors())
 
 
 def _publish(changes: Changes) -> None:

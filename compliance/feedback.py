@@ -13,6 +13,8 @@ from .engine import Changes
 
 # A save touching a whole community could open many; the page names the first few.
 NAMED = 5
+# The save's rules are being re-judged by a Celery worker: what the page shows may predate this save.
+PENDING = "合规问题正在重新判定，稍后刷新可见最新结果，当前页面显示的问题可能尚未反映本次保存"
 
 
 def _names(findings) -> str:
@@ -27,6 +29,8 @@ def changes_message(changes: Changes) -> str:
         parts.append(f"本次保存新增 {len(changes.opened)} 项合规问题：{_names(changes.opened)}")
     if changes.resolved:
         parts.append(f"已整改 {len(changes.resolved)} 项：{_names(changes.resolved)}")
+    if changes.pending:
+        parts.append(PENDING)
     return "；".join(parts) + "。" if parts else ""
 
 
@@ -34,5 +38,5 @@ def report_changes(request: HttpRequest, changes: Changes) -> None:
     """Add the save's findings to the next page; nothing when the save changed none."""
     text = changes_message(changes)
     if text:
-        level = messages.WARNING if changes.opened else messages.SUCCESS
+        level = messages.WARNING if changes.opened else messages.INFO if changes.pending else messages.SUCCESS
         messages.add_message(request, level, text)

@@ -14,7 +14,9 @@ evaluated after commit. ``compliance.services.reevaluate()`` takes
 rule id → pks directly.
 
 What the evaluation opened/resolved is published to ``capture_changes()``
-(see ``compliance.engine``).
+(see ``compliance.engine``). With a real Celery broker (COMPLIANCE_REJUDGE_ASYNC)
+a page's save hands its buffer to the ``compliance.rejudge`` task instead, and
+``capture_changes()`` learns only that results are pending; same engine code.
 """
 
 from __future__ import annotations
@@ -78,10 +80,38 @@ class _Buffer:
     def flush(self) -> None:
         if getattr(_local, "buffer", None) is self:
             _local.buffer = None
-        if self.targets:
+        if self.targets and not (_deferrable() and _defer(self.targets)):
             from .services import reevaluate
 
             reevaluate(self.targets)
+
+
+def _deferrable() -> bool:
+    """A page's save (inside ``capture_changes()``) re-judges in a Celery worker when a real broker is
+    configured, so the request does not wait for it; eager mode, imports and commands judge here."""
+    from django.conf import settings
+
+    from .engine import capturing
+
+    return bool(getattr(settings, "COMPLIANCE_REJUDGE_ASYNC", False)) and capturing()
+
+
+def _defer(targets: RuleTargets) -> bool:
+    """Queue the targets for ``compliance.rejudge``; False (judge here instead) if the broker refuses."""
+    from django.utils import timezone
+
+    from .engine import Changes, _publish
+    from .tasks import rejudge
+
+    payload = {rule_id: sorted(pks) for rule_id, pks in targets.items()}
+    try:
+        # No publish retries: with the broker down the save's findings are judged in the request instead.
+        rejudge.apply_async(args=(payload, timezone.localdate().isoformat()), retry=False)
+    except Exception:
+        logger.exception("重新判定任务无法排队，改为当场判定")
+        return False
+    _publish(Changes(pending=sum(len(pks) for pks in payload.values())))
+    return True
 
 
 def _pending(buffer: _Buffer, using: str | None) -> bool:

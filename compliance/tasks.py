@@ -34,6 +34,13 @@ def nightly_sweep(as_of: str | None = None, chunks: int | None = None,
     return sweep.pk
 
 
+@shared_task(name="compliance.rejudge")
+def rejudge(targets: dict[str, list[int]], as_of: str | None = None) -> dict:
+    """A page's save, re-judged after commit off the request path (see compliance.onsave)."""
+    changes = services.reevaluate(targets, as_of=dt.date.fromisoformat(as_of) if as_of else None)
+    return {"opened": len(changes.opened), "resolved": len(changes.resolved), "errors": len(changes.errors)}
+
+
 @shared_task(name="compliance.sweep_chunk")
 def sweep_chunk(sweep_id: int, rule_ids: list[str], bounds: list[int | None], as_of: str) -> dict:
     """One range [lo, hi) of community pks (None: open end); see services.sweep_plan."""

@@ -172,6 +172,9 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# With a real broker a page's save re-judges its rules in a worker (the page says results are pending);
+# eager mode judges in the request as before.
+COMPLIANCE_REJUDGE_ASYNC = env.bool("COMPLIANCE_REJUDGE_ASYNC", default=not CELERY_TASK_ALWAYS_EAGER)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = False
 CELERY_TASK_ACKS_LATE = True

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from communities import services as community_services
 from communities.models import Community
@@ -87,3 +88,90 @@ def test_a_save_reads_live_findings_once_not_once_per_rule(make_community, judge
     assert len(judged) > 10
     # one read for every community-level rule together, plus the district rules' own
     assert len(reads) == 1 + district_rules, reads
+
+
+# -- a page's save re-judged by a Celery worker (COMPLIANCE_REJUDGE_ASYNC) ------------------------------
+
+
+@pytest.fixture
+def queued(settings, monkeypatch):
+    """Async re-judging on, the task's publish recorded instead of sent (no broker in the tests)."""
+    from compliance import tasks
+
+    settings.COMPLIANCE_REJUDGE_ASYNC = True
+    sent: list[tuple] = []
+    monkeypatch.setattr(tasks.rejudge, "apply_async", lambda args, **kw: sent.append(args))
+    return sent
+
+
+def test_a_pages_save_is_queued_not_judged_when_a_broker_is_configured(make_community, judged, queued,
+                                                                      django_capture_on_commit_callbacks):
+    from compliance.engine import capture_changes
+    from compliance.feedback import PENDING, changes_message
+
+    c = make_community(households=3000)
+    judged.clear()
+    with capture_changes() as changes, django_capture_on_commit_callbacks(execute=True):
+        community_services.community_update(community=c, households=2999)
+    assert judged == {}  # nothing evaluated in the request
+    (targets, as_of), = queued
+    assert as_of == timezone.localdate().isoformat()  # judged as of the day of the save
+    assert targets["M04.households"] == [c.pk]
+    assert changes.pending and not changes.opened and not changes.resolved
+    assert PENDING in changes_message(changes)
+
+
+def test_outside_a_page_the_save_is_judged_at_once_even_with_a_broker(make_community, judged, queued,
+                                                                      django_capture_on_commit_callbacks):
+    """Imports, commands and the admin: no page waits for a message, so nothing goes stale."""
+    c = make_community(households=3000)
+    judged.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        community_services.community_update(community=c, households=2999)
+    assert judged["M04.households"] == {c.pk} and queued == []
+
+
+def test_a_broker_refusing_the_task_falls_back_to_judging_in_the_request(make_community, judged, settings,
+                                                                        monkeypatch, django_capture_on_commit_callbacks):
+    from compliance import tasks
+    from compliance.engine import capture_changes
+
+    settings.COMPLIANCE_REJUDGE_ASYNC = True
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.rejudge, "apply_async", refuse)
+    c = make_community(households=3000)
+    judged.clear()
+    with capture_changes() as changes, django_capture_on_commit_callbacks(execute=True):
+        community_services.community_update(community=c, households=2999)
+    assert judged["M04.households"] == {c.pk} and not changes.pending
+
+
+def test_the_task_judges_with_the_same_engine(make_community, judged):
+    from compliance.models import Finding, FindingStatus
+    from compliance.tasks import rejudge
+
+    c = make_community(households=3000)
+    Community.objects.filter(pk=c.pk).update(households=100)  # no signal: only the task judges it
+    judged.clear()
+    result = rejudge({"M04.households": [c.pk]}, "2025-06-30")
+    assert judged == {"M04.households": {c.pk}} and result["errors"] == 0
+    assert result["opened"] == 1  # 100 households: below the minimum
+    assert Finding.objects.filter(rule_id="M04.households", target_pk=c.pk, status=FindingStatus.OPEN).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the save really commits, inside the view, as in production
+def test_the_page_after_a_queued_save_says_results_are_pending(client, clerk_qingnian, streets, queued):
+    from django.urls import reverse
+
+    from compliance.feedback import PENDING
+    from tests.communities import builders
+
+    c = builders.community(streets["qingnian"], households=3000, population=9000)
+    client.force_login(clerk_qingnian)
+    response = client.post(reverse("communities:community_edit", args=[c.pk]),
+                           builders.community_post(c, households=2999), follow=True)
+    assert response.status_code == 200 and len(queued) == 1
+    assert PENDING in response.content.decode()
