@@ -138,11 +138,11 @@ class CommunitySheet(Sheet):
         return Action.UPDATED if changed else Action.UNCHANGED
 
 
-    def bulk_apply(self, rows: list[ParsedRow], ctx) -> list[Action | list[Issue]]:
+    def bulk_apply(self, rows: list[ParsedRow], ctx) -> list[Action | list[Issue] | None]:
         """The rows as apply_row would write them, checked against every code read once, written in batches."""
         known = communities_by_code(ctx)
         retired = dict(RetiredCommunityCode.objects.values_list("code", "community_id"))
-        outcomes: list[Action | list[Issue]] = []
+        outcomes: list[Action | list[Issue] | None] = []
         creates: list[Community] = []
         updates: list[Community] = []
         fields: set[str] = set()

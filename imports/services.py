@@ -433,7 +433,10 @@ def _write_sheet(sheet: Sheet, rows: list[ParsedRow], ctx: ImportContext, out: S
             steps.step()
         return
     for row, outcome in zip(good, outcomes, strict=True):
-        _record(sheet, row, outcome, ctx, out)
+        if outcome is None:  # the sheet leaves this row to the one-at-a-time path
+            _write_row(sheet, row, ctx, out)
+        else:
+            _record(sheet, row, outcome, ctx, out)
     steps.advance(len(rows))
 
 

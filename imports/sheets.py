@@ -254,10 +254,10 @@ class Sheet:
         """Write one row through the app's services; raise ValidationError or RowRefused to refuse it."""
         raise NotImplementedError
 
-    def bulk_apply(self, rows: list[ParsedRow], ctx: ImportContext) -> list[Action | list[Issue]] | None:
-        """Check and write many rows at once, in the order given: for each row its Action, or its issues when
-        refused (the other rows are still written, as one at a time would). None: no bulk path, rows go
-        through ``apply_row`` one by one.
+    def bulk_apply(self, rows: list[ParsedRow], ctx: ImportContext) -> list[Action | list[Issue] | None] | None:
+        """Check and write many rows at once, in the order given: for each row its Action, its issues when
+        refused (the other rows are still written, as one at a time would), or None to leave that row to
+        ``apply_row`` (run after the batch). None instead of a list: no bulk path, every row goes one by one.
 
         Must refuse exactly what ``apply_row`` refuses. The import runs it in a savepoint; if the database
         refuses a batch anyway, the savepoint is rolled back and the rows go one by one to find the culprit,

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
-from lianhu.records import apply_changes, save_clean, set_history
+from lianhu.records import apply_changes, bulk_insert, save_clean, set_history
 
 from . import idnumbers
 from .models import (
@@ -96,6 +96,29 @@ def person_upsert(*, id_number: str, name: str, education: str | None = None, ph
         fields["phone"] = phone.strip()
     person_update(person=existing, user=user, **fields)
     return existing, False
+
+
+def people_create_bulk(*, persons: list[Person], employments: list[Employment], seats: list[Seat], user=None,
+                      reason: str | None = None) -> None:
+    """Write many new people the caller has already validated, with their employments and seats and all their
+    history: the workbook import's rows for ID numbers not yet recorded.
+
+    ``employments``/``seats`` name their person by the instance (its pk is set here) and the caller sets each
+    person's 所属社区 as person_refresh_community would. New people have no other rows to overlap, so no lock
+    is needed; the database's unique ID number stands behind the caller's check."""
+    from compliance.onsave import rows_written
+
+    with transaction.atomic():
+        bulk_insert(Person, persons, user=user, reason=reason)
+        for job in employments:
+            job.person_id = job.person.pk
+        for seat in seats:
+            seat.person_id = seat.person.pk
+        bulk_insert(Employment, employments, user=user, reason=reason)
+        bulk_insert(Seat, seats, user=user, reason=reason)
+        rows_written(Person, persons)
+        rows_written(Employment, employments)
+        rows_written(Seat, seats)
 
 
 # --- 两委 seats and vacancies ------------------------------------------------

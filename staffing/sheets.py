@@ -23,6 +23,7 @@ from imports.sheets import (
     Action,
     CellError,
     Column,
+    Issue,
     ParsedRow,
     RowRefused,
     Sheet,
@@ -49,6 +50,7 @@ from .models import (
     Seat,
     SeatRole,
     TrainingKind,
+    known_id_numbers,
 )
 
 ID_HEADER = "身份证号"
@@ -218,6 +220,72 @@ class PersonSheet(StaffingSheet):
             # 培训/考核 rows naming this person then say which 人员 row failed.
             ctx.cache.setdefault("staffing_refused_ids", {}).setdefault(data["id_number"], row)
             raise
+
+    def bulk_apply(self, rows: list[ParsedRow], ctx) -> list[Action | list[Issue] | None]:
+        """Rows of ID numbers not yet recorded, checked as ``write`` checks them and written in batches; rows of
+        people already recorded (their seats and jobs to compare and update) go one at a time."""
+        numbers = [row.data["id_number"] for row in rows]
+        recorded = dict(Person.objects.filter(id_number__in=numbers).values_list("id_number", "pk"))
+        outcomes: list[Action | list[Issue] | None] = []
+        persons: list[Person] = []
+        employments: list[Employment] = []
+        seats: list[Seat] = []
+        with known_id_numbers(recorded):
+            for parsed in rows:
+                data = parsed.data
+                if data["id_number"] in recorded:
+                    outcomes.append(None)
+                    continue
+                try:
+                    community = _community(data["community"], ctx)
+                    ctx.require_street(community.sub_district_id, "社区代码")
+                    person, jobs, held = self._new_person(data, community)
+                except RowRefused as refused:
+                    outcomes.append([(refused.column, refused.message, refused.code)])
+                except ValidationError as error:
+                    outcomes.append(self.validation_issues(error))
+                else:
+                    persons.append(person)
+                    employments.extend(jobs)
+                    seats.extend(held)
+                    outcomes.append(Action.CREATED)
+                    continue
+                # 培训/考核 rows naming this person then say which 人员 row failed.
+                ctx.cache.setdefault("staffing_refused_ids", {}).setdefault(data["id_number"], parsed.row)
+        # A batch the database refuses is retried row by row by the import, whose messages mask ID numbers.
+        services.people_create_bulk(persons=persons, employments=employments, seats=seats, user=ctx.user,
+                                    reason=self.history_reason)
+        return outcomes
+
+    def _new_person(self, data: dict[str, Any], community: Community) -> tuple[Person, list[Employment], list[Seat]]:
+        """What ``write`` creates for an ID number not yet recorded, each checked by its model's clean()."""
+        person = Person(id_number=data["id_number"], name=data["name"].strip(), education=data["education"].strip())
+        person.clean()
+        jobs: list[Employment] = []
+        if data["is_worker"]:
+            job = Employment(person=person, community=community, full_time=data["full_time"], post=data["post"],
+                             grade=data.get("grade"), entry_on=data.get("entry_on"),
+                             entry_channel=data["entry_channel"], leave_on=data.get("leave_on"),
+                             leave_way=data["leave_way"],
+                             resignation_submitted_on=data.get("resignation_submitted_on"),
+                             filed_on=data.get("filed_on"))
+            job.clean()  # a new person has no other job to overlap: that check needs the person's pk
+            jobs.append(job)
+        held: list[Seat] = []
+        for body, role in ((Body.PARTY, data["party_role"]), (Body.COMMITTEE, data["committee_role"])):
+            if not role:
+                continue
+            start_on = data.get("entry_on")
+            if start_on is None:
+                raise RowRefused("入职日期", "担任两委职务的人员须填写入职日期（即任职日期）。", "seat_start_required")
+            seat = Seat(person=person, community=community, body=body, role=role, start_on=start_on,
+                        end_on=data.get("leave_on"))
+            seat.clean()
+            held.append(seat)
+        # 所属社区 as person_refresh_community would set it: every row names one community.
+        if jobs or held:
+            person.community = community
+        return person, jobs, held
 
     def write(self, data: dict[str, Any], ctx) -> Action:
         community = _community(data["community"], ctx)
