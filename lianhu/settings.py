@@ -194,6 +194,14 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Production sets a Redis cache so the web processes see the import progress a
 # Celery worker reports; the per-process default is enough for one process.
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
+# With that shared Redis cache, sessions live there too: SESSION_SAVE_EVERY_REQUEST (the 30-minute idle
+# timeout) then refreshes a key's TTL instead of UPDATEing a PostgreSQL row on every request. A Redis
+# restart signs everyone out. A per-process cache cannot hold sessions for several workers: the database does.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cache"
+    if "redis" in CACHES["default"]["BACKEND"].lower()
+    else "django.contrib.sessions.backends.db"
+)
 
 # Content Security Policy: our own static files only; no inline script.
 CONTENT_SECURITY_POLICY = {

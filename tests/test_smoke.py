@@ -33,6 +33,8 @@ print(json.dumps({
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "celery_app_eager": app.conf.task_always_eager,
     "broker": settings.CELERY_BROKER_URL,
+    "session_engine": settings.SESSION_ENGINE,
+    "rejudge_async": settings.COMPLIANCE_REJUDGE_ASYNC,
 }))
 """
 
@@ -86,6 +88,15 @@ def test_celery_runs_eagerly_without_a_broker_and_not_with_one():
     assert with_broker["eager"] is False
     assert with_broker["celery_app_eager"] is False
     assert with_broker["broker"] == "redis://127.0.0.1:6379/15"
+    # A page's save re-judges in a worker only when there is one to send it to.
+    assert without["rejudge_async"] is False and with_broker["rejudge_async"] is True
+
+
+@needs_no_dotenv
+def test_sessions_live_in_the_shared_redis_cache_when_there_is_one():
+    assert _probe(DJANGO_DEBUG="1")["session_engine"] == "django.contrib.sessions.backends.db"
+    shared = _probe(DJANGO_DEBUG="1", DJANGO_CACHE_URL="redis://127.0.0.1:6379/15")
+    assert shared["session_engine"] == "django.contrib.sessions.backends.cache"
 
 
 @needs_no_dotenv

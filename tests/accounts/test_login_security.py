@@ -135,3 +135,27 @@ def test_idle_session_expires_after_30_minutes(client, clerk_qingnian):
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get(reverse("communities:community_list"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_cache_sessions_keep_the_30_minute_idle_timeout(client, clerk_qingnian, settings):
+    """Production keeps sessions in Redis (lianhu/settings.py): each request pushes the key's TTL 30 minutes
+    ahead, no database write, and a key gone from the cache signs the user out."""
+    import time
+
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sessions"}}
+    client.force_login(clerk_qingnian)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("communities:community_list")).status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"]]
+    cache = caches["default"]
+    key = cache.make_key(f"django.contrib.sessions.cache{client.cookies[django_settings.SESSION_COOKIE_NAME].value}")
+    remaining = cache._expire_info[key] - time.time()  # type: ignore[attr-defined]
+    assert 29 * 60 < remaining <= 30 * 60
+    cache.delete(key.split(":", 2)[-1])  # what Redis does when the TTL runs out
+    response = client.get(reverse("communities:community_list"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
