@@ -22,6 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from lianhu.records import update_rows
+
 from . import catalogue
 from .models import LIVE_STATUSES, Finding, FindingEvent, FindingEventKind, FindingStatus, Sweep
 from .parameters import params_for_rules
@@ -338,10 +340,10 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
         events += [FindingEvent(finding=f, kind=FindingEventKind.OPENED, as_of=as_of, severity=f.severity,
                                 measured=f.measured, sweep_id=sweep_id, note=f.message) for f in create]
     if update:
-        Finding.objects.bulk_update(
-            update, [*_DATA_FIELDS, "last_seen", "last_sweep_id", "status", "opened_at", "resolved_at"],
-            batch_size=WRITE_BATCH,
-        )
+        # Not Django's bulk_update: its CASE per field over the whole batch grows with the square of the batch
+        # (213 s for the findings of a 5,000-row import that changed every 户数).
+        update_rows(Finding, update,
+                    [*_DATA_FIELDS, "last_seen", "last_sweep_id", "status", "opened_at", "resolved_at"])
     if resolve:
         for part in _chunks([f.pk for f in resolve]):
             Finding.objects.filter(pk__in=part).update(status=FindingStatus.RESOLVED, resolved_at=now,

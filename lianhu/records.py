@@ -80,17 +80,18 @@ def bulk_update(model: Any, objs: list[Any], fields: list[str], *, user: Any = N
     row for every field, which grows with the square of the batch."""
     if not objs:
         return
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        _pg_update(model, objs, fields)
-    else:
-        model.objects.bulk_update(objs, fields, batch_size=BULK_BATCH // 4)
+    update_rows(model, objs, fields)
     _bulk_history(model, objs, user, reason, update=True)
 
 
-def _pg_update(model: Any, objs: list[Any], fields: list[str]) -> None:
+def update_rows(model: Any, objs: list[Any], fields: list[str]) -> None:
+    """Write ``fields`` of many rows (no history, no signals). On PostgreSQL one ``UPDATE … FROM unnest(arrays)``
+    per batch; elsewhere Django's bulk_update."""
     from django.db import connection
+
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields, batch_size=BULK_BATCH // 4)
+        return
 
     meta = model._meta
     pk = meta.pk

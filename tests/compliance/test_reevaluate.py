@@ -1,0 +1,35 @@
+"""reevaluate: an import's many targets are judged in slices with the same findings as all at once."""
+
+import pytest
+
+from communities.models import Community
+from compliance import services
+from compliance.models import Finding, FindingStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def live(rule_id):
+    return sorted(Finding.objects.filter(rule_id=rule_id, status=FindingStatus.OPEN)
+                  .values_list("target_pk", "measured", "severity"))
+
+
+def test_slices_open_update_and_resolve_like_one_evaluation(make_community, monkeypatch):
+    small = [make_community(households=h) for h in (500, 800, 999, 1000, 4000, 6000, 700)]
+    pks = [c.pk for c in small]
+    monkeypatch.setattr(services, "REEVALUATE_SLICE", 2)
+    services.reevaluate({"M04.households": pks})
+    # Below 1000 or above 5000 fail: 500, 800, 999, 6000, 700.
+    assert [m for _pk, m, _s in live("M04.households")] == [500, 800, 999, 6000, 700]
+
+    # An import changes every figure: measured values are rewritten, the fixed ones resolved.
+    Community.objects.filter(pk__in=pks[:3]).update(households=1200)
+    Community.objects.filter(pk=pks[5]).update(households=7000)
+    services.reevaluate({"M04.households": pks})
+    sliced = live("M04.households")
+    assert [m for _pk, m, _s in sliced] == [7000, 700]
+
+    monkeypatch.setattr(services, "REEVALUATE_SLICE", 5_000)
+    services.reevaluate({"M04.households": pks})
+    assert live("M04.households") == sliced
+    assert Finding.objects.filter(rule_id="M04.households", status=FindingStatus.RESOLVED).count() == 3
