@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import TypeVar, cast
 
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import connections, router
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
-from guardian.shortcuts import get_objects_for_user
+from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.roles import is_admin
 
@@ -31,12 +34,40 @@ def one_or_404(queryset: QuerySet[M], message: str, **lookup) -> M:
         raise Http404(message) from None
 
 
+def granted_pks(user, model: type[Model], codename: str) -> list:
+    """pks of ``model`` rows on which ``user`` holds ``codename`` per object, directly or through a group.
+
+    What guardian's get_objects_for_user(accept_global_perms=True) filters by once the global permission
+    is ruled out, read with one small statement: guardian builds two ORM subqueries per call (~4 ms of
+    Python on every page, two or three calls a page), and compares the varchar object_pk with each row's
+    id cast to text.
+    """
+    ctype = ContentType.objects.get_for_model(model)
+    membership = user._meta.get_field("groups").remote_field.through._meta.db_table
+    sql = (
+        f'SELECT o.object_pk FROM "{UserObjectPermission._meta.db_table}" o '
+        f'JOIN "{Permission._meta.db_table}" p ON p.id = o.permission_id '
+        "WHERE o.user_id = %s AND p.content_type_id = %s AND p.codename = %s "
+        f'UNION SELECT o.object_pk FROM "{GroupObjectPermission._meta.db_table}" o '
+        f'JOIN "{Permission._meta.db_table}" p ON p.id = o.permission_id '
+        f'JOIN "{membership}" m ON m.group_id = o.group_id '
+        "WHERE m.user_id = %s AND p.content_type_id = %s AND p.codename = %s"
+    )
+    with connections[router.db_for_read(model)].cursor() as cursor:
+        cursor.execute(sql, [user.pk, ctype.pk, codename] * 2)
+        return [model._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
+
+
+def _for_user(user, model: type[M], perm: str) -> QuerySet[M]:
+    if is_admin(user) or user.has_perm(f"communities.{perm}"):  # a global permission: every row
+        return model._default_manager.all()
+    return model._default_manager.filter(pk__in=granted_pks(user, model, perm))
+
+
 def sub_districts_for_user(user, perm: str = "view_subdistrict") -> QuerySet[SubDistrict]:
     if not user.is_authenticated:
         return SubDistrict.objects.none()
-    if is_admin(user):
-        return SubDistrict.objects.all()
-    return get_objects_for_user(user, f"communities.{perm}", SubDistrict, accept_global_perms=True)
+    return _for_user(user, SubDistrict, perm)
 
 
 def own_sub_districts(user) -> QuerySet[SubDistrict]:
@@ -49,11 +80,8 @@ def own_sub_districts(user) -> QuerySet[SubDistrict]:
 def communities_for_user(user, perm: str = "view_community") -> CommunityQuerySet:
     if not user.is_authenticated:
         return Community.objects.none()
-    if is_admin(user):
-        return Community.objects.all()
-    # guardian filters the default manager's queryset, so it keeps judged()/with_scale().
-    return cast(CommunityQuerySet,
-                get_objects_for_user(user, f"communities.{perm}", Community, accept_global_perms=True))
+    # The default manager's queryset, so it keeps judged()/with_scale().
+    return cast(CommunityQuerySet, _for_user(user, Community, perm))
 
 
 def community_for_user(user, pk, perm: str = "view_community") -> Community:

@@ -187,3 +187,29 @@ def test_admin_move_goes_through_the_service(client, admin_user, zaoyuan_records
     assert clerk_qingnian.has_perm("communities.change_community", Community.objects.get(pk=c.pk))
     assert c.retired_codes.get().code == "610104009001"
     assert c.history.first().history_user == admin_user
+
+
+def test_scoped_querysets_follow_user_and_group_object_permissions(streets, clerk_qingnian, clerk_zaoyuan):
+    """communities_for_user reads guardian's tables itself: group grants, a grant to the user alone, and a
+    global permission opens every row."""
+    from django.contrib.auth.models import Permission
+    from guardian.shortcuts import assign_perm, remove_perm
+
+    from communities.selectors import communities_for_user, sub_districts_for_user
+
+    qn = builders.community(streets["qingnian"])
+    zy = builders.community(streets["zaoyuan"])
+    assert set(communities_for_user(clerk_qingnian)) == {qn}
+    assert set(communities_for_user(clerk_qingnian, "change_community")) == {qn}
+    assert set(sub_districts_for_user(clerk_qingnian, "change_subdistrict")) == {streets["qingnian"]}
+
+    assign_perm("communities.view_community", clerk_qingnian, zy)
+    assert set(communities_for_user(clerk_qingnian)) == {qn, zy}
+    assert set(communities_for_user(clerk_qingnian, "change_community")) == {qn}
+    remove_perm("communities.view_community", clerk_qingnian, zy)
+    # Their 街办's permissions (SubDistrict rows, whose pks overlap the communities') grant no community.
+    assert set(communities_for_user(clerk_zaoyuan, "view_community")) == {zy}
+
+    clerk_qingnian.user_permissions.add(Permission.objects.get(codename="view_community"))
+    fresh = type(clerk_qingnian).objects.get(pk=clerk_qingnian.pk)  # Django caches permissions per user object
+    assert set(communities_for_user(fresh)) == {qn, zy}
