@@ -9,11 +9,20 @@ one expected, or a connection failure), and writes bench-results/load.md.
 
 Goal (issue 8): p95 ≤ 300 ms with no errors on 2 cores.
 
+Set up as in production: a Celery worker (concurrency 1) consumes the saves'
+re-judging from a Redis broker, and sessions live in a Redis cache; both share
+the machine's cores with gunicorn, PostgreSQL and this load generator. After
+the run the script waits for the worker to drain the queue and reports how far
+the re-judging lagged behind the saves.
+
 Environment:
   LOAD_DATABASE_URL  default postgres:///lianhu_load; the database is DROPPED and recreated,
                   so its name must contain "load". The demo district (load_demo) is loaded.
   LOAD_USERS      20      LOAD_SECONDS    60
-  LOAD_PORT       8765    LOAD_WORKERS    2 × cores + 1 gunicorn sync workers
+  LOAD_PORT       8765    LOAD_WORKERS    cores + 1 gunicorn workers (gthread)
+  LOAD_THREADS    2       threads per gunicorn worker (1: sync workers)
+  LOAD_BROKER_URL redis://127.0.0.1:6379/11 (purged first)   LOAD_CACHE_URL  redis://127.0.0.1:6379/12
+  LOAD_CELERY     1       0: no broker and no worker, saves re-judge in the request (eager), db sessions
   LOAD_THINK      1.0     mean seconds a user reads a page before the next click (exponential);
                           0 hammers the server back to back, which measures capacity, not users.
 """
@@ -48,11 +57,16 @@ USERS = int(os.environ.get("LOAD_USERS", "20"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
 PORT = int(os.environ.get("LOAD_PORT", "8765"))
 CORES = os.cpu_count() or 2
-WORKERS = int(os.environ.get("LOAD_WORKERS", str(2 * CORES + 1)))
+WORKERS = int(os.environ.get("LOAD_WORKERS", str(CORES + 1)))
+THREADS = int(os.environ.get("LOAD_THREADS", "2"))
+CELERY = os.environ.get("LOAD_CELERY", "1") != "0"
+BROKER_URL = os.environ.get("LOAD_BROKER_URL", "redis://127.0.0.1:6379/11")
+CACHE_URL = os.environ.get("LOAD_CACHE_URL", "redis://127.0.0.1:6379/12")
 THINK = float(os.environ.get("LOAD_THINK", "1.0"))
 BASE = f"http://127.0.0.1:{PORT}"
 GOAL_P95_MS = 300.0
 DEMO_PASSWORD = "Lianhu@2024demo"
+PENDING = "正在重新判定".encode()
 
 # action → weight in the mix
 MIX = {"list": 30, "detail": 30, "save": 10, "findings": 20, "export": 10}
@@ -78,6 +92,50 @@ def server_env() -> dict[str, str]:
     return env
 
 
+def production_env(env: dict[str, str]) -> dict[str, str]:
+    """The web processes and the worker: a real broker (saves re-judge in the worker) and Redis sessions."""
+    if not CELERY:
+        return env
+    return {**env, "CELERY_BROKER_URL": BROKER_URL, "DJANGO_CACHE_URL": CACHE_URL}
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen | None:
+    if not CELERY:
+        return None
+    import redis
+
+    redis.Redis.from_url(BROKER_URL).flushdb()  # an earlier run's leftover tasks would be consumed first
+    redis.Redis.from_url(CACHE_URL).flushdb()
+    log(f"celery worker (concurrency 1) on {BROKER_URL}")
+    return subprocess.Popen(
+        [PY, "-m", "celery", "-A", "lianhu", "worker", "--concurrency", "1", "--loglevel", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+
+
+def queue_length() -> int:
+    import redis
+
+    return int(redis.Redis.from_url(BROKER_URL).llen("celery"))
+
+
+def drain(worker: subprocess.Popen | None, limit: float = 300) -> tuple[int, float]:
+    """Tasks still queued when the users stopped, and the seconds until the worker had taken them all."""
+    if worker is None:
+        return 0, 0.0
+    waiting, began = queue_length(), time.monotonic()
+    while queue_length() and time.monotonic() - began < limit:
+        time.sleep(0.2)
+    return waiting, time.monotonic() - began
+
+
+def terminate(proc: subprocess.Popen | None) -> None:
+    if proc is not None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
 def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -99,10 +157,11 @@ def prepare_database(env: dict[str, str]) -> None:
 
 
 def start_gunicorn(env: dict[str, str]) -> subprocess.Popen:
-    log(f"gunicorn: {WORKERS} sync workers on 127.0.0.1:{PORT}")
+    log(f"gunicorn: {WORKERS} workers × {THREADS} threads on 127.0.0.1:{PORT}")
+    kind = ["--worker-class", "gthread", "--threads", str(THREADS)] if THREADS > 1 else ["--worker-class", "sync"]
     proc = subprocess.Popen(
         [PY, "-m", "gunicorn", "lianhu.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", str(WORKERS),
-         "--worker-class", "sync", "--timeout", "60", "--log-level", "warning"],
+         *kind, "--timeout", "60", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -231,6 +290,8 @@ def run_user(user: User, ids: list[int], stop: float, results, errors, lock, see
                 status, body, _ = user.request(f"/communities/{pk}/edit/", values)  # follows the redirect
             elapsed = (time.perf_counter() - started) * 1000
             ok = status == expected and (action != "save" or "已保存".encode() in body or "没有修改".encode() in body)
+            if ok and action == "save" and CELERY and PENDING not in body:
+                ok, status = False, "no pending note"  # the page must not pass stale findings off as current
         except Exception as exc:  # a refused or reset connection is an error like a 500
             elapsed, ok, status = (time.perf_counter() - started) * 1000, False, repr(exc)
         with lock:
@@ -253,7 +314,10 @@ def main() -> int:
     env = server_env()
     if os.environ.get("LOAD_REUSE") != "1":
         prepare_database(env)
+    env = production_env(env)
+    worker = start_worker(env)
     server = start_gunicorn(env)
+    load_before = os.getloadavg()
     try:
         clerks = [User("qingnian") for _ in range(max(1, USERS * 3 // 4))]
         reviewers = [User("reviewer") for _ in range(USERS - len(clerks))]
@@ -270,15 +334,17 @@ def main() -> int:
         threads = [threading.Thread(target=run_user, args=(u, own, stop, results, errors, lock, i),
                                     kwargs={"saves": u in clerks})
                    for i, u in enumerate(clerks + reviewers)]
-        began = time.monotonic()
+        began, cpu_began = time.monotonic(), time.process_time()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        wall = time.monotonic() - began
+        wall, generator_cpu = time.monotonic() - began, time.process_time() - cpu_began
+        load_after = os.getloadavg()
+        queued, lag = drain(worker)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        terminate(server)
+        terminate(worker)
 
     everything = [v for values in results.values() for v in values]
     rows: list[dict[str, Any]] = []
@@ -297,9 +363,11 @@ def main() -> int:
     lines = [
         "# Load test (bench/load.py)",
         "",
-        f"gunicorn {WORKERS} sync workers on 127.0.0.1, {database}, demo district (load_demo); "
-        f"{USERS} users for {SECONDS:.0f} s, think time {THINK:g} s (mean); machine: {machine}, "
-        f"load average at the end {os.getloadavg()[0]:.1f}.",
+        f"gunicorn {WORKERS} workers × {THREADS} threads on 127.0.0.1, {database}, demo district (load_demo); "
+        + ("Celery worker (concurrency 1) re-judging saves, sessions in Redis; " if CELERY
+           else "no broker (saves re-judged in the request), sessions in the database; ")
+        + f"{USERS} users for {SECONDS:.0f} s, think time {THINK:g} s (mean); machine: {machine}, "
+        f"load average before {load_before[0]:.1f}, at the end {load_after[0]:.1f}.",
         "",
         "| action | requests | p50 ms | p95 ms | max ms | errors |",
         "|---|---:|---:|---:|---:|---:|",
@@ -308,6 +376,10 @@ def main() -> int:
         "",
         f"Throughput {overall['requests'] / wall:.1f} requests/s. Goal: p95 ≤ {GOAL_P95_MS:.0f} ms with no errors "
         f"— {'met' if met else 'MISSED'} (p95 {overall['p95_ms']} ms, {len(errors)} errors).",
+        "",
+        f"Load generator CPU {generator_cpu:.1f} s ({100 * generator_cpu / wall:.0f}% of one core)."
+        + (f" Re-judging: {queued} saves still queued when the users stopped, drained {lag:.1f} s later."
+           if CELERY else ""),
     ]
     if errors:
         sample = sorted({f"{a}: {s}" for a, s in errors})[:10]
@@ -315,7 +387,8 @@ def main() -> int:
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "load.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (out / "load.json").write_text(json.dumps({"rows": rows, "goal_met": met, "workers": WORKERS, "users": USERS,
+    (out / "load.json").write_text(json.dumps({"rows": rows, "goal_met": met, "workers": WORKERS, "threads": THREADS, "celery": CELERY,
+                                               "queued_at_end": queued, "drain_s": round(lag, 1), "users": USERS,
                                                "seconds": SECONDS, "think": THINK, "machine": machine}, ensure_ascii=False, indent=1))
     print("\n".join(lines))
     return 0

@@ -34,7 +34,7 @@ def nightly_sweep(as_of: str | None = None, chunks: int | None = None,
     return sweep.pk
 
 
-@shared_task(name="compliance.rejudge")
+@shared_task(name="compliance.rejudge", ignore_result=True)  # nobody waits for it: the page said pending
 def rejudge(targets: dict[str, list[int]], as_of: str | None = None) -> dict:
     """A page's save, re-judged after commit off the request path (see compliance.onsave)."""
     changes = services.reevaluate(targets, as_of=dt.date.fromisoformat(as_of) if as_of else None)
