@@ -56,7 +56,7 @@ def _street(ctx, value: str) -> SubDistrict | None:
     streets = ctx.cache.get("streets")
     if streets is None:
         streets = {}
-        for street in SubDistrict.objects.all():
+        for street in SubDistrict.objects.select_related("clerk_group"):
             streets[street.code] = street
             streets[street.name] = street
         ctx.cache["streets"] = streets

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from lianhu.records import update_rows
+from lianhu.records import insert_rows, update_rows
 
 from . import catalogue
 from .models import LIVE_STATUSES, Finding, FindingEvent, FindingEventKind, FindingStatus, Sweep
@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 # Keeps IN lists under every backend's parameter limit (SQLite: 32766).
 IN_CHUNK = 5000
-WRITE_BATCH = 2000  # rows per INSERT; Django lowers it to what the backend accepts (SQLite)
 
 
 @dataclass
@@ -336,7 +335,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
     resolve = [f for pk, f in existing.items() if pk not in failing]
 
     if create:
-        Finding.objects.bulk_create(create, batch_size=WRITE_BATCH)
+        insert_rows(Finding, create)  # COPY on PostgreSQL: a first sweep writes hundreds of thousands
         events += [FindingEvent(finding=f, kind=FindingEventKind.OPENED, as_of=as_of, severity=f.severity,
                                 measured=f.measured, sweep_id=sweep_id, note=f.message) for f in create]
     if update:
@@ -354,7 +353,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
                                        note="数据已达标（或对象已不再评估）"))
         changes.resolved += resolve
     if events:
-        FindingEvent.objects.bulk_create(events, batch_size=WRITE_BATCH)
+        insert_rows(FindingEvent, events)
     return changes
 
 

@@ -147,20 +147,21 @@ def enqueue(targets: RuleTargets, using: str | None = None) -> None:
 
 class BulkChanges:
     def __init__(self) -> None:
-        self.rows: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+        # (model, columns changed or None for unknown) → rows
+        self.rows: dict[tuple[type[models.Model], frozenset[str] | None], list[models.Model]] = defaultdict(list)
         self.targets: RuleTargets = {}
 
-    def add(self, model: type[models.Model], objs: Iterable[models.Model]) -> None:
-        """Rows written without signals (bulk_create, queryset.update)."""
-        self.rows[model].extend(objs)
+    def add(self, model: type[models.Model], objs: Iterable[models.Model], changed: set[str] | None = None) -> None:
+        """Rows written without signals (bulk_create, queryset.update); ``changed`` as for ``targets_for``."""
+        self.rows[(model, None if changed is None else frozenset(changed))].extend(objs)
 
     def add_targets(self, targets: RuleTargets | dict[str, Iterable[int]]) -> None:
         _merge(self.targets, {k: set(v) for k, v in targets.items()})
 
     def collect(self) -> RuleTargets:
         out: RuleTargets = {}
-        for model, objs in self.rows.items():
-            _merge(out, targets_for(model, objs))
+        for (model, changed), objs in self.rows.items():
+            _merge(out, targets_for(model, objs, None if changed is None else set(changed)))
         _merge(out, self.targets)
         return out
 
@@ -203,7 +204,7 @@ def _on_change(sender, instance, using=None, raw=False, **kwargs) -> None:
         return
     stack = _bulk_stack()
     if stack:
-        stack[-1].rows[sender].append(instance)
+        stack[-1].rows[(sender, None)].append(instance)
         return
     objs = [instance]
     old = instance.__dict__.pop("_compliance_old", None)
@@ -230,12 +231,16 @@ def connect_receivers() -> None:
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}:delete", weak=False)
 
 
-def rows_written(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+def rows_written(model: type[models.Model], objs: Sequence[models.Model], *, created: bool = False,
+                 changed: Iterable[str] | None = None) -> None:
     """Rows written without save signals (bulk inserts and updates): re-judge what they touch after commit.
 
-    Inside ``bulk_changes()`` they join its batch; otherwise their targets are queued like a save's."""
+    ``created``: new rows, which no other row refers to yet, so only their own targets are re-judged (as an
+    update changing no watched column); ``changed``: the columns an update wrote. Inside ``bulk_changes()``
+    they join its batch; otherwise their targets are queued like a save's."""
+    columns: set[str] | None = set() if created else (None if changed is None else set(changed))
     stack = _bulk_stack()
     if stack:
-        stack[-1].add(model, objs)
+        stack[-1].add(model, objs, columns)
     else:
-        enqueue(targets_for(model, objs))
+        enqueue(targets_for(model, objs, columns))

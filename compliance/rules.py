@@ -123,7 +123,9 @@ def via(attname: str) -> Mapper:
 
 def watching(*attnames: str) -> Callable[[Mapper], Mapper]:
     """Mark a mapper as reading only these columns (attnames) of the changed row: an update that changes none
-    of them re-judges nothing through it. A new or deleted row, or a bulk write, always goes through.
+    of them re-judges nothing through it. A new or deleted row, or a bulk write that does not say what it
+    changed, always goes through; a bulk insert (``rows_written(created=True)``) does not: no row refers to
+    rows that did not exist before it.
 
     For mappers that fan out from a row to many targets (a community to its people): a 户数 edit need not
     re-judge every person rule for each of the community's people when those rules only read its 撤销 status.

@@ -7,6 +7,7 @@ same way, so they share these rather than keeping a copy each.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -67,9 +68,61 @@ def bulk_insert(model: Any, objs: list[Any], *, user: Any = None, reason: str | 
     rules what changed (``compliance.onsave.rows_written``)."""
     if not objs:
         return objs
-    model.objects.bulk_create(objs, batch_size=BULK_BATCH)
+    insert_rows(model, objs)
     _bulk_history(model, objs, user, reason, update=False)
     return objs
+
+
+def insert_rows(model: Any, objs: list[Any]) -> list[Any]:
+    """Insert many new rows (no history, no signals); the objects get their pks, as with bulk_create.
+
+    On PostgreSQL by COPY, with the pks drawn from the table's sequence first: bulk_create spends about
+    0.25 ms a row compiling and adapting its INSERT (measured on findings), COPY a small part of that."""
+    from django.db import connection
+
+    if not objs:
+        return objs
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=BULK_BATCH)
+        return objs
+    meta = model._meta
+    pk = meta.pk
+    fields = list(meta.concrete_fields)
+    quote = connection.ops.quote_name
+    for obj in objs:
+        # What bulk_create does first: an unsaved related object assigned to a FK lends its new pk.
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        missing = [obj for obj in objs if obj.pk is None]
+        if missing:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [meta.db_table, pk.column, len(missing)])
+            for obj, (value,) in zip(missing, cursor.fetchall(), strict=True):
+                obj.pk = value
+        columns = ", ".join(quote(f.column) for f in fields)
+        getters = [_copy_getter(f, connection) for f in fields]
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([get(obj) for get in getters])
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+def _copy_getter(field: Any, connection: Any) -> Any:
+    """How COPY reads a field's value: straight from the instance where psycopg adapts the Python value as
+    Django would (text, numbers, booleans, dates, keys), through Django's own preparation otherwise (JSON,
+    auto_now dates and anything unusual). Half of a bulk insert's time went to preparing plain values."""
+    from django.db import models
+
+    plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.DateField,
+             models.ForeignKey, models.AutoField, models.BigAutoField)
+    special = (models.JSONField, models.FileField, models.DecimalField)
+    auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    if isinstance(field, plain) and not isinstance(field, special) and not auto:
+        return operator.attrgetter(field.attname)
+    return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
 
 
 def bulk_update(model: Any, objs: list[Any], fields: list[str], *, user: Any = None,
@@ -112,9 +165,25 @@ def update_rows(model: Any, objs: list[Any], fields: list[str]) -> None:
 
 
 def _bulk_history(model: Any, objs: list[Any], user: Any, reason: str | None, *, update: bool) -> None:
+    """The history rows simple-history's bulk_history_create would write, inserted by ``insert_rows``."""
+    from django.conf import settings
+    from django.utils import timezone
+
     manager = getattr(model, "history", None)
-    if manager is None:
+    if manager is None or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
+    historical = manager.model
     acting = user if user is not None and getattr(user, "is_authenticated", False) else None
-    manager.bulk_history_create(objs, batch_size=BULK_BATCH, update=update, default_user=acting,
-                                default_change_reason=reason or "")
+    now = timezone.now()
+    tracked = [f.attname for f in historical.tracked_fields]
+    rows = []
+    for obj in objs:
+        row = historical(
+            history_date=getattr(obj, "_history_date", now),
+            history_user=getattr(obj, "_history_user", acting),
+            history_change_reason=getattr(obj, "_change_reason", None) or reason or "",
+            history_type="~" if update else "+",
+            **{name: getattr(obj, name) for name in tracked},
+        )
+        rows.append(row)
+    insert_rows(historical, rows)

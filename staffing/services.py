@@ -116,9 +116,9 @@ def people_create_bulk(*, persons: list[Person], employments: list[Employment], 
             seat.person_id = seat.person.pk
         bulk_insert(Employment, employments, user=user, reason=reason)
         bulk_insert(Seat, seats, user=user, reason=reason)
-        rows_written(Person, persons)
-        rows_written(Employment, employments)
-        rows_written(Seat, seats)
+        rows_written(Person, persons, created=True)
+        rows_written(Employment, employments, created=True)
+        rows_written(Seat, seats, created=True)
 
 
 # --- 两委 seats and vacancies ------------------------------------------------
