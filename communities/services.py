@@ -16,7 +16,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.roles import clerk_group_name
 from audit.models import Kind
 from audit.services import security_event_record
-from lianhu.records import apply_changes, bulk_insert, bulk_update, insert_rows, save_clean, set_history
+from lianhu.records import apply_changes, bulk_insert, bulk_update, insert_values, save_clean, set_history
 
 from .models import (
     Community,
@@ -86,11 +86,10 @@ def community_grant_bulk(*, communities: list[Community], user=None) -> None:
     with transaction.atomic():
         # One COPY for every 街办's rows (guardian's bulk_assign_perm takes one group: three queries a 街办 and
         # right, six thousand for an import spanning a thousand 街办). New communities hold no rights yet.
-        insert_rows(GroupObjectPermission, [
-            GroupObjectPermission(group_id=street.clerk_group_id, permission=permission, content_type=content_type,
-                                  object_pk=str(community.pk))
+        insert_values(GroupObjectPermission, ["group_id", "permission_id", "content_type_id", "object_pk"], (
+            (street.clerk_group_id, permission.pk, content_type.pk, str(community.pk))
             for street, members in by_street.values() if street.clerk_group_id
-            for permission in permissions for community in members])
+            for permission in permissions for community in members))
         for street, members in by_street.values():
             group = street.clerk_group if street.clerk_group_id else None
             if group is not None:

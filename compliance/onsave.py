@@ -57,11 +57,14 @@ def targets_for(model: type[models.Model], objs: Sequence[models.Model],
     out: RuleTargets = defaultdict(set)
     if not objs:
         return out
+    mapped: dict[Mapper, set[int]] = {}  # many rules share a mapper (same_pk): map each rows once
     for rule, mapper in _INDEX.get(model, ()):
         watched = getattr(mapper, "fields", None)
         if changed is not None and watched is not None and not watched & changed:
             continue
-        pks = set(mapper(list(objs)))
+        if mapper not in mapped:
+            mapped[mapper] = set(mapper(list(objs)))
+        pks = mapped[mapper]
         if pks:
             out[rule.id] |= pks
     return out

@@ -8,7 +8,7 @@ same way, so they share these rather than keeping a copy each.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -165,7 +165,7 @@ def update_rows(model: Any, objs: list[Any], fields: list[str]) -> None:
 
 
 def _bulk_history(model: Any, objs: list[Any], user: Any, reason: str | None, *, update: bool) -> None:
-    """The history rows simple-history's bulk_history_create would write, inserted by ``insert_rows``."""
+    """The history rows simple-history's bulk_history_create would write, as plain values (no instances)."""
     from django.conf import settings
     from django.utils import timezone
 
@@ -176,14 +176,33 @@ def _bulk_history(model: Any, objs: list[Any], user: Any, reason: str | None, *,
     acting = user if user is not None and getattr(user, "is_authenticated", False) else None
     now = timezone.now()
     tracked = [f.attname for f in historical.tracked_fields]
-    rows = []
-    for obj in objs:
-        row = historical(
-            history_date=getattr(obj, "_history_date", now),
-            history_user=getattr(obj, "_history_user", acting),
-            history_change_reason=getattr(obj, "_change_reason", None) or reason or "",
-            history_type="~" if update else "+",
-            **{name: getattr(obj, name) for name in tracked},
-        )
-        rows.append(row)
-    insert_rows(historical, rows)
+    values = operator.attrgetter(*tracked)
+    kind = "~" if update else "+"
+
+    def row(obj: Any) -> tuple:
+        who = getattr(obj, "_history_user", acting)
+        return (*values(obj), getattr(obj, "_history_date", now), who.pk if who is not None else None,
+                getattr(obj, "_change_reason", None) or reason or "", kind)
+
+    insert_values(historical, [*tracked, "history_date", "history_user_id", "history_change_reason", "history_type"],
+                  (row(obj) for obj in objs))
+
+
+def insert_values(model: Any, attnames: list[str], rows: Iterable[tuple]) -> None:
+    """Insert rows given as plain values for these columns (attnames; the pk, if left out, from its default),
+    with no model instances: what a bulk write needs for rows nobody reads back (history, rights).
+    On PostgreSQL by COPY; elsewhere through bulk_create."""
+    from django.db import connection
+
+    meta = model._meta
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(attnames, values, strict=True))) for values in rows],
+                                  batch_size=BULK_BATCH)
+        return
+    fields = {f.attname: f for f in meta.concrete_fields}
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(fields[name].column) for name in attnames)
+    with connection.cursor() as cursor, connection.wrap_database_errors, \
+            cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for values in rows:
+            copy.write_row(values)
