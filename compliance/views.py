@@ -165,6 +165,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- findings
 
 
+LIST_COLUMNS = ("clause", "rule_id", "target_type", "target_key", "community", "community__name", "sub_district",
+                "sub_district__name", "severity", "message", "first_seen", "status")
+
+
 @login_required
 def finding_list(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -173,9 +177,10 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         # Arriving without a choice means "what still needs doing"; 全部状态 sends status="".
         data["status"] = FindingStatus.OPEN
     thresholds = escalation.params(_reference_date(last_finished_sweep()))
-    queryset = escalation.with_level(
-        findings_for_user(user).select_related("community", "sub_district"), thresholds
-    ).order_by("clause", "rule_id", "sub_district_id", "target_key", "pk")
+    # Only the columns a row shows: the JSON figures and the community's other columns cost ~40% of
+    # reading a page of rows (the constant-query test would catch a row reaching for a deferred one).
+    rows = findings_for_user(user).select_related("community", "sub_district").only(*LIST_COLUMNS)
+    queryset = escalation.with_level(rows, thresholds).order_by("clause", "rule_id", "sub_district_id", "target_key", "pk")
     if data.get("no_street"):
         queryset = queryset.filter(sub_district__isnull=True)
     filterset = FindingFilter(data, queryset=queryset, request=request)
