@@ -26,6 +26,14 @@ def security_event_record(*, kind: Kind | str, user=None, username: str = "", re
                           ip: str | None = None, detail: dict[str, Any] | None = None) -> SecurityEvent:
     """Append one event. ``request`` (or the request being served) supplies who and where when not given;
     inside a management command run under ``audited_command`` the command line does."""
+    return security_events_record(kind=kind, user=user, username=username, request=request, ip=ip,
+                                  details=[detail or {}])[0]
+
+
+def security_events_record(*, kind: Kind | str, details: list[dict[str, Any]], user=None, username: str = "",
+                           request=None, ip: str | None = None) -> list[SecurityEvent]:
+    """Append several events of one kind by the same who and where in one INSERT (one per 街办 of a bulk
+    grant: a thousand for a national import, which one at a time cost a round trip each)."""
     kind = Kind(kind)
     request = request if request is not None else current_request.get()
     if user is None and request is not None:
@@ -38,12 +46,15 @@ def security_event_record(*, kind: Kind | str, user=None, username: str = "", re
         username = user.get_username()
     if request is None and current_command.get() is not None:
         # No address to record: the detail says which command, account and host instead.
-        detail = {**command_line_origin(), **(detail or {})}
+        origin = command_line_origin()
+        details = [{**origin, **detail} for detail in details]
         username = username or COMMAND_LINE
-    event = SecurityEvent.objects.create(
-        kind=kind, user=user, username=(username or "")[:150], ip=ip or client_ip(request),
-        detail=_plain(detail or {}),
-    )
-    logger.info("security %s user=%s ip=%s %s", kind.value, event.username or "-", event.ip or "-",
-                event.detail)
-    return event
+    where = ip or client_ip(request)
+    events = SecurityEvent.objects.bulk_create([
+        SecurityEvent(kind=kind, user=user, username=(username or "")[:150], ip=where, detail=_plain(detail))
+        for detail in details
+    ])
+    for event in events:
+        logger.info("security %s user=%s ip=%s %s", kind.value, event.username or "-", event.ip or "-",
+                    event.detail)
+    return events

@@ -15,7 +15,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.roles import clerk_group_name
 from audit.models import Kind
-from audit.services import security_event_record
+from audit.services import security_events_record
 from lianhu.records import apply_changes, bulk_insert, bulk_update, insert_values, save_clean, set_history
 
 from .models import (
@@ -90,18 +90,17 @@ def community_grant_bulk(*, communities: list[Community], user=None) -> None:
             (street.clerk_group_id, permission.pk, content_type.pk, str(community.pk))
             for street, members in by_street.values() if street.clerk_group_id
             for permission in permissions for community in members))
+        details = []
         for street, members in by_street.values():
-            group = street.clerk_group if street.clerk_group_id else None
-            if group is not None:
+            if street.clerk_group_id:
                 codes = [c.code for c in members]
-                security_event_record(
-                    kind=Kind.PERMISSION_CHANGE, user=user,
-                    detail={"action": "add", "on": "object_permission_bulk", "holder": group.name,
-                            "sub_district": street.code,
-                            "permissions": [f"communities.{perm}" for perm in COMMUNITY_OBJECT_PERMS],
-                            "object": "communities.community", "count": len(members),
-                            "first": min(codes), "last": max(codes)},
-                )
+                details.append({"action": "add", "on": "object_permission_bulk", "holder": street.clerk_group.name,
+                                "sub_district": street.code,
+                                "permissions": [f"communities.{perm}" for perm in COMMUNITY_OBJECT_PERMS],
+                                "object": "communities.community", "count": len(members),
+                                "first": min(codes), "last": max(codes)})
+        if details:
+            security_events_record(kind=Kind.PERMISSION_CHANGE, user=user, details=details)
 
 
 def community_update(*, community: Community, user=None, reason: str | None = None, **fields: Any) -> list[str]:
