@@ -177,8 +177,8 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         # Arriving without a choice means "what still needs doing"; 全部状态 sends status="".
         data["status"] = FindingStatus.OPEN
     thresholds = escalation.params(_reference_date(last_finished_sweep()))
-    # Only the columns a row shows: the JSON figures and the community's other columns cost ~40% of
-    # reading a page of rows (the constant-query test would catch a row reaching for a deferred one).
+    # Only the columns a row shows: decoding the JSON figures and building whole communities for 50 rows
+    # is wasted work (the constant-query test would catch a row reaching for a deferred column).
     rows = findings_for_user(user).select_related("community", "sub_district").only(*LIST_COLUMNS)
     queryset = escalation.with_level(rows, thresholds).order_by("clause", "rule_id", "sub_district_id", "target_key", "pk")
     if data.get("no_street"):

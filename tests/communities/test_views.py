@@ -366,3 +366,16 @@ def test_nav_marks_the_current_section(qn_client, lianhulu):
     assert page.count('nav-link active') == 1
     page = qn_client.get(reverse("compliance:finding_list")).content.decode()
     assert f'active" aria-current="page" href="{reverse("compliance:dashboard")}"' in page
+
+
+def test_filter_bar_select_renders_what_djangos_select_renders():
+    """communities.filters.PlainSelect skips the per-option templates, not a byte of the markup."""
+    from django import forms
+
+    from communities.filters import PlainSelect
+
+    choices = [("", "全部"), ("a&b", "<甲>"), ("分组", [(1, "一"), (2, "二")]), (3, "三")]
+    attrs = {"class": "form-select form-select-sm", "id": "id_x", "required": True, "disabled": False}
+    for value in ("", "a&b", 2, None):
+        assert PlainSelect(attrs=attrs, choices=choices).render("x", value) == forms.Select(
+            attrs=attrs, choices=choices).render("x", value), value
