@@ -95,12 +95,32 @@ def person_workbook(path: Path, rows: int, communities: list[str]) -> None:
     book.close()
 
 
-def timed_import(path: Path) -> tuple[float, ImportResult]:
+def timed_import(path: Path) -> tuple[float, float, ImportResult]:
+    """(seconds for the whole import, of which re-judging the rules after commit, result).
+
+    The import's own figure is the rest: reading, checking every row and writing it, up to the commit — what
+    the clerk waits for before the data is in. The re-judge of everything it touched then runs after the
+    commit (in the same Celery task for a web upload), timed separately."""
+    import compliance.services
     from imports.services import workbook_import
 
-    start = time.perf_counter()
-    result = workbook_import(file=path)
-    return time.perf_counter() - start, result
+    original = compliance.services.reevaluate
+    spent = [0.0]
+
+    def timed(*args, **kwargs):
+        begin = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - begin
+
+    compliance.services.reevaluate = timed  # onsave looks it up at call time
+    try:
+        start = time.perf_counter()
+        result = workbook_import(file=path)
+        return time.perf_counter() - start, spent[0], result
+    finally:
+        compliance.services.reevaluate = original
 
 
 def profile_import(path: Path, limit: int = 25) -> str:
@@ -302,15 +322,15 @@ def run(scale: float = 1.0, export_rows: int | None = None, profile: bool = True
     if not skip_import:
         community_workbook(book, n_communities, streets)
         log(f"importing {n_communities} 社区 rows (create)")
-        seconds, result = timed_import(book)
+        seconds, rejudge, result = timed_import(book)
         assert result.ok, [str(i) for i in result.issues[:5]]
-        results.append(("社区 import, creating", n_communities, seconds, GOALS["create"]))
+        results.append(("社区 import, creating", n_communities, seconds, rejudge, GOALS["create"]))
 
         community_workbook(book, n_communities, streets, households_bump=7)
         log(f"importing {n_communities} 社区 rows (update)")
-        seconds, result = timed_import(book)
+        seconds, rejudge, result = timed_import(book)
         assert result.ok and len(result.sheet("社区").updated) == n_communities
-        results.append(("社区 import, updating", n_communities, seconds, GOALS["update"]))
+        results.append(("社区 import, updating", n_communities, seconds, rejudge, GOALS["update"]))
 
     codes = list(Community.objects.filter(sub_district__code__startswith="9").order_by("code")
                  .values_list("code", flat=True))
@@ -318,13 +338,17 @@ def run(scale: float = 1.0, export_rows: int | None = None, profile: bool = True
         people_book = work / "人员.xlsx"
         person_workbook(people_book, n_people, codes)
         log(f"importing {n_people} 人员 rows (create)")
-        seconds, result = timed_import(people_book)
+        seconds, rejudge, result = timed_import(people_book)
         assert result.ok, [str(i) for i in result.issues[:5]]
-        results.append(("人员 import, creating", n_people, seconds, GOALS["create"]))
+        results.append(("人员 import, creating", n_people, seconds, rejudge, GOALS["create"]))
 
-    lines += ["| import | rows | seconds | rows/s | goal rows/s |", "|---|---:|---:|---:|---:|"]
-    for name, rows, secs, goal in results:
-        lines.append(f"| {name} | {rows:,} | {secs:.1f} | {rows / secs:,.0f} | {goal:,} |")
+    lines += ["| import | rows | import s (read, check, write, commit) | rows/s | goal rows/s | "
+              "re-judge after commit s | total s | rows/s incl. re-judge |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, rows, secs, rejudge, goal in results:
+        own = secs - rejudge
+        lines.append(f"| {name} | {rows:,} | {own:.1f} | {rows / own:,.0f} | {goal:,} | {rejudge:.1f} | {secs:.1f} | "
+                     f"{rows / secs:,.0f} |")
 
     log(f"building {export_rows:,} findings and people for the exports")
     build_export_rows(export_rows)

@@ -33,3 +33,26 @@ def test_slices_open_update_and_resolve_like_one_evaluation(make_community, monk
     services.reevaluate({"M04.households": pks})
     assert live("M04.households") == sliced
     assert Finding.objects.filter(rule_id="M04.households", status=FindingStatus.RESOLVED).count() == 3
+
+
+def test_past_the_threshold_a_sweep_of_the_rules_judges_instead(make_community, monkeypatch):
+    from compliance.models import Sweep, SweepStatus
+
+    communities = [make_community(households=h) for h in (500, 3000, 6000)]
+    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    services.reevaluate({"M04.households": [c.pk for c in communities]})
+    sweep = Sweep.objects.get()
+    assert (sweep.status, sweep.triggered_by, sweep.rule_ids) == (
+        SweepStatus.FINISHED, services.REJUDGE_SWEEP_TRIGGER, ["M04.households"])
+    assert [m for _pk, m, _s in live("M04.households")] == [500, 6000]
+
+
+def test_with_a_sweep_running_the_targets_are_judged_by_lists(make_community, monkeypatch):
+    from compliance.models import Sweep, SweepStatus
+
+    communities = [make_community(households=h) for h in (500, 3000, 6000)]
+    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    Sweep.objects.create(as_of="2026-01-01", rule_ids=["M04.households"], triggered_by="别人")
+    services.reevaluate({"M04.households": [c.pk for c in communities]})
+    assert Sweep.objects.filter(status=SweepStatus.RUNNING).count() == 1
+    assert [m for _pk, m, _s in live("M04.households")] == [500, 6000]
