@@ -290,7 +290,8 @@ def run_user(user: User, ids: list[int], stop: float, results, errors, lock, see
                 status, body, _ = user.request(f"/communities/{pk}/edit/", values)  # follows the redirect
             elapsed = (time.perf_counter() - started) * 1000
             ok = status == expected and (action != "save" or "已保存".encode() in body or "没有修改".encode() in body)
-            if ok and action == "save" and CELERY and PENDING not in body:
+            # (a save that changed nothing, e.g. another clerk's ±1 undone, re-judges nothing and says so)
+            if ok and action == "save" and CELERY and "已保存".encode() in body and PENDING not in body:
                 ok, status = False, "no pending note"  # the page must not pass stale findings off as current
         except Exception as exc:  # a refused or reset connection is an error like a 500
             elapsed, ok, status = (time.perf_counter() - started) * 1000, False, repr(exc)
