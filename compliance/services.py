@@ -272,8 +272,10 @@ def sweep_finish(*, sweep_id: int) -> Sweep:
         sweep.status = SweepStatus.FINISHED
         sweep.finished_at = now
         sweep.save(update_fields=["still_open", "status", "finished_at"])
-        # The clerks hear of what this sweep opened only once it is committed.
-        transaction.on_commit(partial(_queue_digest, sweep_id))
+        # The clerks hear of what this sweep opened only once it is committed. A re-judge standing in for a
+        # bulk change mails nobody, as a save's re-judge does not.
+        if sweep.triggered_by != REJUDGE_SWEEP_TRIGGER:
+            transaction.on_commit(partial(_queue_digest, sweep_id))
     sweep.refresh_from_db()
     return sweep
 

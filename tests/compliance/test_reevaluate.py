@@ -35,12 +35,16 @@ def test_slices_open_update_and_resolve_like_one_evaluation(make_community, monk
     assert Finding.objects.filter(rule_id="M04.households", status=FindingStatus.RESOLVED).count() == 3
 
 
-def test_past_the_threshold_a_sweep_of_the_rules_judges_instead(make_community, monkeypatch):
+def test_past_the_threshold_a_sweep_of_the_rules_judges_instead(make_community, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
     from compliance.models import Sweep, SweepStatus
 
     communities = [make_community(households=h) for h in (500, 3000, 6000)]
     monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
-    services.reevaluate({"M04.households": [c.pk for c in communities]})
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.reevaluate({"M04.households": [c.pk for c in communities]})
+    # Like a save's re-judge, it mails no digest.
+    assert not any(getattr(c, "func", None) is services._queue_digest for c in callbacks)
     sweep = Sweep.objects.get()
     assert (sweep.status, sweep.triggered_by, sweep.rule_ids) == (
         SweepStatus.FINISHED, services.REJUDGE_SWEEP_TRIGGER, ["M04.households"])
