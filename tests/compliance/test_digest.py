@@ -97,3 +97,15 @@ def test_street_without_clerk_emails_is_skipped(make_community, clerk_qingnian, 
     make_community("qingnian", households=500)
     sweep(django_capture_on_commit_callbacks)
     assert mailoutbox == []
+
+
+def test_a_long_digest_lists_the_first_findings_and_counts_the_rest(make_community, clerks, mailoutbox, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    monkeypatch.setattr(services, "DIGEST_LIST_MAX", 2)
+    for households in (500, 600, 700):
+        make_community("qingnian", households=households)
+    sweep(django_capture_on_commit_callbacks)
+    (mail,) = mailoutbox
+    assert mail.subject.endswith("新发现 3 项问题")
+    assert mail.body.count("详情：") == 2
+    assert "另有 1 项未在邮件中列出" in mail.body
