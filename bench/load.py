@@ -130,6 +130,24 @@ def drain(worker: subprocess.Popen | None, limit: float = 300) -> tuple[int, flo
     return waiting, time.monotonic() - began
 
 
+def group_cpu(*procs: subprocess.Popen | None) -> float:
+    """CPU seconds (user + system) used so far by the live processes of these process groups (Linux /proc):
+    the app's own share of a shared machine, whatever other people run next to it."""
+    groups = {p.pid for p in procs if p is not None}
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) in groups:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def terminate(proc: subprocess.Popen | None) -> None:
     if proc is not None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -335,7 +353,7 @@ def main() -> int:
         threads = [threading.Thread(target=run_user, args=(u, own, stop, results, errors, lock, i),
                                     kwargs={"saves": u in clerks})
                    for i, u in enumerate(clerks + reviewers)]
-        began, cpu_began = time.monotonic(), time.process_time()
+        began, cpu_began, app_began = time.monotonic(), time.process_time(), group_cpu(server, worker)
         for t in threads:
             t.start()
         for t in threads:
@@ -343,6 +361,7 @@ def main() -> int:
         wall, generator_cpu = time.monotonic() - began, time.process_time() - cpu_began
         load_after = os.getloadavg()
         queued, lag = drain(worker)
+        app_cpu = group_cpu(server, worker) - app_began
     finally:
         terminate(server)
         terminate(worker)
@@ -378,6 +397,8 @@ def main() -> int:
         f"Throughput {overall['requests'] / wall:.1f} requests/s. Goal: p95 ≤ {GOAL_P95_MS:.0f} ms with no errors "
         f"— {'met' if met else 'MISSED'} (p95 {overall['p95_ms']} ms, {len(errors)} errors).",
         "",
+        f"CPU used by gunicorn and the Celery worker: {app_cpu:.1f} s, {1000 * app_cpu / max(1, overall['requests']):.0f} ms "
+        f"per request, {app_cpu / wall:.2f} cores on average (PostgreSQL and Redis not counted). "
         f"Load generator CPU {generator_cpu:.1f} s ({100 * generator_cpu / wall:.0f}% of one core)."
         + (f" Re-judging: {queued} saves still queued when the users stopped, drained {lag:.1f} s later."
            if CELERY else ""),
@@ -389,7 +410,8 @@ def main() -> int:
     out.mkdir(exist_ok=True)
     (out / "load.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / "load.json").write_text(json.dumps({"rows": rows, "goal_met": met, "workers": WORKERS, "threads": THREADS, "celery": CELERY,
-                                               "queued_at_end": queued, "drain_s": round(lag, 1), "users": USERS,
+                                               "queued_at_end": queued, "drain_s": round(lag, 1),
+                                               "app_cpu_s": round(app_cpu, 1), "wall_s": round(wall, 1), "users": USERS,
                                                "seconds": SECONDS, "think": THINK, "machine": machine}, ensure_ascii=False, indent=1))
     print("\n".join(lines))
     return 0
