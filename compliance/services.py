@@ -101,7 +101,7 @@ def _sweep_instead(rule_ids: list[str], as_of: dt.date | None) -> Changes | None
         return Changes()
     from .tasks import nightly_sweep
 
-    nightly_sweep.delay(day.isoformat(), None, REJUDGE_SWEEP_TRIGGER)
+    nightly_sweep.delay(day.isoformat(), None, REJUDGE_SWEEP_TRIGGER, rule_ids)
     return Changes()
 
 

@@ -16,11 +16,12 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="compliance.nightly_sweep")
 def nightly_sweep(as_of: str | None = None, chunks: int | None = None,
-                  triggered_by: str = "定时任务") -> int | None:
-    """Start a sweep, fan its community ranges out as a group, finish in the chord's body."""
+                  triggered_by: str = "定时任务", rule_ids: list[str] | None = None) -> int | None:
+    """Start a sweep (of every rule, or of ``rule_ids``), fan its community ranges out as a group, finish in
+    the chord's body."""
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     try:
-        sweep = services.sweep_start(as_of=day, triggered_by=triggered_by)
+        sweep = services.sweep_start(as_of=day, rule_ids=rule_ids, triggered_by=triggered_by)
     except ValidationError as exc:
         logger.warning("巡检未启动：%s", exc.messages[0])
         return None

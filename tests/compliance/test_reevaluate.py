@@ -1,5 +1,7 @@
 """reevaluate: an import's many targets are judged in slices with the same findings as all at once."""
 
+import datetime as dt
+
 import pytest
 
 from communities.models import Community
@@ -60,3 +62,15 @@ def test_with_a_sweep_running_the_targets_are_judged_by_lists(make_community, mo
     services.reevaluate({"M04.households": [c.pk for c in communities]})
     assert Sweep.objects.filter(status=SweepStatus.RUNNING).count() == 1
     assert [m for _pk, m, _s in live("M04.households")] == [500, 6000]
+
+
+def test_with_a_broker_the_sweep_of_the_rules_concerned_is_queued(make_community, monkeypatch, settings):
+    from compliance import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.nightly_sweep, "delay", lambda *args: queued.append(args))
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    communities = [make_community(households=h) for h in (500, 3000, 6000)]
+    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    services.reevaluate({"M04.households": [c.pk for c in communities]}, as_of=dt.date(2026, 6, 30))
+    assert queued == [("2026-06-30", None, services.REJUDGE_SWEEP_TRIGGER, ["M04.households"])]
