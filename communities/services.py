@@ -92,9 +92,10 @@ def community_grant_bulk(*, communities: list[Community], user=None) -> None:
             for permission in permissions for community in members))
         details = []
         for street, members in by_street.values():
-            if street.clerk_group_id:
+            group = street.clerk_group
+            if group is not None:
                 codes = [c.code for c in members]
-                details.append({"action": "add", "on": "object_permission_bulk", "holder": street.clerk_group.name,
+                details.append({"action": "add", "on": "object_permission_bulk", "holder": group.name,
                                 "sub_district": street.code,
                                 "permissions": [f"communities.{perm}" for perm in COMMUNITY_OBJECT_PERMS],
                                 "object": "communities.community", "count": len(members),
