@@ -256,8 +256,9 @@ def export_people_bare() -> dict:
                                                     "education", "community__code", "community__name",
                                                     "community__sub_district__name")
     n = 0
-    for n, values in enumerate(rows.iterator(chunk_size=5000), start=1):
-        if n >= 1_048_576:
+    for values in rows.iterator(chunk_size=5000):
+        n += 1
+        if n >= 1_048_576:  # a new sheet past Excel's last row (reassigning enumerate's counter did not stick)
             ws, n = book.add_worksheet(), 1
         ws.write_row(n, 0, values)
     book.close()
