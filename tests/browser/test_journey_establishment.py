@@ -6,19 +6,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from .pages import log_in
+
 pytestmark = pytest.mark.browser
-
-PASSWORD = "Lianhu#2024pass"
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    assert "/login/" not in page.url, f"{username} could not log in: {page.inner_text('body')[:300]}"
-
 
 def test_clerk_submits_reviewer_sends_back_clerk_resubmits(
     live_server, clerk_qingnian, reviewer, new_page, screenshot, tmp_path

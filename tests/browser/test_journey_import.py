@@ -6,23 +6,13 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from .pages import log_in
+
 pytestmark = pytest.mark.browser
-
-PASSWORD = "Lianhu#2024pass"
-
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    assert "/login/" not in page.url
 
 
 def fill(book, sheet: str, rows: list[dict]) -> None:
