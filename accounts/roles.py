@@ -1,4 +1,4 @@
-"""The four roles of design.md, as Django groups.
+"""The four roles of docs/design.md, as Django groups.
 
 A clerk belongs to the shared 街办办事员 group (model-level add rights) and to
 their own 街办's group (object permissions on that 街办's records, granted by

@@ -1,4 +1,4 @@
-"""The 社区 and 小区 sheets of the import workbook (design.md, "Import workbook sheets").
+"""The 社区 and 小区 sheets of the import workbook (docs/design.md, "Import workbook sheets").
 
 Rows are written through the same services as the forms, so the same
 ``clean()`` refuses the same bad data with the same messages and codes.
@@ -197,7 +197,7 @@ class CompoundSheet(Sheet):
         Column("已提供社区用房", "facility_provided", yes_no),
         Column("物业服务方式", "property_service", choice(PropertyService)),
         Column("管理主体未明确", "jurisdiction_unclear", yes_no),
-        # Not in design.md's list: lets a not-yet-assigned compound name the 街办 it lies in.
+        # Not in docs/design.md's list: lets a not-yet-assigned compound name the 街办 it lies in.
         Column("街道办事处", "sub_district", text(50), blank=True, optional=True),
     ]
 

@@ -43,7 +43,7 @@ class Severity:
 
     CHOICES = [(VIOLATION, "违规"), (WARNING, "预警"), (NOTICE, "提示")]
     ALL = [c for c, _ in CHOICES]
-    # Higher wins when two conditions meet (clauses.md).
+    # Higher wins when two conditions meet (docs/clauses.md).
     RANK = {NOTICE: 1, WARNING: 2, VIOLATION: 3}
 
     @classmethod

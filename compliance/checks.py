@@ -35,7 +35,7 @@ def rule_errors(reg: Registry, domains: set[str] | None = None,
     for rule_id, cls in reg.registrations:
         if rule_id not in catalogue.RULES:
             errors.append(checks.Error(f"规则 {rule_id!r}（{cls.__module__}.{cls.__qualname__}）不在条款目录中。",
-                                       hint="规则编号须与 compliance/catalogue.py（clauses.md）完全一致。",
+                                       hint="规则编号须与 compliance/catalogue.py（docs/clauses.md）完全一致。",
                                        id="compliance.E002", obj=cls))
             continue
         spec = catalogue.RULES[rule_id]

@@ -36,7 +36,7 @@ def clause_text(number: int) -> str:
     return clause_texts().get(number, "")
 
 
-# Why a 措施 has no rule: the catalogue (clauses.md) gives none, and here is the reason.
+# Why a 措施 has no rule: the catalogue (docs/clauses.md) gives none, and here is the reason.
 NO_RULE_REASONS: dict[int, str] = {
     2: "本条要求区级各部门按职责共管共建，是工作机制和责任分工，没有可从台账数据判断的量化标准。"
        "各部门应承担的具体事项已落在其他措施的规则中（如措施七、八、九的设施规划、验收、移交）。",

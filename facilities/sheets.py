@@ -1,4 +1,4 @@
-"""The 设施 sheet of the import workbook (design.md).
+"""The 设施 sheet of the import workbook (docs/design.md).
 
 A new facility is recorded in whatever status it has reached. For an existing
 one, a change of status must be one row of the lifecycle table, recorded as a
@@ -81,7 +81,7 @@ class FacilitySheet(Sheet):
         Column("状态", "status", choice(FacilityStatus)),
         Column("验收日期", "accepted_on", iso_date, blank=True),
         Column("移交日期", "handed_over_on", iso_date, blank=True),
-        # Not in design.md's list; accepted when present.
+        # Not in docs/design.md's list; accepted when present.
         Column("取得方式", "acquisition", choice(Acquisition), blank=True, empty="", optional=True),
         Column("水电气暖执行居民价格", "residential_utilities", yes_no, blank=True, optional=True),
     ]

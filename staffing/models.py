@@ -1,7 +1,7 @@
 """People of the communities: 两委 seats, community workers and their careers.
 
 The rules (``staffing/rules.py``) read these tables with the readings of
-clauses.md: a seat or an employment is *active on D* when it started on or
+docs/clauses.md: a seat or an employment is *active on D* when it started on or
 before D and has not ended on or before D. Seats and employments keep their
 own dates, so the district's history stays readable after people move on.
 

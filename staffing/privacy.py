@@ -1,4 +1,4 @@
-"""Who may see an ID number whole: administrators only (design.md, issue 5).
+"""Who may see an ID number whole: administrators only (docs/design.md, issue 5).
 
 Templates use the ``id_number_for`` filter, exports ``export_id_number``; both
 come here, so the rule lives in one place.

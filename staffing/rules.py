@@ -1,6 +1,6 @@
 """措施六、十 to 十五: the rules that read people, seats and employments.
 
-Readings (clauses.md, "Exact readings"): a seat or an employment is active on
+Readings (docs/clauses.md, "Exact readings"): a seat or an employment is active on
 D when it started on or before D and has not ended on or before D; only
 active rows count. Party organisation members are the distinct persons with
 an active 书记/副书记/委员 seat; committee members likewise with 主任/副主任/

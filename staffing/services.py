@@ -265,7 +265,7 @@ def exit_start(*, employment: Employment, kind: str, on: date, leave_on: date, n
         }
         employment_update(employment=employment, user=user, reason=ExitStepName(first).label, **fields)
         _record_step(procedure, first, on, note, user)
-        # A worker who leaves is no longer active (clauses.md): their 两委 seats in the
+        # A worker who leaves is no longer active (docs/clauses.md): their 两委 seats in the
         # community end the same day and fall vacant, starting the 补选 clock.
         seats = Seat.objects.filter(person_id=employment.person_id, community_id=employment.community_id,
                                     start_on__lte=leave_on).filter(Q(end_on__isnull=True) | Q(end_on__gt=leave_on))

@@ -1,4 +1,4 @@
-"""The 人员, 培训 and 考核 sheets of the import workbook (design.md).
+"""The 人员, 培训 and 考核 sheets of the import workbook (docs/design.md).
 
 Rows go through the staffing services, so an import refuses exactly what a
 form refuses (bad check digit, 两委 seats in two communities at once, grade

@@ -1,4 +1,4 @@
-"""M11.election_deadline exactly as clauses.md reads it."""
+"""M11.election_deadline exactly as docs/clauses.md reads it."""
 
 import datetime as dt
 
