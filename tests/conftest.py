@@ -9,7 +9,9 @@ from django.contrib.auth import get_user_model
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
+def _fast_passwords(settings, tmp_path_factory):
+    # Uploads and exported files land in a per-session temporary folder, never in var/media.
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

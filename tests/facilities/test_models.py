@@ -32,7 +32,9 @@ class TestDataErrors:
         assert not Facility.objects.exists()
 
     def test_activity_equal_to_building_is_fine(self, community):
-        facility_create(**_center(community, activity_area=Decimal("1200")))
+        facility = facility_create(**_center(community, activity_area=Decimal("1200")))
+        facility.refresh_from_db()
+        assert (facility.building_area, facility.activity_area) == (Decimal("1200"), Decimal("1200"))
 
     @pytest.mark.parametrize("field", ["building_area", "activity_area", "site_area"])
     def test_negative_area(self, community, field):
@@ -66,7 +68,10 @@ class TestDataErrors:
         assert _codes(e, "building_area") == ["plaza_building_area"]
 
     def test_plaza_without_building_area(self, community):
-        facility_create(**_center(community, kind="plaza", building_area=None, activity_area=None, site_area=1000))
+        plaza = facility_create(**_center(community, kind="plaza", building_area=None, activity_area=None,
+                                          site_area=1000))
+        plaza.refresh_from_db()
+        assert plaza.kind == "plaza" and plaza.building_area is None and plaza.site_area == Decimal("1000")
 
     def test_dates_that_the_status_has_not_reached(self, community):
         with pytest.raises(ValidationError) as e:
