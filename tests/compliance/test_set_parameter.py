@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import SecurityEvent
-from compliance.rules import registry
 from compliance.models import RuleParameter
 from compliance.parameters import params_for
+from compliance.rules import registry
 
 
 def _run(*args):
