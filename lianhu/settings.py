@@ -122,9 +122,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AXES_RESET_ON_SUCCESS = True
-# The proxy in front of gunicorn sets X-Forwarded-For; count its hop, not the client's claim.
-AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+# Trusted reverse proxies in front of gunicorn (the documented nginx is one). Each writes the address it was
+# reached from into X-Forwarded-For; the client is the N-th entry from the right, and with 0 the header is
+# ignored. The lockout and the security log both take the address from accounts.network.client_address.
+LIANHU_PROXY_COUNT = max(env.int("DJANGO_PROXY_COUNT", default=0), 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.network.client_address"
 
 # Sessions end after 30 minutes without a request and when the browser closes.
 SESSION_COOKIE_AGE = 1800
