@@ -32,6 +32,11 @@ class Kind(models.TextChoices):
     IMPORT = "import", "数据导入"
     EXPORT = "export", "数据导出"
     PARAMETER_CHANGE = "parameter_change", "参数调整"
+    PASSWORD_CHANGE = "password_change", "修改密码"
+    # An administrator set another user's password (admin form or command); that user must change it at login.
+    PASSWORD_RESET = "password_reset", "重置他人密码"
+    TWO_FACTOR = "two_factor", "双因素认证"
+    TWO_FACTOR_FAILED = "two_factor_failed", "双因素验证失败"
 
 
 class SecurityEventQuerySet(models.QuerySet):
