@@ -181,6 +181,9 @@ class Sweep(models.Model):
     triggered_by = models.CharField("触发方式", max_length=100, blank=True)
     # Set once the clerks' digest went out, so a redelivered task does not mail twice.
     digest_sent_at = models.DateTimeField("摘要邮件发送时间", null=True, blank=True)
+    # Bumped by every chunk that starts or ends: a running sweep without one for COMPLIANCE_SWEEP_LEASE_SECONDS
+    # lost its worker, and the next sweep takes over (services.sweep_start).
+    heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "巡检"

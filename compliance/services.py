@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.roles import is_reviewer
@@ -36,8 +37,16 @@ logger = logging.getLogger(__name__)
 # Chunks of a sweep (settings.COMPLIANCE_SWEEP_CHUNKS): enough for a few Celery workers; fixed, so the
 # queries of a sweep do not grow with the communities.
 DEFAULT_CHUNKS = 8
-# A sweep "running" longer than this died with its worker; the next one may start.
-SWEEP_STALE_AFTER = timedelta(hours=3)
+
+
+def sweep_lease() -> timedelta:
+    """A running sweep with no heartbeat for this long lost its worker; the next sweep takes over."""
+    from django.conf import settings
+
+    return timedelta(seconds=int(getattr(settings, "COMPLIANCE_SWEEP_LEASE_SECONDS", 1200)))
+
+
+SWEEP_TAKEN_OVER = "巡检进程中断（超过 {minutes} 分钟没有进展），已由新的巡检接替"
 
 
 def reevaluate(rule_targets: Mapping[str, Iterable[int]] | Iterable[tuple[str, int]], *,
@@ -91,7 +100,7 @@ def _sweep_instead(rule_ids: list[str], as_of: dt.date | None) -> Changes | None
     from django.conf import settings
 
     day = as_of or timezone.localdate()
-    if Sweep.objects.filter(status=SweepStatus.RUNNING).exists():
+    if sweep_running() is not None:
         return None
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
         try:
@@ -173,21 +182,38 @@ def _refuse(running: Sweep | None) -> ValidationError:
                            code="sweep_running")
 
 
+def _stale_sweeps(now: dt.datetime):
+    last_sign = Coalesce("heartbeat_at", "started_at")
+    return Sweep.objects.alias(last_sign=last_sign).filter(status=SweepStatus.RUNNING,
+                                                           last_sign__lt=now - sweep_lease())
+
+
+def sweep_running() -> Sweep | None:
+    """The sweep that is running and alive (heartbeat within the lease); None when a new one may start."""
+    running = Sweep.objects.filter(status=SweepStatus.RUNNING).first()
+    if running is None or (running.heartbeat_at or running.started_at) < timezone.now() - sweep_lease():
+        return None
+    return running
+
+
 def sweep_start(*, as_of: dt.date, rule_ids: Iterable[str] | None = None, triggered_by: str = "") -> Sweep:
-    """Create the running sweep record, or refuse while another one runs."""
+    """Create the running sweep record, or refuse while another one runs.
+
+    A running sweep whose worker died (no heartbeat within the lease) is marked failed and this one takes over."""
     ids = [r.id for r in registry.select(rule_ids)]
     now = timezone.now()
     with transaction.atomic():
-        stale = Sweep.objects.filter(status=SweepStatus.RUNNING, started_at__lt=now - SWEEP_STALE_AFTER)
-        for old in stale.select_for_update():
+        minutes = max(1, int(sweep_lease().total_seconds() // 60))
+        for old in _stale_sweeps(now).select_for_update():
             old.status = SweepStatus.FAILED
             old.finished_at = now
-            old.errors = [*old.errors, {"rule": "", "error": "巡检超时未结束，已标记为失败"}]
+            old.errors = [*old.errors, {"rule": "", "error": SWEEP_TAKEN_OVER.format(minutes=minutes)}]
             old.save(update_fields=["status", "finished_at", "errors"])
         try:
             with transaction.atomic():
                 # The partial unique constraint refuses a second running sweep, whichever process asks.
-                return Sweep.objects.create(as_of=as_of, rule_ids=ids, triggered_by=triggered_by[:100])
+                return Sweep.objects.create(as_of=as_of, rule_ids=ids, triggered_by=triggered_by[:100],
+                                            heartbeat_at=now)
         except IntegrityError:
             pass
     raise _refuse(Sweep.objects.filter(status=SweepStatus.RUNNING).first())
@@ -226,7 +252,13 @@ def sweep_plan(*, sweep: Sweep, chunks: int | None = None) -> list[list[int | No
 
 def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], bounds: list[int | None] | tuple[int | None, int | None],
                     as_of: dt.date) -> Changes:
-    """Evaluate one chunk and reconcile its findings; a rule that raises is recorded and the others run."""
+    """Evaluate one chunk and reconcile its findings; a rule that raises is recorded and the others run.
+
+    A chunk of a sweep that is no longer running (taken over after its worker died, or failed) does nothing:
+    a redelivered task must not write findings under a sweep that ended."""
+    if not Sweep.objects.filter(pk=sweep_id, status=SweepStatus.RUNNING).update(heartbeat_at=timezone.now()):
+        logger.warning("巡检 %s 已不在进行中，跳过其分块 %s", sweep_id, bounds)
+        return Changes()
     sweep = Sweep.objects.get(pk=sweep_id)
     lo, hi = bounds
     _fresh_finding_statistics()
@@ -243,7 +275,8 @@ def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], bounds: list[int | No
         locked.opened = F("opened") + len(changes.opened)
         locked.resolved = F("resolved") + len(changes.resolved)
         locked.chunks_done = F("chunks_done") + 1
-        locked.save(update_fields=["rule_timings", "errors", "opened", "resolved", "chunks_done"])
+        locked.heartbeat_at = timezone.now()
+        locked.save(update_fields=["rule_timings", "errors", "opened", "resolved", "chunks_done", "heartbeat_at"])
     return changes
 
 
@@ -268,6 +301,8 @@ def sweep_finish(*, sweep_id: int) -> Sweep:
     now = timezone.now()
     with transaction.atomic():
         sweep = Sweep.objects.select_for_update().get(pk=sweep_id)
+        if sweep.status != SweepStatus.RUNNING:  # taken over meanwhile: it stays as the takeover left it
+            return sweep
         sweep.still_open = Finding.objects.filter(rule_id__in=sweep.rule_ids, status=FindingStatus.OPEN).count()
         sweep.status = SweepStatus.FINISHED
         sweep.finished_at = now

@@ -14,7 +14,9 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="compliance.nightly_sweep")
+# ignore_result: nobody waits for it, so queueing it never touches the result backend (a request that starts a
+# sweep while Redis is down then fails at once with the broker's error, not after the backend's retries).
+@shared_task(name="compliance.nightly_sweep", ignore_result=True)
 def nightly_sweep(as_of: str | None = None, chunks: int | None = None,
                   triggered_by: str = "定时任务", rule_ids: list[str] | None = None) -> int | None:
     """Start a sweep (of every rule, or of ``rule_ids``), fan its community ranges out as a group, finish in

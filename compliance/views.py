@@ -23,9 +23,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
-from kombu.exceptions import OperationalError
 
 from accounts.roles import is_reviewer
+from lianhu.queue import QueueUnavailable, enqueue
 
 from . import catalogue, escalation, services
 from .catalogue import Severity, Target
@@ -448,17 +448,16 @@ def sweep_start(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"巡检未启动：{_form_errors(form)}")
         return redirect("compliance:sweep_list")
     as_of = form.cleaned_data["as_of"] or timezone.localdate()
-    running = Sweep.objects.filter(status=SweepStatus.RUNNING).first()
+    running = services.sweep_running()
     if running is not None:
         messages.error(request, _error_text(services._refuse(running)))
         return redirect("compliance:sweep_list")
     who = request.user.get_full_name() or request.user.username  # type: ignore[union-attr]  # login_required
     try:
-        nightly_sweep.delay(as_of.isoformat(), triggered_by=f"手动：{who}")
-    except OperationalError:
+        enqueue(nightly_sweep, as_of.isoformat(), triggered_by=f"手动：{who}", what="巡检")
+    except QueueUnavailable as unavailable:
         # Redis is down: nothing was queued and nothing is running; the nightly sweep will catch up.
-        logger.exception("手动巡检未能排队")
-        messages.error(request, "任务队列暂时不可用，巡检未能启动。请稍后再试；夜间巡检恢复后会照常运行。")
+        messages.error(request, f"{unavailable.message}夜间巡检在队列恢复后会照常运行。")
         return redirect("compliance:sweep_list")
     messages.success(request, f"已启动评估日期为 {as_of:%Y-%m-%d} 的巡检；完成后本页显示结果。")
     return redirect("compliance:sweep_list")

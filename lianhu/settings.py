@@ -250,3 +250,40 @@ LOGGING = {
     # django-axes says INFO on every login; the security log (audit) records logins itself.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# -- Faults: Redis, the broker and a killed worker (issue 14; docs/deployment.md「故障与恢复」) -----------------
+# A Redis outage costs speed, not logins: the cache answers a miss when Redis is gone (lianhu.cache), and
+# sessions live in the database with the cache in front ("cached_db"), so nobody is signed out by a restart.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "lianhu.cache.ForgivingRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": env.float("DJANGO_CACHE_TIMEOUT", default=1.0),
+         "socket_timeout": env.float("DJANGO_CACHE_TIMEOUT", default=1.0)})
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# A request that queues a task asks the broker once and briefly (lianhu.queue): the page then says the queue is
+# unavailable in a second or two instead of a 500 after 19 s.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_TIMEOUT", default=2.0)
+# A task killed with its worker (SIGKILL, OOM, a lost machine) was never acknowledged (acks_late, above): Redis
+# hands it to a live worker once the visibility timeout has passed. It must be longer than the longest task (a
+# large import: minutes), or Redis hands a still-running task to a second worker; a redelivered import or sweep
+# chunk that finds another worker's fresh heartbeat leaves it alone.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": max(CELERY_BROKER_CONNECTION_TIMEOUT, 5.0),
+    # How often a worker looks for messages whose visibility timeout ran out (kombu: interval × throttle).
+    "unacked_restore_interval": min(10, max(1, CELERY_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5},
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = max(CELERY_BROKER_CONNECTION_TIMEOUT, 5.0)
+# A sweep or an import shows it is alive by a heartbeat; with none for this long its worker is taken as dead and
+# a new sweep (or the redelivered task) takes over. Longer than the visibility timeout, so the redelivered
+# chunk normally finishes the sweep itself.
+COMPLIANCE_SWEEP_LEASE_SECONDS = env.int("COMPLIANCE_SWEEP_LEASE_SECONDS", default=CELERY_VISIBILITY_TIMEOUT + 300)
+IMPORT_LEASE_SECONDS = env.int("IMPORT_LEASE_SECONDS", default=CELERY_VISIBILITY_TIMEOUT + 300)

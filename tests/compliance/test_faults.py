@@ -13,6 +13,7 @@ import socket
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,8 +98,9 @@ def test_abandoned_sweep_is_given_up_and_the_next_one_finds_the_same(make_commun
     sweep = services.sweep_start(as_of=AS_OF)
     chunks = services.sweep_plan(sweep=sweep, chunks=4)
     services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=chunks[0], as_of=AS_OF)
-    # Nobody retries (the whole worker host is gone); the next night's sweep starts once this one is stale.
-    Sweep.objects.filter(pk=sweep.pk).update(started_at=timezone.now() - services.SWEEP_STALE_AFTER - timedelta(1))
+    # Nobody retries (the whole worker host is gone); the next sweep takes over once its heartbeat is older
+    # than the lease (minutes, not hours).
+    Sweep.objects.filter(pk=sweep.pk).update(heartbeat_at=timezone.now() - services.sweep_lease() - timedelta(seconds=1))
     later = services.sweep_run(as_of=AS_OF, chunks=3)
     assert later.status == SweepStatus.FINISHED
     assert Sweep.objects.get(pk=sweep.pk).status == SweepStatus.FAILED
@@ -162,3 +164,37 @@ def test_redis_down_when_a_reviewer_starts_a_sweep_says_so_in_chinese(client, re
     page = response.content.decode()
     assert "任务队列暂时不可用" in page
     assert not Sweep.objects.filter(status=SweepStatus.RUNNING).exists()
+
+
+def test_a_sweep_with_a_fresh_heartbeat_is_not_taken_over_and_a_dead_one_is_within_the_lease(streets, settings):
+    settings.COMPLIANCE_SWEEP_LEASE_SECONDS = 300
+    alive = services.sweep_start(as_of=AS_OF)
+    Sweep.objects.filter(pk=alive.pk).update(started_at=timezone.now() - timedelta(hours=2),
+                                            heartbeat_at=timezone.now() - timedelta(minutes=4))
+    with pytest.raises(ValidationError) as refused:
+        services.sweep_start(as_of=AS_OF)
+    assert refused.value.code == "sweep_running"
+    assert services.sweep_running() == alive
+
+    # Six minutes without a heartbeat: the worker is dead; a new sweep takes over at once, not after hours.
+    Sweep.objects.filter(pk=alive.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=6))
+    assert services.sweep_running() is None
+    taker = services.sweep_start(as_of=AS_OF)
+    alive.refresh_from_db()
+    assert alive.status == SweepStatus.FAILED and taker.status == SweepStatus.RUNNING
+    assert "已由新的巡检接替" in alive.errors[-1]["error"]
+
+    # The dead sweep's chunk, redelivered late, writes nothing under it and does not finish it.
+    before = FindingEvent.objects.count()
+    services.sweep_chunk_run(sweep_id=alive.pk, rule_ids=alive.rule_ids, bounds=[None, None], as_of=AS_OF)
+    assert FindingEvent.objects.count() == before
+    assert services.sweep_finish(sweep_id=alive.pk).status == SweepStatus.FAILED
+
+
+def test_each_chunk_renews_the_heartbeat(streets):
+    sweep = services.sweep_start(as_of=AS_OF)
+    plan = services.sweep_plan(sweep=sweep, chunks=2)
+    Sweep.objects.filter(pk=sweep.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=plan[0], as_of=AS_OF)
+    sweep.refresh_from_db()
+    assert timezone.now() - sweep.heartbeat_at < timedelta(minutes=1)
