@@ -21,9 +21,17 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-# 措施四's defaults; the compliance engine owns the dated, editable values.
+# 措施四's defaults, used only when no bounds are given; the dated, editable values are M04.households'
+# parameters (compliance.parameters.scale_bounds), shared by 措施六's rules and the 规模 label.
 MIN_HOUSEHOLDS = 1000
 MAX_HOUSEHOLDS = 5000
+
+
+def current_scale_bounds(day=None) -> tuple[int, int]:
+    """The 户数 bounds in force on ``day`` (today by default), read from the rules engine's parameters."""
+    from compliance.parameters import scale_bounds  # the engine stands on this app; read it late
+
+    return scale_bounds(day or _today())
 
 
 def _today():
@@ -78,10 +86,11 @@ class Scale(models.TextChoices):
     OVERSIZED = "oversized", "超大型"
 
 
-def scale_for(households: int) -> str:
-    if households < MIN_HOUSEHOLDS:
+def scale_for(households: int, bounds: tuple[int, int] = (MIN_HOUSEHOLDS, MAX_HOUSEHOLDS)) -> str:
+    low, high = bounds
+    if households < low:
         return Scale.MICRO
-    if households > MAX_HOUSEHOLDS:
+    if households > high:
         return Scale.OVERSIZED
     return Scale.MODERATE
 
@@ -91,11 +100,13 @@ class CommunityQuerySet(models.QuerySet):
         """Communities the rules judge: every one not 撤销."""
         return self.exclude(status=CommunityStatus.REVOKED)
 
-    def with_scale(self) -> CommunityQuerySet:
+    def with_scale(self, bounds: tuple[int, int] | None = None) -> CommunityQuerySet:
+        """Annotates ``scale_class`` by the bounds given, or those in force today."""
+        low, high = bounds or current_scale_bounds()
         return self.annotate(
             scale_class=Case(
-                When(households__lt=MIN_HOUSEHOLDS, then=Value(Scale.MICRO)),
-                When(households__gt=MAX_HOUSEHOLDS, then=Value(Scale.OVERSIZED)),
+                When(households__lt=low, then=Value(Scale.MICRO)),
+                When(households__gt=high, then=Value(Scale.OVERSIZED)),
                 default=Value(Scale.MODERATE),
                 output_field=models.CharField(),
             )
@@ -167,7 +178,9 @@ class Community(models.Model):
 
     @property
     def scale(self) -> str:
-        return scale_for(self.households)
+        # A list annotated by with_scale() already knows it; a single page reads today's bounds once.
+        annotated = getattr(self, "scale_class", None)
+        return annotated or scale_for(self.households, current_scale_bounds())
 
     def get_scale_display(self) -> str:
         return Scale(self.scale).label

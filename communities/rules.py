@@ -10,8 +10,6 @@ from django.db.models.functions import Trim
 from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Result, Rule, district, register, same_pk, via, watching
 
 from .models import (
-    MAX_HOUSEHOLDS,
-    MIN_HOUSEHOLDS,
     AdjustmentKind,
     Community,
     CommunityAdjustment,
@@ -318,8 +316,9 @@ class DistrictAdjustment(Rule):
     id = "M06.district_adjustment"
     reading = (
         "措施六：推进全区符合条件的7个超大型社区、8个微型社区逐步优化调整（参数）。口径：有“拆分”记录的社区，"
-        "已撤销（拆分后原社区撤销）或户数已不高于5000户（拆出部分后原社区保留），计为已拆分；有“合并”记录的社区，"
-        "已撤销（并入他社区）或户数已不低于1000户（吸收了相邻社区），计为已合并。记录和撤销日期都不晚于评估日期；"
+        "已撤销（拆分后原社区撤销）或户数已不高于户数上限（与措施四共用，默认5000户；拆出部分后原社区保留），"
+        "计为已拆分；有“合并”记录的社区，已撤销（并入他社区）或户数已不低于户数下限（默认1000户；吸收了相邻社区），"
+        "计为已合并。记录和撤销日期都不晚于评估日期；"
         "有记录但尚未完成的计为“已列入计划”。进度未达目标时提示。"
     )
     reads = {Community: district, CommunityAdjustment: district}
@@ -329,6 +328,7 @@ class DistrictAdjustment(Rule):
 
     def evaluate(self, queryset, as_of, params):
         split_goal, merge_goal = params["oversized_to_split"], params["micro_to_merge"]
+        low, high = params["min_households"], params["max_households"]
 
         def has(kind):
             return Exists(CommunityAdjustment.objects.filter(community=OuterRef("pk"), kind=kind, recorded_on__lte=as_of))
@@ -340,9 +340,9 @@ class DistrictAdjustment(Rule):
             .filter(Q(split_rec=True) | Q(merge_rec=True))
             .aggregate(
                 split_all=Count("pk", filter=Q(split_rec=True)),
-                split_done=Count("pk", filter=Q(split_rec=True) & (gone | (live & Q(households__lte=MAX_HOUSEHOLDS)))),
+                split_done=Count("pk", filter=Q(split_rec=True) & (gone | (live & Q(households__lte=high)))),
                 merge_all=Count("pk", filter=Q(merge_rec=True)),
-                merge_done=Count("pk", filter=Q(merge_rec=True) & (gone | (live & Q(households__gte=MIN_HOUSEHOLDS)))),
+                merge_done=Count("pk", filter=Q(merge_rec=True) & (gone | (live & Q(households__gte=low)))),
             )
         )
         split_done, merge_done = counts["split_done"], counts["merge_done"]

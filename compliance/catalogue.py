@@ -85,6 +85,9 @@ class RuleSpec:
     title: str
     domain: str
     params: dict[str, Any] = field(default_factory=dict)
+    # Parameters this rule reads from another rule's dated values: name → that rule's id. One figure, one
+    # source: the 1000/5000 户 bounds are M04.households', and moving them moves 措施六 and the 规模 label too.
+    shared: dict[str, str] = field(default_factory=dict)
 
     @property
     def numeral(self) -> str:
@@ -134,11 +137,13 @@ RULES: dict[str, RuleSpec] = {s.id: s for s in [
     RuleSpec("M04.population", 4, C, W, "社区人口规模在5000人~15000人之间", "communities",
              {"min_population": 5000, "max_population": 15000}),
     RuleSpec("M06.adjustment_plan", 6, C, W, "超大型、微型社区有调整计划", "communities",
-             {"min_households": 1000, "max_households": 5000}),
+             shared={"min_households": "M04.households", "max_households": "M04.households"}),
     RuleSpec("M06.oversized_staffing", 6, C, W, "暂未拆分的超大型社区增加社区工作人员", "staffing",
-             {"oversized_staff_factor": 1.0, "oversized_extra_workers": 1}),
+             {"oversized_staff_factor": 1.0, "oversized_extra_workers": 1},
+             shared={"max_households": "M04.households", "workers_per_10k": "M11.worker_ratio"}),
     RuleSpec("M06.district_adjustment", 6, H, N, "全区超大型社区拆分、微型社区整合进度", "communities",
-             {"oversized_to_split": 7, "micro_to_merge": 8}),
+             {"oversized_to_split": 7, "micro_to_merge": 8},
+             shared={"min_households": "M04.households", "max_households": "M04.households"}),
     RuleSpec("M07.facility_area", 7, C, V, "社区综合服务设施建筑面积达标", "facilities",
              {"area_per_100_households": 30, "new_since": date(2024, 2, 29), "small_new_households": 2000,
               "small_new_min_area": 600}),

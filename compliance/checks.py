@@ -44,6 +44,16 @@ def rule_errors(reg: Registry, domains: set[str] | None = None,
         if cls.target not in Target.ALL or cls.severity not in Severity.ALL:
             errors.append(checks.Error(f"规则 {rule_id} 的对象或严重程度无效。", id="compliance.E005", obj=cls))
     for spec in catalogue.RULES.values():
+        for name, source in spec.shared.items():
+            if source not in catalogue.RULES or name not in catalogue.RULES[source].params:
+                errors.append(checks.Error(
+                    f"规则 {spec.id} 的参数“{name}”声明与 {source} 共用，但 {source} 没有这个参数。",
+                    hint="共用参数只能指向另一条规则自己的参数（一处数值）。", id="compliance.E006"))
+            elif name in spec.params:
+                errors.append(checks.Error(
+                    f"规则 {spec.id} 的参数“{name}”既自己设了默认值，又声明与 {source} 共用。",
+                    hint="一个数值只有一个来源：删去本规则的默认值。", id="compliance.E006"))
+    for spec in catalogue.RULES.values():
         if spec.domain not in domains or spec.id in reg:
             continue
         if spec.id in pending:

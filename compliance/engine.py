@@ -233,6 +233,14 @@ def _worst(results: Iterable[Result], rule: Rule, into: dict[int, Result] | None
     return failing
 
 
+def _with_overrides(in_force: dict[str, dict[str, Any]],
+                    given: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """Parameters passed in (tests, what-if previews) override those in force, name by name."""
+    if not given:
+        return in_force
+    return {rule_id: {**values, **given.get(rule_id, {})} for rule_id, values in in_force.items()}
+
+
 def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_pks: list[int] | None,
                   community_pks: Iterable[int] | None, orphans: bool, sweep: Sweep | None, now,
                   bounds: Bounds | None = None, names: dict[str, str] | None = None,
@@ -384,7 +392,7 @@ def evaluate_rules(
     as_of = as_of or timezone.localdate()
     rules = list(rules)
     now = timezone.now()
-    all_params = params if params is not None else params_for_rules(rules, as_of)
+    all_params = _with_overrides(params_for_rules(rules, as_of), params)
     total = Changes()
     names = _street_names()  # once per call: the 街办 names every rule's findings are filed under
     found = (_live_by_rule(rules, target_pks)
@@ -478,7 +486,7 @@ def preview_rules(
     as_of = as_of or timezone.localdate()
     rules = list(rules)
     pks = list(community_pks)
-    all_params = params if params is not None else params_for_rules(rules, as_of)
+    all_params = _with_overrides(params_for_rules(rules, as_of), params)
     out: list[tuple[Rule, Result]] = []
     for rule in rules:
         if rule.is_district:

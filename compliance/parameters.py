@@ -120,10 +120,17 @@ def type_label(default: Any) -> str:
 
 
 def params_for_rules(rules: Iterable[Rule], as_of: dt.date) -> dict[str, dict[str, Any]]:
-    """All rules' parameters in force on ``as_of``, in one query."""
+    """All rules' parameters in force on ``as_of``, in one query; a shared parameter (catalogue ``shared``)
+    takes its source rule's value in force that day."""
+    from .rules import registry
+
     rules = list(rules)
-    out = {r.id: dict(r.params) for r in rules}
     by_id = {r.id: r for r in rules}
+    for rule in rules:
+        for source in rule.shared.values():
+            if source not in by_id and source in registry:
+                by_id[source] = registry.get(source)
+    out = {rule_id: dict(r.params) for rule_id, r in by_id.items()}
     rows = (
         RuleParameter.objects.filter(rule_id__in=list(out), effective_from__lte=as_of)
         .order_by("rule_id", "name", "effective_from", "created_at", "id")
@@ -133,8 +140,20 @@ def params_for_rules(rules: Iterable[Rule], as_of: dt.date) -> dict[str, dict[st
         defaults = by_id[rule_id].params
         if name in defaults:  # a parameter the rule no longer has is ignored
             out[rule_id][name] = from_json(defaults[name], value)
-    return out
+    for rule in rules:
+        for name, source in rule.shared.items():
+            if source in out and name in out[source]:
+                out[rule.id][name] = out[source][name]
+    return {rule.id: out[rule.id] for rule in rules}
 
 
 def params_for(rule: Rule, as_of: dt.date) -> dict[str, Any]:
     return params_for_rules([rule], as_of)[rule.id]
+
+
+def scale_bounds(as_of: dt.date) -> tuple[int, int]:
+    """措施四's 户数 bounds in force on ``as_of`` (M04.households'), which the 规模 label and 措施六 share."""
+    from .rules import registry
+
+    values = params_for(registry.get("M04.households"), as_of)
+    return int(values["min_households"]), int(values["max_households"])

@@ -150,6 +150,8 @@ class Rule:
     target: ClassVar[str] = ""
     severity: ClassVar[str] = ""
     params: ClassVar[dict[str, Any]] = {}
+    # name → the rule whose dated value this rule reads (catalogue ``shared``); never set here, only there.
+    shared: ClassVar[dict[str, str]] = {}
     reading: ClassVar[str] = ""
     reads: ClassVar[dict[Any, Mapper]] = {}
     community_lookup: ClassVar[str | None] = None
@@ -169,6 +171,8 @@ class Rule:
             cls.severity = spec.severity
         if "params" not in cls.__dict__:
             cls.params = dict(spec.params)
+        if "shared" not in cls.__dict__:
+            cls.shared = dict(spec.shared)
         if cls.community_lookup is None and cls.target != Target.DISTRICT:
             cls.community_lookup = "pk" if cls.target == Target.COMMUNITY else "community"
 

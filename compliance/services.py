@@ -29,7 +29,7 @@ from .models import (
     SweepStatus,
 )
 from .onsave import bulk_changes, targets_for  # noqa: F401  (re-exported for bulk writers)
-from .parameters import to_json
+from .parameters import param_label, to_json
 from .rules import registry
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,11 @@ def rule_parameter_set(*, rule_id: str, name: str, value: Any, effective_from: d
     if rule_id not in registry:
         raise ValidationError(f"规则 {rule_id} 不存在。", code="unknown_rule")
     rule = registry.get(rule_id)
+    if name in rule.shared:
+        source = rule.shared[name]
+        raise ValidationError(
+            f"规则 {rule_id} 的“{param_label(name)}”与规则 {source} 共用同一个数值，请在 {source} 上设置"
+            "（一处设置，共用的规则同时生效）。", code="shared_parameter")
     if name not in rule.params:
         known = "、".join(rule.params) or "无"
         raise ValidationError(f"规则 {rule_id} 没有参数“{name}”（可设置的参数：{known}）。", code="unknown_parameter")

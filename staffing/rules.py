@@ -32,11 +32,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from communities.models import MAX_HOUSEHOLDS, Community, CommunityStatus, PartyOrgType
+from communities.models import Community, CommunityStatus, PartyOrgType
 from compliance.catalogue import Severity
 from compliance.engine import chunk_bounds, range_q
-from compliance.parameters import params_for
-from compliance.rules import Result, Rule, register, registry, same_pk, via, watching
+from compliance.rules import Result, Rule, register, same_pk, via, watching
 
 from .models import (
     Assessment,
@@ -303,16 +302,17 @@ class OversizedStaffing(CommunityRule):
     id = "M06.oversized_staffing"
     needs = ("workers_n",)
     reading = (
-        "措施六：暂不拆分的超大型社区通过增加社区工作人员保障服务。口径：户数超过5000户的社区，在职社区"
+        "措施六：暂不拆分的超大型社区通过增加社区工作人员保障服务。口径：户数超过上限（与措施四共用，默认5000户）"
+        "的社区，在职社区"
         "工作者应不少于措施十一应配人数×系数（默认1.0，向上取整）再加增配人数（默认1人）。"
     )
 
     def evaluate(self, queryset, as_of, params):
         factor = Decimal(str(params["oversized_staff_factor"]))
         extra = int(params["oversized_extra_workers"])
-        # The ratio in force on the as-of date, as M11.worker_ratio uses it.
-        per = params_for(registry.get(WorkerRatio.id), as_of)["workers_per_10k"]
-        for row in self.rows(queryset.filter(households__gt=MAX_HOUSEHOLDS), as_of):
+        # The ratio and the upper bound are M11.worker_ratio's and M04.households' (catalogue ``shared``).
+        per = params["workers_per_10k"]
+        for row in self.rows(queryset.filter(households__gt=params["max_households"]), as_of):
             base = required_workers(row["population"], per)
             required = math.ceil(base * factor) + extra
             if row["workers_n"] < required:

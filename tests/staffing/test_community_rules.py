@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from communities.models import Community
 from communities.services import community_revoke
+from compliance.parameters import params_for
 from compliance.rules import registry
 from staffing import services
 from staffing.models import Body
@@ -21,7 +22,7 @@ AS_OF = date(2025, 6, 30)
 
 def run(rule_id, as_of=AS_OF, params=None):
     rule = registry.get(rule_id)
-    return {r.key: r for r in rule.evaluate(rule.target_queryset(as_of), as_of, {**rule.params, **(params or {})})
+    return {r.key: r for r in rule.evaluate(rule.target_queryset(as_of), as_of, {**params_for(rule, as_of), **(params or {})})
             if not r.passed}
 
 
