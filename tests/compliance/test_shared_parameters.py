@@ -47,7 +47,7 @@ def big(streets):
 
 
 def test_set_parameter_moves_every_rule_and_the_label_together_from_its_date(big):
-    c, split = big
+    c, _split = big
     call_command("set_parameter", "M04.households", "max_households", "8000", "--from", CHANGE_ON.isoformat(),
                  "--reason", "政策修订", stdout=StringIO())
 
