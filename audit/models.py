@@ -37,6 +37,12 @@ class Kind(models.TextChoices):
     PASSWORD_RESET = "password_reset", "重置他人密码"
     TWO_FACTOR = "two_factor", "双因素认证"
     TWO_FACTOR_FAILED = "two_factor_failed", "双因素验证失败"
+    # A signed-in user refused an object page or download (403, or 404 for another 街办's record).
+    ACCESS_DENIED = "access_denied", "拒绝访问"
+    # A hostile or unreadable upload refused before anything was parsed or written (zip bomb, macro, formula…).
+    UPLOAD_REFUSED = "upload_refused", "拒绝上传"
+    # A sweep started by a worker on someone's request (or by the nightly schedule).
+    SWEEP = "sweep", "规则巡检"
 
 
 class SecurityEventQuerySet(models.QuerySet):

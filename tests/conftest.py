@@ -8,6 +8,24 @@ import pytest
 from django.contrib.auth import get_user_model
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the security log refuses TRUNCATE (audit migration 0005) unless ``audit.truncate`` is on;
+    pytest-django flushes the test database with TRUNCATE after transactional tests, so the test database, and
+    only it, turns the switch on for every new connection."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for alias in connections:
+            conn = connections[alias]
+            if conn.vendor != "postgresql":
+                continue
+            with conn.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {conn.ops.quote_name(conn.settings_dict['NAME'])} "
+                               "SET audit.truncate = 'on'")
+                cursor.execute("SET audit.truncate = 'on'")
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings, tmp_path_factory):
     # Uploads and exported files land in a per-session temporary folder, never in var/media.
