@@ -51,3 +51,28 @@ def units_of(user) -> set[str]:
             cache.add(Unit.CIVIL_AFFAIRS.value)
         user._units_cache = cache
     return cache
+
+
+class AccountSecurity(models.Model):
+    """Per-account password state kept beside Django's user (which the project does not replace).
+
+    ``must_change_password`` is set when someone other than the user chose the password (an administrator
+    in the admin, or ``createsuperuser``/``changepassword`` on the command line) and cleared when the user
+    picks their own; until then every page sends them to the password-change page.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, primary_key=True,
+        related_name="account_security",
+    )
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    password_changed_at = models.DateTimeField("本人上次修改密码", null=True, blank=True)
+    password_set_by = models.CharField("密码设置人", max_length=150, blank=True,
+                                       help_text="最近一次由他人（管理员或命令行）设置密码时的操作人")
+
+    class Meta:
+        verbose_name = "账户安全状态"
+        verbose_name_plural = "账户安全状态"
+
+    def __str__(self) -> str:
+        return f"{self.user} · {'须修改密码' if self.must_change_password else '正常'}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 CLASSES = (
@@ -39,3 +40,24 @@ class CharacterClassesValidator:
 
     def get_help_text(self) -> str:
         return f"密码须至少包含大写字母、小写字母、数字、符号四类中的{self.min_classes}类。"
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's length rule with a Chinese message: Django's zh-hans catalogue lacks its plural form, so the
+    message came out in English."""
+
+    def get_error_message(self) -> str:
+        return "密码太短，至少需要%(min_length)d个字符。"
+
+    def get_help_text(self) -> str:
+        return f"密码至少需要{self.min_length}个字符。"
+
+
+class UserAttributeSimilarityValidator(password_validation.UserAttributeSimilarityValidator):
+    """Django's similarity rule, worded as a sentence ("密码跟 用户名 太相似了" reads as a template)."""
+
+    def get_error_message(self) -> str:
+        return "密码与%(verbose_name)s太相似，请换一个。"
+
+    def get_help_text(self) -> str:
+        return "密码不能与用户名、姓名、电子邮箱太相似。"

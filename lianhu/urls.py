@@ -11,6 +11,7 @@ admin.site.index_title = "系统管理"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("", home, name="home"),
     path("", include("communities.urls")),

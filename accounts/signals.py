@@ -1,0 +1,54 @@
+"""Noticing a password being set, whoever sets it: the admin's add and password forms, the password-change page,
+Django's ``createsuperuser`` and ``changepassword`` commands.
+
+Done on the user's ``post_save`` rather than in each view so that the admin's own forms are covered without
+copying them: ``set_password`` leaves the raw password on ``user._password`` until the save is done, which is
+how a password change is told from any other save without a query.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_save
+
+from audit.context import COMMAND_LINE, current_command, current_request
+
+from .services import (
+    MUST_CHANGE_SESSION_KEY,
+    account_must_change_password,
+    account_password_change_record,
+    account_password_reset_record,
+)
+
+# Commands where an operator types someone's password; create_demo_users is not one (demo logins are public).
+COMMANDS_SETTING_PASSWORDS = {"createsuperuser", "changepassword"}
+
+
+def _password_saved(sender, instance, created, **kwargs):
+    command = current_command.get()
+    # UserManager.create_user (hence createsuperuser) hashes into ``password`` directly, without set_password.
+    created_with_password = created and command in COMMANDS_SETTING_PASSWORDS and instance.has_usable_password()
+    if getattr(instance, "_password", None) is None and not created_with_password:
+        return
+    request = current_request.get()
+    actor = getattr(request, "user", None) if request is not None else None
+    if actor is not None and actor.is_authenticated:
+        if actor.pk == instance.pk:
+            account_password_change_record(user=instance, request=request)
+        else:
+            account_password_reset_record(user=instance, by=actor.get_username(), via="admin", created=created,
+                                          request=request)
+    elif request is None and command in COMMANDS_SETTING_PASSWORDS:
+        account_password_reset_record(user=instance, by=f"{COMMAND_LINE}{command}", via="command", created=created)
+
+
+def _logged_in(sender, request, user, **kwargs):
+    # Read once per sign-in and kept in the session, so pages pay no query for it.
+    if account_must_change_password(user):
+        request.session[MUST_CHANGE_SESSION_KEY] = True
+
+
+def connect() -> None:
+    post_save.connect(_password_saved, sender=get_user_model(), dispatch_uid="accounts_password_saved")
+    user_logged_in.connect(_logged_in, dispatch_uid="accounts_must_change_on_login")
