@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from lianhu.records import insert_rows, update_rows
 
-from . import catalogue
+from . import catalogue, duties
 from .models import LIVE_STATUSES, Finding, FindingEvent, FindingEventKind, FindingStatus, Sweep
 from .parameters import params_for_rules
 from .rules import DISTRICT_PK, Result, Rule
@@ -196,27 +196,30 @@ def _street_names() -> dict[str, str]:
     return dict(SubDistrict.objects.values_list("code", "name"))
 
 
-def _locate(results: list[Result], rule: Rule, names: dict[str, str], *, always: bool = True) -> None:
-    """Fill 街办 and responsible unit where the rule left them out (one query; ``always``: run whatever the
-    results, as a sweep chunk does, else only when a result needs it, as after a save)."""
+def _locate(results: list[Result], rule: Rule, names: dict[str, str] | None = None, *, always: bool = True) -> None:
+    """Fill 街办 where the rule left it out (one query; ``always``: run whatever the results, as a sweep chunk
+    does, else only when a result needs it, as after a save). The 责任单位 comes from ``duties``, not here."""
     from communities.models import Community
 
     need = {r.community_id for r in results if r.community_id is not None and r.sub_district_id is None}
     streets: dict[int, str] = dict(_in_array(Community.objects.values_list("pk", "sub_district_id"), "id",
                                              sorted(need), always=always))
-    info = rule.clause_info
-    fallback = info.lead_text if info else ""
     for r in results:
         if r.sub_district_id is None and r.community_id is not None:
             r.sub_district_id = streets.get(r.community_id)
-        if not r.responsible:
-            r.responsible = names.get(r.sub_district_id, "") if r.sub_district_id else fallback
         if r.severity is None:
             r.severity = rule.severity
 
 
+def _owner(rule: Rule, r: Result) -> dict[str, Any]:
+    """The 责任单位 and 牵头单位 of a failing result (compliance.duties)."""
+    d = duties.duty(rule.id)
+    kind, unit = d.unit_for(r.sub_district_id)
+    return {"responsible_kind": kind, "responsible_unit": unit, "lead_unit": d.lead_code}
+
+
 _DATA_FIELDS = ("target_key", "community_id", "sub_district_id", "severity", "measured", "required", "message",
-                "responsible_unit")
+                "responsible_kind", "responsible_unit", "lead_unit", "due_date")
 
 
 def _worst(results: Iterable[Result], rule: Rule, into: dict[int, Result] | None = None) -> dict[int, Result]:
@@ -244,8 +247,10 @@ def _with_overrides(in_force: dict[str, dict[str, Any]],
 def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_pks: list[int] | None,
                   community_pks: Iterable[int] | None, orphans: bool, sweep: Sweep | None, now,
                   bounds: Bounds | None = None, names: dict[str, str] | None = None,
-                  live_found: dict[int, Finding] | None = None) -> Changes:
+                  live_found: dict[int, Finding] | None = None,
+                  deadline_days: duties.DeadlineDays | None = None) -> Changes:
     changes = Changes()
+    days = deadline_days or duties.deadline_days_loader()
     scoped = target_pks is not None
     if community_pks is not None:
         community_pks = list(community_pks)
@@ -295,18 +300,21 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
                 _worst(rule.evaluate(whole.filter(pk__in=part), as_of, params), rule, into=failing)
 
     results = list(failing.values())
-    _locate(results, rule, names if names is not None else _street_names(), always=sweep is not None)
+    _locate(results, rule, always=sweep is not None)
     create: list[Finding] = []
     update: list[Finding] = []
     events: list[FindingEvent] = []
     sweep_id = sweep.pk if sweep else None
     for r in results:
+        f = existing.get(r.target_pk)
+        severity = r.severity or rule.severity
         data = {
             "target_key": str(r.key), "community_id": r.community_id, "sub_district_id": r.sub_district_id,
-            "severity": r.severity, "measured": r.measured, "required": r.required, "message": r.message,
-            "responsible_unit": r.responsible[:200],
+            "severity": severity, "measured": r.measured, "required": r.required, "message": r.message,
+            **_owner(rule, r),
+            "due_date": duties.due_date(rule.id, severity=severity, first_seen=f.first_seen if f else as_of,
+                                        as_of=as_of, params=params, result=r, days=days),
         }
-        f = existing.get(r.target_pk)
         if f is None:
             f = Finding(rule_id=rule.id, clause=rule.clause, target_type=rule.target, target_pk=r.target_pk,
                         status=FindingStatus.OPEN, first_seen=as_of, last_seen=as_of, opened_at=now,
@@ -361,7 +369,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
         for f in resolve:
             f.status, f.resolved_at = FindingStatus.RESOLVED, now
             events.append(FindingEvent(finding=f, kind=FindingEventKind.RESOLVED, as_of=as_of, sweep_id=sweep_id,
-                                       note="数据已达标（或对象已不再评估）"))
+                                       note="数据已达标（或对象已不再评估），问题关闭"))
         changes.resolved += resolve
     if events:
         insert_rows(FindingEvent, events)
@@ -394,7 +402,8 @@ def evaluate_rules(
     now = timezone.now()
     all_params = _with_overrides(params_for_rules(rules, as_of), params)
     total = Changes()
-    names = _street_names()  # once per call: the 街办 names every rule's findings are filed under
+    names: dict[str, str] = {}  # the 责任单位 is a code now (duties); names are read where shown
+    days = duties.deadline_days_loader()  # once per call: the 整改期限 parameters
     found = (_live_by_rule(rules, target_pks)
              if isinstance(target_pks, Mapping) and sweep is None and community_pks is None and bounds is None
              and not orphans else None)
@@ -402,7 +411,7 @@ def evaluate_rules(
         for rule in rules:
             _evaluate_guarded(rule, total, as_of=as_of, params=all_params[rule.id], target_pks=target_pks,
                               community_pks=community_pks, orphans=orphans, bounds=bounds, sweep=sweep, now=now,
-                              catch_errors=catch_errors, names=names,
+                              catch_errors=catch_errors, names=names, deadline_days=days,
                               live_found=None if found is None else found.get(rule.id))
     if sweep is None:
         _publish(total)
@@ -447,7 +456,8 @@ def _no_jit(on: bool) -> Iterator[None]:
 
 def _evaluate_guarded(rule: Rule, total: Changes, *, as_of, params, target_pks, community_pks, orphans, bounds,
                       sweep, now, catch_errors: bool, names: dict[str, str],
-                      live_found: dict[int, Finding] | None = None) -> None:
+                      live_found: dict[int, Finding] | None = None,
+                      deadline_days: duties.DeadlineDays | None = None) -> None:
     if isinstance(target_pks, Mapping):
         if rule.id not in target_pks:
             return
@@ -460,7 +470,7 @@ def _evaluate_guarded(rule: Rule, total: Changes, *, as_of, params, target_pks, 
         with transaction.atomic():
             total.merge(_evaluate_one(rule, as_of=as_of, params=params, target_pks=pks, community_pks=community_pks,
                                       orphans=orphans, sweep=sweep, now=now, bounds=bounds, names=names,
-                                      live_found=live_found))
+                                      live_found=live_found, deadline_days=deadline_days))
     except Exception as exc:
         if not catch_errors:
             raise

@@ -1,4 +1,23 @@
-"""Findings, their history, dated rule parameters and sweep records."""
+"""Findings, their history, dated rule parameters and sweep records.
+
+Who answers for a finding (措施二十): ``responsible_kind`` is ``street`` (the
+街办 the finding is filed under, ``sub_district``; ``responsible_unit`` is then
+blank) or ``department`` (``responsible_unit`` is an ``accounts.models.Unit``
+code, e.g. ``housing``). ``lead_unit`` (牵头单位) is blank or Unit codes joined
+by ``,``. Both come from ``compliance.duties`` on every write of the engine.
+``due_date`` is the 整改期限 (none for a notice).
+
+A finding's life: 未整改 (open) → 数据已达标 (resolved: a judging found the data
+passing) or 已销号 (closed: a reviewer's 复核 after 申请销号), or 已豁免 (waived,
+still live). Resolved and closed findings are not live: if the rule fails again
+later, a new finding opens (a recurrence is a new problem).
+
+Time: only a sweep as of today (``Sweep.live``) and the re-judging of saves
+write ``Finding``; a sweep as of any other date (a replay, or a look ahead)
+keeps its own snapshot in ``SweepFinding`` and never touches a live finding.
+``FindingDailyCount`` keeps the open findings per day, unit, rule and severity
+(written by today's sweep and re-judging, never by a replay).
+"""
 
 from __future__ import annotations
 
@@ -36,8 +55,17 @@ class RuleParameter(models.Model):
 
 class FindingStatus(models.TextChoices):
     OPEN = "open", "未整改"
-    RESOLVED = "resolved", "已整改"
+    RESOLVED = "resolved", "数据已达标"
     WAIVED = "waived", "已豁免"
+    CLOSED = "closed", "已销号"
+
+
+class ResponsibleKind(models.TextChoices):
+    STREET = "street", "街办"
+    DEPARTMENT = "department", "部门"
+
+
+DEPARTMENT_UNITS = ["planning", "housing", "daxing", "civil_affairs", "finance"]  # accounts.models.Unit
 
 
 LIVE_STATUSES = (FindingStatus.OPEN, FindingStatus.WAIVED)
@@ -63,11 +91,18 @@ class Finding(models.Model):
     measured = models.JSONField("实测", null=True, blank=True)
     required = models.JSONField("应达", null=True, blank=True)
     message = models.TextField("说明")
+    # db_default: raw SQL writers (bench/) that predate these columns still insert valid rows.
+    responsible_kind = models.CharField("责任单位类别", max_length=20, choices=ResponsibleKind.choices,
+                                        default=ResponsibleKind.STREET, db_default=ResponsibleKind.STREET)
+    # A department's Unit code; blank when the 责任单位 is the finding's 街办 (sub_district).
     responsible_unit = models.CharField("责任单位", max_length=200, blank=True)
+    lead_unit = models.CharField("牵头单位", max_length=100, blank=True, default="", db_default="")
+    due_date = models.DateField("整改期限", null=True, blank=True)
     status = models.CharField("状态", max_length=20, choices=FindingStatus.choices, default=FindingStatus.OPEN)
     first_seen = models.DateField("首次发现（评估日期）")
     last_seen = models.DateField("最近发现（评估日期）")
     opened_at = models.DateTimeField("发现时间")
+    # When the data was found passing (数据已达标) or the reviewer closed it (已销号).
     resolved_at = models.DateTimeField("整改时间", null=True, blank=True)
     waived_reason = models.TextField("豁免理由", blank=True)
     waived_until = models.DateField("豁免截止", null=True, blank=True)
@@ -95,7 +130,16 @@ class Finding(models.Model):
                 name="finding_one_live_per_rule_target",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["open", "resolved", "waived"]), name="finding_status_valid"
+                condition=Q(status__in=["open", "resolved", "waived", "closed"]), name="finding_status_valid"
+            ),
+            # A notice is advice: it has no 整改期限 and never escalates.
+            models.CheckConstraint(condition=~Q(severity="notice") | Q(due_date__isnull=True),
+                                   name="finding_notice_has_no_due_date"),
+            # A department finding names its unit; a 街办 finding's unit is its sub_district.
+            models.CheckConstraint(
+                condition=(Q(responsible_kind="street", responsible_unit="")
+                           | Q(responsible_kind="department", responsible_unit__in=DEPARTMENT_UNITS)),
+                name="finding_responsible_unit_valid",
             ),
             models.CheckConstraint(
                 condition=~Q(status="waived") | (Q(waived_until__isnull=False) & ~Q(waived_reason="")),
@@ -108,6 +152,9 @@ class Finding(models.Model):
             # A sweep chunk reads one rule's live findings in a range of communities.
             models.Index(fields=["rule_id", "community"], condition=Q(status__in=["open", "waived"]),
                          name="finding_live_rule_community"),
+            # A department's 待我办理.
+            models.Index(fields=["responsible_unit", "status"], condition=Q(responsible_kind="department"),
+                         name="finding_department_status"),
         ]
 
     def __str__(self) -> str:
@@ -128,13 +175,39 @@ class Finding(models.Model):
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
 
+    @property
+    def responsible_name(self) -> str:
+        """The 责任单位 as people read it: the 街办's name or the department's."""
+        return responsible_name(self.responsible_kind, self.responsible_unit, self.sub_district)
+
+    @property
+    def lead_name(self) -> str:
+        from .duties import lead_labels
+
+        return lead_labels(self.lead_unit)
+
+
+def responsible_name(kind: str, unit: str, sub_district) -> str:
+    from .duties import unit_label
+
+    if kind == ResponsibleKind.DEPARTMENT:
+        return unit_label(unit)
+    return sub_district.name if sub_district is not None else ""
+
 
 class FindingEventKind(models.TextChoices):
+    """Everything that happens to a finding, in one history table: the engine's and the 整改 workflow's
+    (supervision app) steps. Extend here rather than keeping a second history."""
+
     OPENED = "opened", "发现"
     SEVERITY = "severity", "严重程度变化"
-    RESOLVED = "resolved", "已整改"
+    RESOLVED = "resolved", "数据已达标"
     WAIVED = "waived", "豁免"
     REOPENED = "reopened", "重新打开"
+    MEASURES = "measures", "整改措施"
+    CLOSE_REQUESTED = "close_requested", "申请销号"
+    RETURNED = "returned", "退回"
+    CLOSED = "closed", "销号"
 
 
 class FindingEvent(models.Model):
@@ -179,6 +252,9 @@ class Sweep(models.Model):
     still_open = models.PositiveIntegerField("仍未整改", default=0)
     errors = models.JSONField("错误", default=list)
     triggered_by = models.CharField("触发方式", max_length=100, blank=True)
+    # True for a sweep as of the day it ran (Asia/Shanghai): it reconciles the live findings. False: a replay of
+    # the past or a look ahead, whose findings are its own snapshot (SweepFinding), never the live ones.
+    live = models.BooleanField("实时巡检", default=True)
     # Set once the clerks' digest went out, so a redelivered task does not mail twice.
     digest_sent_at = models.DateTimeField("摘要邮件发送时间", null=True, blank=True)
     # Bumped by every chunk that starts or ends: a running sweep without one for COMPLIANCE_SWEEP_LEASE_SECONDS
@@ -202,6 +278,93 @@ class Sweep(models.Model):
         if self.finished_at and self.started_at:
             return self.finished_at - self.started_at
         return None
+
+    @property
+    def kind_label(self) -> str:
+        return "实时" if self.live else "回放"
+
+
+class SweepFinding(models.Model):
+    """A finding of a replay (a sweep as of a date other than the day it ran): what the rules found on that
+    date, kept apart from the live findings so a look at the past never rewrites today. Same columns as
+    ``Finding`` where they mean the same, so exports read either."""
+
+    sweep = models.ForeignKey(Sweep, verbose_name="巡检", on_delete=models.CASCADE, related_name="snapshot",
+                              db_index=False)  # sweepfinding_sweep_rule leads with it
+    rule_id = models.CharField("规则编号", max_length=64)
+    clause = models.PositiveSmallIntegerField("措施")
+    target_type = models.CharField("对象类型", max_length=20, choices=Target.CHOICES)
+    target_key = models.CharField("对象编号", max_length=64)
+    target_pk = models.BigIntegerField("对象主键")
+    community = models.ForeignKey(
+        "communities.Community", verbose_name="社区", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
+    sub_district = models.ForeignKey(
+        "communities.SubDistrict", verbose_name="街道办事处", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", to_field="code", db_column="sub_district_code", db_index=False,
+    )
+    severity = models.CharField("严重程度", max_length=20, choices=Severity.CHOICES)
+    measured = models.JSONField("实测", null=True, blank=True)
+    required = models.JSONField("应达", null=True, blank=True)
+    message = models.TextField("说明")
+    responsible_kind = models.CharField("责任单位类别", max_length=20, choices=ResponsibleKind.choices,
+                                        default=ResponsibleKind.STREET)
+    responsible_unit = models.CharField("责任单位", max_length=200, blank=True)
+    lead_unit = models.CharField("牵头单位", max_length=100, blank=True)
+    # Carried from the live finding open on that date or the previous replay's, else the sweep's date.
+    first_seen = models.DateField("首次发现（评估日期）")
+    due_date = models.DateField("整改期限", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "回放巡检问题"
+        verbose_name_plural = "回放巡检问题"
+        ordering = ["rule_id", "target_key"]
+        indexes = [models.Index(fields=["sweep", "rule_id"], name="sweepfinding_sweep_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.target_key}（巡检 {self.sweep_id}）"
+
+    status = FindingStatus.OPEN  # a snapshot holds what was open on its date
+
+    @property
+    def numeral(self) -> str:
+        return CHINESE_NUMERALS.get(self.clause, str(self.clause))
+
+    @property
+    def responsible_name(self) -> str:
+        return responsible_name(self.responsible_kind, self.responsible_unit, self.sub_district)
+
+    @property
+    def lead_name(self) -> str:
+        from .duties import lead_labels
+
+        return lead_labels(self.lead_unit)
+
+
+class FindingDailyCount(models.Model):
+    """Open live findings on a day, per 责任单位, rule and severity: the trend's points. Today's sweep and the
+    re-judging of saves rewrite the day's rows; a replay never does."""
+
+    day = models.DateField("日期")
+    responsible_kind = models.CharField("责任单位类别", max_length=20, choices=ResponsibleKind.choices)
+    responsible_unit = models.CharField("责任单位", max_length=200, blank=True)
+    sub_district = models.ForeignKey(
+        "communities.SubDistrict", verbose_name="街道办事处", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", to_field="code", db_column="sub_district_code", db_index=False,
+    )
+    rule_id = models.CharField("规则编号", max_length=64)
+    severity = models.CharField("严重程度", max_length=20, choices=Severity.CHOICES)
+    open_count = models.PositiveIntegerField("未整改数")
+
+    class Meta:
+        verbose_name = "每日问题数"
+        verbose_name_plural = "每日问题数"
+        ordering = ["day", "rule_id"]
+        indexes = [models.Index(fields=["day", "rule_id"], name="dailycount_day_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.rule_id} {self.open_count}"
 
 
 class SupervisionLevel(models.TextChoices):

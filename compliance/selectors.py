@@ -39,6 +39,23 @@ def findings_for_user(user) -> QuerySet[Finding]:
     )
 
 
+def findings_for_unit(user) -> QuerySet[Finding]:
+    """待我办理 of a department user: the findings whose 责任单位 is one of the user's units (accounts
+    DepartmentMembership), never another unit's, never a person's (personal data stays with the 街办 and
+    区民政局's reviewers on the findings pages). Reviewers act for 区民政局 (accounts.models.units_of)."""
+    from accounts.models import units_of
+
+    from .models import ResponsibleKind
+
+    if not user.is_authenticated:
+        return Finding.objects.none()
+    units = sorted(units_of(user))
+    if not units:
+        return Finding.objects.none()
+    return Finding.objects.filter(responsible_kind=ResponsibleKind.DEPARTMENT, responsible_unit__in=units).exclude(
+        target_type=Target.PERSON)
+
+
 def finding_for_user(user, pk) -> Finding:
     return one_or_404(findings_for_user(user).select_related("community", "sub_district", "waived_by"),
                       "没有找到这个问题，或您无权查看。", pk=pk)

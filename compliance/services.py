@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -172,6 +172,63 @@ def finding_waive(*, finding: Finding, user, reason: str, until: dt.date) -> Fin
                                     severity=locked.severity, note=f"{locked.waived_reason}（至 {until:%Y-%m-%d}）")
     finding.refresh_from_db()
     return finding
+
+
+def finding_close_by_review(*, finding: Finding, user, note: str) -> Finding:
+    """A reviewer's 复核 after the responsible unit's 申请销号: 销号 (closed, no longer live).
+
+    The data may still fail (a measure taken that the figures do not show yet): closing is the reviewer's
+    judgement, recorded with who and when. If a later judging still finds the rule failing, a new finding
+    opens: a recurrence is a new problem with its own deadline."""
+    if user is None or not is_reviewer(user):
+        raise PermissionDenied("只有区民政局审核员可以复核销号。")
+    if not (note or "").strip():
+        raise ValidationError("请填写复核意见。", code="close_note_required")
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().get(pk=finding.pk)
+        if locked.status != FindingStatus.OPEN:
+            raise ValidationError(f"该问题当前状态为“{locked.get_status_display()}”，不能销号。",
+                                  code="finding_not_open")
+        locked.status = FindingStatus.CLOSED
+        locked.resolved_at = timezone.now()
+        locked.save(update_fields=["status", "resolved_at"])
+        FindingEvent.objects.create(finding=locked, kind=FindingEventKind.CLOSED, user=user, as_of=today,
+                                    severity=locked.severity, note=note.strip())
+        transaction.on_commit(partial(daily_counts_refresh, day=today, pairs={(locked.rule_id, locked.sub_district_id)}))
+    finding.refresh_from_db()
+    return finding
+
+
+# -- daily counts (trends) -----------------------------------------------------
+
+
+def daily_counts_refresh(*, day: dt.date, pairs: Iterable[tuple[str, str | None]] | None = None) -> int:
+    """Rewrite the day's open-finding counts (per 责任单位, rule and severity) from the live findings: all of
+    them (after today's sweep), or only the (rule, 街办) pairs a re-judging or a 销号 touched. Two queries and
+    one insert whatever the number of findings; a replay never calls this."""
+    from .models import FindingDailyCount
+
+    if day != timezone.localdate():
+        return 0  # counts are of today's record; a past or future day is never rewritten
+    pairs = None if pairs is None else sorted(set(pairs), key=lambda p: (p[0], p[1] or ""))
+    if pairs is not None and not pairs:
+        return 0
+    scope = Q()
+    if pairs is not None:
+        for rule_id, street in pairs:
+            scope |= Q(rule_id=rule_id, sub_district_id=street)
+    rows = (Finding.objects.filter(scope, status=FindingStatus.OPEN)
+            .values("responsible_kind", "responsible_unit", "sub_district_id", "rule_id", "severity")
+            .annotate(n=Count("id")).order_by())
+    with transaction.atomic():
+        FindingDailyCount.objects.filter(scope, day=day).delete()
+        FindingDailyCount.objects.bulk_create([
+            FindingDailyCount(day=day, responsible_kind=r["responsible_kind"], responsible_unit=r["responsible_unit"],
+                              sub_district_id=r["sub_district_id"], rule_id=r["rule_id"], severity=r["severity"],
+                              open_count=r["n"]) for r in rows
+        ], batch_size=2000)
+    return len(rows)
 
 
 # -- sweeps -------------------------------------------------------------------

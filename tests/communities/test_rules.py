@@ -110,7 +110,7 @@ def test_unassigned_compound_is_a_blind_spot(community, compound, streets):
     f = found[loose.code]
     assert (f.severity, f.target_type, f.community_id) == ("violation", "compound", None)
     assert f.sub_district_id == streets["zaoyuan"].code
-    assert f.responsible_unit == "枣园街道"
+    assert f.responsible_name == "枣园街道" and f.responsible_kind == "street"
     assert f.measured == "未划入社区"
     assert "420 户" in f.message and "枣园街道" in f.message
 
@@ -288,7 +288,7 @@ def test_district_adjustment_progress(community):
     assert f.measured == "已拆分 2/7，已合并 1/8"
     assert f.required == "拆分超大型社区 7 个，合并微型社区 8 个"
     assert "另有 1 个已列入拆分计划" in f.message and "另有 1 个已列入合并计划" in f.message
-    assert f.responsible_unit == "区民政局"
+    assert (f.responsible_kind, f.responsible_unit, f.responsible_name) == ("department", "civil_affairs", "区民政局")
 
     # Before the revocations, only the shrunken community counts.
     run("M06.district_adjustment", as_of=date(2024, 12, 31))

@@ -1,5 +1,6 @@
 """M04.households and M09.facility_debt at their boundaries, through the engine."""
 
+import datetime as dt
 from datetime import date
 
 import pytest
@@ -29,7 +30,8 @@ def test_households_boundaries(make_community, households, fails):
         assert f.severity == "warning"
         assert f.clause == 4
         assert f.sub_district_id == c.sub_district_id
-        assert f.responsible_unit == "青年路街道"
+        assert (f.responsible_kind, f.responsible_unit, f.responsible_name) == ("street", "", "青年路街道")
+        assert (f.lead_unit, f.due_date) == ("civil_affairs", AS_OF + dt.timedelta(days=60))
         assert ("微型" if households < 1000 else "超大型") in f.message
 
 
