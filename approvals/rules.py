@@ -11,7 +11,6 @@ from communities.models import Community
 from compliance.catalogue import Severity
 from compliance.rules import Result, Rule, register, same_pk
 
-WARNING_DAYS = 30
 # add_months is not invertible at month ends (01-31 + 1 month = 02-28 = 01-28 + 1 month);
 # the SQL bound is widened by this many days and Python decides exactly.
 CLAMP_SLACK_DAYS = 3
@@ -35,7 +34,7 @@ class ElectionDeadline(Rule):
     reading = (
         "措施十一：新设立的社区在批复后三个月内完成“两委”选举。口径：有批复日期而没有两委选举日期的社区；"
         "期限为批复日期加三个日历月（不是90天；月末顺延到该月最后一天，如 2025-01-31 → 2025-04-30）。"
-        "期限前30天起（含）至期限当日为预警，过期限为违规，更早不提示；选举一经登记即无发现。"
+        "期限前30天（参数）起（含）至期限当日为预警，过期限为违规，更早不提示；选举一经登记即无发现。"
         "评估日之后的选举日期视为尚未选举，评估日之后的批复视为尚未批复。"
     )
     reads = {Community: same_pk}
@@ -45,8 +44,9 @@ class ElectionDeadline(Rule):
 
     def evaluate(self, queryset, as_of, params):
         months = int(params["election_months"])
-        # deadline − 30 ≤ as_of  ⇔  add_months(批复, m) ≤ as_of + 30
-        latest = add_months(as_of + dt.timedelta(days=WARNING_DAYS), -months) + dt.timedelta(days=CLAMP_SLACK_DAYS)
+        warn = dt.timedelta(days=int(params["warning_days"]))
+        # deadline − warn ≤ as_of  ⇔  add_months(批复, m) ≤ as_of + warn
+        latest = add_months(as_of + warn, -months) + dt.timedelta(days=CLAMP_SLACK_DAYS)
         rows = queryset.filter(
             Q(election_on__isnull=True) | Q(election_on__gt=as_of),
             approved_on__isnull=False,
@@ -58,7 +58,7 @@ class ElectionDeadline(Rule):
                 severity = Severity.VIOLATION
                 message = (f"批复日期 {row['approved_on']:%Y-%m-%d}，应于 {deadline:%Y-%m-%d} 前完成“两委”选举，"
                            f"已逾期 {(as_of - deadline).days} 天仍未选举")
-            elif deadline - dt.timedelta(days=WARNING_DAYS) <= as_of:
+            elif deadline - warn <= as_of:
                 severity = Severity.WARNING
                 message = (f"批复日期 {row['approved_on']:%Y-%m-%d}，应于 {deadline:%Y-%m-%d} 前完成“两委”选举，"
                            f"还剩 {(deadline - as_of).days} 天")

@@ -377,7 +377,8 @@ class SocialOrgs(Rule):
             n = row["social_org_count"]
             yield self.fail(
                 target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=n, required=need,
-                message=f"社区社会组织 {n} 个，少于 {need} 个（2025年目标：每个社区不少于 {need} 个），还差 {need - n} 个",
+                message=(f"社区社会组织 {n} 个，少于 {need} 个（{params['target_year']}年目标：每个社区不少于 {need} 个），"
+                         f"还差 {need - n} 个"),
                 sub_district_id=row["sub_district_id"],
             )
 

@@ -74,7 +74,7 @@ class WorkFunds(Rule):
 class SalaryShare(Rule):
     id = "M19.salary_share"
     reading = (
-        "评估日所在年度，社区工作者薪酬经费市级与区级金额之比为1∶1，允许偏差1%（区级÷市级在0.99–1.01之间）；"
+        "评估日所在年度，社区工作者薪酬经费市级与区级金额之比为1∶1（参数），允许偏差1%（区级÷市级在0.99–1.01之间）；"
         "任一层级没有记录或为0即为违规。"
     )
     reads = {SalaryFunding: district}
@@ -86,21 +86,23 @@ class SalaryShare(Rule):
         amounts = dict(SalaryFunding.objects.filter(year=as_of.year).values_list("level", "amount"))
         city, district_ = amounts.get(SalaryLevel.CITY), amounts.get(SalaryLevel.DISTRICT)
         tolerance = Decimal(str(params["tolerance"])) / 100
+        target = Decimal(str(params["district_per_city"]))
+        wanted = f"1∶{fmt(target)}"
         if not city or not district_:
             yield self.fail(
                 target_pk=DISTRICT_PK, key=DISTRICT_KEY, community_id=None,
-                measured=f"市级{_yuan(city)}；区级{_yuan(district_)}", required="1∶1",
-                message=f"{as_of.year}年社区工作者薪酬经费：市级 {_yuan(city)}、区级 {_yuan(district_)}，未按市区1∶1分担",
+                measured=f"市级{_yuan(city)}；区级{_yuan(district_)}", required=wanted,
+                message=f"{as_of.year}年社区工作者薪酬经费：市级 {_yuan(city)}、区级 {_yuan(district_)}，未按市区{wanted}分担",
             )
             return
         ratio = Decimal(district_) / Decimal(city)
-        if abs(ratio - 1) > tolerance:
+        if abs(ratio - target) > tolerance:
             shown = ratio.quantize(Decimal("0.0001"), ROUND_HALF_UP)
             yield self.fail(
                 target_pk=DISTRICT_PK, key=DISTRICT_KEY, community_id=None, measured=f"1∶{fmt(shown)}",
-                required="1∶1",
+                required=wanted,
                 message=(
                     f"{as_of.year}年社区工作者薪酬经费：市级 {fmt(city)}元、区级 {fmt(district_)}元，"
-                    f"市∶区 = 1∶{fmt(shown)}，偏离1∶1超过{fmt(tolerance * 100)}%"
+                    f"市∶区 = 1∶{fmt(shown)}，偏离{wanted}超过{fmt(tolerance * 100)}%"
                 ),
             )

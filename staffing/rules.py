@@ -52,12 +52,15 @@ from .models import (
     active_on,
 )
 
-# 措施十: 居委会 expected size by households.
-COMMITTEE_SMALL_BELOW = 2000
-COMMITTEE_LARGE_ABOVE = 4000
-COMMITTEE_MIN, COMMITTEE_MAX = 5, 9
-PARTY_MIN, PARTY_MAX = 3, 5
-TYPICAL_PARTY_SIZE = {PartyOrgType.BRANCH: 3, PartyOrgType.GENERAL_BRANCH: 5, PartyOrgType.COMMITTEE: 5}
+# 措施十's figures (3~5, 5~9, the 2000/4000 户 cut points, the typical sizes) are the rules' dated parameters
+# (compliance/catalogue.py); the helpers below take those in force rather than keeping copies.
+_TYPICAL_PARAM = {PartyOrgType.BRANCH: "typical_branch", PartyOrgType.GENERAL_BRANCH: "typical_general_branch",
+                  PartyOrgType.COMMITTEE: "typical_party_committee"}
+
+
+def typical_party_size(kind: str, params: dict) -> int:
+    """The usual 党组织 size for its type (党支部 3, 党总支/党委 5 by default); an unknown type reads as 党支部."""
+    return int(params[_TYPICAL_PARAM.get(kind, "typical_branch")])
 
 
 # --- shared annotations ----------------------------------------------------------
@@ -119,12 +122,13 @@ def required_workers(population: int, per_10k: int | float) -> int:
     return math.ceil(Decimal(population) * per / Decimal(10000))
 
 
-def expected_committee_size(households: int) -> int:
-    if households < COMMITTEE_SMALL_BELOW:
-        return 5
-    if households <= COMMITTEE_LARGE_ABOVE:
-        return 7
-    return 9
+def expected_committee_size(households: int, params: dict) -> int:
+    """措施十: below ``small_below`` 户 5, up to ``large_above`` (inclusive) 7, above it 9 (the defaults)."""
+    if households < params["small_below"]:
+        return int(params["expected_small"])
+    if households <= params["large_above"]:
+        return int(params["expected_middle"])
+    return int(params["expected_large"])
 
 
 def share_ok(part: int, whole: int, minimum: int | float) -> bool:
@@ -180,11 +184,12 @@ class PartySize(CommunityRule):
         for row in self.rows(queryset, as_of):
             n = row["party_n"]
             kind = row["party_org_type"]
-            typical = TYPICAL_PARTY_SIZE.get(kind, 3)
+            typical = typical_party_size(kind, params)
+            low, high = params["min_party"], params["max_party"]
             label = PartyOrgType(kind).label if kind in PartyOrgType.values else "党组织"
-            if n < PARTY_MIN or n > PARTY_MAX:
-                yield self.result(row, measured=n, required=f"{PARTY_MIN}~{PARTY_MAX}", severity=Severity.VIOLATION,
-                                  message=f"社区{label}班子现有 {n} 人，应为 {PARTY_MIN}~{PARTY_MAX} 人")
+            if n < low or n > high:
+                yield self.result(row, measured=n, required=f"{low}~{high}", severity=Severity.VIOLATION,
+                                  message=f"社区{label}班子现有 {n} 人，应为 {low}~{high} 人")
             elif n != typical:
                 yield self.result(row, measured=n, required=typical, severity=Severity.NOTICE,
                                   message=f"社区{label}班子现有 {n} 人，{label}一般为 {typical} 人")
@@ -203,11 +208,12 @@ class CommitteeSize(CommunityRule):
     def evaluate(self, queryset, as_of, params):
         for row in self.rows(queryset, as_of):
             n = row["committee_n"]
-            expected = expected_committee_size(row["households"])
-            if n < COMMITTEE_MIN or n > COMMITTEE_MAX:
+            expected = expected_committee_size(row["households"], params)
+            low, high = params["min_committee"], params["max_committee"]
+            if n < low or n > high:
                 yield self.result(
                     row, measured=n, required=expected, severity=Severity.VIOLATION,
-                    message=(f"居委会现有 {n} 人，应在 {COMMITTEE_MIN}~{COMMITTEE_MAX} 人之间"
+                    message=(f"居委会现有 {n} 人，应在 {low}~{high} 人之间"
                              f"（{row['households']} 户应设 {expected} 人）"),
                 )
             elif n != expected:
@@ -441,7 +447,7 @@ class TrainingRule(PersonRule):
 
     def evaluate(self, queryset, as_of, params):
         year = as_of.year
-        hired_by = dt.date(year - 1, 9, 30)
+        hired_by = month_day(year - 1, params["hire_cutoff"])
         due = month_day(year, params["training_due"])
         prev = _attended(self.kind, dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31))
         now = _attended(self.kind, dt.date(year, 1, 1), as_of)

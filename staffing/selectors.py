@@ -109,9 +109,12 @@ def community_composition(community, as_of) -> dict:
             ("社区居委会", [s for s in seats if s.body == "committee"]),
         ],
         "workers": workers,
-        "party_typical": rules.TYPICAL_PARTY_SIZE.get(kind, 3),
+        "party_typical": rules.typical_party_size(kind, params["M10.party_size"]),
+        "party_range": (params["M10.party_size"]["min_party"], params["M10.party_size"]["max_party"]),
+        "committee_range": (params["M10.committee_size"]["min_committee"],
+                            params["M10.committee_size"]["max_committee"]),
         "party_label": PartyOrgType(kind).label if kind in PartyOrgType.values else "党组织",
-        "committee_expected": rules.expected_committee_size(community.households),
+        "committee_expected": rules.expected_committee_size(community.households, params["M10.committee_size"]),
         "cross_pct": rules.percent(row["cross_n"], row["party_n"]),
         "fulltime_pct": rules.percent(row["fulltime_n"], row["liangwei_n"]),
         "min_cross": min_cross,
@@ -195,5 +198,6 @@ def _params(as_of) -> dict:
     from compliance.parameters import params_for_rules
     from compliance.rules import registry
 
-    ids = ["M10.cross_appointment", "M10.fulltime_share", "M11.worker_ratio", "M10.total_cap"]
+    ids = ["M10.cross_appointment", "M10.fulltime_share", "M11.worker_ratio", "M10.total_cap", "M10.party_size",
+           "M10.committee_size"]
     return params_for_rules([registry.get(i) for i in ids], as_of)

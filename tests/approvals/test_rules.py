@@ -31,7 +31,7 @@ def judge(as_of, **fields):
     c = Community.objects.create(code="610104001077", name="新社区", sub_district=street, households=1200,
                                  population=3600, **fields)
     rule = ElectionDeadline()
-    results = [r for r in rule.evaluate(Community.objects.judged(), as_of, {"election_months": 3})
+    results = [r for r in rule.evaluate(Community.objects.judged(), as_of, dict(rule.params))
                if r.target_pk == c.pk]
     return results[0] if results else None
 
@@ -86,7 +86,7 @@ def test_one_query_for_many_communities(django_assert_num_queries):
                   approved_on=D(2024, 1, 1) + dt.timedelta(days=i)) for i in range(1, 120)
     ])
     with django_assert_num_queries(1):
-        results = list(ElectionDeadline().evaluate(Community.objects.judged(), D(2024, 6, 1), {"election_months": 3}))
+        results = list(ElectionDeadline().evaluate(Community.objects.judged(), D(2024, 6, 1), dict(ElectionDeadline.params)))
     assert len(results) > 50
 
 

@@ -91,3 +91,29 @@ def test_system_check_refuses_a_shared_figure_with_two_sources(monkeypatch):
     dangling = catalogue.RuleSpec(**{**spec.__dict__, "shared": {"max_households": "M04.population"}})
     monkeypatch.setitem(catalogue.RULES, spec.id, dangling)
     assert "compliance.E006" in [m.id for m in rule_errors(registry, domains=set())]
+
+
+def test_two_committee_size_figures_move_the_rule_and_the_page_together(streets):
+    """措施十's 5~9 and its 2000/4000 户 cut points are M10.committee_size's dated parameters: the rule and the
+    community page's 两委 panel read the same values, from the date set and not before."""
+    from staffing.models import Body
+    from staffing.selectors import community_composition
+
+    c = b.community(streets["qingnian"], "103", households=2500, population=7500)
+    b.bulk_seats(c, b.bulk_people(6, c), Body.COMMITTEE)
+    call_command("set_parameter", "M10.committee_size", "expected_middle", "6", "--from", CHANGE_ON.isoformat(),
+                 "--reason", "试点", stdout=StringIO())
+    call_command("set_parameter", "M10.committee_size", "min_committee", "6", "--from", CHANGE_ON.isoformat(),
+                 "--reason", "试点", stdout=StringIO())
+    rule = registry.get("M10.committee_size")
+
+    def judged(as_of):
+        evaluate_rules(rules=[rule], as_of=as_of)
+        return Finding.objects.filter(rule_id=rule.id, status=FindingStatus.OPEN).values_list("severity", "required")
+
+    assert list(judged(date(2025, 6, 30))) == [("warning", 7)]  # 6 of 5~9, 2,500 户 expects 7
+    before = community_composition(c, date(2025, 6, 30))
+    assert (before["committee_expected"], before["committee_range"]) == (7, (5, 9))
+    assert list(judged(CHANGE_ON)) == []  # 6 is now what 2,500 户 expects
+    after = community_composition(c, CHANGE_ON)
+    assert (after["committee_expected"], after["committee_range"]) == (6, (6, 9))
