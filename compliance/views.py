@@ -364,6 +364,15 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
                     "kind": type_label(default),
                     "history": history.get((spec.id, name), []),
                 })
+            for name, source in spec.shared.items():
+                source_spec = catalogue.RULES[source]
+                params.append({
+                    "name": name,
+                    "label": param_label(name),
+                    "current": _fmt(current[spec.id][name]) if rule else "",
+                    "shared_from": source,
+                    "shared_title": f"措施{source_spec.numeral}·{source_spec.title}",
+                })
             items.append({
                 "spec": spec,
                 "rule": rule,

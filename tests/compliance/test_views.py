@@ -15,6 +15,7 @@ from communities.models import Community
 from compliance.models import Finding, FindingEvent, RuleParameter, SupervisionAction, Sweep, SweepStatus
 from compliance.parameters import params_for
 from compliance.rules import registry
+from compliance.services import rule_parameter_set
 
 from .pages import finding
 
@@ -436,3 +437,28 @@ def test_compound_page_lists_its_findings(qn, streets):
     page = qn.get(reverse("communities:compound_detail", args=[compound.pk])).content.decode()
     panel = page.split('id="target-findings"')[1]
     assert "尚未划入任何社区" in panel and reverse("compliance:finding_detail", args=[f.pk]) in panel
+
+
+def test_catalogue_shows_a_shared_figure_where_it_is_borrowed_and_where_it_is_set(qn):
+    rule_parameter_set(rule_id="M04.households", name="max_households", value=8000,
+                       effective_from=timezone.localdate(), reason="试")
+    page = qn.get(reverse("compliance:rule_catalogue")).content.decode()
+    entry = page.split('data-rule="M06.adjustment_plan"')[1].split('class="border rounded')[0]
+    row = entry.split('data-param="max_households"')[1].split("</tr>")[0]
+    assert 'class="param-current">8000<' in row and "共用同一数值" in row and 'href="#M04households"' in row
+
+
+def test_pages_show_a_parameter_and_an_action_recorded_without_a_user(rv, qn):
+    """set_parameter and a deleted account leave no user behind: the pages say so instead of failing."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("set_parameter", "M04.households", "min_households", "900", "--from", "2020-01-01",
+                 "--reason", "命令行调整", stdout=StringIO())
+    page = qn.get(reverse("compliance:rule_catalogue"))
+    assert page.status_code == 200 and "命令行调整" in page.content.decode()
+    SupervisionAction.objects.create(unit="青年路街道", level="remind", taken_on=date(2025, 1, 2), note="无人记录",
+                                     taken_by=None)
+    page = rv.get(reverse("compliance:supervision_list"))
+    assert page.status_code == 200 and "无人记录" in page.content.decode()
