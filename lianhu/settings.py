@@ -43,9 +43,14 @@ INSTALLED_APPS = [
     "imports",
     "audit",
     "axes",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers before host checks, sessions or anything that may touch the database.
+    "ops.middleware.HealthzMiddleware",
+    # A request id for every log line of the request (X-Request-ID from nginx, else a new one).
+    "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -194,6 +199,10 @@ from celery.schedules import crontab  # noqa: E402
 CELERY_BEAT_SCHEDULE: dict = {
     # Every rule over every target, as of the new day (CELERY_TIMEZONE is Asia/Shanghai).
     "compliance-nightly-sweep": {"task": "compliance.nightly_sweep", "schedule": crontab(hour=2, minute=0)},
+    # Beat's pulse for the status check (ops/health.py reads the time it last ran).
+    "ops-heartbeat": {"task": "ops.heartbeat", "schedule": 60.0},
+    # Retention (ops/retention.py): after the nightly sweep and the 03:00 backup.
+    "ops-purge": {"task": "ops.purge", "schedule": crontab(hour=4, minute=30)},
 }
 
 # Production sets a Redis cache so the web processes see the import progress a
@@ -240,19 +249,86 @@ if not DEBUG:
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
+# --- Operations (ops/): site address, error reports, logs, health ------------------------------------------
+from email.utils import parseaddr  # noqa: E402
+
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+# The site's address for links in mail (the sweep digest); required with debug off (deploy check ops.E001).
+SITE_URL = env.str("DJANGO_SITE_URL", default=env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else ""))
+SITE_URL = SITE_URL.rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("DJANGO_SITE_URL 须以 http:// 或 https:// 开头，例如 https://shequ.lianhu.gov.cn")
+
+# Who gets the mail for a 500 and for a failed Celery task: "名字 <a@b>, c@d".
+ADMINS = [(parseaddr(a)[0] or parseaddr(a)[1], parseaddr(a)[1]) for a in env.list("DJANGO_ADMINS", default=[])]
+SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+
+# A database or broker on a dead address must not hold a request (or /healthz) for long.
+if not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", default=2))
+
+# Worker logs go through LOGGING below (redaction, JSON) instead of Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+LOG_REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+GENERATE_REQUEST_ID_IF_NOT_IN_HEADER = True
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+NO_REQUEST_ID = "-"
+
+# json in production (one object a line, for the journal and log shippers), plain under `make run`.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT 只能是 plain 或 json")
+_LOG_FILTERS = ["request_id", "redact_id_numbers"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # ID numbers (居民身份证号) never reach the log: the filter masks them.
-    "filters": {"redact_id_numbers": {"()": "staffing.logfilters.RedactIdNumbers"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "ops.redaction.RedactingJsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        },
+    },
+    "filters": {
+        "request_id": {"()": "log_request_id.filters.RequestIDFilter"},
+        # ID numbers (居民身份证号) never reach a log line or an administrator's mail: the filter masks them.
+        "redact_id_numbers": {"()": "staffing.logfilters.RedactIdNumbers"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_id_numbers"]}
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": _LOG_FILTERS},
+        "mail_admins": {
+            "class": "ops.redaction.RedactingAdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", *_LOG_FILTERS],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    # django-axes says INFO on every login; the security log (audit) records logins itself.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own defaults (an unfiltered mail_admins and console on "django", runserver's access log on
+        # "django.server") are replaced, so that every line passes the filters above.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # A 500 mails ADMINS (and still reaches the console through the root logger).
+        "django.request": {"handlers": ["mail_admins"], "level": "ERROR", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes says INFO on every login; the security log (audit) records logins itself.
+        "axes": {"level": "WARNING"},
+    },
 }
+
+# Optional error reporting to a self-hosted Sentry on the intranet; nothing is sent without a DSN.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from ops.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))
 
 # -- Faults: Redis, the broker and a killed worker (issue 14; docs/deployment.md「故障与恢复」) -----------------
 # A Redis outage costs speed, not logins: the cache answers a miss when Redis is gone (lianhu.cache), and

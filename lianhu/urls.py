@@ -22,6 +22,7 @@ urlpatterns = [
     path("approvals/", include("approvals.urls")),
     path("imports/", include("imports.urls")),
     path("exports/", include("exports.urls")),
+    path("ops/", include("ops.urls")),
 ]
 
 # Chinese error pages; a lost database gets its own (lianhu/errors.py).

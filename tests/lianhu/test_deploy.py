@@ -23,6 +23,7 @@ def _production_env(**extra) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="lianhu.example.gov.cn",
         DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'deploy-check.sqlite3'}"),
         CELERY_BROKER_URL="redis://127.0.0.1:6379/14",
+        DJANGO_SITE_URL="https://lianhu.example.gov.cn",
         DJANGO_SETTINGS_MODULE="lianhu.settings",
     )
     env.update(extra)
@@ -37,6 +38,13 @@ def test_check_deploy_reports_nothing_with_production_settings():
     result = _run([PY, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"], _production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout, result.stdout + result.stderr
+
+
+def test_check_deploy_requires_the_site_url():
+    env = _production_env()
+    del env["DJANGO_SITE_URL"]
+    result = _run([PY, "manage.py", "check", "--deploy"], env)
+    assert result.returncode != 0 and "ops.E001" in result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key():
