@@ -1,20 +1,31 @@
-"""Pages a signed-in user cannot reach yet: until they replace a password someone else chose, every page sends
-them to the password-change page."""
+"""Pages a signed-in user cannot reach yet:
+
+- until they replace a password someone else chose, every page sends them to the password-change page;
+- an administrator or reviewer who must use two-factor sign-in (LIANHU_REQUIRE_2FA) and has not given a code
+  in this session is sent to the code page, or to set up an authenticator if they have none.
+
+Both read the session only (flags written at sign-in), so an ordinary page pays no query for them.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from .services import MUST_CHANGE_SESSION_KEY
+from .services import MUST_CHANGE_SESSION_KEY, two_factor_device, two_factor_required, two_factor_verified
 
-# What such a user may still reach: changing the password, signing out, and the error pages' targets.
-OPEN_VIEWS = {"logout", "accounts:password_change", "login"}
+# Reachable whatever the account still owes: signing in and out.
+ALWAYS_OPEN = {"login", "logout"}
+PASSWORD_VIEWS = {"accounts:password_change"}
+TWO_FACTOR_VIEWS = {"accounts:two_factor", "accounts:two_factor_verify"}
 
 
 class AccountGateMiddleware:
-    """After AuthenticationMiddleware; decides in ``process_view`` where the URL name is known."""
+    """After AuthenticationMiddleware and django-otp's OTPMiddleware; decides in ``process_view``, where the
+    URL name is known."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -23,10 +34,24 @@ class AccountGateMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
-        if not request.session.get(MUST_CHANGE_SESSION_KEY):
-            return None
         match = request.resolver_match
-        if match is None or match.view_name in OPEN_VIEWS or not request.user.is_authenticated:
+        if match is None or match.view_name in ALWAYS_OPEN or not request.user.is_authenticated:
             return None
-        messages.warning(request, "您的密码是管理员设置的初始密码，请先修改密码再继续使用系统。")
-        return HttpResponseRedirect(reverse("accounts:password_change"))
+        view = match.view_name
+        must_change = bool(request.session.get(MUST_CHANGE_SESSION_KEY))
+        # The initial password is replaced first: an authenticator enrolled with it would be the administrator's.
+        if must_change:
+            if view in PASSWORD_VIEWS:
+                return None
+            messages.warning(request, "您的密码是管理员设置的初始密码，请先修改密码再继续使用系统。")
+            return HttpResponseRedirect(reverse("accounts:password_change"))
+        if view in TWO_FACTOR_VIEWS or not two_factor_required(request) or two_factor_verified(request):
+            return None
+        if two_factor_device(request.user) is None:
+            messages.warning(request, "管理员和审核员账户须使用双因素认证登录：请先设置身份验证器。")
+            target = reverse("accounts:two_factor")
+        else:
+            target = reverse("accounts:two_factor_verify")
+        if request.method == "GET":
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return HttpResponseRedirect(target)

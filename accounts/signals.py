@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 
 from audit.context import COMMAND_LINE, current_command, current_request
+from audit.models import Kind
+from audit.services import security_event_record
 
 from .services import (
     MUST_CHANGE_SESSION_KEY,
+    TWO_FACTOR_ENROLLED_SESSION_KEY,
     account_must_change_password,
     account_password_change_record,
     account_password_reset_record,
@@ -44,11 +47,25 @@ def _password_saved(sender, instance, created, **kwargs):
 
 
 def _logged_in(sender, request, user, **kwargs):
-    # Read once per sign-in and kept in the session, so pages pay no query for it.
+    # Read once per sign-in and kept in the session, so pages pay no query for them.
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     if account_must_change_password(user):
         request.session[MUST_CHANGE_SESSION_KEY] = True
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        request.session[TWO_FACTOR_ENROLLED_SESSION_KEY] = True
+
+
+def _authenticator_removed(sender, instance, **kwargs):
+    # An administrator deleting a lost phone's authenticator in the admin: the user sets up a new one.
+    if instance.confirmed:
+        security_event_record(kind=Kind.TWO_FACTOR, detail={
+            "action": "remove", "user": instance.user.get_username(), "device": instance.name})
 
 
 def connect() -> None:
     post_save.connect(_password_saved, sender=get_user_model(), dispatch_uid="accounts_password_saved")
     user_logged_in.connect(_logged_in, dispatch_uid="accounts_must_change_on_login")
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    post_delete.connect(_authenticator_removed, sender=TOTPDevice, dispatch_uid="accounts_authenticator_removed")

@@ -33,6 +33,10 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "csp",
+    # Two-factor sign-in: authenticator apps (TOTP) and one-time recovery codes (static tokens).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "communities",
     "facilities",
@@ -58,8 +62,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session has given a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # A password someone else chose must be replaced before any other page.
+    # A password someone else chose must be replaced before any other page; administrators and reviewers give
+    # a second factor before any page where LIANHU_REQUIRE_2FA is on.
     "accounts.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -143,6 +150,13 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Security events are kept at least this long (security_events_purge refuses fewer than 180 days).
 AUDIT_RETENTION_DAYS = max(env.int("AUDIT_RETENTION_DAYS", default=180), 180)
+
+# 等保2.0 level 3 asks two kinds of authentication of privileged accounts: administrators (staff) and
+# 区民政局审核员 sign in with a password and a code from an authenticator app (or a one-time recovery code).
+# On by default in production; off under DJANGO_DEBUG so the public demo logins of `make run` work with a
+# password alone (a demo user who sets up an authenticator is asked for codes from then on).
+LIANHU_REQUIRE_2FA = env.bool("LIANHU_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "莲湖区社区管理系统"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
