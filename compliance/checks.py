@@ -66,4 +66,13 @@ def rule_errors(reg: Registry, domains: set[str] | None = None,
 
 
 def check_rules(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    return rule_errors(registry)
+    return rule_errors(registry) + requirement_check_errors()
+
+
+def requirement_check_errors(requirements=None) -> list[checks.CheckMessage]:
+    """Every requirement of the policy has a status, and every rule answers to one (compliance/requirements.py)."""
+    from . import requirements as reqs
+
+    found = reqs.requirement_errors(reqs.REQUIREMENTS if requirements is None else requirements)
+    return [checks.Error(f"条款要求 {where}：{what}。", hint="在 compliance/requirements.py 中补全。",
+                         id="compliance.E007") for where, what in found]

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.roles import is_reviewer
 from lianhu.queue import QueueUnavailable, enqueue
 
-from . import catalogue, escalation, services
+from . import catalogue, escalation, requirements, services
 from .catalogue import Severity, Target
 from .filters import FindingFilter
 from .forms import ParameterForm, SupervisionForm, SweepStartForm, WaiveForm
@@ -328,6 +328,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _clause_status_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return {k: sum(1 for r in rows if r["req"].status == k) for k in requirements.STATUS_LABELS}
+
+
 @login_required
 def rule_catalogue(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -389,6 +393,8 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
             "text": clause_text(number),
             "rules": items,
             "no_rule_reason": NO_RULE_REASONS.get(number, "") if not specs else "",
+            "requirements": (req_rows := _requirement_rows(number)),
+            "requirement_counts": _clause_status_counts(req_rows),
         })
     esc = escalation.params(today)
     escalation_params = [
@@ -403,9 +409,22 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
         "form": ParameterForm(initial={"effective_from": today}),
         "escalation_params": escalation_params,
         "escalation_key": escalation.ESCALATION_KEY,
-        "covered": sum(1 for c in clauses if c["rules"]),
+        "requirement_counts": [(requirements.STATUS_LABELS[k], n, k) for k, n in requirements.status_counts().items()],
+        "requirement_total": len(requirements.REQUIREMENTS),
+        "attachment_requirements": _requirement_rows(requirements.ATTACHMENT),
         "policy_title": POLICY_TITLE,
     })
+
+
+def _requirement_rows(number: int) -> list[dict[str, Any]]:
+    """A 措施's requirements as the catalogue shows them: rules by their Chinese titles, ids only in tooltips."""
+    rows = []
+    for req in requirements.of_clause(number):
+        rows.append({
+            "req": req,
+            "rules": [(rule_id, catalogue.RULES[rule_id].title) for rule_id in req.rules],
+        })
+    return rows
 
 
 @login_required
