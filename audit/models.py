@@ -43,6 +43,8 @@ class Kind(models.TextChoices):
     UPLOAD_REFUSED = "upload_refused", "拒绝上传"
     # A sweep started by a worker on someone's request (or by the nightly schedule).
     SWEEP = "sweep", "规则巡检"
+    # An administrator asked for whole ID numbers (a person page or an export with reveal).
+    ID_REVEAL = "id_reveal", "查看完整身份证号"
 
 
 class SecurityEventQuerySet(models.QuerySet):

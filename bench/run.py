@@ -333,6 +333,12 @@ def build_funding(new: str, where: str) -> dict[str, int]:
     )}
 
 
+def _bench_token() -> str:
+    from staffing import idcrypto
+
+    return idcrypto.encrypt("610104198001010018")
+
+
 def build_staffing(new: str, where: str, before: int) -> dict[str, int]:
     from staffing.models import Assessment, Employment, Person, Seat, TrainingAttendance, TrainingEvent
 
@@ -342,7 +348,10 @@ def build_staffing(new: str, where: str, before: int) -> dict[str, int]:
         Person,
         {
             "public_id": "'B' || lpad((c.id * 20 + i)::text, 11, '0')",
-            "id_number": "'61' || lpad((c.id * 20 + i)::text, 15, '0') || '0'",
+            # Ciphertext can only be made in Python: every bench person carries the same encrypted number,
+            # and a distinct digest-shaped value keeps the unique look-up column honest.
+            "id_number": "'" + _bench_token() + "'",
+            "id_number_hash": "encode(sha256(('bench-' || (c.id * 20 + i))::bytea), 'hex')",
             "name": "'人员' || (c.id * 20 + i)",
             "birth_date": "date '1965-01-01' + ((c.id * 20 + i) * 13 %% 12000)::int",
             "sex": "CASE WHEN i %% 2 = 0 THEN 'F' ELSE 'M' END",

@@ -147,6 +147,7 @@ def build_export_rows(n: int) -> None:
     from django.db import connection
 
     from communities.models import Community
+    from staffing import idcrypto
 
     communities = list(Community.objects.filter(sub_district__code__startswith="9").order_by("id")
                        .values_list("id", "sub_district_id")[:5000])
@@ -172,13 +173,14 @@ def build_export_rows(n: int) -> None:
         have = cursor.fetchone()[0]
         if have < n:
             cursor.execute(
-                """INSERT INTO staffing_person (public_id, id_number, name, birth_date, sex, education, phone,
-                       community_id)
-                   SELECT 'E' || lpad(g::text, 11, '0'), '9' || lpad(g::text, 17, '0'), 'E基准' || g,
+                """INSERT INTO staffing_person (public_id, id_number, id_number_hash, name, birth_date, sex, education,
+                       phone, community_id)
+                   SELECT 'E' || lpad(g::text, 11, '0'), %s, encode(sha256(('E-' || g)::bytea), 'hex'), 'E基准' || g,
                           DATE '1980-01-01' + g %% 9000, CASE WHEN g %% 2 = 0 THEN 'F' ELSE 'M' END, '本科', '',
                           %s + g %% %s
                    FROM generate_series(%s, %s) g""",
-                [first, count, have + 1, n],
+                # Ciphertext is made in Python: every bench person carries the same encrypted number.
+                [idcrypto.encrypt("610104198001010018"), first, count, have + 1, n],
             )
             cursor.execute(
                 """INSERT INTO staffing_employment (person_id, community_id, full_time, post, grade, entry_on,

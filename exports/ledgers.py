@@ -141,7 +141,7 @@ def people_ledger(user, street: str | None = None, *, reveal: bool = False, as_o
     Three queries (people, jobs, seats), each ordered by person and merged here.
     """
     from staffing.models import Body, Employment, EntryChannel, Post, Seat, SeatRole, Sex
-    from staffing.privacy import export_id_number, may_see_id_numbers
+    from staffing.privacy import birth_column, export_birth, export_id_number, may_see_id_numbers
     from staffing.selectors import persons_for_user
 
     as_of = as_of or timezone.localdate()
@@ -182,7 +182,8 @@ def people_ledger(user, street: str | None = None, *, reveal: bool = False, as_o
                     held.setdefault(seat[1], role.get(seat[2], seat[2]))
                 seat = next(seat_iter, None)
             yield [
-                public_id, name, export_id_number(number, user=user, reveal=reveal), sex.get(s, s), birth, education,
+                public_id, name, export_id_number(number, user=user, reveal=reveal), sex.get(s, s),
+                export_birth(birth, user=user, reveal=reveal), education,
                 c_code, c_name, s_name, "是" if mine else "否",
                 ("是" if mine[2] else "否") if mine else None, post.get(mine[3], mine[3]) if mine else None,
                 mine[4] if mine else None, mine[5] if mine else None,
@@ -190,7 +191,8 @@ def people_ledger(user, street: str | None = None, *, reveal: bool = False, as_o
                 held.get(Body.PARTY), held.get(Body.COMMITTEE),
             ]
 
-    cols: list[str | Col] = [Col("人员编号", width=14), "姓名", Col("身份证号", width=20), "性别", Col("出生日期", DATE), "学历",
+    cols: list[str | Col] = [Col("人员编号", width=14), "姓名", Col("身份证号", width=20), "性别",
+            Col(birth_column(user=user, reveal=reveal), DATE if reveal else NUMBER), "学历",
             Col("所属社区代码", width=15), Col("所属社区", width=20), "街道办事处", "社区工作者", "专职", "岗位",
             Col("等级", NUMBER), Col("入职日期", DATE), "入职方式", "党组织职务", "居委会职务"]
     return Ledger("people", LEDGERS["people"], cols, rows())

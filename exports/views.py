@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from communities.selectors import sub_districts_for_user
+from staffing.privacy import may_see_id_numbers, record_reveal
 
 from .compliance import write_compliance_workbook
 from .ledgers import BUILDERS
@@ -35,6 +36,8 @@ def ledger(request: HttpRequest, kind: str) -> HttpResponseBase:
     street = _street(request)
     extra = {"reveal": request.GET.get("reveal") == "1"} if kind == "people" else {}
     data = builder(request.user, street, **extra)
+    if extra.get("reveal") and may_see_id_numbers(request.user):
+        record_reveal(user=request.user, request=request, where="people_ledger", count=None)
     if request.GET.get("format") == "csv":
         return csv_response(data.filename("csv", street), data.columns, data.rows)
     book = XlsxBook()

@@ -18,6 +18,16 @@ else:
     # No default: a production process without a real key must not start.
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 
+# 身份证号 at rest (staffing/idcrypto.py): Fernet keys, comma-separated, the first encrypts; the HMAC key of the
+# look-up digest. Development defaults under debug only; docs/deployment.md says how to make and rotate them.
+if DEBUG:
+    FIELD_ENCRYPTION_KEYS = env.list("DJANGO_FIELD_ENCRYPTION_KEY",
+                                     default=["ZGV2LW9ubHktbGlhbmh1LWlkLW51bWJlcnMta2V5LTA="])
+    FIELD_HASH_KEY = env.str("DJANGO_FIELD_HASH_KEY", default="dev-only-lianhu-id-number-digest")
+else:
+    FIELD_ENCRYPTION_KEYS = env.list("DJANGO_FIELD_ENCRYPTION_KEY", default=[])
+    FIELD_HASH_KEY = env.str("DJANGO_FIELD_HASH_KEY", default="")
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [

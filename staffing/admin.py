@@ -1,4 +1,9 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -36,13 +41,54 @@ class EmploymentInline(admin.TabularInline):
     fields = ("community", "full_time", "post", "grade", "entry_on", "entry_channel", "leave_on", "leave_way")
 
 
+class IdNumberSearchForm(forms.Form):
+    id_number = forms.CharField(label="居民身份证号", max_length=20, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+
 @admin.register(Person)
 class PersonAdmin(NoDeleteAdmin):
-    # The admin is for 管理员 only, who may see ID numbers whole.
-    list_display = ("public_id", "name", "id_number", "sex", "birth_date", "education")
-    search_fields = ("public_id", "name", "id_number")
+    # The admin is for 管理员 only. Lists show numbers masked with the birth year; the change form holds the
+    # whole number, and opening it is a reveal (security event). Search by number is posted (id-search/), so
+    # the number never sits in a URL or an access log line; the changelist's ?q= searches names and 人员编号.
+    list_display = ("public_id", "name", "masked_id_number", "sex", "birth_year", "education")
+    search_fields = ("public_id", "name")
     readonly_fields = ("public_id", "birth_date", "sex")
+    exclude = ("id_number_hash",)
     inlines = [SeatInline, EmploymentInline]
+    change_list_template = "admin/staffing/person/change_list.html"
+
+    @admin.display(description="居民身份证号")
+    def masked_id_number(self, obj: Person) -> str:
+        return obj.masked_id_number
+
+    @admin.display(description="出生年份", ordering="birth_date")
+    def birth_year(self, obj: Person) -> str:
+        return f"{obj.birth_date.year}年" if obj.birth_date else ""
+
+    def get_urls(self):
+        urls = super().get_urls()
+        search = path("id-search/", self.admin_site.admin_view(self.id_search_view), name="staffing_person_id_search")
+        return [search, *urls]
+
+    def id_search_view(self, request: HttpRequest) -> HttpResponse:
+        form = IdNumberSearchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            found = Person.objects.with_id_number(form.cleaned_data["id_number"]).first()
+            if found is not None:
+                return redirect("admin:staffing_person_change", found.pk)
+            messages.info(request, "没有找到这个身份证号的人员。")
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+                   "title": "按身份证号查找人员"}
+        return TemplateResponse(request, "admin/staffing/person/id_search.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET" and object_id:
+            from .privacy import record_reveal
+
+            person = self.get_object(request, object_id)
+            if person is not None:
+                record_reveal(user=request.user, request=request, where="admin_change", public_ids=[person.public_id])
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Seat)

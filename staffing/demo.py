@@ -335,7 +335,7 @@ class StaffingCounts:
 
 def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user=None) -> StaffingCounts:
     counts = StaffingCounts()
-    persons = {p.id_number: p for p in Person.objects.filter(id_number__in=plan.persons)}
+    persons = {p.id_number: p for p in Person.objects.with_id_numbers(plan.persons)}
     for number, spec in plan.persons.items():
         if number not in persons:
             persons[number] = person_create(id_number=number, name=spec.name, education=spec.education, user=user)
@@ -401,7 +401,7 @@ def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user
             assessment_record(person=person, year=year, result=result, assessed_on=assessed_on, user=user)
             counts.created += 1
 
-    demo = Person.objects.filter(id_number__in=plan.persons)
+    demo = Person.objects.with_id_numbers(plan.persons)
     counts.persons = demo.count()
     counts.seats = Seat.objects.filter(person__in=demo).count()
     counts.employments = Employment.objects.filter(person__in=demo).count()

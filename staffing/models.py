@@ -27,7 +27,8 @@ from simple_history.models import HistoricalRecords
 
 from communities.models import Community
 
-from . import idnumbers
+from . import idcrypto, idnumbers
+from .fields import EncryptedIdNumberField, IdNumberDigestField
 
 MIN_GRADE = 1
 MAX_GRADE = 18
@@ -48,7 +49,7 @@ class Sex(models.TextChoices):
     FEMALE = idnumbers.FEMALE, "女"
 
 
-# A writer of many people reads the ID numbers already recorded once (number → pk) and hands them to
+# A writer of many people reads the ID numbers already recorded once (digest → pk) and hands them to
 # Person.clean() here, instead of one query per person; what clean() decides is the same.
 _known_id_numbers: ContextVar[Mapping[str, int] | None] = ContextVar("known_id_numbers", default=None)
 
@@ -64,15 +65,37 @@ def known_id_numbers(numbers: Mapping[str, int]) -> Iterator[None]:
 
 def _id_number_taken(number: str, pk: Any) -> bool:
     known = _known_id_numbers.get()
+    digest = idcrypto.digest(number)
     if known is None:
-        return Person.objects.filter(id_number=number).exclude(pk=pk).exists()
-    holder = known.get(number)
+        return Person.objects.filter(id_number_hash=digest).exclude(pk=pk).exists()
+    holder = known.get(digest)
     return holder is not None and holder != pk
+
+
+class PersonQuerySet(models.QuerySet):
+    def with_id_number(self, number: object) -> PersonQuerySet:
+        """The person of a number, found by its keyed hash (the stored number is ciphertext)."""
+        normalized = idnumbers.normalize(number)
+        if not normalized:
+            return self.none()
+        return self.filter(id_number_hash=idcrypto.digest(normalized))
+
+    def with_id_numbers(self, numbers) -> PersonQuerySet:
+        return self.filter(id_number_hash__in=[idcrypto.digest(n) for n in {idnumbers.normalize(n) for n in numbers}
+                                               if n])
+
+
+def id_number_digests(numbers) -> dict[str, str]:
+    """number → digest, for callers that map rows read back by digest to their numbers."""
+    return {n: idcrypto.digest(n) for n in {idnumbers.normalize(n) for n in numbers} if n}
 
 
 class Person(models.Model):
     public_id = models.CharField("人员编号", max_length=12, unique=True, default=new_public_id, editable=False)
-    id_number = models.CharField("居民身份证号", max_length=18, unique=True)
+    # Ciphertext in the database, the clear number in Python (staffing/idcrypto.py); found and kept unique by
+    # id_number_hash, so a dump or a backup holds no number in clear.
+    id_number = EncryptedIdNumberField("居民身份证号")
+    id_number_hash = IdNumberDigestField("身份证号摘要", unique=True)
     name = models.CharField("姓名", max_length=50)
     birth_date = models.DateField("出生日期", editable=False)
     sex = models.CharField("性别", max_length=1, choices=Sex.choices, editable=False)
@@ -83,15 +106,19 @@ class Person(models.Model):
     community = models.ForeignKey(
         Community, verbose_name="所属社区", on_delete=models.PROTECT, null=True, blank=True, related_name="persons"
     )
-    # The ID number stays out of the audit trail: history pages are read by clerks.
-    history = HistoricalRecords(excluded_fields=["id_number"])
+    # The ID number stays out of the audit trail: history pages are read by clerks, and the history
+    # tables are copied around like any table.
+    history = HistoricalRecords(excluded_fields=["id_number", "id_number_hash"])
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = "人员"
         verbose_name_plural = "人员"
         ordering = ["name", "public_id"]
         constraints = [
-            models.CheckConstraint(condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="person_id_number_shape"),
+            # A digest, never a number: 64 hex characters.
+            models.CheckConstraint(condition=Q(id_number_hash__regex=r"^[0-9a-f]{64}$"), name="person_id_hash_shape"),
             models.CheckConstraint(condition=Q(sex__in=["M", "F"]), name="person_sex_valid"),
         ]
 
@@ -107,8 +134,8 @@ class Person(models.Model):
         return idnumbers.mask(self.id_number)
 
     def validate_unique(self, exclude=None) -> None:
-        # clean() reports a taken ID number itself, masked.
-        super().validate_unique(exclude={*(exclude or ()), "id_number"})
+        # clean() reports a taken ID number itself, masked; the digest is computed at save.
+        super().validate_unique(exclude={*(exclude or ()), "id_number", "id_number_hash"})
 
     def clean(self) -> None:
         errors: dict[str, list[ValidationError]] = {}
@@ -118,6 +145,7 @@ class Person(models.Model):
             errors.setdefault("id_number", []).append(exc)
         else:
             self.id_number = facts.number
+            self.id_number_hash = idcrypto.digest(facts.number)
             self.birth_date = facts.birth_date
             self.sex = facts.sex
             if facts.birth_date > _today():

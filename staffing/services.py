@@ -85,7 +85,7 @@ def person_upsert(*, id_number: str, name: str, education: str | None = None, ph
                   user=None) -> tuple[Person, bool]:
     """By ID number: the natural key of a person in the 人员 sheet."""
     number = idnumbers.normalize(id_number)
-    existing = Person.objects.filter(id_number=number).first()
+    existing = Person.objects.with_id_number(number).first()
     if existing is None:
         return person_create(id_number=number, name=name, education=education or "", phone=phone or "",
                              user=user), True
@@ -208,7 +208,7 @@ def person_get_or_create(*, id_number: str, name: str, education: str = "", phon
                          user=None) -> tuple[Person, bool]:
     """For forms: a known ID number gives the recorded person, unchanged (a clerk of another
     街办 must not rename them by typing their number); otherwise a new person."""
-    existing = Person.objects.filter(id_number=idnumbers.normalize(id_number)).first()
+    existing = Person.objects.with_id_number(id_number).first()
     if existing is not None:
         return existing, False
     return person_create(id_number=id_number, name=name, education=education, phone=phone, user=user), True

@@ -50,6 +50,7 @@ from .models import (
     Seat,
     SeatRole,
     TrainingKind,
+    id_number_digests,
     known_id_numbers,
 )
 
@@ -104,7 +105,7 @@ def _community(code: str, ctx) -> Community:
 
 def _person(number: str, ctx) -> Person:
     """A person named by a 培训/考核 row: already recorded, or imported by the 人员 sheet of this file."""
-    person = Person.objects.select_related("community").filter(id_number=number).first()
+    person = Person.objects.select_related("community").with_id_number(number).first()
     masked = idnumbers.mask(number)
     if person is None:
         row = ctx.cache.get("staffing_refused_ids", {}).get(number)
@@ -225,7 +226,8 @@ class PersonSheet(StaffingSheet):
         """Rows of ID numbers not yet recorded, checked as ``write`` checks them and written in batches; rows of
         people already recorded (their seats and jobs to compare and update) go one at a time."""
         numbers = [row.data["id_number"] for row in rows]
-        recorded = dict(Person.objects.filter(id_number__in=numbers).values_list("id_number", "pk"))
+        recorded = dict(Person.objects.with_id_numbers(numbers).values_list("id_number_hash", "pk"))
+        digests = id_number_digests(numbers)
         outcomes: list[Action | list[Issue] | None] = []
         persons: list[Person] = []
         employments: list[Employment] = []
@@ -233,7 +235,7 @@ class PersonSheet(StaffingSheet):
         with known_id_numbers(recorded):
             for parsed in rows:
                 data = parsed.data
-                if data["id_number"] in recorded:
+                if digests[data["id_number"]] in recorded:
                     outcomes.append(None)
                     continue
                 try:
@@ -291,7 +293,7 @@ class PersonSheet(StaffingSheet):
         community = _community(data["community"], ctx)
         ctx.require_street(community.sub_district_id, "社区代码")
         number = data["id_number"]
-        existing = Person.objects.select_related("community").filter(id_number=number).first()
+        existing = Person.objects.select_related("community").with_id_number(number).first()
         if existing is not None:
             _require_person_scope(existing, ctx)
         person, created = services.person_upsert(id_number=number, name=data["name"], education=data["education"],

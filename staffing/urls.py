@@ -13,6 +13,7 @@ urlpatterns = [
     path("communities/<int:pk>/assessments/<int:year>/", views.assessment_year, name="assessment_year"),
     path("persons/", views.person_list, name="person_list"),
     path("persons/<str:public_id>/", views.person_detail, name="person_detail"),
+    path("persons/<str:public_id>/reveal/", views.person_reveal, name="person_reveal"),
     path("persons/<str:public_id>/care/", views.care_create, name="care_create"),
     path("employments/<int:pk>/edit/", views.employment_edit, name="employment_edit"),
     path("employments/<int:pk>/exit/", views.exit_start, name="exit_start"),

@@ -42,7 +42,7 @@ from .forms import (
     WorkerForm,
 )
 from .models import Assessment, Body, Employment, ExitStepName, Person, Seat
-from .privacy import export_id_number, may_see_id_numbers
+from .privacy import birth_column, export_birth, export_id_number, may_see_id_numbers, record_reveal
 
 PAGE_SIZE = 50
 
@@ -102,18 +102,21 @@ def roster_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     jobs = {e.person_id: e for e in Employment.objects.active_on(as_of).filter(community=community)}
     people = Person.objects.filter(pk__in={*seats, *jobs}).order_by("name", "public_id")
     book = XlsxBook(in_memory=True)
-    sheet = book.sheet("人员", ["人员编号", "姓名", "身份证号", "性别", ("出生日期", DATE), "学历", "社区工作者", "专职",
+    birth = (birth_column(user=request.user, reveal=reveal), DATE if reveal else NUMBER)
+    sheet = book.sheet("人员", ["人员编号", "姓名", "身份证号", "性别", birth, "学历", "社区工作者", "专职",
                               "岗位", ("等级", NUMBER), ("入职日期", DATE), "入职方式", "党组织职务", "居委会职务"])
     for p in people:
         job = jobs.get(p.pk)
         sheet.append([
             p.public_id, p.name, export_id_number(p.id_number, user=request.user, reveal=reveal), p.get_sex_display(),
-            p.birth_date, p.education, "是" if job else "否",
+            export_birth(p.birth_date, user=request.user, reveal=reveal), p.education, "是" if job else "否",
             ("是" if job.full_time else "否") if job else "", job.get_post_display() if job else "",
             job.grade if job and job.grade else None, job.entry_on if job else None,
             job.get_entry_channel_display() if job else "", seats.get(p.pk, {}).get(Body.PARTY, ""),
             seats.get(p.pk, {}).get(Body.COMMITTEE, ""),
         ])
+    if reveal:
+        record_reveal(user=request.user, request=request, where="roster_export", public_ids=[p.public_id for p in people])
     return book.response(f"roster-{community.code}-{as_of:%Y%m%d}.xlsx")
 
 
@@ -121,23 +124,49 @@ def roster_export(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def person_list(request: HttpRequest) -> HttpResponse:
     persons = selectors.persons_for_user(request.user).select_related("community")
     q = (request.GET.get("q") or "").strip()
+    if request.method == "POST":
+        # By ID number: posted, never in a URL (access logs keep URLs); administrators only, and only whole.
+        if not may_see_id_numbers(request.user):
+            raise PermissionDenied("只有管理员可以按身份证号查找人员。")
+        found = persons.with_id_number(request.POST.get("id_number")).first()
+        if found is None:
+            messages.info(request, "没有找到这个身份证号的人员。")
+            return redirect("staffing:person_list")
+        return redirect("staffing:person_detail", public_id=found.public_id)
     if q:
-        # Searching by ID number is for administrators only, and only whole.
-        match = Q(name__contains=q) | Q(public_id=q.upper())
-        if may_see_id_numbers(request.user):
-            match |= Q(id_number=q.upper())
-        persons = persons.filter(match)
+        persons = persons.filter(Q(name__contains=q) | Q(public_id=q.upper()))
     page = Paginator(persons.order_by("name", "public_id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "staffing/person_list.html", {"page": page, "q": q})
+    return render(request, "staffing/person_list.html",
+                  {"page": page, "q": q, "may_search_id": may_see_id_numbers(request.user)})
 
 
 @login_required
 def person_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _person_page(request, selectors.person_for_user(request.user, public_id), revealed=False)
+
+
+@login_required
+@require_http_methods(["POST"])
+def person_reveal(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The person page with the whole number: administrators only, each time a security event. Answered to
+    the POST itself, so the number is in no URL and no redirect."""
     person = selectors.person_for_user(request.user, public_id)
+    if not may_see_id_numbers(request.user):
+        raise PermissionDenied("只有管理员可以查看完整身份证号。")
+    record_reveal(user=request.user, request=request, where="person_page", public_ids=[person.public_id])
+    response = _person_page(request, person, revealed=True)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _person_page(request: HttpRequest, person: Person, *, revealed: bool) -> HttpResponse:
     context = {
+        "revealed": revealed,
+        "may_reveal": may_see_id_numbers(request.user),
         "person": person,
         "seats": person.seats.select_related("community").order_by("-start_on"),
         "employments": person.employments.select_related("community", "exit_procedure").order_by("-entry_on"),

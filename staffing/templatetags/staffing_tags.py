@@ -1,5 +1,6 @@
 from django import template
 
+from staffing.privacy import birth_for as _birth_for
 from staffing.privacy import id_number_for as _id_number_for
 
 register = template.Library()
@@ -7,8 +8,25 @@ register = template.Library()
 
 @register.filter
 def id_number_for(value, user):
-    """{{ person.id_number|id_number_for:request.user }}: whole for administrators, masked otherwise."""
+    """{{ person.id_number|id_number_for:user }}: masked on every page; the whole number only on the person page
+    an administrator asked to reveal (a recorded event), which uses ``revealed_id_number``."""
     return _id_number_for(user, value)
+
+
+@register.filter
+def birth_for(value, user):
+    """{{ person.birth_date|birth_for:user }}: the year beside a masked number, never the date."""
+    return _birth_for(user, value)
+
+
+@register.simple_tag
+def revealed_id_number(person, user, revealed):
+    return _id_number_for(user, person.id_number, revealed=bool(revealed))
+
+
+@register.simple_tag
+def revealed_birth(person, user, revealed):
+    return _birth_for(user, person.birth_date, revealed=bool(revealed))
 
 
 @register.inclusion_tag("staffing/_community_panel.html", takes_context=True)

@@ -69,7 +69,9 @@ def test_masking_helpers(admin_user, clerk_qingnian):
     number = "11010519491231002X"
     assert mask(number) == "110105********002X"
     assert id_number_for(clerk_qingnian, number) == "110105********002X"
-    assert id_number_for(admin_user, number) == number
+    assert id_number_for(admin_user, number) == "110105********002X"  # pages reveal only when asked
+    assert id_number_for(admin_user, number, revealed=True) == number
+    assert id_number_for(clerk_qingnian, number, revealed=True) == "110105********002X"
     assert export_id_number(number, user=admin_user) == "110105********002X"  # masked unless asked
     assert export_id_number(number, user=admin_user, reveal=True) == number
     assert export_id_number(number, user=clerk_qingnian, reveal=True) == "110105********002X"

@@ -71,12 +71,12 @@ def test_three_sheets_import_together(qn, numbers):
     }))
     assert result.ok, issues(result)
     assert Person.objects.count() == 3
-    first = Person.objects.get(id_number=a)
+    first = Person.objects.with_id_number(a).get()
     assert set(first.seats.values_list("body", "role")) == {("party", "secretary"), ("committee", "director")}
     assert first.community == qn
     assert Employment.objects.get(person=first).grade == 3
-    assert not Employment.objects.filter(person__id_number=c).exists()
-    assert Employment.objects.get(person__id_number=d).leave_way == "resignation"
+    assert not Employment.objects.filter(person__in=Person.objects.with_id_number(c)).exists()
+    assert Employment.objects.get(person__in=Person.objects.with_id_number(d)).leave_way == "resignation"
     assert TrainingAttendance.objects.filter(event__title="2025年全员培训").count() == 2
     assert Assessment.objects.get(person=first, year=2024).result == "excellent"
     # Keys printed for the import never show a whole number.

@@ -36,11 +36,37 @@ def test_clerk_sees_masked_admin_sees_whole(client, qn, worker, clerk_qingnian, 
         "person_list": reverse("staffing:person_list"),
         "composition": reverse("staffing:composition", args=[qn.pk]),
     }[url_name]
-    page = login(client, clerk_qingnian).get(url).content.decode()
-    assert p.id_number not in page
-    assert mask(p.id_number) in page
-    page = login(client, admin_user).get(url).content.decode()
-    assert p.id_number in page
+    for user in (clerk_qingnian, admin_user):
+        page = login(client, user).get(url).content.decode()
+        assert p.id_number not in page  # whole only when an administrator asks (person_reveal)
+        assert mask(p.id_number) in page
+        assert f"{p.birth_date:%Y-%m-%d}" not in page  # the masked digits are the birth date
+
+
+def test_admin_reveal_is_posted_and_recorded(client, worker, clerk_qingnian, admin_user):
+    from audit.models import Kind, SecurityEvent
+
+    p = worker.person
+    url = reverse("staffing:person_reveal", args=[p.public_id])
+    assert login(client, admin_user).get(url).status_code == 405
+    page = client.post(url).content.decode()
+    assert p.id_number in page and f"{p.birth_date:%Y-%m-%d}" in page
+    event = SecurityEvent.objects.get(kind=Kind.ID_REVEAL)
+    assert event.username == admin_user.username and event.detail["persons"] == [p.public_id]
+    assert p.id_number not in str(event.detail)
+    assert login(client, clerk_qingnian).post(url).status_code == 403
+    assert SecurityEvent.objects.filter(kind=Kind.ID_REVEAL).count() == 1
+
+
+def test_admin_finds_a_person_by_posted_number(client, worker, admin_user, clerk_qingnian):
+    p = worker.person
+    response = login(client, admin_user).post(reverse("staffing:person_list"), {"id_number": p.id_number})
+    assert response.status_code == 302 and response["Location"] == reverse("staffing:person_detail", args=[p.public_id])
+    assert p.id_number not in response["Location"]
+    # GET ?q= no longer matches numbers, so nobody puts one in a URL to find a person.
+    page = client.get(reverse("staffing:person_list"), {"q": p.id_number}).content.decode()
+    assert p.public_id not in page
+    assert login(client, clerk_qingnian).post(reverse("staffing:person_list"), {"id_number": p.id_number}).status_code == 403
 
 
 def test_reviewer_also_sees_masked(client, worker, reviewer):
