@@ -132,7 +132,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         # By ID number: posted, never in a URL (access logs keep URLs); administrators only, and only whole.
         if not may_see_id_numbers(request.user):
             raise PermissionDenied("只有管理员可以按身份证号查找人员。")
-        found = persons.with_id_number(request.POST.get("id_number")).first()
+        found = persons.filter(pk__in=Person.objects.with_id_number(request.POST.get("id_number"))).first()
         if found is None:
             messages.info(request, "没有找到这个身份证号的人员。")
             return redirect("staffing:person_list")

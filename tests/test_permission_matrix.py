@@ -73,6 +73,7 @@ ARGS = {
     "staffing:assessment_year": {"pk": _o("community"), "year": lambda w: 2024},
     "staffing:person_detail": {"public_id": _o("person", "public_id")},
     "staffing:care_create": {"public_id": _o("person", "public_id")},
+    "staffing:person_reveal": {"public_id": _o("person", "public_id")},
     "staffing:employment_edit": {"pk": _o("employment")},
     "staffing:exit_start": {"pk": _o("employment")},
     "staffing:exit_advance": {"pk": _o("exit")},
@@ -181,7 +182,10 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "staffing:exit_advance": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "staffing:exit_start": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "staffing:person_detail": _row("302/302", "200/200", "404/404", "200/200", "404/404", "200/200"),
-    "staffing:person_list": _row("302/302", "200/200", "200/200", "200/200", "200/200", "200/200"),
+    # POST: the search by ID number (never in a URL), administrators only; an empty one finds nobody (302).
+    "staffing:person_list": _row("302/302", "200/403", "200/403", "200/403", "200/403", "200/302"),
+    # The whole number, posted and recorded: administrators only; people outside one's scope stay 404.
+    "staffing:person_reveal": _row("302/302", "405/403", "405/404", "405/403", "405/404", "405/200"),
     "staffing:roster_export": _row("302/302", "200/200", "404/404", "200/200", "403/403", "200/200"),
     "staffing:seat_create": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "staffing:seat_end": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),

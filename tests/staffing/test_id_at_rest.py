@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import shutil
 import subprocess
@@ -93,7 +95,9 @@ def test_rotation_reencrypts_under_the_new_key(qn, settings):
     old = settings.FIELD_ENCRYPTION_KEYS[0]
     new = Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [new, old]
-    call_command("id_numbers_rotate", stdout=open("/dev/null", "w"))
+    out = io.StringIO()
+    call_command("id_numbers_rotate", stdout=out)
+    assert p.id_number not in out.getvalue() and "1 个" in out.getvalue()
     settings.FIELD_ENCRYPTION_KEYS = [new]
     assert Person.objects.get(pk=p.pk).id_number == p.id_number
     settings.FIELD_ENCRYPTION_KEYS = [old]
@@ -105,7 +109,7 @@ def test_rehash_follows_a_new_hash_key(qn, settings):
     p = b.worker(qn).person
     settings.FIELD_HASH_KEY = "another-hash-key-for-the-test"
     assert not Person.objects.with_id_number(p.id_number).exists()
-    call_command("id_numbers_rotate", "--rehash", stdout=open("/dev/null", "w"))
+    call_command("id_numbers_rotate", "--rehash", stdout=io.StringIO())
     assert Person.objects.with_id_number(p.id_number).get() == p
 
 
@@ -140,7 +144,7 @@ def test_pg_dump_holds_no_id_number(streets, admin_user, client):
         command += ["--username", settings["USER"]]
     env = {"PGPASSWORD": settings.get("PASSWORD") or ""}
     dump = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120,
-                          env={**__import__("os").environ, **env}).stdout
+                          env={**os.environ, **env}).stdout
     assert "staffing_person" in dump
     assert all(j.person.id_number not in dump for j in jobs)
     assert clear_numbers(dump) == []

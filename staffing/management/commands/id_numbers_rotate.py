@@ -29,7 +29,7 @@ class Command(BaseCommand):
                            "postgresql" else f"SELECT id, id_number FROM {table} ORDER BY id")
             rows = cursor.fetchall()
             for start in range(0, len(rows), BATCH):
-                updates = []
+                updates: list[tuple] = []
                 for pk, token in rows[start:start + BATCH]:
                     if rehash:
                         number = idnumbers.normalize(idcrypto.decrypt(token))
