@@ -205,15 +205,48 @@ def _connect_apps() -> None:
 _connect_apps()
 
 
+# Why a file was refused before any of its rows counted: hostile or unreadable files, not a clerk's typing errors.
+REFUSAL_REASONS = {
+    "unpacked_too_large": "解压后过大（疑似压缩炸弹）",
+    "too_many_parts": "内部文件过多",
+    "macro_workbook": "含宏",
+    "file_too_large": "文件过大",
+    "formula": "含公式",
+    "not_xlsx": "不是有效的工作簿",
+    "truncated": "文件损坏或不完整",
+    "old_xls": "旧版 .xls",
+    "unreadable": "无法解析",
+}
+
+
+def _refusal_reasons(summary) -> list[dict[str, str]]:
+    summary = summary if isinstance(summary, dict) else {}
+    codes = [i.get("code", "") for i in summary.get("file_issues", [])]
+    codes += [i.get("code", "") for s in summary.get("sheets", []) for r in s.get("refused", [])
+              for i in r.get("issues", []) if i.get("code") == "formula"]
+    seen = dict.fromkeys(c for c in codes if c in REFUSAL_REASONS)
+    return [{"code": code, "reason": REFUSAL_REASONS[code]} for code in seen]
+
+
 def _upload_finished(sender, instance, **kwargs):
-    """A workbook imported through the web (imports.StoredUpload reaching its final state)."""
+    """A workbook imported through the web (imports.StoredUpload reaching its final state), or refused as hostile.
+
+    A worker has no request: the address is the one the upload (or its confirmation) came from."""
     update_fields = kwargs.get("update_fields")
-    if getattr(instance, "state", "") != "imported" or (update_fields is not None and "state" not in update_fields):
+    state = getattr(instance, "state", "")
+    if update_fields is not None and "state" not in update_fields:
         return
-    security_event_record(
-        kind=Kind.IMPORT, user=instance.user,
-        detail={"via": "web", "file": instance.filename, "sheet": instance.sheet, "summary": instance.summary},
-    )
+    ip = getattr(instance, "ip", None) or None
+    if state == "imported":
+        security_event_record(
+            kind=Kind.IMPORT, user=instance.user, ip=ip,
+            detail={"via": "web", "file": instance.filename, "sheet": instance.sheet, "summary": instance.summary},
+        )
+    elif state == "refused" and (reasons := _refusal_reasons(instance.summary)):
+        security_event_record(
+            kind=Kind.UPLOAD_REFUSED, user=instance.user, ip=ip,
+            detail={"via": "web", "file": instance.filename, "size": instance.size, "reasons": reasons},
+        )
 
 
 def _connect_imports() -> None:

@@ -281,6 +281,20 @@ def sweep_start(*, as_of: dt.date, rule_ids: Iterable[str] | None = None, trigge
     raise _refuse(Sweep.objects.filter(status=SweepStatus.RUNNING).first())
 
 
+def sweep_start_record(*, sweep: Sweep, user_id: int | None, ip: str | None) -> None:
+    """The security log's line for a sweep a user started from a page and a worker ran: the worker has no
+    request, so who and from where come with the task."""
+    from django.contrib.auth import get_user_model
+
+    from audit.models import Kind
+    from audit.services import security_event_record
+
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    security_event_record(kind=Kind.SWEEP, user=user, ip=ip or None,
+                          detail={"via": "worker", "sweep": sweep.pk, "as_of": sweep.as_of,
+                                  "triggered_by": sweep.triggered_by})
+
+
 def _chunk_count(chunks: int | None) -> int:
     from django.conf import settings
 

@@ -18,15 +18,18 @@ logger = logging.getLogger(__name__)
 # sweep while Redis is down then fails at once with the broker's error, not after the backend's retries).
 @shared_task(name="compliance.nightly_sweep", ignore_result=True)
 def nightly_sweep(as_of: str | None = None, chunks: int | None = None,
-                  triggered_by: str = "定时任务", rule_ids: list[str] | None = None) -> int | None:
+                  triggered_by: str = "定时任务", rule_ids: list[str] | None = None,
+                  requested_by: dict | None = None) -> int | None:
     """Start a sweep (of every rule, or of ``rule_ids``), fan its community ranges out as a group, finish in
-    the chord's body."""
+    the chord's body. ``requested_by`` ({"user_id", "ip"}): who queued it from a page, for the security log."""
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     try:
         sweep = services.sweep_start(as_of=day, rule_ids=rule_ids, triggered_by=triggered_by)
     except ValidationError as exc:
         logger.warning("巡检未启动：%s", exc.messages[0])
         return None
+    if requested_by is not None:
+        services.sweep_start_record(sweep=sweep, user_id=requested_by.get("user_id"), ip=requested_by.get("ip"))
     try:
         plan = services.sweep_plan(sweep=sweep, chunks=chunks)
         header = [sweep_chunk.si(sweep.pk, sweep.rule_ids, bounds, day.isoformat()) for bounds in plan]

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
+from audit.context import client_ip
 from lianhu.queue import QueueUnavailable, enqueue
 
 from . import catalogue, escalation, requirements, services
@@ -482,7 +483,8 @@ def sweep_start(request: HttpRequest) -> HttpResponse:
         return redirect("compliance:sweep_list")
     who = request.user.get_full_name() or request.user.username  # type: ignore[union-attr]  # login_required
     try:
-        enqueue(nightly_sweep, as_of.isoformat(), triggered_by=f"手动：{who}", what="巡检")
+        enqueue(nightly_sweep, as_of.isoformat(), triggered_by=f"手动：{who}", what="巡检",
+                requested_by={"user_id": request.user.pk, "ip": client_ip(request)})
     except QueueUnavailable as unavailable:
         # Redis is down: nothing was queued and nothing is running; the nightly sweep will catch up.
         messages.error(request, f"{unavailable.message}夜间巡检在队列恢复后会照常运行。")

@@ -41,6 +41,15 @@ class StoredUpload(models.Model):
     error = models.TextField("错误", blank=True)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # Where the upload (or its confirmation) came from: a worker has no request, its security events use this.
+    ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    # A worker checking or importing bumps this every few seconds; a redelivered task takes over only once it is
+    # older than IMPORT_LEASE_SECONDS (the first worker died), and gives up after MAX_ATTEMPTS deliveries.
+    heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("执行次数", default=0)
+    # The state of every existing row the checked file would change, as the preview saw it (history ids per
+    # model and pk): a confirmation finding any of them changed since refuses and asks for a new preview.
+    fingerprint = models.JSONField("预览时的目标记录指纹", null=True, blank=True)
 
     class Meta:
         verbose_name = "上传的工作簿"

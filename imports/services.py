@@ -80,6 +80,8 @@ class ImportResult:
     sheets: list[SheetResult] = field(default_factory=list)
     file_issues: list[ImportIssue] = field(default_factory=list)
     skipped_sheets: list[str] = field(default_factory=list)
+    # With workbook_import(track=True): model → {pk: newest history id} of the existing rows it would change.
+    fingerprint: dict[str, dict[str, int]] | None = None
 
     @property
     def issues(self) -> list[ImportIssue]:
@@ -459,6 +461,106 @@ class _RollBack(Exception):
     pass
 
 
+class TooLargeForRequest(Exception):
+    """The file holds more rows than a web request may import; the caller hands it to a worker."""
+
+    def __init__(self, rows: int):
+        super().__init__(f"{rows} rows")
+        self.rows = rows
+
+
+STALE_PREVIEW_MESSAGE = ("预览之后，本文件要修改的记录已被他人修改或新增（{where}），为避免覆盖他人的修改，"
+                         "本次未写入任何数据。请重新上传文件并预览后再确认导入。")
+
+
+# -- what a preview saw of the rows it would change ----------------------------------------------------------
+# Every domain model keeps its history (django-simple-history): the newest history id of a row says which version
+# of it someone saw. The preview (a dry run) notes which rows its writes touched and, after the rollback, their
+# newest history ids; the confirmation compares before writing anything.
+
+
+def _history_models() -> list[tuple[str, Any, str]]:
+    from simple_history.models import registered_models
+
+    found = []
+    for model in registered_models.values():
+        history = getattr(model, "history", None)
+        if history is None or model._meta.proxy:
+            continue
+        found.append((model._meta.label_lower, history.model, model._meta.pk.attname))
+    return sorted(found, key=lambda m: m[0])
+
+
+def _touched_since(started) -> dict[str, list[Any]]:
+    """(model → pks) of the rows whose history gained a version since ``started`` (this import's writes)."""
+    touched: dict[str, list[Any]] = {}
+    for label, history, pk_name in _history_models():
+        pks = sorted({pk for pk in history.objects.filter(history_date__gte=started).values_list(pk_name, flat=True)})
+        if pks:
+            touched[label] = pks
+    return touched
+
+
+_FINGERPRINT_SLICE = 5_000  # SQLite caps the parameters of one statement
+
+
+def _fingerprint(touched: dict[str, list[Any]]) -> dict[str, dict[str, int]]:
+    """(model → {pk: newest history id}) of the given rows as committed now; rows that do not exist are absent."""
+    from django.db.models import Max
+
+    by_label = {label: (history, pk_name) for label, history, pk_name in _history_models()}
+    prints: dict[str, dict[str, int]] = {}
+    for label, pks in touched.items():
+        if label not in by_label:
+            continue
+        history, pk_name = by_label[label]
+        seen: dict[str, int] = {}
+        for start in range(0, len(pks), _FINGERPRINT_SLICE):
+            part = pks[start:start + _FINGERPRINT_SLICE]
+            rows = history.objects.filter(**{f"{pk_name}__in": part}).values(pk_name).annotate(
+                newest=Max("history_id")).order_by().values_list(pk_name, "newest")
+            seen.update({str(pk): newest for pk, newest in rows})
+        prints[label] = seen
+    return prints
+
+
+def _stale_rows(expected: dict[str, dict[str, int]]) -> list[str]:
+    """The models whose rows changed (or appeared, or went) since ``expected`` was taken."""
+    now = _fingerprint({label: sorted(rows) for label, rows in expected.items()})
+    changed = []
+    for label, rows in expected.items():
+        if now.get(label, {}) != rows:
+            changed.append(label)
+    return changed
+
+
+def _refuse_stale(result: ImportResult, where: list[str]) -> None:
+    from django.apps import apps
+
+    names = []
+    for label in where:
+        if "." in label:
+            try:
+                names.append(str(apps.get_model(label)._meta.verbose_name))
+            except LookupError:
+                names.append(label)
+        else:
+            names.append(f"工作表“{label}”")
+    message = STALE_PREVIEW_MESSAGE.format(where="、".join(dict.fromkeys(names)))
+    result.file_issues.append(ImportIssue("文件", None, "", message, "stale_preview"))
+
+
+def _outcomes(summary: dict[str, Any] | None) -> dict[tuple[str, str], str]:
+    """(sheet, key) → created/updated/unchanged as a summary records them (unchanged keys only as a count)."""
+    found: dict[tuple[str, str], str] = {}
+    for sheet in (summary or {}).get("sheets", []):
+        for key in sheet.get("created", []):
+            found[(sheet["name"], key)] = "created"
+        for key in sheet.get("updated", []):
+            found[(sheet["name"], key)] = "updated"
+    return found
+
+
 def workbook_import(
     *,
     file: BinaryIO | str | Path,
@@ -467,6 +569,9 @@ def workbook_import(
     filename: str | None = None,
     sheet: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    max_rows: int | None = None,
+    track: bool = False,
+    expect: dict[str, Any] | None = None,
 ) -> ImportResult:
     """Import an .xlsx workbook (or one sheet as CSV) all or nothing.
 
@@ -475,12 +580,22 @@ def workbook_import(
     ``user`` is recorded in history and limits a clerk to their own 街办;
     None means no restriction. ``progress(done, total)`` is called now and
     then (a long import's progress bar).
+
+    ``max_rows``: raise TooLargeForRequest, before any row is parsed, when the file holds more (the cap on what a
+    web request does, whatever the file declared). ``track``: note on the result (``fingerprint``) the rows this
+    import would change, as they are now. ``expect``: a preview's ``fingerprint`` and ``summary``; when any of
+    those rows changed since, or a row would now be created/updated/left where the preview said otherwise,
+    nothing is written and the file issue ``stale_preview`` asks for a new preview.
     """
+    from django.utils import timezone
+
     result = ImportResult(dry_run=dry_run)
     data, name = _read_bytes(file)
     tables = _read_tables(data, filename or name, sheet.strip() if sheet else None, result)
     if result.file_issues:
         return result
+    if max_rows is not None and sum(len(t.rows) for t in tables) > max_rows:
+        raise TooLargeForRequest(sum(len(t.rows) for t in tables))
 
     ctx = ImportContext(user=user, dry_run=dry_run)
     by_name = {t.name: t for t in tables}
@@ -494,10 +609,28 @@ def workbook_import(
 
     # bulk_changes: the rules re-judge what the import touched once, after commit. Leaving the block by
     # an exception rolls everything back and re-judges nothing.
+    touched: dict[str, list[Any]] = {}
     try:
         with transaction.atomic(), bulk_changes(), without_db_checks():
+            if expect is not None and expect.get("fingerprint") is not None:
+                stale = _stale_rows(expect["fingerprint"])
+                if stale:
+                    _refuse_stale(result, stale)
+                    raise _RollBack
+            started = timezone.now()
             for sheet_obj, out, rows in parsed:
                 _write_sheet(sheet_obj, rows, ctx, out, steps)
+            if track and result.ok:
+                touched = _touched_since(started)
+            if result.ok and expect is not None:
+                before = _outcomes(expect.get("summary"))
+                now = _outcomes(summarize(result))
+                # A row created by someone else meanwhile, or edited so that the file now changes it (or no
+                # longer does): the preview no longer says what the confirmation would do.
+                moved = sorted({key[0] for key in before.keys() | now.keys() if before.get(key) != now.get(key)})
+                if moved:
+                    _refuse_stale(result, moved)
+                    raise _RollBack
             if result.ok and not dry_run:  # otherwise everything is rolled back anyway
                 for task in ctx.finish:
                     task()
@@ -505,6 +638,8 @@ def workbook_import(
                 raise _RollBack
     except _RollBack:
         pass
+    if touched:
+        result.fingerprint = _fingerprint(touched)
     for out in result.sheets:
         out.issues.sort(key=lambda i: (i.row or 0))
     steps.finish()
@@ -548,23 +683,113 @@ def summarize(result: ImportResult) -> dict[str, Any]:
     }
 
 
-def _estimate_rows(data: bytes, filename: str) -> int:
-    """Rows to expect, cheaply: lines of a CSV, the declared dimensions of a workbook's sheets."""
-    if Path(filename).suffix.lower() != ".xlsx" and data[:4] != b"PK\x03\x04":
-        return max(data.count(b"\n") - 1, 0)
-    if _zip_problem(data) is not None:
-        return 0
-    import openpyxl
+# What a web request may check or import itself: the rows Excel would show, counted in the file, never the
+# sheet's <dimension> (a writer may declare A1:I2 over 20,000 rows), and the unpacked size of what is parsed.
+def inline_max_unpacked_bytes() -> int:
+    return _limit("IMPORT_INLINE_MAX_UNPACKED_BYTES", 8 * MB)
 
+
+# A <row> element, with or without a namespace prefix (<x:row>); <rows…> or <rowBreaks> do not match.
+_ROW_ELEMENT = re.compile(rb"<(?:[A-Za-z0-9_]+:)?row[\s>/]")
+_SHEET_ELEMENT = re.compile(rb"<(?:[A-Za-z0-9_]+:)?sheet\b([^>]*)>")
+_RELATIONSHIP = re.compile(rb"<(?:[A-Za-z0-9_]+:)?Relationship\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb'([A-Za-z0-9_:]+)\s*=\s*"([^"]*)"')
+_SMALL_PART = 5 * MB  # workbook.xml and its relationships: a few kB in any real workbook
+
+
+def _attributes(raw: bytes) -> dict[str, str]:
+    import html
+
+    return {name.decode("utf-8", "replace"): html.unescape(value.decode("utf-8", "replace"))
+            for name, value in _ATTRIBUTE.findall(raw)}
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str] | None:
+    """Registered sheet name → its worksheet part; None when the workbook's index cannot be read."""
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    except Exception:  # the check proper reports what is wrong with the file
-        return 0
+        if archive.getinfo("xl/workbook.xml").file_size > _SMALL_PART \
+                or archive.getinfo("xl/_rels/workbook.xml.rels").file_size > _SMALL_PART:
+            return None
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    targets = {}
+    for raw in _RELATIONSHIP.findall(rels):
+        attrs = _attributes(raw)
+        if "Id" in attrs and "Target" in attrs:
+            target = attrs["Target"]
+            targets[attrs["Id"]] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    parts = {}
+    for raw in _SHEET_ELEMENT.findall(workbook):
+        attrs = _attributes(raw)
+        name = attrs.get("name", "").strip()
+        rel = next((v for k, v in attrs.items() if k.endswith(":id")), None)
+        if registry.get(name) is not None and rel in targets:
+            parts[name] = targets[rel]
+    return parts
+
+
+def _count_rows(archive: zipfile.ZipFile, part: str, cap: int) -> int:
+    """<row> elements of a worksheet part, read in chunks; stops counting past ``cap``."""
+    count = 0
+    tail = b""
+    with archive.open(part) as stream:
+        while chunk := stream.read(1 << 20):
+            data = tail + chunk
+            # A match ending in the last 16 bytes is counted with the next chunk, never twice.
+            cut = max(len(data) - 16, 0)
+            count += len(_ROW_ELEMENT.findall(data, 0, cut))
+            if count > cap:
+                return count
+            tail = data[cut:]
+    return count + len(_ROW_ELEMENT.findall(tail))
+
+
+def _count_data_rows(data: bytes, filename: str, sheet: str = "") -> tuple[int, int]:
+    """(data rows, bytes that will be parsed) of an upload, counted in the file itself; past the request's cap the
+    count stops (the answer is then only "more than the cap"). A file that cannot be read counts as empty: the
+    check proper refuses it with its reason, which is quick."""
+    if Path(filename).suffix.lower() != ".xlsx" and data[:4] != b"PK\x03\x04":
+        # Lines of a CSV (a cell spanning lines only counts more: the file then goes to the worker, harmlessly).
+        return max(data.count(b"\n"), data.count(b"\r"), 1) - 1, len(data)
+    if _zip_problem(data) is not None:
+        return 0, 0
     try:
-        # A sheet without a recorded size may be anything: treat it as large.
-        return sum((ws.max_row or LARGE_IMPORT_ROWS + 1) - 1 for ws in book.worksheets if registry.get(ws.title.strip()))
-    finally:
-        book.close()
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0, 0
+    with archive:
+        parts = _sheet_parts(archive)
+        if parts is None:
+            return LARGE_IMPORT_ROWS + 1, 0  # cannot tell: the worker reads it
+        wanted = {name: part for name, part in parts.items() if not sheet or name == sheet.strip()}
+        rows = unpacked = 0
+        for part in wanted.values():
+            try:
+                info = archive.getinfo(part)
+            except KeyError:
+                continue
+            unpacked += info.file_size
+            rows += max(_count_rows(archive, part, LARGE_IMPORT_ROWS + 1) - 1, 0)  # less the header row
+            if rows > LARGE_IMPORT_ROWS:
+                break
+        shared = next((i for i in archive.infolist() if i.filename == "xl/sharedStrings.xml"), None)
+        return rows, unpacked + (shared.file_size if shared is not None else 0)
+
+
+def runs_in_worker(upload) -> bool:
+    """The size decision: a worker (Celery) checks and imports what is larger than a request may handle, counted
+    in the stored file (rows, and the bytes that would be parsed); the import itself stops a request that meets
+    more rows than counted (``max_rows``)."""
+    if upload.rows > LARGE_IMPORT_ROWS or upload.size > inline_max_unpacked_bytes():
+        return True
+    try:
+        data = upload.path.read_bytes()
+    except OSError:
+        return False  # the check reports the missing file at once
+    rows, unpacked = _count_data_rows(data, upload.filename, upload.sheet)
+    return rows > LARGE_IMPORT_ROWS or unpacked > inline_max_unpacked_bytes()
 
 
 def upload_store(*, user, file, sheet: str = ""):
@@ -585,22 +810,33 @@ def upload_store(*, user, file, sheet: str = ""):
             if written > limit:
                 break
     upload.size = written
-    upload.rows = _estimate_rows(upload.path.read_bytes(), name) if written <= limit else 0
+    upload.rows = _count_data_rows(upload.path.read_bytes(), name, upload.sheet)[0] if written <= limit else 0
+    upload.ip = _request_ip()
     upload.save()
     return upload
 
 
-def upload_run(*, upload, dry_run: bool):
+def _request_ip() -> str | None:
+    from audit.context import client_ip, current_request
+
+    return client_ip(current_request.get())
+
+
+def upload_run(*, upload, dry_run: bool, max_rows: int | None = None):
     """Check (dry run) or import a stored upload; the result is kept on it.
 
     A confirmation re-reads and re-checks the stored file from scratch: nothing
-    the preview saw is trusted, and the import is all or nothing as always.
+    the preview saw is trusted, and the import is all or nothing as always. It
+    also refuses (``stale_preview``) when a row the preview would change has
+    changed since. ``max_rows``: see workbook_import (TooLargeForRequest leaves
+    the upload as it was, for the caller to queue).
     """
     from django.core.cache import cache
     from django.utils import timezone
 
     from .models import StoredUpload, UploadState
 
+    before = upload.state
     StoredUpload.objects.filter(pk=upload.pk).update(
         state=UploadState.CHECKING if dry_run else UploadState.IMPORTING, error="")
     key = progress_key(upload)
@@ -608,9 +844,14 @@ def upload_run(*, upload, dry_run: bool):
     def report(done: int, total: int) -> None:
         cache.set(key, {"done": done, "total": total}, 3600)
 
+    expect = None if dry_run else {"fingerprint": upload.fingerprint, "summary": upload.summary}
     try:
         result = workbook_import(file=upload.path, user=upload.user, dry_run=dry_run, filename=upload.filename,
-                                 sheet=upload.sheet or None, progress=report)
+                                 sheet=upload.sheet or None, progress=report, max_rows=max_rows, track=dry_run,
+                                 expect=expect)
+    except TooLargeForRequest:
+        StoredUpload.objects.filter(pk=upload.pk).update(state=before)
+        raise
     except Exception as error:
         StoredUpload.objects.filter(pk=upload.pk).update(state=UploadState.FAILED, error=error.__class__.__name__,
                                                           finished_at=timezone.now())
@@ -622,7 +863,11 @@ def upload_run(*, upload, dry_run: bool):
     else:
         state = UploadState.REFUSED
     upload.state, upload.summary, upload.finished_at = state, summarize(result), timezone.now()
-    upload.save(update_fields=["state", "summary", "finished_at"])
+    fields = ["state", "summary", "finished_at"]
+    if dry_run:
+        upload.fingerprint = result.fingerprint or {}
+        fields.append("fingerprint")
+    upload.save(update_fields=fields)
     return result
 
 
@@ -631,15 +876,141 @@ def progress_key(upload) -> str:
 
 
 def upload_start(*, upload, dry_run: bool) -> bool:
-    """Run now when small; queue a Celery task when large. True when queued."""
+    """Run now when small; queue a Celery task when large. True when queued.
+
+    Raises QueueUnavailable (lianhu.queue) when the task cannot be queued: the upload is then left as it was
+    before (a confirmation stays 已检查 so it can be confirmed again), never 排队中."""
+    from lianhu.queue import QueueUnavailable, enqueue
+
     from .models import StoredUpload, UploadState
 
-    if upload.rows <= LARGE_IMPORT_ROWS:
-        upload_run(upload=upload, dry_run=dry_run)
-        return False
+    ip = _request_ip()
+    if ip and ip != upload.ip:
+        StoredUpload.objects.filter(pk=upload.pk).update(ip=ip)
+        upload.ip = ip
+    if not runs_in_worker(upload):
+        try:
+            upload_run(upload=upload, dry_run=dry_run, max_rows=LARGE_IMPORT_ROWS)
+            return False
+        except TooLargeForRequest as too_large:
+            # More rows than the file seemed to hold: the worker takes it, the request stops here.
+            StoredUpload.objects.filter(pk=upload.pk).update(rows=too_large.rows)
+            upload.rows = too_large.rows
     from .tasks import run_upload
 
-    StoredUpload.objects.filter(pk=upload.pk).update(state=UploadState.QUEUED)
+    before = upload.state
+    StoredUpload.objects.filter(pk=upload.pk).update(state=UploadState.QUEUED, attempts=0, heartbeat_at=None)
     upload.state = UploadState.QUEUED
-    transaction.on_commit(lambda: run_upload.delay(str(upload.pk), dry_run))
+
+    def queue() -> None:
+        try:
+            enqueue(run_upload, str(upload.pk), dry_run, what="导入检查" if dry_run else "导入")
+        except QueueUnavailable as unavailable:
+            back = before if not dry_run else UploadState.FAILED
+            StoredUpload.objects.filter(pk=upload.pk).update(state=back, error=unavailable.message)
+            upload.state, upload.error = back, unavailable.message
+            raise
+
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(queue, robust=False)  # the worker must find the committed 排队中 row
+    else:
+        queue()  # a view (autocommit): the caller hears at once when the queue is down
     return True
+
+
+# -- a worker's hold on an upload ------------------------------------------------------------------------------
+
+MAX_ATTEMPTS = 3  # deliveries of one upload's task; past this a file that kills its worker is given up
+WORKER_LOST_MESSAGE = "后台处理多次中断（可能文件过大或服务器重启），未写入任何数据。请拆分文件后重新上传，或联系管理员。"
+
+
+def import_lease() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "IMPORT_LEASE_SECONDS", 60))
+
+
+def upload_claim(*, upload_id, dry_run: bool, wait: Callable[[float], None] | None = None):
+    """The upload for this worker to run, or None.
+
+    Queued: claimed. Already checking/importing: another delivery of the same task is on it; while its heartbeat
+    is fresh this one waits (up to two leases), and takes over once the heartbeat is older than the lease (that
+    worker died: its transaction was rolled back with its connection, so starting again is safe). Finished
+    meanwhile: None. Past MAX_ATTEMPTS deliveries the upload fails with a message instead of looping."""
+    import time
+
+    from django.utils import timezone
+
+    from .models import StoredUpload, UploadState
+
+    wait = wait or time.sleep
+    lease = import_lease()
+    running = {UploadState.CHECKING, UploadState.IMPORTING}
+    for _ in range(9):
+        with transaction.atomic():
+            upload = StoredUpload.objects.select_for_update().select_related("user").filter(pk=upload_id).first()
+            if upload is None:
+                return None
+            now = timezone.now()
+            beat = upload.heartbeat_at
+            if upload.state == UploadState.QUEUED or (
+                    upload.state in running and (beat is None or (now - beat).total_seconds() > lease)):
+                if upload.attempts >= MAX_ATTEMPTS:
+                    upload.state, upload.error, upload.finished_at = UploadState.FAILED, WORKER_LOST_MESSAGE, now
+                    upload.save(update_fields=["state", "error", "finished_at"])
+                    return None
+                upload.attempts += 1
+                upload.heartbeat_at = now
+                upload.save(update_fields=["attempts", "heartbeat_at"])
+                return upload
+            if upload.state not in running:
+                return None
+        wait(lease / 4)
+    return None
+
+
+class Heartbeat:
+    """Bumps ``heartbeat_at`` of an upload from a thread of its own while a worker runs it (a bulk write may take
+    longer than a lease without a progress report). Only in a worker: an eager run has no one to take over."""
+
+    def __init__(self, upload_id, every: float):
+        import threading
+
+        self.upload_id = upload_id
+        self.every = every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"heartbeat-{upload_id}", daemon=True)
+
+    def _run(self) -> None:
+        from django.db import connection
+        from django.utils import timezone
+
+        from .models import StoredUpload
+
+        try:
+            while not self.stop.wait(self.every):
+                StoredUpload.objects.filter(pk=self.upload_id).update(heartbeat_at=timezone.now())
+        except Exception:  # a lost beat only lets another worker take over later than it could
+            pass
+        finally:
+            connection.close()
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
+def upload_run_in_worker(*, upload_id, dry_run: bool, eager: bool = False) -> bool | None:
+    """What the Celery task does: claim, keep the heartbeat, run. None when there was nothing to run."""
+    import contextlib
+
+    upload = upload_claim(upload_id=upload_id, dry_run=dry_run)
+    if upload is None:
+        return None
+    beat = contextlib.nullcontext() if eager else Heartbeat(upload.pk, every=max(0.5, import_lease() / 4))
+    with beat:
+        return upload_run(upload=upload, dry_run=dry_run).ok

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from communities.selectors import own_sub_districts, sub_districts_for_user
 from exports.ledgers import LEDGERS
 from exports.writer import XLSX_TYPE, attachment
+from lianhu.queue import QueueUnavailable
 
 from . import services
 from .models import StoredUpload, UploadState
@@ -77,7 +78,10 @@ def upload(request: HttpRequest) -> HttpResponse:
         messages.error(request, "请选择要上传的 .xlsx 或 .csv 文件。")
         return redirect("imports:index")
     stored = services.upload_store(user=request.user, file=file, sheet=request.POST.get("sheet", ""))
-    services.upload_start(upload=stored, dry_run=True)
+    try:
+        services.upload_start(upload=stored, dry_run=True)
+    except QueueUnavailable as unavailable:
+        messages.error(request, unavailable.message)
     return redirect("imports:preview", pk=stored.pk)
 
 
@@ -116,11 +120,17 @@ def confirm(request: HttpRequest, pk) -> HttpResponse:
     if stored.state != UploadState.CHECKED:
         messages.error(request, "这个文件尚未通过检查，或已经导入过，不能确认导入。")
         return redirect("imports:preview", pk=stored.pk)
-    queued = services.upload_start(upload=stored, dry_run=False)
+    try:
+        queued = services.upload_start(upload=stored, dry_run=False)
+    except QueueUnavailable as unavailable:
+        messages.error(request, f"{unavailable.message}文件仍为“已检查”，可稍后再确认导入。")
+        return redirect("imports:preview", pk=stored.pk)
     if not queued:
         stored.refresh_from_db()
         if stored.state == UploadState.IMPORTED:
             messages.success(request, "导入完成。")
+        elif any(i.get("code") == "stale_preview" for i in (stored.summary or {}).get("file_issues", [])):
+            messages.error(request, "预览之后，本文件要修改的记录已被他人修改，未写入任何数据。请重新上传并预览后再确认导入。")
         else:
             messages.error(request, "确认导入时重新检查发现错误（数据可能已被他人修改），未写入任何数据。")
     return redirect("imports:preview", pk=stored.pk)
