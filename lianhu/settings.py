@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "staffing",
     "approvals",
     "compliance",
+    "supervision",
     "imports",
     "audit",
     "axes",

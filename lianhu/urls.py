@@ -19,6 +19,7 @@ urlpatterns = [
     path("funding/", include("funding.urls")),
     path("staffing/", include("staffing.urls")),
     path("compliance/", include("compliance.urls")),
+    path("supervision/", include("supervision.urls")),
     path("approvals/", include("approvals.urls")),
     path("imports/", include("imports.urls")),
     path("exports/", include("exports.urls")),
