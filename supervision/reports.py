@@ -155,7 +155,7 @@ def bulletin_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
     streets = street_names()
     units = sorted(set(current) | set(previous) | streets,
                    key=lambda u: (unit_kind(u, streets) != STREET, u))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for unit in units:
         cur, prev = current.get(unit, {}), previous.get(unit, {})
         rows.append({
