@@ -89,18 +89,32 @@ def build_world(media_root) -> World:
     req.refresh_from_db()
     attachment = Attachment.objects.get(record__request=req)
     upload = upload_store(user=clerk, file=SimpleUploadedFile("社区.csv", "社区代码,社区名称\n".encode()))
+    from supervision import services as supervision
+    from supervision.models import RectAttachment
+
+    reviewer = w.users["reviewer"]
+    document = supervision.supervision_document_issue(user=reviewer, unit="青年路街道", kind="supervise")
+    supervision.rectification_act(finding_id=found.pk, action="measures", user=clerk, measures="增配",
+                                  expected_on=date(2030, 1, 1))
+    supervision.rectification_act(finding_id=found.pk, action="request", user=clerk, note="已整改",
+                                  files=[SimpleUploadedFile("整改.pdf", b"%PDF-1.4 test", content_type="application/pdf")])
+    today = timezone.localdate()
+    bulletin = supervision.bulletin_draft(user=reviewer, period_start=today.replace(day=1), period_end=today)
     w.objects = {
         "community": community, "compound": compound, "facility": facility, "employment": worker,
         "person": worker.person, "exit": procedure, "seat": seat, "vacancy": vacancy, "finding": found,
         "sweep": sweep, "request": req, "part": req.parts.get(), "attachment": attachment, "upload": upload,
-        "street": qingnian,
+        "street": qingnian, "document": document, "bulletin": bulletin,
+        "rect_attachment": RectAttachment.objects.get(),
     }
     return w
 
 
 def world_records(django_db_blocker, tmp_path_factory):
     """The records, made once for a module and rolled back after it (the body of each module's fixture)."""
-    media = tmp_path_factory.mktemp("world-media")
+    # The media root every test sees (tests/conftest.py's autouse fixture), so the world's files are found.
+    media = tmp_path_factory.getbasetemp() / "media"
+    media.mkdir(exist_ok=True)
     with django_db_blocker.unblock(), override_settings(
         MEDIA_ROOT=str(media), PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
     ):

@@ -94,6 +94,15 @@ ARGS = {
     "imports:confirm": {"pk": _o("upload")},
     "imports:errors": {"pk": _o("upload")},
     "exports:ledger": {"kind": lambda w: "communities"},
+    "supervision:finding_act": {"pk": _o("finding")},
+    "supervision:attachment": {"pk": _o("rect_attachment")},
+    "supervision:document_detail": {"pk": _o("document")},
+    "supervision:document_download": {"pk": _o("document")},
+    "supervision:bulletin_detail": {"pk": _o("bulletin")},
+    "supervision:bulletin_act": {"pk": _o("bulletin")},
+    "supervision:bulletin_download": {"pk": _o("bulletin")},
+    "supervision:assessment_workbook": {"year": lambda w: 2025},
+    "supervision:assessment_unit": {"year": lambda w: 2025, "unit": lambda w: "青年路街道"},
 }
 
 # Extra cases of one view with other arguments or a query string: case → (url name, kwargs, query).
@@ -192,6 +201,20 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "staffing:training_create": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "staffing:vacancy_fill": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "staffing:worker_create": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
+    "supervision:assessment": _row("302/302", "403/403", "403/403", "200/200", "403/403", "200/200"),
+    "supervision:assessment_method": _row("302/302", "200/200", "200/200", "200/200", "200/200", "200/200"),
+    "supervision:assessment_unit": _row("302/302", "403/403", "403/403", "200/200", "403/403", "200/200"),
+    "supervision:assessment_workbook": _row("302/302", "403/403", "403/403", "200/200", "403/403", "200/200"),
+    "supervision:attachment": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
+    "supervision:bulletin_act": _row("302/302", "405/404", "405/404", "405/302", "405/404", "405/302"),
+    "supervision:bulletin_detail": _row("302/302", "404/404", "404/404", "200/200", "404/404", "200/200"),
+    "supervision:bulletin_download": _row("302/302", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "supervision:bulletin_list": _row("302/302", "200/403", "200/403", "200/200", "200/403", "200/200"),
+    "supervision:document_detail": _row("302/302", "200/200", "404/404", "200/200", "404/404", "200/200"),
+    "supervision:document_download": _row("302/302", "200/200", "404/404", "200/200", "404/404", "200/200"),
+    "supervision:document_list": _row("302/302", "200/403", "200/403", "200/200", "200/403", "200/200"),
+    "supervision:finding_act": _row("302/302", "405/302", "405/404", "405/302", "405/302", "405/302"),
+    "supervision:todo": _row("302/302", "200/200", "200/200", "200/200", "200/200", "200/200"),
 }
 
 
