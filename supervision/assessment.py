@@ -35,6 +35,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.models import Unit
 from compliance import catalogue
 from compliance.catalogue import Severity
 from compliance.models import Finding, FindingStatus, RuleParameter
@@ -88,9 +89,9 @@ RULE_AREA: dict[str, str] = {
     "M19.salary_share": FUNDS,
 }
 
-# The district departments the 措施 name as 牵头/责任/配合单位.
-DEPARTMENTS = ("区民政局", "区财政局", "资源规划莲湖分局", "区住建局", "大兴新区管委会", "区发改委", "区市场监管局",
-               "区城棚改事务中心", "区总工会")
+# The district departments the 措施 name that answer for findings (compliance.duties assigns findings to these
+# accounts units only; 区发改委、区市场监管局 and the others the 措施 name as 配合单位 are given none).
+DEPARTMENTS = tuple(str(u.label) for u in Unit)
 
 ASSESSMENT_KEY = "assessment"
 METHOD_EFFECTIVE = dt.date(2026, 1, 1)  # the defaults below were set for the 2026 assessment

@@ -7,12 +7,14 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count
 from django.utils import timezone
 
+from accounts.models import Unit
 from compliance import catalogue, escalation
 from compliance.catalogue import Severity
-from compliance.models import Finding, FindingStatus, SupervisionLevel
+from compliance.duties import unit_label
+from compliance.models import Finding, FindingStatus, ResponsibleKind, SupervisionLevel
 
 from . import compat
 from .models import DocKind, SupervisionDocument
@@ -67,15 +69,12 @@ def unit_findings_at_level(unit: str, level: str, *, as_of: dt.date) -> list[dic
     thresholds = escalation.params(as_of)
     wanted = [lv.value for lv, rank in LEVEL_RANK.items() if rank >= LEVEL_RANK[SupervisionLevel(level)]]
     qs = escalation.with_level(
-        Finding.objects.filter(status=FindingStatus.OPEN)
-        .filter(Q(responsible_unit__contains=unit) | Q(responsible_unit=""))
+        Finding.objects.filter(compat.unit_filter(unit), status=FindingStatus.OPEN)
         .select_related("sub_district", "community"),
         thresholds,
     ).filter(escalation__in=wanted).order_by("clause", "rule_id", "target_key", "pk")
     items = []
     for f in qs:
-        if unit not in compat.finding_units(f):
-            continue
         due = compat.due_date(f)
         items.append({
             "id": f.pk, "rule_id": f.rule_id, "rule": rule_title(f.rule_id), "clause": clause_label(f.clause),
@@ -88,6 +87,24 @@ def unit_findings_at_level(unit: str, level: str, *, as_of: dt.date) -> list[dic
             "level": SupervisionLevel(f.escalation).label,
         })
     return items
+
+
+def unit_ladder(as_of: dt.date) -> list[dict[str, Any]]:
+    """Each 责任单位 with its open findings at 提醒/督办/约谈 (one query), furthest up the ladder first."""
+    rows = (
+        escalation.with_level(Finding.objects.filter(status=FindingStatus.OPEN), escalation.params(as_of))
+        .exclude(escalation="")
+        .values("responsible_kind", "responsible_unit", "sub_district__name", "escalation")
+        .annotate(n=Count("id")).order_by()
+    )
+    units: dict[str, dict[str, int]] = defaultdict(lambda: {lv.value: 0 for lv in LEVEL_RANK})
+    for r in rows:
+        name = (unit_label(r["responsible_unit"]) if r["responsible_kind"] == ResponsibleKind.DEPARTMENT
+                else r["sub_district__name"] or str(Unit.CIVIL_AFFAIRS.label))
+        units[name][r["escalation"]] += r["n"]
+    out = [{"unit": name, **counts} for name, counts in units.items()]
+    out.sort(key=lambda u: (-u["interview"], -u["supervise"], -u["remind"], u["unit"]))
+    return out
 
 
 def default_requirement(kind: DocKind, days: int) -> str:
@@ -147,8 +164,8 @@ def bulletin_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
     findings = list(
         Finding.objects.exclude(severity=Severity.NOTICE).filter(first_seen__lte=end)
         .select_related("sub_district")
-        .only("id", "clause", "severity", "status", "first_seen", "last_seen", "resolved_at", "responsible_unit",
-              "sub_district__name", *(["due_date"] if hasattr(Finding, "due_date") else []))
+        .only("id", "clause", "severity", "status", "first_seen", "last_seen", "resolved_at", "responsible_kind",
+              "responsible_unit", "sub_district__name", "due_date")
     )
     current = _period_counts(findings, start, end)
     previous = _period_counts(findings, prev_start, prev_end)
@@ -170,12 +187,7 @@ def bulletin_figures(start: dt.date, end: dt.date) -> dict[str, Any]:
          "items": len(d.findings)}
         for d in SupervisionDocument.objects.filter(issued_on__range=(start, end)).order_by("issued_on", "id")
     ]
-    ladder = [
-        {"unit": u["unit"], **{str(value): n for _label, n, value in u["levels"]}}
-        for u in escalation.ladder(Finding.objects.filter(status=FindingStatus.OPEN),
-                                   escalation.params(end))
-    ]
-    ladder = [u for u in ladder if u.get(SupervisionLevel.SUPERVISE, 0) or u.get(SupervisionLevel.INTERVIEW, 0)]
+    ladder = [u for u in unit_ladder(end) if u["supervise"] or u["interview"]]
     return {
         "period": [start.isoformat(), end.isoformat()],
         "previous": [prev_start.isoformat(), prev_end.isoformat()],

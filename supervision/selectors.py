@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import Unit, units_of
-from accounts.roles import is_admin, is_department, is_reviewer
+from accounts.roles import is_reviewer
 from communities.models import SubDistrict
 from communities.selectors import one_or_404, own_sub_districts
-from compliance.catalogue import Target
-from compliance.models import Finding, FindingStatus
+from compliance.models import Finding, FindingStatus, ResponsibleKind
+from compliance.selectors import findings_for_unit
 
 from . import compat
 from .models import Bulletin, BulletinState, RectState, SupervisionDocument
@@ -26,29 +26,23 @@ def unit_names(user) -> set[str]:
     return names
 
 
-def _hides_people(user) -> bool:
-    # Person findings carry personal data: a department has no need of them.
-    return is_department(user) and not (is_reviewer(user) or is_admin(user))
-
-
 def answers_for(user, finding: Finding) -> bool:
     return bool(unit_names(user) & set(compat.finding_units(finding)))
 
 
 def findings_answered_by(user) -> QuerySet[Finding]:
-    """Findings whose responsible unit is one of the user's units (街办-owned findings for its clerks)."""
-    names = unit_names(user)
-    if not names:
+    """Findings whose 责任单位 is one of the user's units: a department's (compliance's findings_for_unit,
+    which never includes a person's finding), and for a 街办's clerks the findings filed to their 街办."""
+    if not user.is_authenticated:
         return Finding.objects.none()
     streets = list(own_sub_districts(user).values_list("code", flat=True))
-    # A finding with no recorded 责任单位 answers to its 街办 (escalation.unit_for's reading).
-    cond = Q(responsible_unit__in=names) | Q(responsible_unit="", sub_district_id__in=streets)
-    for name in names:
-        cond |= Q(responsible_unit__contains=f"{name}、") | Q(responsible_unit__endswith=f"、{name}")
-    qs = Finding.objects.filter(cond)
-    if _hides_people(user):
-        qs = qs.exclude(target_type=Target.PERSON)
-    return qs
+    mine = findings_for_unit(user)
+    if streets:
+        mine = mine | Finding.objects.filter(responsible_kind=ResponsibleKind.STREET, sub_district_id__in=streets)
+    if is_reviewer(user):
+        # District-wide findings filed to no 街办 are 区民政局's.
+        mine = mine | Finding.objects.filter(responsible_kind=ResponsibleKind.STREET, sub_district__isnull=True)
+    return mine
 
 
 def todo_findings(user) -> QuerySet[Finding]:
@@ -67,7 +61,7 @@ def review_queue(user) -> QuerySet[Finding]:
     if not is_reviewer(user):
         return Finding.objects.none()
     return (
-        Finding.objects.filter(rectification__state=RectState.REQUESTED)
+        Finding.objects.filter(rectification__state=RectState.REQUESTED, status=FindingStatus.OPEN)
         .exclude(rectification__requested_by=user)
         .select_related("community", "sub_district", "rectification")
         .order_by("rectification__updated_at", "pk")

@@ -19,8 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
 from communities.selectors import one_or_404
-from compliance import escalation
-from compliance.models import Finding, FindingStatus
 from compliance.selectors import finding_for_user, findings_for_user, last_finished_sweep
 
 from . import assessment, compat, flow, reports, selectors, services
@@ -136,8 +134,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
     ladder = []
     if reviewer:
         sweep = last_finished_sweep()
-        thresholds = escalation.params(sweep.as_of if sweep else timezone.localdate())
-        ladder = escalation.ladder(Finding.objects.filter(status=FindingStatus.OPEN), thresholds)
+        ladder = reports.unit_ladder(sweep.as_of if sweep else timezone.localdate())
     return render(request, "supervision/document_list.html", {
         "documents": selectors.documents_for_user(user)[:300], "ladder": ladder, "can_issue": reviewer, "form": form,
     })

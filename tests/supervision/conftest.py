@@ -27,21 +27,13 @@ def make_community(streets):
 
 def overdue_finding(*, days_overdue: int = 200, due: dt.date | None = None, **kwargs):
     """An open finding past its 整改期限 by ``days_overdue`` days (old enough for 约谈 on any reading)."""
-    from compliance.models import Finding
-
     today = timezone.localdate()
     due = due or today - dt.timedelta(days=days_overdue)
     first_seen = kwargs.pop("first_seen", due - dt.timedelta(days=30))
-    extra = {}
-    if hasattr(Finding, "due_date"):
-        extra["due_date"] = due
-    else:
-        # Without a stored 整改期限 the deadline is read from first_seen and the severity (compat.due_date).
-        from compliance import catalogue
-        from supervision.compat import FALLBACK_DUE_DAYS
-
-        severity = kwargs.get("severity") or catalogue.RULES[kwargs.get("rule_id", "M04.households")].severity
-        first_seen = due - dt.timedelta(days=FALLBACK_DUE_DAYS.get(severity, 30))
+    extra = {"due_date": due}
+    unit = kwargs.pop("unit", None)
+    if unit:
+        extra.update(responsible_kind="department", responsible_unit=unit)
     return _finding(first_seen=first_seen, last_seen=kwargs.pop("last_seen", today), **extra, **kwargs)
 
 

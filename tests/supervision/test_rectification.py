@@ -67,7 +67,7 @@ def test_only_the_responsible_unit_records_and_only_reviewers_review(make_commun
 
 
 def test_department_finding_is_the_departments(finding_factory, department_housing, clerk_qingnian, streets):
-    f = finding_factory(rule_id="M08.handover", street=streets["qingnian"], responsible_unit="区住建局")
+    f = finding_factory(rule_id="M08.handover", street=streets["qingnian"], unit="housing")
     with pytest.raises(PermissionDenied):
         rectification_act(finding_id=f.pk, action="measures", user=clerk_qingnian, measures="x",
                           expected_on=dt.date.today())
@@ -78,7 +78,7 @@ def test_department_finding_is_the_departments(finding_factory, department_housi
 
 def test_reviewer_cannot_close_own_request(finding_factory, reviewer, reviewer2):
     f = finding_factory(rule_id="M06.district_adjustment", target_type="district", severity="warning",
-                        responsible_unit="区民政局")
+                        unit="civil_affairs")
     rectification_act(finding_id=f.pk, action="measures", user=reviewer, measures="制定调整计划",
                       expected_on=dt.date.today())
     rectification_act(finding_id=f.pk, action="request", user=reviewer, note="计划已印发")
@@ -127,13 +127,13 @@ def test_stale_state_is_refused(make_community, finding_factory, clerk_qingnian)
 
 def test_todo_lists_only_the_users_unit(client, make_community, finding_factory, streets, department_housing,
                                         clerk_qingnian):
-    mine = finding_factory(rule_id="M08.handover", street=streets["qingnian"], responsible_unit="区住建局",
+    mine = finding_factory(rule_id="M08.handover", street=streets["qingnian"], unit="housing",
                            message="设施验收后未移交（住建）")
-    finding_factory(rule_id="M19.work_funds", community=make_community(), responsible_unit="区财政局",
+    finding_factory(rule_id="M19.work_funds", community=make_community(), unit="finance",
                     message="经费未足额（财政）")
     finding_factory(community=make_community(), message="户数不足（青年路）")
     finding_factory(rule_id="M15.exit_filing", target_type="person", street=streets["qingnian"],
-                    responsible_unit="区住建局", message="张三离职未备案")
+                    unit="housing", message="张三离职未备案")
     client.force_login(department_housing)
     body = client.get(reverse("supervision:todo")).content.decode()
     assert "设施验收后未移交（住建）" in body
