@@ -102,7 +102,7 @@ def unit_ladder(as_of: dt.date) -> list[dict[str, Any]]:
         name = (unit_label(r["responsible_unit"]) if r["responsible_kind"] == ResponsibleKind.DEPARTMENT
                 else r["sub_district__name"] or str(Unit.CIVIL_AFFAIRS.label))
         units[name][r["escalation"]] += r["n"]
-    out = [{"unit": name, **counts} for name, counts in units.items()]
+    out: list[dict[str, Any]] = [{"unit": name, **counts} for name, counts in units.items()]
     out.sort(key=lambda u: (-u["interview"], -u["supervise"], -u["remind"], u["unit"]))
     return out
 
