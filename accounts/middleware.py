@@ -43,7 +43,6 @@ class AccountGateMiddleware:
         if must_change:
             if view in PASSWORD_VIEWS:
                 return None
-            messages.warning(request, "您的密码是管理员设置的初始密码，请先修改密码再继续使用系统。")
             return HttpResponseRedirect(reverse("accounts:password_change"))
         if view in TWO_FACTOR_VIEWS or not two_factor_required(request) or two_factor_verified(request):
             return None

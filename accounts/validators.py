@@ -61,3 +61,15 @@ class UserAttributeSimilarityValidator(password_validation.UserAttributeSimilari
 
     def get_help_text(self) -> str:
         return "密码不能与用户名、姓名、电子邮箱太相似。"
+
+
+class CommonPasswordValidator(password_validation.CommonPasswordValidator):
+    """Django's list of common passwords; help text worded like the project's other rules."""
+
+    def get_help_text(self) -> str:
+        return "密码不能是常见密码。"
+
+
+class NumericPasswordValidator(password_validation.NumericPasswordValidator):
+    def get_help_text(self) -> str:
+        return "密码不能全是数字。"

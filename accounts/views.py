@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from base64 import b32encode
 
 from django.contrib import messages
@@ -55,8 +56,10 @@ def _qr_svg(data: str) -> str:
     import qrcode
     import qrcode.image.svg
 
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=14)
-    return image.to_string(encoding="unicode")
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage)
+    svg = image.to_string(encoding="unicode")
+    # qrcode sizes the drawing in millimetres; 200 px (the viewBox scales it) scans well and fits a phone.
+    return re.sub(r'^<svg width="[^"]*" height="[^"]*"', '<svg width="200" height="200"', svg, count=1)
 
 
 def _grouped(secret: str) -> str:
