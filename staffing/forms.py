@@ -168,3 +168,19 @@ class CareForm(StyledForm):
     kind = forms.ChoiceField(label="类型", choices=CareKind.choices)
     on = _date("日期")
     note = forms.CharField(label="说明", max_length=200, required=False)
+
+
+class TransferRequestForm(StyledForm):
+    """人员调动申请: the receiving 街办 names the person by ID number only."""
+
+    to_community = forms.ChoiceField(label="调入社区")
+    id_number = _id_field(help_text="该人员在其他街办登记；提交后由原街办或区民政局确认，确认后即可在调入社区登记")
+    note = forms.CharField(label="调动说明", max_length=200, required=False)
+
+    def __init__(self, *args, communities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_community"].choices = [(str(c.pk), c.name) for c in communities]
+
+
+class TransferDecideForm(StyledForm):
+    note = forms.CharField(label="意见（不同意时必填）", max_length=200, required=False)

@@ -661,3 +661,61 @@ class CareRecord(models.Model):
     def clean(self) -> None:
         if self.on and self.on > _today():
             raise ValidationError({"on": ValidationError("日期不能晚于今天。", code="date_in_future")})
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", "待原街办确认"
+    CONFIRMED = "confirmed", "已确认，待调入登记"
+    REFUSED = "refused", "未同意"
+    COMPLETED = "completed", "已调入"
+
+
+# 人员调动: which status may follow which, and who decides (docs/design.md: state changes are declared).
+TRANSFER_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    TransferStatus.PENDING: (TransferStatus.CONFIRMED, TransferStatus.REFUSED),
+    TransferStatus.CONFIRMED: (TransferStatus.COMPLETED,),
+    TransferStatus.REFUSED: (),
+    TransferStatus.COMPLETED: (),
+}
+
+
+class PersonTransfer(models.Model):
+    """人员调动: a person of one 街办 registered in another. The receiving 街办's clerk asks by ID number (seeing
+    nothing of the person), the releasing 街办's clerk or a reviewer confirms, and the next registration in the
+    receiving 街办 (worker, seat or 补选 form, or the import) uses the confirmation up. Kept with its history."""
+
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="transfers")
+    from_sub_district = models.ForeignKey(
+        "communities.SubDistrict", verbose_name="调出街办", on_delete=models.PROTECT, to_field="code", null=True,
+        blank=True, related_name="+",
+    )
+    to_community = models.ForeignKey(Community, verbose_name="调入社区", on_delete=models.PROTECT, related_name="+")
+    to_sub_district = models.ForeignKey(
+        "communities.SubDistrict", verbose_name="调入街办", on_delete=models.PROTECT, to_field="code", related_name="+",
+    )
+    status = models.CharField("状态", max_length=20, choices=TransferStatus.choices, default=TransferStatus.PENDING)
+    note = models.CharField("调动说明", max_length=200, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+")
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField("确认时间", null=True, blank=True)
+    decision_note = models.CharField("确认意见", max_length=200, blank=True)
+    completed_at = models.DateTimeField("调入登记时间", null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "人员调动"
+        verbose_name_plural = "人员调动"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["pending", "confirmed", "refused", "completed"]),
+                                   name="person_transfer_status_valid"),
+            # One open request per person and receiving 街办: a second one would only duplicate the question.
+            models.UniqueConstraint(fields=["person", "to_sub_district"], condition=Q(status__in=["pending", "confirmed"]),
+                                    name="person_transfer_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"人员调动 #{self.pk}"

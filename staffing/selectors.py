@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.roles import is_admin, is_clerk, is_reviewer
 from communities.selectors import communities_for_user, one_or_404
 
-from .models import ROLES_OF_BODY, Employment, ExitProcedure, Person, Seat, Vacancy
+from .models import ROLES_OF_BODY, Employment, ExitProcedure, Person, PersonTransfer, Seat, Vacancy
 
 
 def may_read_people(user) -> bool:
@@ -201,3 +201,26 @@ def _params(as_of) -> dict:
     ids = ["M10.cross_appointment", "M10.fulltime_share", "M11.worker_ratio", "M10.total_cap", "M10.party_size",
            "M10.committee_size"]
     return params_for_rules([registry.get(i) for i in ids], as_of)
+
+
+def transfers_for_user(user) -> tuple[QuerySet[PersonTransfer], QuerySet[PersonTransfer]]:
+    """(incoming, outgoing) 人员调动 of the user's 街办; for a reviewer, every request is outgoing (to decide).
+    Incoming rows are shown with a masked number only: the receiving 街办 learns nothing of the person."""
+    from accounts.roles import is_reviewer
+    from communities.selectors import sub_districts_for_user
+
+    base = PersonTransfer.objects.select_related("person", "to_community", "from_sub_district", "requested_by",
+                                                 "decided_by")
+    if not may_read_people(user):
+        return PersonTransfer.objects.none(), PersonTransfer.objects.none()
+    if is_reviewer(user):
+        return PersonTransfer.objects.none(), base.all()
+    streets = list(sub_districts_for_user(user, "change_subdistrict").values_list("code", flat=True))
+    return (base.filter(to_sub_district_id__in=streets),
+            base.filter(from_sub_district_id__in=streets))
+
+
+def transfer_to_decide(user, pk) -> PersonTransfer:
+    """A request the user may confirm: from their own 街办 (clerks) or any (reviewers); otherwise 404."""
+    _, outgoing = transfers_for_user(user)
+    return one_or_404(outgoing, "没有找到这个调动申请，或您无权办理。", pk=pk)

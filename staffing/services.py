@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,9 +30,11 @@ from .models import (
     ExitStepName,
     LeaveWay,
     Person,
+    PersonTransfer,
     Seat,
     TrainingAttendance,
     TrainingEvent,
+    TransferStatus,
     Vacancy,
     next_exit_step,
 )
@@ -204,23 +206,90 @@ def employment_update(*, employment: Employment, user=None, reason: str | None =
         return changed
 
 
-def person_get_or_create(*, id_number: str, name: str, education: str = "", phone: str = "",
-                         user=None) -> tuple[Person, bool]:
-    """For forms: a known ID number gives the recorded person, unchanged (a clerk of another
-    街办 must not rename them by typing their number); otherwise a new person."""
+# Said the same whatever the other 街办 holds: no name, no community, no 街办 (issue 14).
+HELD_ELSEWHERE = ("该身份证号已在其他街道办事处登记，不能在本街办直接登记。"
+                  "如该人员调入本街办，请提交人员调动申请，由原街办或区民政局确认后再登记。")
+
+
+def person_street(person: Person) -> str | None:
+    """The 街办 a person belongs to: that of their 所属社区 (latest seat or job)."""
+    if person.community_id is None:
+        return None
+    return Community.objects.filter(pk=person.community_id).values_list("sub_district_id", flat=True).first()
+
+
+def person_require_registrable(*, person: Person, sub_district_code: str) -> None:
+    """Refuses to register ``person`` in a community of ``sub_district_code`` when they belong to another 街办.
+
+    The one rule for the worker, seat and vacancy forms and the 人员 import: a person moves between 街办 only
+    by a confirmed transfer (``transfer_confirm``). A person with no seat and no job anywhere belongs to no
+    街办 yet. The refusal says nothing about the person (``HELD_ELSEWHERE``)."""
+    street = person_street(person)
+    if street is None:
+        if not (Seat.objects.filter(person=person).exists() or Employment.objects.filter(person=person).exists()):
+            return
+    elif street == sub_district_code:
+        return
+    if PersonTransfer.objects.filter(person=person, to_sub_district__code=sub_district_code,
+                                     status=TransferStatus.CONFIRMED).exists():
+        return
+    raise ValidationError({"id_number": ValidationError(HELD_ELSEWHERE, code="id_held_elsewhere")})
+
+
+def person_for_registration(*, id_number: str, name: str, community: Community, education: str = "",
+                            phone: str = "", user=None) -> tuple[Person, bool]:
+    """For forms: a known ID number of this 街办 gives the recorded person, unchanged (the form's name does not
+    rename them); a number held in another 街办 is refused (``person_require_registrable``); otherwise a new
+    person."""
     existing = Person.objects.with_id_number(id_number).first()
     if existing is not None:
+        person_require_registrable(person=existing, sub_district_code=community.sub_district_id)
         return existing, False
     return person_create(id_number=id_number, name=name, education=education, phone=phone, user=user), True
 
 
+def transfer_complete(*, person: Person, community: Community, user=None) -> None:
+    """A confirmed transfer into ``community``'s 街办 is used up by the registration it allowed."""
+    for transfer in PersonTransfer.objects.select_for_update().filter(
+            person=person, to_sub_district__code=community.sub_district_id, status=TransferStatus.CONFIRMED):
+        transfer.status = TransferStatus.COMPLETED
+        transfer.completed_at = timezone.now()
+        set_history(transfer, user, "调入登记")
+        transfer.save(update_fields=["status", "completed_at"])
+
+
 def worker_create(*, id_number: str, name: str, community: Community, education: str = "", phone: str = "",
                   user=None, **employment_fields: Any) -> Employment:
-    """The worker form: a new or known person (by ID number) becomes a worker of ``community``."""
+    """The worker form: a new person, or one of this 街办 (by ID number), becomes a worker of ``community``."""
     with transaction.atomic():
-        person, _ = person_get_or_create(id_number=id_number, name=name, education=education, phone=phone,
-                                         user=user)
-        return employment_create(person=person, community=community, user=user, **employment_fields)
+        person, _ = person_for_registration(id_number=id_number, name=name, community=community,
+                                            education=education, phone=phone, user=user)
+        employment = employment_create(person=person, community=community, user=user, **employment_fields)
+        transfer_complete(person=person, community=community, user=user)
+        return employment
+
+
+def seat_create_for(*, community: Community, body: str, role: str, start_on: date, user=None,
+                    person: Person | None = None, id_number: str = "", name: str = "") -> Seat:
+    """The seat form: a person picked from the community's own, or named by ID number (``person_for_registration``)."""
+    with transaction.atomic():
+        if person is None:
+            person, _ = person_for_registration(id_number=id_number, name=name, community=community, user=user)
+        seat = seat_create(person=person, community=community, body=body, role=role, start_on=start_on, user=user)
+        transfer_complete(person=person, community=community, user=user)
+        return seat
+
+
+def vacancy_fill_for(*, vacancy: Vacancy, on: date, user=None, person: Person | None = None, id_number: str = "",
+                     name: str = "") -> Seat:
+    """The 补选 form: the elected person picked from the community's own, or named by ID number."""
+    with transaction.atomic():
+        if person is None:
+            person, _ = person_for_registration(id_number=id_number, name=name, community=vacancy.community,
+                                                user=user)
+        seat = vacancy_fill(vacancy=vacancy, person=person, on=on, user=user)
+        transfer_complete(person=person, community=vacancy.community, user=user)
+        return seat
 
 
 # --- exit procedures (措施十五) -------------------------------------------------
@@ -362,3 +431,71 @@ def care_record_create(*, person: Person, kind: str, on: date, note: str = "", u
         save_clean(record, user)
         return record
 
+
+
+# --- 人员调动 (transfers between 街办) -----------------------------------------------
+
+
+def transfer_request(*, id_number: str, to_community: Community, note: str = "", user=None) -> PersonTransfer:
+    """The receiving 街办 asks for a person by ID number. What it learns is only whether a request was needed:
+    never the person's name, community or 街办."""
+    with transaction.atomic():
+        try:
+            facts = idnumbers.parse(id_number)
+        except ValidationError as error:
+            raise ValidationError({"id_number": error}) from None
+        person = Person.objects.select_for_update().with_id_number(facts.number).first()
+        if person is None:
+            raise ValidationError({"id_number": ValidationError(
+                "该身份证号尚未登记，可直接在本街办登记，无需调动。", code="transfer_not_needed")})
+        try:
+            person_require_registrable(person=person, sub_district_code=to_community.sub_district_id)
+        except ValidationError:
+            pass
+        else:
+            raise ValidationError({"id_number": ValidationError(
+                "该人员可直接在本街办登记，无需调动。", code="transfer_not_needed")})
+        if PersonTransfer.objects.filter(person=person, to_sub_district__code=to_community.sub_district_id,
+                                         status=TransferStatus.PENDING).exists():
+            raise ValidationError({"id_number": ValidationError(
+                "本街办已为该身份证号提交过调动申请，正在等待确认。", code="transfer_pending")})
+        transfer = PersonTransfer(person=person, from_sub_district_id=person_street(person), to_community=to_community,
+                                  to_sub_district_id=to_community.sub_district_id, note=(note or "").strip()[:200],
+                                  requested_by=user if getattr(user, "is_authenticated", False) else None)
+        set_history(transfer, user, "申请调动")
+        transfer.save()
+        return transfer
+
+
+def transfer_may_decide(user, transfer: PersonTransfer) -> bool:
+    """The releasing 街办's clerk, or a reviewer (区民政局), or an administrator."""
+    from accounts.roles import is_reviewer
+    from communities.selectors import sub_districts_for_user
+
+    if is_reviewer(user):
+        return True
+    if transfer.from_sub_district_id is None:
+        return False
+    return sub_districts_for_user(user, "change_subdistrict").filter(code=transfer.from_sub_district_id).exists()
+
+
+def transfer_decide(*, transfer: PersonTransfer, confirm: bool, note: str = "", user=None) -> PersonTransfer:
+    """确认 or 不同意, along TRANSFER_TRANSITIONS."""
+    from .models import TRANSFER_TRANSITIONS
+
+    with transaction.atomic():
+        transfer = PersonTransfer.objects.select_for_update().get(pk=transfer.pk)
+        target = TransferStatus.CONFIRMED if confirm else TransferStatus.REFUSED
+        if target not in TRANSFER_TRANSITIONS[transfer.status]:
+            raise ValidationError(f"这个调动申请{TransferStatus(transfer.status).label}，不能再办理。", code="transfer_state")
+        if user is not None and not transfer_may_decide(user, transfer):
+            raise PermissionDenied("只有调出街办的办事员或区民政局审核员可以确认人员调动。")
+        if not confirm and not (note or "").strip():
+            raise ValidationError({"note": ValidationError("不同意调动时请填写理由。", code="reason_required")})
+        transfer.status = target
+        transfer.decided_by = user if getattr(user, "is_authenticated", False) else None
+        transfer.decided_at = timezone.now()
+        transfer.decision_note = (note or "").strip()[:200]
+        set_history(transfer, user, TransferStatus(target).label)
+        transfer.save()
+        return transfer

@@ -118,8 +118,13 @@ def _person(number: str, ctx) -> Person:
 
 
 def _require_person_scope(person: Person, ctx) -> None:
-    if person.community is not None:
-        ctx.require_street(person.community.sub_district_id, ID_HEADER)
+    """A 培训/考核 row may name only the importing clerk's own people; the refusal names no 街办 (issue 14)."""
+    scope = ctx.street_scope
+    if scope is None:
+        return
+    street = services.person_street(person)
+    if street is None or street not in scope:
+        raise RowRefused(ID_HEADER, "该身份证号不是本街办登记的人员，不能导入其培训或考核记录。", "id_held_elsewhere")
 
 
 def _masked_integrity(error: IntegrityError) -> RowRefused:
@@ -295,7 +300,8 @@ class PersonSheet(StaffingSheet):
         number = data["id_number"]
         existing = Person.objects.select_related("community").with_id_number(number).first()
         if existing is not None:
-            _require_person_scope(existing, ctx)
+            # The forms' rule, from the same service: a person of another 街办 comes only by a confirmed transfer.
+            services.person_require_registrable(person=existing, sub_district_code=community.sub_district_id)
         person, created = services.person_upsert(id_number=number, name=data["name"], education=data["education"],
                                                  user=ctx.user)
         changed = created or (existing is not None and (existing.name, existing.education) != (person.name,
@@ -304,6 +310,8 @@ class PersonSheet(StaffingSheet):
             changed |= self._employment(person, community, data, ctx)
         for body, role in ((Body.PARTY, data["party_role"]), (Body.COMMITTEE, data["committee_role"])):
             changed |= self._seat(person, community, body, role, data, ctx)
+        if existing is not None and changed:
+            services.transfer_complete(person=person, community=community, user=ctx.user)
         if created:
             return Action.CREATED
         return Action.UPDATED if changed else Action.UNCHANGED

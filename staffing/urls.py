@@ -20,4 +20,6 @@ urlpatterns = [
     path("exits/<int:pk>/next/", views.exit_advance, name="exit_advance"),
     path("seats/<int:pk>/end/", views.seat_end, name="seat_end"),
     path("vacancies/<int:pk>/fill/", views.vacancy_fill, name="vacancy_fill"),
+    path("transfers/", views.transfer_list, name="transfer_list"),
+    path("transfers/<int:pk>/decide/", views.transfer_decide, name="transfer_decide"),
 ]

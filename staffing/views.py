@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -38,6 +37,8 @@ from .forms import (
     SeatEndForm,
     SeatForm,
     TrainingForm,
+    TransferDecideForm,
+    TransferRequestForm,
     VacancyFillForm,
     WorkerForm,
 )
@@ -62,11 +63,11 @@ def _community_persons(community):
             .distinct().order_by("name"))
 
 
-def _resolve_person(community, data, user) -> Person:
+def _picked_person(community, data) -> Person | None:
+    """The person picked from the community's own list, or None when the form names one by ID number."""
     if data.get("person"):
         return _community_persons(community).get(public_id=data["person"])
-    person, _ = services.person_get_or_create(id_number=data["id_number"], name=data["name"], user=user)
-    return person
+    return None
 
 
 # ---------------------------------------------------------------- composition
@@ -258,10 +259,12 @@ def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with capture_changes() as changes, transaction.atomic():
-                person = _resolve_person(community, data, request.user)
-                services.seat_create(person=person, community=community, body=data["body"], role=data["role"],
-                                     start_on=data["start_on"], user=request.user)
+            with capture_changes() as changes:
+                seat = services.seat_create_for(
+                    community=community, body=data["body"], role=data["role"], start_on=data["start_on"],
+                    person=_picked_person(community, data), id_number=data["id_number"], name=data["name"],
+                    user=request.user)
+                person = seat.person
         except ValidationError as error:
             errors_to_form(form, error)
         else:
@@ -302,9 +305,11 @@ def vacancy_fill(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with capture_changes() as changes, transaction.atomic():
-                person = _resolve_person(community, data, request.user)
-                services.vacancy_fill(vacancy=vacancy, person=person, on=data["filled_on"], user=request.user)
+            with capture_changes() as changes:
+                seat = services.vacancy_fill_for(
+                    vacancy=vacancy, on=data["filled_on"], person=_picked_person(community, data),
+                    id_number=data["id_number"], name=data["name"], user=request.user)
+                person = seat.person
         except ValidationError as error:
             errors_to_form(form, error)
         else:
@@ -419,3 +424,53 @@ def exit_advance(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form, "title": f"{person.name}：{ExitStepName(step).label}", "community": procedure.employment.community,
         "steps": procedure.steps.select_related("actor"),
     })
+
+
+# ---------------------------------------------------------------- 人员调动
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    """Requests into the user's 街办 (masked number and status only) and out of it (the person, to confirm);
+    a reviewer sees and decides all. POST: a clerk's new request."""
+    if not selectors.may_read_people(request.user):
+        raise PermissionDenied("您无权办理人员调动。")
+    communities = list(communities_for_user(request.user, "change_community").order_by("code"))
+    form = TransferRequestForm(request.POST or None, communities=communities)
+    if request.method == "POST":
+        if not communities:
+            raise PermissionDenied("只有街办办事员可以申请人员调动。")
+        if form.is_valid():
+            data = form.cleaned_data
+            community = community_for_user(request.user, int(data["to_community"]), "change_community")
+            try:
+                services.transfer_request(id_number=data["id_number"], to_community=community, note=data["note"],
+                                          user=request.user)
+            except ValidationError as error:
+                errors_to_form(form, error)
+            else:
+                messages.success(request, "已提交人员调动申请，待原街办或区民政局确认。")
+                return redirect("staffing:transfer_list")
+    incoming, outgoing = selectors.transfers_for_user(request.user)
+    return render(request, "staffing/transfer_list.html", {
+        "form": form if communities else None, "incoming": incoming, "outgoing": outgoing,
+        "decide_form": TransferDecideForm(),
+    })
+
+
+@login_required
+@require_http_methods(["POST"])
+def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = selectors.transfer_to_decide(request.user, pk)
+    form = TransferDecideForm(request.POST)
+    form.is_valid()
+    confirm = request.POST.get("action") == "confirm"
+    try:
+        services.transfer_decide(transfer=transfer, confirm=confirm, note=form.cleaned_data.get("note", ""),
+                                 user=request.user)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, "已确认人员调动。" if confirm else "已记录：不同意调动。")
+    return redirect("staffing:transfer_list")

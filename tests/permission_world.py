@@ -69,7 +69,8 @@ def build_world(media_root) -> World:
     clerk = w.users["clerk_own"]
     community = community_create(code="610104001001", name="莲湖路第一社区居委会", sub_district=qingnian,
                                  households=1180, population=3892, east="东", south="南", west="西", north="北")
-    community_create(code="610104008001", name="枣园社区", sub_district=zaoyuan, households=1200, population=4000)
+    other_community = community_create(code="610104008001", name="枣园社区", sub_district=zaoyuan, households=1200,
+                                       population=4000)
     compound = compound_create(code="XQ-1", name="北院", community=community, households=1180)
     facility = facility_create(code="SS-100", community=community, name="莲湖路第一社区服务中心", kind="center",
                                building_area=1100, activity_area=700)
@@ -81,6 +82,9 @@ def build_world(media_root) -> World:
     vacancy = staffing.vacancy_create(community=community, body=Body.COMMITTEE, role="member",
                                       vacated_on=date(2025, 1, 1))
     found = finding(community=community)
+    # 枣园 asks for 青年路's worker: 青年路 (the releasing 街办) or a reviewer decides.
+    transfer = staffing.transfer_request(id_number=worker.person.id_number, to_community=other_community,
+                                         user=w.users["clerk_other"])
     sweep = Sweep.objects.create(as_of=timezone.localdate(), status="finished", finished_at=timezone.now())
     req = request_create_new(user=clerk, sub_district=qingnian, title="新设大兴东社区",
                              part=part("610104001050", "大兴东社区居委会"))
@@ -106,6 +110,7 @@ def build_world(media_root) -> World:
         "sweep": sweep, "request": req, "part": req.parts.get(), "attachment": attachment, "upload": upload,
         "street": qingnian, "document": document, "bulletin": bulletin,
         "rect_attachment": RectAttachment.objects.get(),
+        "transfer": transfer,
     }
     return w
 

@@ -74,6 +74,7 @@ ARGS = {
     "staffing:person_detail": {"public_id": _o("person", "public_id")},
     "staffing:care_create": {"public_id": _o("person", "public_id")},
     "staffing:person_reveal": {"public_id": _o("person", "public_id")},
+    "staffing:transfer_decide": {"pk": _o("transfer")},
     "staffing:employment_edit": {"pk": _o("employment")},
     "staffing:exit_start": {"pk": _o("employment")},
     "staffing:exit_advance": {"pk": _o("exit")},
@@ -198,6 +199,9 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "staffing:roster_export": _row("302/302", "200/200", "404/404", "200/200", "403/403", "200/200"),
     "staffing:seat_create": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "staffing:seat_end": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
+    # 人员调动: clerks ask (POST without data: the form again), the releasing 街办 or a reviewer decides.
+    "staffing:transfer_list": _row("302/302", "200/200", "200/200", "200/403", "403/403", "200/200"),
+    "staffing:transfer_decide": _row("302/302", "405/302", "405/404", "405/302", "405/404", "405/302"),
     "staffing:training_create": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "staffing:vacancy_fill": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "staffing:worker_create": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
