@@ -2,6 +2,8 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
+    # This module also holds django-otp's configs (below): say which one "accounts" in INSTALLED_APPS means.
+    default = True
     name = "accounts"
     verbose_name = "用户与角色"
 
@@ -19,3 +21,17 @@ class AccountsConfig(AppConfig):
             if not getattr(command.handle, "_lianhu_audited", False):
                 command.handle = audited_command(command.handle)  # type: ignore[method-assign]
                 command.handle._lianhu_audited = True  # type: ignore[attr-defined]
+
+
+# django-otp's apps carry no verbose name (the admin showed "Otp_Totp"); the models' own names stay as shipped,
+# since changing their Meta would ask for migrations inside django-otp.
+from django_otp.plugins.otp_static.apps import DefaultConfig as _StaticConfig  # noqa: E402
+from django_otp.plugins.otp_totp.apps import DefaultConfig as _TotpConfig  # noqa: E402
+
+
+class OtpTotpConfig(_TotpConfig):
+    verbose_name = "双因素认证：身份验证器"
+
+
+class OtpStaticConfig(_StaticConfig):
+    verbose_name = "双因素认证：恢复码"

@@ -45,8 +45,8 @@ INSTALLED_APPS = [
     "csp",
     # Two-factor sign-in: authenticator apps (TOTP) and one-time recovery codes (static tokens).
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "accounts.apps.OtpTotpConfig",
+    "accounts.apps.OtpStaticConfig",
     "accounts",
     "communities",
     "facilities",
@@ -168,6 +168,8 @@ AUDIT_RETENTION_DAYS = max(env.int("AUDIT_RETENTION_DAYS", default=180), 180)
 # password alone (a demo user who sets up an authenticator is asked for codes from then on).
 LIANHU_REQUIRE_2FA = env.bool("LIANHU_REQUIRE_2FA", default=not DEBUG)
 OTP_TOTP_ISSUER = "莲湖区社区管理系统"
+# The admin lists devices for removal (a lost phone) but shows no one's secret key, QR code or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -199,3 +199,16 @@ def test_an_open_redirect_is_not_followed(client, required, reviewer):
     response = client.post(reverse("accounts:two_factor_verify"),
                            {"token": code_for(device), "next": "https://evil.example/"})
     assert response["Location"] == reverse("home")
+
+
+def test_admin_removes_a_lost_authenticator_without_seeing_its_secret(client, admin_user, reviewer):
+    device = _enrolled(reviewer)
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:otp_totp_totpdevice_changelist"))
+    assert listing.status_code == 200 and "双因素认证：身份验证器" in listing.content.decode()
+    page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk])).content.decode()
+    assert device.key not in page
+    response = client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    event = SecurityEvent.objects.get(kind=Kind.TWO_FACTOR, detail__action="remove")
+    assert event.user_id == admin_user.pk and event.detail["user"] == reviewer.username
