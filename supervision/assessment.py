@@ -14,7 +14,9 @@ thresholds, so a past year keeps the values in force on its 31 December):
   each day of the year it stayed open past its 整改期限, ``violation_day``
   (违规) or ``warning_day`` (预警) points. A day counts from the day after the
   deadline up to and including the day it closed (销号 or data resolved), or
-  up to the assessment date while still open, within the year;
+  up to the assessment date while still open, within the year; one finding
+  deducts at most ``finding_cap`` (so one long-forgotten finding cannot
+  empty an area by itself, and the number of overdue findings tells);
 * deductions in one area stop at ``area_cap``;
 * a finding closed within the year on or before its 整改期限 earns
   ``ontime_credit`` points, up to ``credit_cap`` per area;
@@ -99,6 +101,7 @@ METHOD_DEFAULTS: dict[str, Decimal] = {
     "base": Decimal("100"),
     "violation_day": Decimal("0.2"),
     "warning_day": Decimal("0.1"),
+    "finding_cap": Decimal("5"),
     "area_cap": Decimal("40"),
     "ontime_credit": Decimal("1"),
     "credit_cap": Decimal("5"),
@@ -107,6 +110,7 @@ METHOD_LABELS = {
     "base": "每个方面的基础分",
     "violation_day": "违规问题逾期每天扣分",
     "warning_day": "预警问题逾期每天扣分",
+    "finding_cap": "每个问题最多扣分",
     "area_cap": "每个方面扣分上限",
     "ontime_credit": "按期（期限内）整改销号每项加分",
     "credit_cap": "每个方面加分上限",
@@ -204,7 +208,7 @@ def scorecard(year: int, *, as_of: dt.date | None = None) -> list[Card]:
         if area is None:
             continue
         days = overdue_days(due, closed, start, until)
-        deduction = per_day.get(f.severity, Decimal("0")) * days
+        deduction = min(per_day.get(f.severity, Decimal("0")) * days, m["finding_cap"])
         on_time = closed is not None and start <= closed <= until and closed <= due
         credit = m["ontime_credit"] if on_time else Decimal("0")
         if not deduction and not credit:

@@ -131,3 +131,29 @@ def test_future_period_is_refused(reviewer):
     with pytest.raises(ValidationError) as exc:
         services.bulletin_draft(user=reviewer, period_start=today, period_end=today + dt.timedelta(days=1))
     assert exc.value.code == "period_future"
+
+
+def test_document_and_bulletin_pages_queries_do_not_grow(client, make_community, finding_factory, reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    finding_factory(community=make_community())
+    services.supervision_document_issue(user=reviewer, unit="青年路街道", kind="supervise")
+    client.force_login(reviewer)
+    urls = [reverse("supervision:document_list"), reverse("supervision:bulletin_list"),
+            reverse("supervision:assessment")]
+    for url in urls:
+        client.get(url)
+    counts = []
+    for _ in range(2):
+        seen = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            seen.append(len(queries))
+        counts.append(seen)
+        for street in ("qingnian", "zaoyuan", "zaoyuan"):
+            finding_factory(community=make_community(street=street))
+        services.supervision_document_issue(user=reviewer, unit="枣园街道", kind="interview")
+        services.supervision_document_issue(user=reviewer, unit="青年路街道", kind="supervise")
+    assert counts[0] == counts[1]
