@@ -2,7 +2,7 @@
 
 A clerk sees the findings of their own 街办 (its communities, and compounds
 not yet given to a community) and the district-wide ones, read-only;
-reviewers, department users and administrators see every finding.
+reviewers and administrators see every finding; department users their own unit's, never a person's.
 """
 
 from __future__ import annotations
@@ -29,10 +29,17 @@ def streets_for_user(user) -> QuerySet[SubDistrict]:
 
 
 def findings_for_user(user) -> QuerySet[Finding]:
+    """The one selector of findings for pages, the dashboard and every export (the compliance workbook too).
+
+    A department user (资源规划/住建/大兴/财政) reads the findings of their own unit only (``findings_for_unit``),
+    never a person's: person findings (措施十二至十五) carry names and 人员编号, which stay with the 街办 and
+    区民政局 (issue 14)."""
     if not user.is_authenticated:
         return Finding.objects.none()
-    if sees_whole_district(user):
+    if is_admin(user) or is_reviewer(user):
         return Finding.objects.all()
+    if is_department(user):
+        return findings_for_unit(user)
     streets = list(sub_districts_for_user(user).values_list("code", flat=True))
     return Finding.objects.filter(
         Q(sub_district_id__in=streets) | Q(sub_district__isnull=True, target_type=Target.DISTRICT)
@@ -71,7 +78,7 @@ def _scale(number) -> str:
     return f"{number}"
 
 
-def community_requirements(community, as_of) -> dict:
+def community_requirements(community, as_of, user=None) -> dict:
     """The community page's panel: its live findings and 应配 against 实有, clause by clause.
 
     The 两委/工作者 (措施十、十一) and 服务设施 (措施七、十六) figures are the
@@ -88,8 +95,10 @@ def community_requirements(community, as_of) -> dict:
     from .parameters import params_for_rules
     from .rules import registry
 
+    # Whose findings: the same selector as the findings pages (a department user's unit only, no person's).
+    base = Finding.objects.all() if user is None else findings_for_user(user)
     findings = list(
-        Finding.objects.filter(community=community, status__in=LIVE_STATUSES).order_by("clause", "rule_id", "target_key")
+        base.filter(community=community, status__in=LIVE_STATUSES).order_by("clause", "rule_id", "target_key")
     )
     own = {f.rule_id: f for f in findings if f.target_type == Target.COMMUNITY and f.status == FindingStatus.OPEN}
     waived = {f.rule_id for f in findings if f.target_type == Target.COMMUNITY and f.status == FindingStatus.WAIVED}

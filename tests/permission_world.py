@@ -45,7 +45,7 @@ def build_world(media_root) -> World:
     from approvals.models import Attachment
     from approvals.services import request_act, request_create_new
     from communities.services import community_create, compound_create, sub_district_upsert
-    from compliance.models import Sweep
+    from compliance.models import Finding, Sweep
     from facilities.services import facility_create
     from imports.services import upload_store
     from staffing import services as staffing
@@ -82,6 +82,12 @@ def build_world(media_root) -> World:
     vacancy = staffing.vacancy_create(community=community, body=Body.COMMITTEE, role="member",
                                       vacated_on=date(2025, 1, 1))
     found = finding(community=community)
+    # A person's finding (names the person, keyed by 人员编号) and one of the department user's unit (区住建局).
+    person_found = finding(community=community, rule_id="M12.worker_training",
+                           message=f"{worker.person.name}2025年度尚未参加全员培训")
+    Finding.objects.filter(pk=person_found.pk).update(target_key=worker.person.public_id, target_pk=worker.person.pk)
+    unit_found = finding(community=community, rule_id="M08.handover", responsible_kind="department",
+                         responsible_unit="housing", message="验收合格已超过90天未移交街办")
     # 枣园 asks for 青年路's worker: 青年路 (the releasing 街办) or a reviewer decides.
     transfer = staffing.transfer_request(id_number=worker.person.id_number, to_community=other_community,
                                          user=w.users["clerk_other"])
@@ -107,6 +113,7 @@ def build_world(media_root) -> World:
     w.objects = {
         "community": community, "compound": compound, "facility": facility, "employment": worker,
         "person": worker.person, "exit": procedure, "seat": seat, "vacancy": vacancy, "finding": found,
+        "person_finding": person_found, "unit_finding": unit_found,
         "sweep": sweep, "request": req, "part": req.parts.get(), "attachment": attachment, "upload": upload,
         "street": qingnian, "document": document, "bulletin": bulletin,
         "rect_attachment": RectAttachment.objects.get(),

@@ -69,12 +69,13 @@ def plain(value) -> str:
     return str(value)
 
 
-@register.inclusion_tag("compliance/_community_panel.html")
-def community_compliance_panel(community):
+@register.inclusion_tag("compliance/_community_panel.html", takes_context=True)
+def community_compliance_panel(context, community):
     from compliance.selectors import community_requirements
 
     today = timezone.localdate()
-    return community_requirements(community, today)
+    request = context.get("request")
+    return community_requirements(community, today, user=getattr(request, "user", None))
 
 
 @register.inclusion_tag("compliance/_home_summary.html")
