@@ -62,7 +62,7 @@ def rectification_act(*, finding_id: int, action: str, user, expected_state: str
     today = today or timezone.localdate()
     with transaction.atomic():
         try:
-            finding = Finding.objects.select_for_update().select_related("sub_district").get(pk=finding_id)
+            finding = Finding.objects.select_for_update(of=("self",)).select_related("sub_district").get(pk=finding_id)
         except Finding.DoesNotExist:
             raise _error("没有找到这个问题。", "not_found") from None
         rect = rectification_for(finding)
