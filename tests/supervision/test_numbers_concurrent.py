@@ -25,7 +25,7 @@ def test_concurrent_numbers_differ():
             with transaction.atomic():
                 taken.append(number_take(year=2031, kind="supervise"))
                 time.sleep(0.3)  # hold the lock while the other waits for it
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
