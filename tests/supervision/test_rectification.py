@@ -173,3 +173,20 @@ def test_finding_page_shows_the_panel_and_the_form_works(client, make_community,
     client.force_login(reviewer)
     page = client.get(reverse("compliance:finding_detail", args=[f.pk])).content.decode()
     assert 'id="review-form"' in page and "整改照片.png" in page
+
+
+def test_reviewer_todo_has_district_findings_and_the_review_queue(client, make_community, finding_factory,
+                                                                  clerk_qingnian, reviewer):
+    mca = finding_factory(rule_id="M17.district_targets", target_type="district", severity="warning",
+                          unit="civil_affairs", message="全区监测点不足（民政）")
+    street = finding_factory(community=make_community(), message="户数不足（青年路）")
+    rectification_act(finding_id=street.pk, action="measures", user=clerk_qingnian, measures="合并",
+                      expected_on=dt.date(2030, 1, 1))
+    rectification_act(finding_id=street.pk, action="request", user=clerk_qingnian, note="已合并")
+    client.force_login(reviewer)
+    body = client.get(reverse("supervision:todo")).content.decode()
+    assert 'id="review-table"' in body and "户数不足（青年路）" in body and "全区监测点不足（民政）" in body
+    client.force_login(clerk_qingnian)
+    body = client.get(reverse("supervision:todo")).content.decode()
+    assert "全区监测点不足（民政）" not in body and 'id="review-table"' not in body
+    assert mca.pk
