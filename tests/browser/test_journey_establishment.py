@@ -58,7 +58,7 @@ def test_clerk_submits_reviewer_sends_back_clerk_resubmits(
 
     clerk.reload()
     expect(clerk.locator("#timeline")).to_contain_text("请核实户数")
-    clerk.get_by_role("link", name="修改").click()
+    clerk.get_by_role("link", name="修改", exact=True).click()
     clerk.get_by_label("户数").fill("1200")
     clerk.get_by_label("常住人口").fill("3600")
     clerk.get_by_role("button", name="保存").click()
