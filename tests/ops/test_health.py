@@ -150,3 +150,15 @@ def test_status_page_for_administrators_only(client, admin_user, clerk_qingnian)
     response = client.get("/ops/")
     assert response.status_code == 200
     assert 'data-check="sweep"' in response.text and "夜间巡检" in response.text
+
+
+def test_status_command_mails_admins_once_an_hour_for_the_same_failure(db, settings, tmp_path):
+    from django.core import mail
+
+    settings.ADMINS = [("运维", "ops@lianhu.example.gov.cn")]
+    _nightly(30)
+    state = tmp_path / "last.json"
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            call_command("ops_status", "--mail", "--state", str(state))
+    assert len(mail.outbox) == 1 and "夜间巡检" in mail.outbox[0].subject
