@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -52,8 +53,6 @@ class Command(BaseCommand):
             last = {}
         if last.get("failing") == failing and time.time() - float(last.get("at", 0)) < MAIL_AGAIN_AFTER:
             return False
-        try:
+        with contextlib.suppress(OSError):
             path.write_text(json.dumps({"failing": failing, "at": time.time()}))
-        except OSError:
-            pass
         return True
