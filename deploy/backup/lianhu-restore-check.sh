@@ -34,10 +34,10 @@ fi
 url_with_db() {
     "$PY" - "$DATABASE_URL" "$1" <<'PYEOF'
 import sys
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 url = urlsplit(sys.argv[1])
-scheme = "postgresql" if url.scheme in ("postgres", "postgresql", "pgsql", "psql", "postgis") else url.scheme
-print(urlunsplit((scheme, url.netloc, "/" + sys.argv[2], url.query, "")))
+# urlunsplit would drop the "//" of an empty host (postgres:///lianhu: the local socket).
+print(f"postgresql://{url.netloc}/{sys.argv[2]}" + (f"?{url.query}" if url.query else ""))
 PYEOF
 }
 MAINT_URL="$(url_with_db postgres)"
@@ -55,8 +55,8 @@ read -r communities persons findings <<<"$counts"
 # One line a script can read (CI compares it with the source database's counts).
 echo "restored counts: communities=$communities persons=$persons findings=$findings"
 
-scratch_env=(env DATABASE_URL="$SCRATCH_URL" CELERY_BROKER_URL= CELERY_RESULT_BACKEND= DJANGO_CACHE_URL=
-             DJANGO_EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend SENTRY_DSN=)
+scratch_env=(env -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u DJANGO_CACHE_URL -u SENTRY_DSN
+             DATABASE_URL="$SCRATCH_URL" DJANGO_EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend)
 cd "$APP_DIR"
 log "manage.py check"
 "${scratch_env[@]}" "$PY" manage.py check
