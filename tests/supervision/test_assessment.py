@@ -86,5 +86,12 @@ def test_pages_and_workbook(client, make_community, finding_factory, reviewer, c
     assert "违规问题逾期每天扣分" in method and "社区综合服务设施建筑面积达标" in method
     xlsx = client.get(reverse("supervision:assessment_workbook", args=[YEAR]))
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    scores, detail = book.worksheets
+    rows = [r for r in scores.iter_rows(values_only=True) if r and r[2] == "青年路街道"]
+    assert rows and rows[0][0] == "街办" and rows[0][-1] < 100
+    assert any(r[2] == "M04.households" for r in detail.iter_rows(min_row=2, values_only=True))
     client.force_login(clerk_qingnian)
     assert client.get(reverse("supervision:assessment")).status_code == 403
