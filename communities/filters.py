@@ -67,12 +67,6 @@ class CommunityFilter(StyledFilterSet):
         label="规模", field_name="scale_class", choices=Scale.choices, empty_label="全部规模"
     )
     status = django_filters.ChoiceFilter(label="状态", choices=CommunityStatus.choices, empty_label="全部状态")
-    sort = django_filters.OrderingFilter(
-        label="排序",
-        fields=(("code", "code"), ("name", "name"), ("households", "households"), ("population", "population")),
-        field_labels={"code": "社区代码", "name": "社区名称", "households": "户数", "population": "常住人口"},
-        empty_label="默认（按代码）",
-    )
 
     class Meta:
         model = Community

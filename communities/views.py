@@ -14,7 +14,6 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
@@ -24,8 +23,10 @@ from django.views.decorators.http import require_http_methods
 from accounts.roles import ROLE_LABELS, is_admin, roles_of
 from compliance.engine import capture_changes
 from compliance.feedback import report_changes
+from ui.listing import SortKey, paginate, sort_queryset
 
 from . import services
+from .charts import size_charts
 from .filters import CommunityFilter, CompoundFilter
 from .forms import AdjustmentForm, CommunityForm, CompoundForm, RevokeForm, errors_to_form
 from .models import Community, CommunityStatus, Compound, Scale
@@ -150,7 +151,27 @@ def _may_add(user, codename: str) -> bool:
 
 
 def _page(request: HttpRequest, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return paginate(request, queryset, PAGE_SIZE)
+
+
+COMMUNITY_SORTS = {
+    "code": SortKey("社区代码", ["code"]),
+    "name": SortKey("社区名称", ["name"]),
+    "street": SortKey("街道办事处", ["sub_district__code", "code"]),
+    "households": SortKey("户数", ["households"]),
+    "population": SortKey("常住人口", ["population"]),
+    "scale": SortKey("规模", ["scale_class", "code"]),
+    "status": SortKey("状态", ["status", "code"]),
+}
+COMPOUND_SORTS = {
+    "code": SortKey("小区编号", ["code"]),
+    "name": SortKey("小区名称", ["name"]),
+    "community": SortKey("所属社区", ["community__name", "code"]),
+    "street": SortKey("所在街道", ["sub_district__code", "code"]),
+    "households": SortKey("户数", ["households"]),
+    "built_on": SortKey("建成日期", ["built_on"]),
+    "property_service": SortKey("物业服务方式", ["property_service", "code"]),
+}
 
 
 # ---------------------------------------------------------------- home and 街办
@@ -202,15 +223,18 @@ def subdistrict_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def community_list(request: HttpRequest) -> HttpResponse:
-    queryset = communities_for_user(request.user).with_scale().select_related("sub_district").order_by("code")
+    queryset = communities_for_user(request.user).with_scale().select_related("sub_district")
     filterset = CommunityFilter(request.GET or None, queryset=queryset, request=request)
-    page = _page(request, filterset.qs)
+    ordered, sorting = sort_queryset(request, filterset.qs, COMMUNITY_SORTS, "code")
+    page = _page(request, ordered)
     return render(
         request,
         "communities/community_list.html",
         {
             "filter": filterset,
             "page": page,
+            "sorting": sorting,
+            "charts": size_charts(filterset.qs),
             "can_add": _may_add(request.user, "add_community"),
         },
     )
@@ -332,13 +356,14 @@ def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def compound_list(request: HttpRequest) -> HttpResponse:
-    queryset = compounds_for_user(request.user).select_related("community", "sub_district").order_by("code")
+    queryset = compounds_for_user(request.user).select_related("community", "sub_district")
     filterset = CompoundFilter(request.GET or None, queryset=queryset, request=request)
-    page = _page(request, filterset.qs)
+    ordered, sorting = sort_queryset(request, filterset.qs, COMPOUND_SORTS, "code")
+    page = _page(request, ordered)
     return render(
         request,
         "communities/compound_list.html",
-        {"filter": filterset, "page": page, "can_add": _may_add(request.user, "add_compound")},
+        {"filter": filterset, "page": page, "sorting": sorting, "can_add": _may_add(request.user, "add_compound")},
     )
 
 

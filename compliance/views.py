@@ -28,7 +28,7 @@ from accounts.roles import is_reviewer
 from audit.context import client_ip
 from lianhu.queue import QueueUnavailable, enqueue
 
-from . import catalogue, escalation, requirements, services
+from . import catalogue, charts, escalation, requirements, services
 from .catalogue import Severity, Target
 from .filters import FindingFilter
 from .forms import ParameterForm, SupervisionForm, SweepStartForm, WaiveForm
@@ -159,6 +159,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "ladder": escalation.ladder(ladder_findings, thresholds),
         "whole": whole,
         "can_review": is_reviewer(user),
+        "charts": [charts.street_severity_chart(user), charts.open_trend_chart(user)],
     }
     return render(request, "compliance/dashboard.html", context)
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "audit",
     "axes",
     "ops",
+    "ui",
 ]
 
 MIDDLEWARE = [

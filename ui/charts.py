@@ -1,0 +1,140 @@
+"""Chart data for the pages: counted in the database, drawn in the browser by ECharts.
+
+A chart is a plain dict (see ``Chart``) that the page passes twice: to ``json_script`` for
+``static/js/charts.js`` and to the table printed beside it, so the picture and the figures a
+reader can check come from the same numbers. Histograms are one GROUP BY over a CASE that names
+each value's bin, so a page asks one query per chart however many communities there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any, TypedDict
+
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models.expressions import BaseExpression
+
+
+class Series(TypedDict, total=False):
+    name: str
+    data: Sequence[int | float | None]
+    color: str
+
+
+class Band(TypedDict):
+    # Category names of the first and last bin inside the standard's range.
+    start: str
+    end: str
+    label: str
+
+
+class Chart(TypedDict, total=False):
+    id: str
+    kind: str  # "bar" or "line"
+    title: str
+    x_label: str
+    y_label: str
+    categories: list[str]
+    series: list[Series]
+    stack: bool
+    band: Band | None
+    # Which categories (row indexes) lie inside the band: the table marks them.
+    in_band: list[int]
+
+
+SEVERITY_COLORS = {"violation": "#dc3545", "warning": "#fd7e14", "notice": "#0dcaf0"}
+
+
+def _fmt(value: float | int | Decimal) -> str:
+    number = float(value)
+    return f"{int(number):,}" if number == int(number) else f"{number:,.1f}"
+
+
+def bin_labels(edges: Sequence[float | int | Decimal], unit: str = "", integer: bool = False) -> list[str]:
+    """["<1,000", "1,000–1,499", ..., "≥10,000"] for integer counts and edges [1000, 1500, ..., 10000].
+
+    Bins hold [low, high); for whole numbers the label names the last number in (high − 1), so a
+    range that includes its upper end (1000–5000户) is binned with an edge at 5001.
+    """
+    labels = [f"<{_fmt(edges[0])}{unit}"]
+    for low, high in pairwise(edges):
+        top = _fmt(int(high) - 1) if integer else _fmt(high)
+        labels.append(f"{_fmt(low)}–{top}{unit}")
+    labels.append(f"≥{_fmt(edges[-1])}{unit}")
+    return labels
+
+
+def histogram(queryset: QuerySet, value: BaseExpression | str, edges: Sequence[float | int | Decimal]) -> list[int]:
+    """How many rows of ``queryset`` fall in each bin: below edges[0], [edges[i], edges[i+1]), ≥ edges[-1].
+
+    Rows whose value is NULL are left out. One query.
+    """
+    if isinstance(value, str):
+        annotated, field = queryset.order_by(), value
+    else:
+        annotated, field = queryset.order_by().annotate(_chart_value=value), "_chart_value"
+    whens = [When(**{f"{field}__lt": edge}, then=Value(i)) for i, edge in enumerate(edges)]
+    rows = (
+        annotated.filter(**{f"{field}__isnull": False})
+        .annotate(_chart_bin=Case(*whens, default=Value(len(edges)), output_field=IntegerField()))
+        .values("_chart_bin")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = [0] * (len(edges) + 1)
+    for row in rows:
+        counts[row["_chart_bin"]] += row["n"]
+    return counts
+
+
+def band_chart(
+    *,
+    chart_id: str,
+    title: str,
+    x_label: str,
+    edges: Sequence[float | int | Decimal],
+    counts: list[int],
+    band: tuple[float | int, float | int] | None,
+    band_label: str,
+    unit: str = "",
+    integer: bool = False,
+    y_label: str = "社区数",
+    series_name: str = "社区数",
+) -> Chart:
+    """A histogram with the standard's range [low, high) marked; high None for "at least low"."""
+    categories = bin_labels(edges, unit, integer)
+    in_band: list[int] = []
+    if band is not None:
+        low, high = band
+        # Bin i covers [edges[i-1], edges[i]); bin 0 is below edges[0], the last at or above edges[-1].
+        for i in range(len(categories)):
+            bin_low = edges[i - 1] if i > 0 else None
+            bin_high = edges[i] if i < len(edges) else None
+            if bin_low is not None and bin_low >= low and (high is None or (bin_high is not None and bin_high <= high)):
+                in_band.append(i)
+    chart: Chart = {
+        "id": chart_id,
+        "kind": "bar",
+        "title": title,
+        "x_label": x_label,
+        "y_label": y_label,
+        "categories": categories,
+        "series": [{"name": series_name, "data": list(counts), "color": "#0d6efd"}],
+        "stack": False,
+        "band": (
+            {"start": categories[in_band[0]], "end": categories[in_band[-1]], "label": band_label} if in_band else None
+        ),
+        "in_band": in_band,
+    }
+    return chart
+
+
+def table_rows(chart: Chart) -> list[dict[str, Any]]:
+    """The chart as rows for the table beside it: category, one figure per series, and whether in the band."""
+    in_band = set(chart.get("in_band", []))
+    return [
+        {"category": category, "values": [s["data"][i] for s in chart["series"]], "in_band": i in in_band}
+        for i, category in enumerate(chart["categories"])
+    ]
