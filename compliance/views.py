@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.roles import is_reviewer
 from audit.context import client_ip
 from lianhu.queue import QueueUnavailable, enqueue
+from ui.listing import SortKey, paginate, sort_queryset
 
 from . import catalogue, charts, escalation, requirements, services
 from .catalogue import Severity, Target
@@ -171,6 +172,22 @@ LIST_COLUMNS = ("clause", "rule_id", "target_type", "target_key", "community", "
                 "sub_district__name", "severity", "message", "first_seen", "status")
 
 
+# 违规 first when sorted "descending" by severity: rank by weight, not by the stored word.
+SEVERITY_RANK = Case(*[When(severity=sev, then=Value(rank)) for sev, rank in Severity.RANK.items()],
+                     default=Value(0), output_field=IntegerField())
+FINDING_SORTS = {
+    "clause": SortKey("措施", ["clause", "rule_id", "sub_district_id", "target_key"]),
+    "rule": SortKey("规则", ["rule_id", "sub_district_id", "target_key"]),
+    "target": SortKey("对象", ["target_key"]),
+    "community": SortKey("社区", ["community__name", "target_key"]),
+    "street": SortKey("街道办事处", ["sub_district_id", "clause", "rule_id", "target_key"]),
+    "severity": SortKey("严重程度", ["severity_rank", "clause", "rule_id", "target_key"]),
+    "first_seen": SortKey("首次发现", ["first_seen", "clause", "rule_id"]),
+    "status": SortKey("状态", ["status", "clause", "rule_id", "target_key"]),
+    "escalation": SortKey("督导", ["open_for", "clause", "rule_id"]),
+}
+
+
 @login_required
 def finding_list(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -182,13 +199,14 @@ def finding_list(request: HttpRequest) -> HttpResponse:
     # Only the columns a row shows: decoding the JSON figures and building whole communities for 50 rows
     # is wasted work (the constant-query test would catch a row reaching for a deferred column).
     rows = findings_for_user(user).select_related("community", "sub_district").only(*LIST_COLUMNS)
-    queryset = escalation.with_level(rows, thresholds).order_by("clause", "rule_id", "sub_district_id", "target_key", "pk")
+    queryset = escalation.with_level(rows, thresholds).alias(severity_rank=SEVERITY_RANK)
     if data.get("no_street"):
         queryset = queryset.filter(sub_district__isnull=True)
     filterset = FindingFilter(data, queryset=queryset, request=request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    ordered, sorting = sort_queryset(request, filterset.qs, FINDING_SORTS, "clause")
+    page = paginate(request, ordered, PAGE_SIZE)
     return render(request, "compliance/finding_list.html", {
-        "filter": filterset, "page": page, "no_street": bool(data.get("no_street")),
+        "filter": filterset, "page": page, "sorting": sorting, "no_street": bool(data.get("no_street")),
     })
 
 
@@ -458,11 +476,23 @@ def parameter_set(request: HttpRequest, rule_id: str, name: str) -> HttpResponse
 # ---------------------------------------------------------------- sweeps
 
 
+SWEEP_SORTS = {
+    "as_of": SortKey("评估日期", ["as_of", "started_at"]),
+    "started": SortKey("开始", ["started_at"]),
+    "finished": SortKey("结束", ["finished_at"]),
+    "status": SortKey("状态", ["status", "-started_at"]),
+    "opened": SortKey("新发现", ["opened"]),
+    "resolved": SortKey("已整改", ["resolved"]),
+    "still_open": SortKey("仍未整改", ["still_open"]),
+}
+
+
 @login_required
 def sweep_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(Sweep.objects.order_by("-started_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    ordered, sorting = sort_queryset(request, Sweep.objects.all(), SWEEP_SORTS, "-started")
+    page = paginate(request, ordered, PAGE_SIZE)
     return render(request, "compliance/sweep_list.html", {
-        "page": page, "can_start": is_reviewer(request.user), "form": SweepStartForm(),
+        "page": page, "sorting": sorting, "can_start": is_reviewer(request.user), "form": SweepStartForm(),
     })
 
 

@@ -11,7 +11,6 @@ import copy
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,8 +21,10 @@ from communities.selectors import communities_for_user
 from communities.views import history_rows
 from compliance.engine import capture_changes
 from compliance.feedback import report_changes
+from ui.listing import SortKey, paginate, sort_queryset
 
 from . import services
+from .charts import area_per_100_chart
 from .forms import FacilityForm, StepForm
 from .lifecycle import ORDER, may_act, transitions_from
 from .models import FacilityKind, FacilityStatus
@@ -34,6 +35,20 @@ PAGE_SIZE = 50
 
 def _may_add(user) -> bool:
     return communities_for_user(user, "change_community").exists()
+
+
+FACILITY_SORTS = {
+    "code": SortKey("设施编号", ["code"]),
+    "name": SortKey("设施名称", ["name"]),
+    "community": SortKey("社区", ["community__code", "code"]),
+    "street": SortKey("街道", ["community__sub_district__code", "community__code", "code"]),
+    "kind": SortKey("类型", ["kind", "code"]),
+    "category": SortKey("服务类别", ["service_category", "code"]),
+    "building_area": SortKey("建筑面积（㎡）", ["building_area"]),
+    "activity_area": SortKey("居民活动区域（㎡）", ["activity_area"]),
+    "site_area": SortKey("场地面积（㎡）", ["site_area"]),
+    "status": SortKey("状态", ["status", "code"]),
+}
 
 
 @login_required
@@ -48,9 +63,12 @@ def facility_list(request: HttpRequest) -> HttpResponse:
         facilities = facilities.filter(kind=kind)
     if status in FacilityStatus.values:
         facilities = facilities.filter(status=status)
-    page = Paginator(facilities.order_by("community__code", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    ordered, sorting = sort_queryset(request, facilities, FACILITY_SORTS, "community")
+    page = paginate(request, ordered, PAGE_SIZE)
     context = {
         "page": page,
+        "sorting": sorting,
+        "charts": [area_per_100_chart(communities_for_user(request.user))],
         "q": q,
         "kind": kind,
         "status": status,

@@ -14,7 +14,6 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -26,8 +25,10 @@ from communities.forms import errors_to_form
 from communities.selectors import communities_for_user, community_for_user
 from compliance.engine import capture_changes
 from compliance.feedback import report_changes
+from ui.listing import SortKey, paginate, sort_queryset
 
 from . import selectors, services
+from .charts import liangwei_charts
 from .forms import (
     AssessmentYearForm,
     CareForm,
@@ -124,6 +125,16 @@ def roster_export(request: HttpRequest, pk: int) -> HttpResponseBase:
 # ---------------------------------------------------------------- people
 
 
+# Neither 身份证号 nor 出生日期 is offered: the order would tell apart what the page masks.
+PERSON_SORTS = {
+    "public_id": SortKey("人员编号", ["public_id"]),
+    "name": SortKey("姓名", ["name", "public_id"]),
+    "sex": SortKey("性别", ["sex", "name"]),
+    "education": SortKey("学历", ["education", "name"]),
+    "community": SortKey("所属社区", ["community__code", "name"]),
+}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_list(request: HttpRequest) -> HttpResponse:
@@ -140,9 +151,12 @@ def person_list(request: HttpRequest) -> HttpResponse:
         return redirect("staffing:person_detail", public_id=found.public_id)
     if q:
         persons = persons.filter(Q(name__contains=q) | Q(public_id=q.upper()))
-    page = Paginator(persons.order_by("name", "public_id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "staffing/person_list.html",
-                  {"page": page, "q": q, "may_search_id": may_see_id_numbers(request.user)})
+    ordered, sorting = sort_queryset(request, persons, PERSON_SORTS, "name")
+    page = paginate(request, ordered, PAGE_SIZE)
+    return render(request, "staffing/person_list.html", {
+        "page": page, "q": q, "may_search_id": may_see_id_numbers(request.user), "sorting": sorting,
+        "charts": liangwei_charts(communities_for_user(request.user)),
+    })
 
 
 @login_required

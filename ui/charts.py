@@ -58,8 +58,11 @@ def bin_labels(edges: Sequence[float | int | Decimal], unit: str = "", integer: 
     Bins hold [low, high); for whole numbers the label names the last number in (high − 1), so a
     range that includes its upper end (1000–5000户) is binned with an edge at 5001.
     """
-    labels = [f"<{_fmt(edges[0])}{unit}"]
+    labels = [f"0{unit}" if integer and edges[0] == 1 else f"<{_fmt(edges[0])}{unit}"]
     for low, high in pairwise(edges):
+        if integer and int(high) - 1 == low:
+            labels.append(f"{_fmt(low)}{unit}")
+            continue
         top = _fmt(int(high) - 1) if integer else _fmt(high)
         labels.append(f"{_fmt(low)}–{top}{unit}")
     labels.append(f"≥{_fmt(edges[-1])}{unit}")

@@ -1,0 +1,35 @@
+"""两委 sizes of the user's communities today against the ranges of 措施十 (党组织 3–5, 居委会 5–9)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ui.charts import Chart, band_chart, histogram
+
+from .rules import COMMITTEE_MAX, COMMITTEE_MIN, PARTY_MAX, PARTY_MIN, annotate_composition
+
+EDGES = list(range(1, 13))  # one bin per head count, 12 and more together
+
+
+def liangwei_charts(communities: QuerySet) -> list[Chart]:
+    """How many communities have each 党组织班子 and 居委会 size; one query each, counted by the rules' own SQL."""
+    today = timezone.localdate()
+    judged = communities.judged()
+    party = annotate_composition(judged, today, ("party_n",))
+    committee = annotate_composition(judged, today, ("committee_n",))
+    return [
+        band_chart(
+            chart_id="chart-party-size", title=f"社区党组织班子人数（措施十：{PARTY_MIN}～{PARTY_MAX}人）",
+            x_label="班子人数", edges=EDGES, counts=histogram(party, "party_n", EDGES),
+            band=(PARTY_MIN, PARTY_MAX + 1), band_label=f"{PARTY_MIN}～{PARTY_MAX}人的规定范围", unit="人",
+            integer=True,
+        ),
+        band_chart(
+            chart_id="chart-committee-size",
+            title=f"社区居委会成员人数（措施十：{COMMITTEE_MIN}～{COMMITTEE_MAX}人）",
+            x_label="成员人数", edges=EDGES, counts=histogram(committee, "committee_n", EDGES),
+            band=(COMMITTEE_MIN, COMMITTEE_MAX + 1), band_label=f"{COMMITTEE_MIN}～{COMMITTEE_MAX}人的规定范围",
+            unit="人", integer=True,
+        ),
+    ]
