@@ -34,7 +34,7 @@ def area_per_100_chart(communities: QuerySet) -> Chart:
         title=f"社区综合服务设施每百户建筑面积（措施七：不低于{per_100:g}㎡）",
         x_label="每百户建筑面积",
         edges=EDGES,
-        counts=histogram(communities.judged(), per_100_households, EDGES),
+        counts=histogram(communities.judged(), per_100_households, EDGES),  # type: ignore[attr-defined]
         band=(per_100, None),
         band_label=f"达到每百户{per_100:g}㎡",
         unit="㎡",

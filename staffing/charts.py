@@ -1,4 +1,4 @@
-"""两委 sizes of the user's communities today against the ranges of 措施十 (党组织 3–5, 居委会 5–9)."""
+"""两委 sizes of the user's communities today against the ranges of 措施十 in force (党组织 3–5, 居委会 5–9)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,23 @@ from django.utils import timezone
 
 from ui.charts import Chart, band_chart, histogram
 
-from .rules import COMMITTEE_MAX, COMMITTEE_MIN, PARTY_MAX, PARTY_MIN, annotate_composition
+from .rules import annotate_composition
 
 EDGES = list(range(1, 13))  # one bin per head count, 12 and more together
 
 
 def liangwei_charts(communities: QuerySet) -> list[Chart]:
     """How many communities have each 党组织班子 and 居委会 size; one query each, counted by the rules' own SQL."""
+    from compliance.parameters import params_for_rules
+    from compliance.rules import registry
+
     today = timezone.localdate()
-    judged = communities.judged()
+    # The ranges in force today (dated parameters a reviewer may change).
+    params = params_for_rules([registry.get("M10.party_size"), registry.get("M10.committee_size")], today)
+    PARTY_MIN, PARTY_MAX = (int(params["M10.party_size"][k]) for k in ("min_party", "max_party"))
+    COMMITTEE_MIN, COMMITTEE_MAX = (
+        int(params["M10.committee_size"][k]) for k in ("min_committee", "max_committee"))
+    judged = communities.judged()  # type: ignore[attr-defined]
     party = annotate_composition(judged, today, ("party_n",))
     committee = annotate_composition(judged, today, ("committee_n",))
     return [

@@ -99,7 +99,7 @@ def band_chart(
     x_label: str,
     edges: Sequence[float | int | Decimal],
     counts: list[int],
-    band: tuple[float | int, float | int] | None,
+    band: tuple[float | int, float | int | None] | None,
     band_label: str,
     unit: str = "",
     integer: bool = False,
