@@ -11,6 +11,7 @@ urlpatterns = [
     path("merge/", views.request_merge, name="request_merge"),
     path("<int:pk>/", views.request_detail, name="request_detail"),
     path("<int:pk>/act/", views.request_act, name="request_act"),
+    path("<int:pk>/print/", views.request_print, name="request_print"),
     path("parts/<int:pk>/edit/", views.part_edit, name="part_edit"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("ledger/", views.ledger, name="ledger"),

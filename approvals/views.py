@@ -26,7 +26,7 @@ from .forms import (
     SplitPartForm,
     SplitSourceForm,
 )
-from .models import Action, Attachment, ProposedCommunity, RequestKind, State
+from .models import Action, Attachment, ProposedCommunity, RequestKind, State, StepRecord
 from .selectors import overdue_info, request_for_user, requests_for_user, waiting_for
 
 MAX_PARTS = 4
@@ -170,6 +170,21 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sources": list(req.sources.all()),
         "can_edit_parts": req.state == State.DRAFT and flow.clerk_of(request.user, req),
         "previous_state_label": State(previous).label if step and (previous := flow.previous_state(req.state)) else "",
+    })
+
+
+@login_required
+def request_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 审批表 for paper: the request, its communities and the eight steps with room to sign and seal."""
+    req = request_for_user(request.user, pk)
+    advanced: dict[int, StepRecord] = {}
+    for record in req.records.select_related("actor").filter(action=Action.ADVANCE):
+        advanced[record.step] = record  # ordered by time: the last pass of each step wins
+    return render(request, "approvals/request_print.html", {
+        "req": req,
+        "parts": list(req.parts.prefetch_related("compounds")),
+        "sources": list(req.sources.all()),
+        "steps": [{"step": s, "record": advanced.get(s.number)} for s in flow.STEPS],
     })
 
 

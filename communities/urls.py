@@ -11,6 +11,7 @@ urlpatterns = [
     path("communities/new/", views.community_create, name="community_create"),
     path("communities/<int:pk>/", views.community_detail, name="community_detail"),
     path("communities/<int:pk>/edit/", views.community_edit, name="community_edit"),
+    path("communities/<int:pk>/print/", views.community_print, name="community_print"),
     path("communities/<int:pk>/revoke/", views.community_revoke, name="community_revoke"),
     path("communities/<int:pk>/adjustments/new/", views.adjustment_create, name="adjustment_create"),
     path("compounds/", views.compound_list, name="compound_list"),

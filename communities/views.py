@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import ROLE_LABELS, is_admin, roles_of
@@ -253,6 +254,21 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": _can_change_community(request.user, community),
     }
     return render(request, "communities/community_detail.html", context)
+
+
+@login_required
+def community_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The community's one-page 档案 for paper: its figures, 四至, compounds and the three panels."""
+    community = community_for_user(request.user, pk)
+    compounds = list(community.compounds.order_by("code").only("code", "name", "households"))
+    context = {
+        "community": community,
+        "compounds": compounds,
+        "compound_household_total": sum(c.households or 0 for c in compounds),
+        "adjustments": community.adjustments.all(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "communities/community_print.html", context)
 
 
 @login_required

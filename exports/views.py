@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -15,7 +16,7 @@ from staffing.privacy import may_see_id_numbers, record_reveal
 
 from .compliance import write_compliance_workbook
 from .ledgers import BUILDERS
-from .writer import XlsxBook, csv_response
+from .writer import DATE, NUMBER, Col, XlsxBook, columns, csv_response
 
 
 def _street(request: HttpRequest) -> str | None:
@@ -25,6 +26,15 @@ def _street(request: HttpRequest) -> str | None:
     if not sub_districts_for_user(request.user).filter(code=code).exists():
         raise Http404("没有找到这个街道办事处，或您无权查看。")
     return code
+
+
+def _print_column(col: Col) -> dict[str, str]:
+    """A ledger column on paper: figures and dates on one line, text at least as wide as the workbook's
+    column suggests (a CSS class: no inline styles under the CSP), so no column reads one character a line."""
+    if col.kind in (NUMBER, DATE):
+        return {"header": col.header, "css": "lw-3", "cell": "text-end text-nowrap"}
+    ems = max(3, min(8, round((col.width or 6) * 0.35)))
+    return {"header": col.header, "css": f"lw-{ems}", "cell": ""}
 
 
 @login_required
@@ -40,6 +50,15 @@ def ledger(request: HttpRequest, kind: str) -> HttpResponseBase:
         record_reveal(user=request.user, request=request, where="people_ledger", count=None)
     if request.GET.get("format") == "csv":
         return csv_response(data.filename("csv", street), data.columns, data.rows)
+    if request.GET.get("format") == "print":
+        cols = [_print_column(c) for c in columns(data.columns)]
+        cell_css = [c["cell"] for c in cols]
+        rows = [list(zip(row, cell_css, strict=False)) for row in data.rows]
+        scope = sub_districts_for_user(request.user).get(code=street).name if street else "全部（本人可查看的）"
+        return render(request, "exports/ledger_print.html", {
+            "ledger": data, "cols": cols, "rows": rows, "count": len(rows), "scope": scope,
+            "today": timezone.localdate(),
+        })
     book = XlsxBook()
     sheet = book.sheet(data.title, data.columns)
     sheet.freeze_header()

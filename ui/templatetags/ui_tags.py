@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
 from ui.charts import table_rows
@@ -61,6 +65,25 @@ def pagination(context, page=None):
         "next_url": _query(request, page=page.next_page_number()) if page.has_next() else "",
         "last_url": _query(request, page=page.paginator.num_pages),
     }
+
+
+@register.filter
+def cell(value) -> str:
+    """A ledger value as people read it: dates YYYY-MM-DD, numbers with thousands separators, 是/否, blank for none."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if timezone.is_aware(value) else f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (Decimal, float)):
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+        return text
+    return str(value)
 
 
 @register.inclusion_tag("ui/_chart.html")
