@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.roles import is_reviewer
 from communities.forms import errors_to_form
 from communities.selectors import one_or_404, own_sub_districts
+from ui.listing import SortKey, sort_queryset
 
 from . import flow, reports, services
 from .forms import (
@@ -43,6 +44,16 @@ def _clerk_only(user) -> None:
         raise PermissionDenied("只有街办办事员可以提出设立、拆分、合并申请。")
 
 
+REQUEST_SORTS = {
+    "pk": SortKey("编号", ["pk"]),
+    "kind": SortKey("类型", ["kind", "-pk"]),
+    "title": SortKey("申请名称", ["title"]),
+    "street": SortKey("街道办事处", ["sub_district__code", "-pk"]),
+    "state": SortKey("当前环节", ["state", "-pk"]),
+    "state_since": SortKey("进入环节", ["state_since"]),
+}
+
+
 @login_required
 def request_list(request: HttpRequest) -> HttpResponse:
     visible = requests_for_user(request.user)
@@ -54,12 +65,13 @@ def request_list(request: HttpRequest) -> HttpResponse:
     else:
         view = "waiting"
         qs = waiting_for(request.user, visible)
-    rows = list(qs.prefetch_related("parts", "sources")[:500])
+    ordered, sorting = sort_queryset(request, qs, REQUEST_SORTS, "-pk")
+    rows = list(ordered.prefetch_related("parts", "sources")[:500])
     overdue_info(rows)
     if request.GET.get("overdue"):
         rows = [r for r in rows if r.is_overdue]  # type: ignore[attr-defined]  # set by overdue_info
     return render(request, "approvals/request_list.html", {
-        "rows": rows, "view": view, "is_clerk": own_sub_districts(request.user).exists(),
+        "rows": rows, "view": view, "sorting": sorting, "is_clerk": own_sub_districts(request.user).exists(),
         "is_reviewer": is_reviewer(request.user),
         "deadlines": [(s, flow.deadlines()[s.state]) for s in flow.STEPS],
     })

@@ -155,6 +155,13 @@ def _page(request: HttpRequest, queryset):
     return paginate(request, queryset, PAGE_SIZE)
 
 
+STREET_SORTS = {
+    "code": SortKey("街道代码", ["code"]),
+    "name": SortKey("街道办事处", ["name"]),
+    "communities": SortKey("社区数", ["community_count", "code"]),
+    "households": SortKey("户数", ["household_total", "code"]),
+    "population": SortKey("常住人口", ["population_total", "code"]),
+}
 COMMUNITY_SORTS = {
     "code": SortKey("社区代码", ["code"]),
     "name": SortKey("社区名称", ["name"]),
@@ -204,19 +211,20 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def subdistrict_list(request: HttpRequest) -> HttpResponse:
     live = ~Q(communities__status=CommunityStatus.REVOKED)
-    streets = list(
-        sub_districts_for_user(request.user).annotate(
-            community_count=Count("communities", filter=live),
-            household_total=Sum("communities__households", filter=live),
-            population_total=Sum("communities__population", filter=live),
-        )
+    annotated = sub_districts_for_user(request.user).annotate(
+        community_count=Count("communities", filter=live),
+        household_total=Sum("communities__households", filter=live),
+        population_total=Sum("communities__population", filter=live),
     )
+    ordered, sorting = sort_queryset(request, annotated, STREET_SORTS, "code")
+    streets = list(ordered)
     totals = {
         "community_count": sum(s.community_count for s in streets),
         "household_total": sum(s.household_total or 0 for s in streets),
         "population_total": sum(s.population_total or 0 for s in streets),
     }
-    return render(request, "communities/subdistrict_list.html", {"streets": streets, "totals": totals})
+    return render(request, "communities/subdistrict_list.html",
+                  {"streets": streets, "totals": totals, "sorting": sorting})
 
 
 # ---------------------------------------------------------------- 社区

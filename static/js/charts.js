@@ -31,14 +31,16 @@
       // Rendered inside the canvas: an HTML tooltip would carry inline styles the CSP refuses.
       tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { show: spec.series.length > 1, top: 0 },
-      grid: { left: 8, right: 16, top: spec.series.length > 1 ? 32 : 16, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 32, top: spec.series.length > 1 ? 36 : 24, bottom: 8, containLabel: true },
+      // The axis is named in the table's header beside the chart; long names (街办) lean so all can be read.
       xAxis: {
         type: "category",
         data: spec.categories,
-        name: spec.x_label,
-        nameLocation: "middle",
-        nameGap: 28,
-        axisLabel: { hideOverlap: true },
+        axisLabel: {
+          interval: spec.kind === "bar" && spec.categories.length <= 12 ? 0 : "auto",
+          rotate: spec.categories.length > 5 ? 30 : 0,
+          hideOverlap: true
+        },
         boundaryGap: spec.kind !== "line"
       },
       yAxis: { type: "value", name: spec.y_label, minInterval: 1 },
