@@ -102,8 +102,12 @@ def finding_act(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    att = one_or_404(RectAttachment.objects.select_related("step__rectification"), "没有找到这个附件，或您无权查看。",
+    att = one_or_404(RectAttachment.objects.select_related("step__rectification__finding__sub_district"),
+                     "没有找到这个附件，或您无权查看。",
                      pk=pk, step__rectification__finding__in=findings_for_user(request.user))
+    # The unit's evidence is for the unit and its reviewers, not for every department that can read the finding.
+    if not (is_reviewer(request.user) or selectors.answers_for(request.user, att.step.rectification.finding)):
+        raise Http404("没有找到这个附件，或您无权查看。")
     return FileResponse(att.file.open("rb"), content_type=att.content_type, as_attachment=True,
                         filename=att.original_name)
 
