@@ -64,3 +64,11 @@ def test_beat_unit_is_single_and_the_schedule_lives_in_settings():
     beat = (DEPLOY / "systemd" / "lianhu-beat.service").read_text()
     assert "celery -A lianhu beat" in beat
     assert "CELERY_BEAT_SCHEDULE" in beat
+
+
+def test_env_template_reads_the_same_in_sh_as_in_systemd():
+    # deploy/lianhu-manage and the restore steps source it with sh; a bare space or <> would break them.
+    result = subprocess.run(["sh", "-c", 'set -a; . deploy/lianhu.env.example; printf "%s" "$DJANGO_ADMINS"'],
+                            cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "系统管理员 <it@lianhu.gov.cn>"
