@@ -100,13 +100,26 @@ def two_factor_enrolment_start(*, user):
     return device
 
 
+def recovery_code_digest(code: str) -> str:
+    """What is stored for a recovery code: a keyed hash (16 hex digits fill django-otp's token column), so a
+    database dump or the admin shows no usable code. The key is derived from DJANGO_SECRET_KEY: rotating it
+    voids the recovery codes (users generate new ones after signing in with their authenticator)."""
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    key = hashlib.sha256(b"lianhu-recovery-code:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, _normalise(code).encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def _new_recovery_codes(user) -> list[str]:
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name="恢复码", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=recovery_code_digest(c)) for c in codes])
     return codes
 
 
@@ -172,7 +185,8 @@ def two_factor_verify(*, request: HttpRequest, token: str) -> str:
     if devices and not any(device.verify_is_allowed()[0] for device in devices):
         security_event_record(kind=Kind.TWO_FACTOR_FAILED, request=request, detail={"step": "login", "throttled": True})
         return "throttled"
-    matched = next((device for device in devices if device.verify_token(token)), None)
+    stored = recovery_code_digest(token) if method == "recovery_code" else token
+    matched = next((device for device in devices if device.verify_token(stored)), None)
     if matched is None:
         security_event_record(kind=Kind.TWO_FACTOR_FAILED, request=request,
                               detail={"step": "login", "method": method or "malformed"})

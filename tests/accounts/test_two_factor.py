@@ -1,13 +1,15 @@
 """Two-factor sign-in for administrators and reviewers (等保2.0 level 3): the gate, enrolment, codes,
 recovery codes that work once, and the security log."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.services import RECOVERY_CODE_COUNT
+from accounts.services import RECOVERY_CODE_COUNT, recovery_code_digest
 from audit.models import Kind, SecurityEvent
 
 PASSWORD = "Lianhu#2024pass"
@@ -34,8 +36,8 @@ def _enrolled(user):
     from django_otp.plugins.otp_static.models import StaticDevice
 
     static = StaticDevice.objects.create(user=user, name="恢复码", confirmed=True)
-    StaticToken.objects.create(device=static, token="abcd2345")
-    StaticToken.objects.create(device=static, token="efgh6723")
+    StaticToken.objects.create(device=static, token=recovery_code_digest("abcd2345"))
+    StaticToken.objects.create(device=static, token=recovery_code_digest("efgh6723"))
     return device
 
 
@@ -68,10 +70,13 @@ def test_enrolment_shows_a_server_drawn_qr_code_then_recovery_codes_once(client,
 
     done = client.post(reverse("accounts:two_factor"), {"token": code_for(device), "next": "/compliance/"})
     assert done.status_code == 200 and done["Cache-Control"] == "no-store"
-    codes = list(StaticToken.objects.filter(device__user=reviewer).values_list("token", flat=True))
-    assert len(codes) == RECOVERY_CODE_COUNT
+    stored = set(StaticToken.objects.filter(device__user=reviewer).values_list("token", flat=True))
+    assert len(stored) == RECOVERY_CODE_COUNT
     html = done.content.decode()
-    assert all(code in html for code in codes)
+    codes = re.findall(r"<li class=\"col mb-1\">([a-z2-7]{8})</li>", html)
+    # Shown in clear once; stored only as keyed hashes.
+    assert {recovery_code_digest(code) for code in codes} == stored
+    assert not set(codes) & stored
     # Verified in this session: pages open.
     assert client.get(reverse("communities:community_list")).status_code == 200
     # The codes are not shown again.
@@ -118,7 +123,7 @@ def test_a_recovery_code_works_once(client, required, reviewer):
     response = client.post(reverse("accounts:two_factor_verify"), {"token": "ABCD-2345"})
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 200
-    assert not StaticToken.objects.filter(token="abcd2345").exists()
+    assert not StaticToken.objects.filter(token=recovery_code_digest("abcd2345")).exists()
     event = SecurityEvent.objects.get(kind=Kind.TWO_FACTOR)
     assert event.detail == {"action": "verify", "method": "recovery_code", "recovery_codes_left": 1}
 
@@ -171,11 +176,11 @@ def test_regenerating_recovery_codes_needs_a_verified_session(client, required, 
     device = _enrolled(reviewer)
     _log_in(client, reviewer.username)
     assert client.post(reverse("accounts:recovery_codes")).status_code == 302
-    assert StaticToken.objects.filter(token="abcd2345").exists()
+    assert StaticToken.objects.filter(token=recovery_code_digest("abcd2345")).exists()
     client.post(reverse("accounts:two_factor_verify"), {"token": code_for(device)})
     response = client.post(reverse("accounts:recovery_codes"))
     assert response.status_code == 200
-    assert not StaticToken.objects.filter(token="abcd2345").exists()
+    assert not StaticToken.objects.filter(token=recovery_code_digest("abcd2345")).exists()
     assert StaticToken.objects.filter(device__user=reviewer).count() == RECOVERY_CODE_COUNT
     assert SecurityEvent.objects.filter(kind=Kind.TWO_FACTOR, detail__action="recovery_codes_regenerate").exists()
 
