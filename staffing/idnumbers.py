@@ -6,11 +6,15 @@ everything else (pages, exports, error messages, logs) goes through ``mask``.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -47,6 +51,16 @@ def redact(text: str) -> str:
     return ID_LIKE.sub(lambda m: f"{m.group(1)}********{m.group(3)}", text)
 
 
+AREA_CODES_CSV = Path(__file__).resolve().parent / "data" / "gb2260-area-codes.csv"
+
+
+@lru_cache(maxsize=1)
+def area_codes() -> frozenset[str]:
+    """GB/T 2260 codes ever assigned (staffing/data/README.md): current and retired alike."""
+    with AREA_CODES_CSV.open(encoding="utf-8", newline="") as handle:
+        return frozenset(row["code"] for row in csv.DictReader(handle))
+
+
 @dataclass(frozen=True)
 class IdFacts:
     number: str
@@ -54,10 +68,12 @@ class IdFacts:
     sex: str
 
 
-def parse(value: object) -> IdFacts:
-    """Checks shape, birth date and check digit; raises ValidationError with a stable code.
+def parse(value: object, *, today: date | None = None) -> IdFacts:
+    """Checks shape, area code (GB/T 2260, retired codes included), birth date (a real date, 1900 to today)
+    and check digit; raises ValidationError with a stable code.
 
-    Messages never quote the number whole: they may end up in import reports.
+    Messages never quote the number whole: they may end up in import reports. Where this differs from
+    python-stdnum's ``cn.ric`` is listed in tests/staffing/test_identifier_standards.py.
     """
     number = normalize(value)
     if not number:
@@ -72,6 +88,12 @@ def parse(value: object) -> IdFacts:
         raise ValidationError(f"身份证号 {mask(number)} 中的出生日期不存在。", code="id_birth_date") from None
     if birth.year < 1900:
         raise ValidationError(f"身份证号 {mask(number)} 中的出生日期不合理。", code="id_birth_date")
+    today = today or timezone.localdate()
+    if birth > today:
+        raise ValidationError(f"身份证号 {mask(number)} 中的出生日期晚于今天。", code="id_birth_date")
+    if number[:6] not in area_codes():
+        raise ValidationError(
+            f"身份证号 {mask(number)} 的前6位不是有效的行政区划代码（GB/T 2260），请核对是否录错。", code="id_area_code")
     if check_char(number[:17]) != number[17]:
         raise ValidationError(
             f"身份证号 {mask(number)} 校验位不正确（GB 11643），请核对是否录错。", code="id_check_digit"

@@ -140,7 +140,7 @@ class Person(models.Model):
     def clean(self) -> None:
         errors: dict[str, list[ValidationError]] = {}
         try:
-            facts = idnumbers.parse(self.id_number)
+            facts = idnumbers.parse(self.id_number, today=_today())
         except ValidationError as exc:
             errors.setdefault("id_number", []).append(exc)
         else:
@@ -148,11 +148,7 @@ class Person(models.Model):
             self.id_number_hash = idcrypto.digest(facts.number)
             self.birth_date = facts.birth_date
             self.sex = facts.sex
-            if facts.birth_date > _today():
-                errors.setdefault("id_number", []).append(
-                    ValidationError(f"身份证号 {self.masked_id_number} 中的出生日期晚于今天。", code="id_birth_date")
-                )
-            elif _id_number_taken(facts.number, self.pk):
+            if _id_number_taken(facts.number, self.pk):
                 errors.setdefault("id_number", []).append(
                     ValidationError(f"身份证号 {self.masked_id_number} 已登记为另一人员。", code="id_taken")
                 )
