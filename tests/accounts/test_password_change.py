@@ -163,3 +163,14 @@ def test_pages_pay_no_query_for_the_gate(client, clerk_qingnian):
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("accounts:password_change"))
     assert not [q for q in queries if "accounts_accountsecurity" in q["sql"]]
+
+
+def test_administrators_see_who_must_still_change_their_password(client, admin_user, clerk_qingnian):
+    AccountSecurity.objects.create(user=clerk_qingnian, must_change_password=True, password_set_by="admin1")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:accounts_accountsecurity_changelist") + "?must_change_password__exact=1")
+    assert page.status_code == 200 and "clerk_qn" in page.content.decode()
+    change = client.post(reverse("admin:accounts_accountsecurity_change", args=[clerk_qingnian.pk]),
+                         {"must_change_password": ""})
+    assert change.status_code == 403
+    assert AccountSecurity.objects.get(user=clerk_qingnian).must_change_password
