@@ -40,7 +40,7 @@ def test_same_record_same_scores_and_one_day_across_the_deadline(make_community,
     due = dt.date(YEAR, 6, 30)
     moved = finding_factory(community=make_community(), rule_id="M07.facility_area", first_seen=dt.date(YEAR, 5, 31),
                             due=due, status="resolved", resolved_at=_closed_at(due))
-    finding_factory(community=make_community(street="zaoyuan"), rule_id="M19.work_funds",
+    finding_factory(community=make_community(street="zaoyuan"), rule_id="M07.outdoor_plaza",
                     first_seen=dt.date(YEAR, 2, 1), due=dt.date(YEAR, 3, 3))
     first = [c.as_json() for c in assessment.scorecard(YEAR)]
     assert first == [c.as_json() for c in assessment.scorecard(YEAR)]
@@ -59,7 +59,7 @@ def test_same_record_same_scores_and_one_day_across_the_deadline(make_community,
             assert {k: v for k, v in before[unit].items() if k != "rank"} == \
                 {k: v for k, v in after[unit].items() if k != "rank"}
     # 枣园 open since 03-03's deadline: 303 violation-days, but one finding deducts at most finding_cap.
-    assert after["枣园街道"]["经费保障"] == float(m["base"] - m["finding_cap"])
+    assert after["枣园街道"]["阵地建设"] == float(m["base"] - m["finding_cap"])
 
 
 def test_command_json_contract(make_community, finding_factory):
