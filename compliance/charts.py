@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet, Sum
 
+from accounts.models import units_of
+from accounts.roles import is_admin, is_department, is_reviewer
+from communities.selectors import sub_districts_for_user
 from ui.charts import SEVERITY_COLORS, Chart
 
-from .catalogue import Severity
-from .models import FindingStatus, Sweep, SweepStatus
+from . import catalogue
+from .catalogue import Severity, Target
+from .models import FindingDailyCount, FindingStatus, ResponsibleKind, Sweep, SweepStatus
 from .selectors import findings_for_user, streets_for_user
 
 DISTRICT_LABEL = "全区/未划街办"
 # Sweeps drawn on the trend (the latest ones).
 TREND_SWEEPS = 30
+# Days drawn from the daily counts (the latest ones that have counts).
+TREND_DAYS = 90
 
 
 def street_severity_chart(user) -> Chart:
@@ -85,9 +91,44 @@ def open_counts_from_sweeps(user, limit: int = TREND_SWEEPS) -> tuple[list[dt.da
     return dates, {sev: [totals[f"{sev}_{i}"] for i in range(len(dates))] for sev in Severity.ALL}
 
 
-# Where the trend's counts come from. rectify-core's daily counts of open findings will replace the
-# sweep records here (one line) once they are on main.
-open_counts = open_counts_from_sweeps
+def _daily_counts_for_user(user) -> QuerySet[FindingDailyCount]:
+    """The daily counts within the same scope as ``findings_for_user`` (rows carry 街办, unit and rule)."""
+    counts = FindingDailyCount.objects.all()
+    if not user.is_authenticated:
+        return counts.none()
+    if is_admin(user) or is_reviewer(user):
+        return counts
+    person_rules = [rule_id for rule_id, spec in catalogue.RULES.items() if spec.target == Target.PERSON]
+    if is_department(user):
+        return counts.filter(responsible_kind=ResponsibleKind.DEPARTMENT,
+                             responsible_unit__in=sorted(units_of(user))).exclude(rule_id__in=person_rules)
+    district_rules = [rule_id for rule_id, spec in catalogue.RULES.items() if spec.target == Target.DISTRICT]
+    streets = list(sub_districts_for_user(user).values_list("code", flat=True))
+    return counts.filter(Q(sub_district_id__in=streets) | Q(sub_district__isnull=True, rule_id__in=district_rules))
+
+
+def open_counts_from_daily(user, limit: int = TREND_DAYS) -> tuple[list[dt.date], dict[str, list[int]]]:
+    """Open findings per day by severity from the daily counts today's sweeps and re-judging keep. Two queries."""
+    scoped = _daily_counts_for_user(user)
+    days = sorted(scoped.order_by("-day").values_list("day", flat=True).distinct()[:limit])
+    if not days:
+        return [], {sev: [] for sev in Severity.ALL}
+    totals = {(r["day"], r["severity"]): r["n"] for r in
+              scoped.filter(day__gte=days[0]).values("day", "severity").annotate(n=Sum("open_count")).order_by()}
+    return days, {sev: [totals.get((day, sev), 0) for day in days] for sev in Severity.ALL}
+
+
+def open_counts_daily_or_sweeps(user) -> tuple[list[dt.date], dict[str, list[int]]]:
+    """The daily counts where they exist (kept since they were introduced), else the sweep records."""
+    days, counts = open_counts_from_daily(user)
+    # One day is no trend: until the counts cover two days the sweeps tell more.
+    if len(days) >= 2:
+        return days, counts
+    return open_counts_from_sweeps(user)
+
+
+# Where the trend's counts come from (one line to switch).
+open_counts = open_counts_daily_or_sweeps
 
 
 def open_trend_chart(user) -> Chart:
@@ -95,8 +136,8 @@ def open_trend_chart(user) -> Chart:
     return {
         "id": "chart-open-trend",
         "kind": "line",
-        "title": "未整改问题数的变化（各次巡检评估日）",
-        "x_label": "评估日期",
+        "title": "未整改问题数的变化",
+        "x_label": "日期",
         "y_label": "问题数",
         "categories": [f"{day:%Y-%m-%d}" for day in dates],
         "series": [

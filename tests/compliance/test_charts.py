@@ -101,3 +101,25 @@ def test_chart_queries_stay_constant_as_findings_and_sweeps_grow(request, make_c
         grow(10, date(2025, month, 1))
     assert (_queries(lambda: charts.street_severity_chart(user)),
             _queries(lambda: charts.open_trend_chart(user))) == small
+
+
+def _daily(day, street, severity, n, rule_id="M04.households", kind="street"):
+    from compliance.models import FindingDailyCount
+
+    return FindingDailyCount.objects.create(day=day, responsible_kind=kind, responsible_unit=street.name if street else "",
+                                            sub_district=street, rule_id=rule_id, severity=severity, open_count=n)
+
+
+def test_trend_reads_the_daily_counts_once_they_cover_two_days(reviewer, clerk_qingnian, streets):
+    _sweep(date(2025, 3, 1))
+    _daily(date(2025, 6, 1), streets["qingnian"], "warning", 4)
+    # One day of counts is no trend yet: the sweeps still draw it.
+    assert charts.open_trend_chart(reviewer)["categories"] == ["2025-03-01"]
+    _daily(date(2025, 6, 2), streets["qingnian"], "warning", 3)
+    _daily(date(2025, 6, 2), streets["qingnian"], "violation", 2, rule_id="M04.boundaries")
+    _daily(date(2025, 6, 2), streets["zaoyuan"], "warning", 7)
+    chart = charts.open_trend_chart(reviewer)
+    assert chart["categories"] == ["2025-06-01", "2025-06-02"]
+    assert _series(chart)["预警"] == [4, 10] and _series(chart)["违规"] == [0, 2]
+    # A clerk counts their own 街办 only.
+    assert _series(charts.open_trend_chart(clerk_qingnian))["预警"] == [4, 3]
