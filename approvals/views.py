@@ -8,12 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
 from communities.forms import errors_to_form
 from communities.selectors import one_or_404, own_sub_districts
+from lianhu.params import year_param
 from ui.listing import SortKey, sort_queryset
 
 from . import flow, reports, services
@@ -268,10 +268,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 def ledger(request: HttpRequest) -> HttpResponse:
     if not is_reviewer(request.user):
         raise PermissionDenied("台账由区民政局查看。")
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
+    year = year_param(request)
     return render(request, "approvals/ledger.html", {"rows": reports.ledger_rows(year), "year": year,
                                                      "all_rows": reports.ledger_rows()})
 

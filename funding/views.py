@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from communities.forms import errors_to_form
 from compliance.engine import capture_changes
 from compliance.feedback import report_changes
+from lianhu.params import year_param
 
 from . import services
 from .forms import AllocationForm, SalaryForm, TaskFundForm
@@ -26,11 +27,7 @@ from .selectors import funding_table, may_enter_funding, task_funds_for_user
 
 
 def _year(request: HttpRequest) -> int:
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        return timezone.localdate().year
-    return year if MIN_YEAR <= year <= MAX_YEAR else timezone.localdate().year
+    return year_param(request, low=MIN_YEAR, high=MAX_YEAR)
 
 
 def _standards(year: int) -> dict[str, Decimal]:

@@ -394,3 +394,6 @@ CELERY_REDIS_SOCKET_TIMEOUT = max(CELERY_BROKER_CONNECTION_TIMEOUT, 5.0)
 # chunk normally finishes the sweep itself.
 COMPLIANCE_SWEEP_LEASE_SECONDS = env.int("COMPLIANCE_SWEEP_LEASE_SECONDS", default=CELERY_VISIBILITY_TIMEOUT + 300)
 IMPORT_LEASE_SECONDS = env.int("IMPORT_LEASE_SECONDS", default=CELERY_VISIBILITY_TIMEOUT + 300)
+# A NUL byte or an over-long query string answers 400 before any view, filter or export reads it.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "lianhu.middleware.RejectMalformedQueryMiddleware")
