@@ -393,7 +393,9 @@ CELERY_REDIS_SOCKET_TIMEOUT = max(CELERY_BROKER_CONNECTION_TIMEOUT, 5.0)
 # a new sweep (or the redelivered task) takes over. Longer than the visibility timeout, so the redelivered
 # chunk normally finishes the sweep itself.
 COMPLIANCE_SWEEP_LEASE_SECONDS = env.int("COMPLIANCE_SWEEP_LEASE_SECONDS", default=CELERY_VISIBILITY_TIMEOUT + 300)
-IMPORT_LEASE_SECONDS = env.int("IMPORT_LEASE_SECONDS", default=CELERY_VISIBILITY_TIMEOUT + 300)
+# An import's heartbeat comes from a thread of its own every quarter lease, whatever the import is doing, so the
+# lease can be short: a redelivered import takes over a minute after its worker died.
+IMPORT_LEASE_SECONDS = env.int("IMPORT_LEASE_SECONDS", default=60)
 # A NUL byte or an over-long query string answers 400 before any view, filter or export reads it.
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                   "lianhu.middleware.RejectMalformedQueryMiddleware")
