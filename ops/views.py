@@ -25,7 +25,14 @@ def healthz(request: HttpRequest) -> HttpResponse:
     checks = health.liveness()
     ok = all(c.ok for c in checks)
     body = {"status": "ok" if ok else "fail", "checks": {c.key: "ok" if c.ok else "fail" for c in checks}}
-    return JsonResponse(body, status=200 if ok else 503)
+    return _not_an_error(JsonResponse(body, status=200 if ok else 503))
+
+
+def _not_an_error(response: HttpResponse) -> HttpResponse:
+    """A 503 here reports an outage, it is not one: Django would log it as an error, and django.request's
+    errors mail ADMINS, once per poll of a monitor. The status command's mail (ops_status --mail) is throttled."""
+    response._has_been_logged = True  # type: ignore[attr-defined]  (django.utils.log.log_response's marker)
+    return response
 
 
 def _admin_only(request: HttpRequest) -> None:
@@ -41,8 +48,9 @@ def status(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
     checks = health.full_status()
     failed = TaskRecord.objects.filter(state__in=[TaskState.FAILURE, TaskState.RETRY]).order_by("-updated_at")[:10]
-    return render(request, "ops/status.html", {"checks": checks, "ok": all(c.ok for c in checks), "failed": failed},
-                  status=200 if all(c.ok for c in checks) else 503)
+    return _not_an_error(render(request, "ops/status.html",
+                                {"checks": checks, "ok": all(c.ok for c in checks), "failed": failed},
+                                status=200 if all(c.ok for c in checks) else 503))
 
 
 SUBJECT_PARAMS = {"sweep": "巡检", "upload": "导入"}

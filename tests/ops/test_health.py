@@ -79,6 +79,17 @@ def test_healthz_503_within_2s_with_database_on_a_closed_port():
     assert seen["seconds"] < 2.0, seen
 
 
+def test_a_failing_healthz_is_not_mailed_as_a_server_error(client, db, settings):
+    from django.core import mail
+
+    settings.ADMINS = [("运维", "ops@lianhu.example.gov.cn")]
+    settings.DEBUG = False
+    settings.CELERY_BROKER_URL = f"redis://{CLOSED}/0"
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 503
+    assert mail.outbox == []
+
+
 def test_healthz_shows_no_personal_data_and_needs_no_login(client, db):
     start = time.monotonic()
     response = client.get("/healthz")
