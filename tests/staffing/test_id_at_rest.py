@@ -131,6 +131,14 @@ def test_pg_dump_holds_no_id_number(streets, admin_user, client):
     qn = b.community(streets["qingnian"], "001")
     jobs = [b.worker(qn, entry_on=date(2020, 1, 1)) for _ in range(3)]
     services.person_update(person=jobs[0].person, name="改名")
+    # Imported people go in by the bulk path (COPY on PostgreSQL), not through save().
+    from imports.services import workbook_import
+
+    from .test_sheets import PERSON_HEADERS, person_row, xlsx
+
+    imported = [b.id_number("19770707"), b.id_number("19880808")]
+    result = workbook_import(file=xlsx({"人员": [PERSON_HEADERS, *(person_row(n) for n in imported)]}))
+    assert result.ok and Person.objects.with_id_numbers(imported).count() == 2
     client.force_login(admin_user)
     client.post(reverse("staffing:person_reveal", args=[jobs[0].person.public_id]))
     assert client.get(reverse("exports:ledger", args=["people"]), {"reveal": "1", "format": "csv"}).status_code == 200
@@ -146,5 +154,33 @@ def test_pg_dump_holds_no_id_number(streets, admin_user, client):
     dump = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120,
                           env={**os.environ, **env}).stdout
     assert "staffing_person" in dump
-    assert all(j.person.id_number not in dump for j in jobs)
+    assert all(j.person.id_number not in dump for j in jobs) and all(n not in dump for n in imported)
     assert clear_numbers(dump) == []
+
+
+def test_admin_search_change_and_save_keep_working(client, qn, admin_user):
+    from audit.models import Kind, SecurityEvent
+
+    p = b.worker(qn).person
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:staffing_person_changelist")).content.decode()
+    assert idnumbers.mask(p.id_number) in listing and p.id_number not in listing
+    assert p.public_id not in client.get(reverse("admin:staffing_person_changelist"), {"q": p.id_number}).content.decode()
+    found = client.post(reverse("admin:staffing_person_id_search"), {"id_number": p.id_number})
+    assert found.status_code == 302 and found["Location"] == reverse("admin:staffing_person_change", args=[p.pk])
+    page = client.get(found["Location"]).content.decode()
+    assert p.id_number in page
+    assert SecurityEvent.objects.filter(kind=Kind.ID_REVEAL, detail__where="admin_change").count() == 1
+    other = b.id_number("19850505")
+    data = {"id_number": other, "name": p.name, "education": "硕士", "phone": "", "community": qn.pk,
+            "seats-TOTAL_FORMS": 0, "seats-INITIAL_FORMS": 0, "employments-TOTAL_FORMS": 1,
+            "employments-INITIAL_FORMS": 1}
+    job = p.employments.get()
+    data.update({"employments-0-id": job.pk, "employments-0-person": p.pk, "employments-0-community": qn.pk,
+                 "employments-0-full_time": "on", "employments-0-post": job.post, "employments-0-grade": job.grade,
+                 "employments-0-entry_on": f"{job.entry_on:%Y-%m-%d}", "employments-0-entry_channel": job.entry_channel})
+    response = client.post(reverse("admin:staffing_person_change", args=[p.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    p.refresh_from_db()
+    assert p.id_number == other and p.birth_date == date(1985, 5, 5)
+    assert Person.objects.with_id_number(other).get() == p
