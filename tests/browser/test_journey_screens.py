@@ -100,12 +100,15 @@ def test_ledger_and_approval_form_on_paper(live_server, world, reviewer, new_pag
         screenshot(page, f"print-{name}")
     steps = page.locator("#approval-steps tbody tr")
     assert steps.count() == 8
-    # An ordinary page in print: the red menu and the buttons stay off the paper.
+    # Ordinary pages in print: the red menu and the buttons stay off the paper, the matrix fits the sheet.
     page.set_viewport_size(A4_PORTRAIT)
-    page.goto(live_server.url + reverse("approvals:ledger"))
-    assert page.locator("nav.site-nav").is_hidden()
-    _fits(page, "the 新设社区台账 page in print")
-    screenshot(page, "print-approvals-ledger-page")
+    for name, path in (("approvals-ledger-page", reverse("approvals:ledger")),
+                       ("dashboard", reverse("compliance:dashboard"))):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        assert page.locator("nav.site-nav").is_hidden() and page.locator("main .btn").first.is_hidden()
+        _fits(page, f"the {name} in print")
+        screenshot(page, f"print-{name}")
 
 
 def _chart_against_table(page, chart_id: str) -> dict:
