@@ -31,7 +31,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def _not_an_error(response: HttpResponse) -> HttpResponse:
     """A 503 here reports an outage, it is not one: Django would log it as an error, and django.request's
     errors mail ADMINS, once per poll of a monitor. The status command's mail (ops_status --mail) is throttled."""
-    response._has_been_logged = True  # type: ignore[attr-defined]  (django.utils.log.log_response's marker)
+    # django.utils.log.log_response's own marker for a response already logged.
+    setattr(response, "_has_been_logged", True)  # noqa: B010
     return response
 
 
