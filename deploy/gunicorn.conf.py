@@ -51,6 +51,8 @@ logconfig_dict = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             "json_ensure_ascii": False,
+            # With the offset: gunicorn logs before Django sets TZ (UTC), the application after (Asia/Shanghai).
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
         },
     },
     "handlers": {

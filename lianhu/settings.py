@@ -321,6 +321,8 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             "json_ensure_ascii": False,
+            # With the offset: gunicorn logs before Django sets TZ (UTC), the application after (Asia/Shanghai).
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
         },
     },
     "filters": {
