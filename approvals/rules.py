@@ -40,7 +40,7 @@ class ElectionDeadline(Rule):
     reads = {Community: same_pk}
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         months = int(params["election_months"])

@@ -8,6 +8,7 @@ it either.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -96,9 +97,17 @@ def scale_for(households: int, bounds: tuple[int, int] = (MIN_HOUSEHOLDS, MAX_HO
 
 
 class CommunityQuerySet(models.QuerySet):
-    def judged(self) -> CommunityQuerySet:
-        """Communities the rules judge: every one not 撤销."""
-        return self.exclude(status=CommunityStatus.REVOKED)
+    def judged(self, as_of: dt.date | None = None) -> CommunityQuerySet:
+        """Communities the rules judge: every one not 撤销 (``as_of`` None: as the record stands now).
+
+        On a date D (docs/clauses.md, "Which communities are judged on D"): founded or approved on or before
+        D (a community with neither date is taken as always there) and not revoked on or before D, so a
+        replay of the past judges a community revoked since and not one founded since."""
+        if as_of is None:
+            return self.exclude(status=CommunityStatus.REVOKED)
+        started = (Q(founded_on__isnull=True, approved_on__isnull=True) | Q(founded_on__lte=as_of)
+                   | Q(approved_on__lte=as_of))
+        return self.filter(started, Q(revoked_on__isnull=True) | Q(revoked_on__gt=as_of))
 
     def with_scale(self, bounds: tuple[int, int] | None = None) -> CommunityQuerySet:
         """Annotates ``scale_class`` by the bounds given, or those in force today."""

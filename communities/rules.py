@@ -55,7 +55,7 @@ class Households(Rule):
     reads = {Community: same_pk}
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         low, high = params["min_households"], params["max_households"]
@@ -112,7 +112,7 @@ class SubDistrictRule(Rule):
     reads = {Community: same_pk, Compound: via("community_id")}
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         # Compound.sub_district points at the 街办's pk, Community.sub_district at its code.
@@ -221,7 +221,7 @@ class Boundaries(Rule):
     reads = {Community: same_pk}
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         trimmed = {f"{name}_t": Trim(name) for name, _label in BOUNDARY_FIELDS}
@@ -251,7 +251,7 @@ class Population(Rule):
     reads = {Community: same_pk}
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         low, high = params["min_population"], params["max_population"]
@@ -288,7 +288,7 @@ class AdjustmentPlan(Rule):
     reads = {Community: same_pk, CommunityAdjustment: via("community_id")}
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         low, high = params["min_households"], params["max_households"]
@@ -369,7 +369,7 @@ class SocialOrgs(Rule):
     reads = {Community: same_pk}
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         need = params["min_social_orgs"]
@@ -457,7 +457,7 @@ class PropertyCommittee(Rule):
     reads = {Community: same_pk}
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         for row in queryset.filter(has_property_committee=False).values("pk", "code", "sub_district_id"):

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
+
 from accounts.models import Unit
 
 from .catalogue import RULES, Severity
@@ -216,21 +218,36 @@ def due_date(rule_id: str, *, severity: str, first_seen: dt.date, as_of: dt.date
     return first_seen + dt.timedelta(days=n if n is not None else DEADLINE_DEFAULTS["violation_days"])
 
 
-def deadline_days_loader() -> DeadlineDays:
-    """The deadline parameters, read once (one query) and resolved by date in memory."""
-    from .models import RuleParameter
+class Deadlines:
+    """The deadline parameters (and M11's election months, which the election window reads), read once in one
+    query and resolved by date in memory: ``days(name, on)`` is a DeadlineDays."""
 
-    rows = list(RuleParameter.objects.filter(rule_id=DEADLINE_KEY).order_by("effective_from", "created_at", "id")
-                .values_list("name", "value", "effective_from"))
+    ELECTION = ("M11.election_deadline", "election_months")
 
-    def days(name: str, on: dt.date) -> int | None:
-        value: int | None = DEADLINE_DEFAULTS.get(name)
-        for row_name, row_value, since in rows:
-            if row_name == name and since <= on:
+    def __init__(self) -> None:
+        from .models import RuleParameter
+
+        self.rows = list(
+            RuleParameter.objects.filter(Q(rule_id=DEADLINE_KEY) | Q(rule_id=self.ELECTION[0], name=self.ELECTION[1]))
+            .order_by("effective_from", "created_at", "id").values_list("rule_id", "name", "value", "effective_from"))
+
+    def _value(self, rule_id: str, name: str, on: dt.date, default: int | None) -> int | None:
+        value = default
+        for row_rule, row_name, row_value, since in self.rows:
+            if row_rule == rule_id and row_name == name and since <= on:
                 value = int(row_value)
         return value
 
-    return days
+    def __call__(self, name: str, on: dt.date) -> int | None:
+        return self._value(DEADLINE_KEY, name, on, DEADLINE_DEFAULTS.get(name))
+
+    def election_months(self, on: dt.date) -> int:
+        default = int(RULES[self.ELECTION[0]].params[self.ELECTION[1]])
+        return self._value(*self.ELECTION, on, default) or default
+
+
+def deadline_days_loader() -> Deadlines:
+    return Deadlines()
 
 
 def deadline_params(as_of: dt.date) -> dict[str, int]:
@@ -238,5 +255,19 @@ def deadline_params(as_of: dt.date) -> dict[str, int]:
     return {name: days(name, as_of) or default for name, default in DEADLINE_DEFAULTS.items()}
 
 
-def known_rule(rule_id: str) -> bool:
-    return rule_id in RULES
+def due_label(rule_id: str, severity: str, in_force: dict[str, int]) -> str:
+    """The catalogue's 整改期限 of a rule, in words."""
+    fixed = {
+        "M12.worker_training": "当年 12-01（上年未培训的：上年 12-01）",
+        "M12.leader_training": "当年 12-01（上年未培训的：上年 12-01）",
+        "M14.annual_assessment": "当年 04-01",
+        "M11.election_deadline": "批复日期起三个月的选举期限",
+        "M08.handover": "验收后第 90 天",
+        "M15.exit_filing": "离职后第 30 天",
+    }
+    if rule_id in fixed:
+        return fixed[rule_id]
+    if severity == Severity.NOTICE:
+        return "不设期限（提示）"
+    days = in_force.get(f"{severity}_days", DEADLINE_DEFAULTS.get(f"{severity}_days", 30))
+    return f"首次发现后 {days} 天"

@@ -44,11 +44,16 @@ class Changes:
     still_open: list[Finding] = field(default_factory=list)  # failing before and still failing
     errors: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    recorded: int = 0  # a replay's snapshot rows (SweepFinding) written
+    # (rule, 街办) of every finding opened, changed or resolved: the daily counts to refresh.
+    touched: set[tuple[str, str | None]] = field(default_factory=set)
     # Targets handed to a Celery worker instead of judged here (see onsave): their findings are not known yet.
     pending: int = 0
 
     def merge(self, other: Changes) -> Changes:
         self.pending += other.pending
+        self.recorded += other.recorded
+        self.touched |= other.touched
         self.opened += other.opened
         self.resolved += other.resolved
         self.still_open += other.still_open
@@ -147,9 +152,59 @@ def _range_q(lookup: str, bounds: Bounds) -> Q:
     return q
 
 
-def _scoped_queryset(rule: Rule, as_of: dt.date, target_pks, community_pks, orphans: bool,
-                     bounds: Bounds | None = None):
+# -- the election window of a new community (docs/clauses.md) -------------------------
+
+# Rules that need an elected 两委 or a running community: a community is not judged by them from its 批复日期
+# to the end of its election window (批复日期 + M11's election_months calendar months, clamped at month end).
+ELECTION_WINDOW_RULES = frozenset({
+    "M06.adjustment_plan", "M06.oversized_staffing",
+    "M07.facility_area", "M07.outdoor_plaza", "M07.activity_share",
+    "M10.party_size", "M10.committee_size", "M10.cross_appointment", "M10.fulltime_share", "M10.total_cap",
+    "M11.worker_ratio", "M11.vacancy", "M16.embedded_services", "M17.social_orgs", "M18.property_committee",
+    "M19.work_funds",
+})
+ELECTION_RULE = "M11.election_deadline"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar months; a day the target month lacks clamps to its last day (as approvals.rules reads 三个月)."""
+    import calendar
+
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def window_opened_since(as_of: dt.date, months: int) -> dt.date:
+    """The earliest 批复日期 whose window still holds ``as_of``: a community approved on a day in
+    [this, as_of] is inside its window on ``as_of`` (add_months never decreases, so the window is a range)."""
+    day = add_months(as_of, -months)
+    while add_months(day, months) < as_of:
+        day += dt.timedelta(days=1)
+    while add_months(day - dt.timedelta(days=1), months) >= as_of:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def _outside_window(rule: Rule, qs, as_of: dt.date, months: int | None):
+    if months is None or rule.id not in ELECTION_WINDOW_RULES or rule.community_lookup is None:
+        return qs
+    prefix = "" if rule.community_lookup == "pk" else f"{rule.community_lookup}__"
+    return qs.exclude(**{f"{prefix}approved_on__gte": window_opened_since(as_of, months),
+                         f"{prefix}approved_on__lte": as_of})
+
+
+def _judged(rule: Rule, as_of: dt.date, months: int | None):
     qs = rule.target_queryset(as_of)
+    if rule.is_district or qs is None:
+        return qs
+    return _outside_window(rule, qs, as_of, months)
+
+
+def _scoped_queryset(rule: Rule, as_of: dt.date, target_pks, community_pks, orphans: bool,
+                     bounds: Bounds | None = None, months: int | None = None):
+    qs = _judged(rule, as_of, months)
     if rule.is_district or qs is None:
         return qs
     if target_pks is not None:
@@ -248,7 +303,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
                   community_pks: Iterable[int] | None, orphans: bool, sweep: Sweep | None, now,
                   bounds: Bounds | None = None, names: dict[str, str] | None = None,
                   live_found: dict[int, Finding] | None = None,
-                  deadline_days: duties.DeadlineDays | None = None) -> Changes:
+                  deadline_days: duties.DeadlineDays | None = None, months: int | None = None) -> Changes:
     changes = Changes()
     days = deadline_days or duties.deadline_days_loader()
     scoped = target_pks is not None
@@ -257,7 +312,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
     if rule.is_district and ((target_pks is not None and DISTRICT_PK not in target_pks) or community_pks is not None
                              or (bounds is not None and bounds[1] is not None)):
         return changes  # the district is judged once per sweep, in its last chunk
-    qs = _scoped_queryset(rule, as_of, target_pks, community_pks, orphans, bounds)
+    qs = _scoped_queryset(rule, as_of, target_pks, community_pks, orphans, bounds, months)
     if scoped and not rule.is_district and not target_pks:
         return changes
     token = _chunk_bounds.set(bounds)
@@ -294,7 +349,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
         # in another part (a person whose seat is elsewhere): re-judge just those before resolving them.
         stale = sorted(set(existing) - set(failing))
         if stale:
-            whole = rule.target_queryset(as_of)
+            whole = _judged(rule, as_of, months)
             assert whole is not None, "only district rules have no target queryset, and they are judged whole"
             for part in _chunks(stale):
                 _worst(rule.evaluate(whole.filter(pk__in=part), as_of, params), rule, into=failing)
@@ -373,6 +428,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
         changes.resolved += resolve
     if events:
         insert_rows(FindingEvent, events)
+    changes.touched |= {(f.rule_id, f.sub_district_id) for f in (*create, *update, *resolve)}
     return changes
 
 
@@ -403,7 +459,8 @@ def evaluate_rules(
     all_params = _with_overrides(params_for_rules(rules, as_of), params)
     total = Changes()
     names: dict[str, str] = {}  # the 责任单位 is a code now (duties); names are read where shown
-    days = duties.deadline_days_loader()  # once per call: the 整改期限 parameters
+    days = duties.deadline_days_loader()  # once per call: the 整改期限 parameters and the election window's months
+    months = days.election_months(as_of) if any(r.id in ELECTION_WINDOW_RULES for r in rules) else None
     found = (_live_by_rule(rules, target_pks)
              if isinstance(target_pks, Mapping) and sweep is None and community_pks is None and bounds is None
              and not orphans else None)
@@ -411,11 +468,89 @@ def evaluate_rules(
         for rule in rules:
             _evaluate_guarded(rule, total, as_of=as_of, params=all_params[rule.id], target_pks=target_pks,
                               community_pks=community_pks, orphans=orphans, bounds=bounds, sweep=sweep, now=now,
-                              catch_errors=catch_errors, names=names, deadline_days=days,
+                              catch_errors=catch_errors, names=names, deadline_days=days, months=months,
                               live_found=None if found is None else found.get(rule.id))
     if sweep is None:
+        if total.touched and as_of == timezone.localdate():
+            # Today's record changed: keep today's trend point true (a sweep refreshes the whole day at its end).
+            from .trends import daily_counts_refresh
+
+            daily_counts_refresh(day=as_of, pairs=total.touched)
         _publish(total)
     return total
+
+
+def snapshot_rules(*, rules: Iterable[Rule], as_of: dt.date, sweep: Sweep, bounds: Bounds,
+                   params: dict[str, dict[str, Any]] | None = None) -> Changes:
+    """A replay's chunk (a sweep as of a date other than the day it runs): what the rules find on ``as_of``,
+    written as the sweep's own snapshot (``SweepFinding``, by COPY on PostgreSQL). Never reads for writing,
+    opens, changes or resolves a live finding: a look at the past or ahead leaves today's record alone.
+
+    A snapshot row's ``first_seen`` (and so its deadline) is carried from the live finding that was open on
+    ``as_of`` or from the latest earlier replay that found it, else ``as_of``. Per rule: the evaluation, one
+    read of each source of ``first_seen``, one insert, whatever the number of targets."""
+    from .models import SweepFinding, SweepStatus
+
+    rules = list(rules)
+    all_params = _with_overrides(params_for_rules(rules, as_of), params)
+    days = duties.deadline_days_loader()
+    months = days.election_months(as_of) if any(r.id in ELECTION_WINDOW_RULES for r in rules) else None
+    previous = (Sweep.objects.filter(status=SweepStatus.FINISHED, live=False, as_of__lt=as_of)
+                .order_by("-as_of", "-finished_at", "-id").first())
+    total = Changes()
+    with _no_jit(True):
+        for rule in rules:
+            started = time.perf_counter()
+            try:
+                with transaction.atomic():
+                    total.recorded += _snapshot_one(rule, as_of=as_of, params=all_params[rule.id], sweep=sweep,
+                                                    bounds=bounds, days=days, months=months, previous=previous,
+                                                    model=SweepFinding)
+            except Exception as exc:
+                logger.exception("规则 %s 回放评估失败", rule.id)
+                total.errors.append({"rule": rule.id, "error": f"{type(exc).__name__}: {exc}"})
+            total.timings[rule.id] = total.timings.get(rule.id, 0.0) + (time.perf_counter() - started)
+    return total
+
+
+def _snapshot_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], sweep: Sweep, bounds: Bounds,
+                  days: duties.DeadlineDays, months: int | None, previous: Sweep | None, model) -> int:
+    if rule.is_district and bounds[1] is not None:
+        return 0  # the district is judged once per sweep, in its last chunk
+    qs = _scoped_queryset(rule, as_of, None, None, False, bounds, months)
+    token = _chunk_bounds.set(bounds)
+    try:
+        failing = _worst(rule.evaluate(qs, as_of, params), rule)
+    finally:
+        _chunk_bounds.reset(token)
+    results = list(failing.values())
+    _locate(results, rule, always=True)
+    pks = sorted(failing)
+    seen: dict[int, dt.date] = {}
+    # Open on that date: found by then, and still live or closed only later.
+    was_open = (Finding.objects.filter(rule_id=rule.id, target_type=rule.target, first_seen__lte=as_of)
+                .filter(Q(status__in=LIVE_STATUSES) | Q(last_seen__gte=as_of))
+                .values_list("target_pk", "first_seen"))
+    for pk, first in _in_array(was_open, "target_pk", pks, always=True):
+        seen[pk] = min(first, seen.get(pk, first))
+    if previous is not None:
+        earlier = model.objects.filter(sweep=previous, rule_id=rule.id).values_list("target_pk", "first_seen")
+        for pk, first in _in_array(earlier, "target_pk", pks, always=True):
+            seen[pk] = min(first, seen.get(pk, first))
+    rows = []
+    for r in results:
+        severity = r.severity or rule.severity
+        first_seen = min(seen.get(r.target_pk, as_of), as_of)
+        rows.append(model(
+            sweep_id=sweep.pk, rule_id=rule.id, clause=rule.clause, target_type=rule.target, target_pk=r.target_pk,
+            target_key=str(r.key), community_id=r.community_id, sub_district_id=r.sub_district_id, severity=severity,
+            measured=r.measured, required=r.required, message=r.message, first_seen=first_seen,
+            due_date=duties.due_date(rule.id, severity=severity, first_seen=first_seen, as_of=as_of, params=params,
+                                     result=r, days=days),
+            **_owner(rule, r),
+        ))
+    insert_rows(model, rows)
+    return len(rows)
 
 
 # A save re-judges a few targets under each of some thirty rules: their live findings are read in one query
@@ -457,7 +592,7 @@ def _no_jit(on: bool) -> Iterator[None]:
 def _evaluate_guarded(rule: Rule, total: Changes, *, as_of, params, target_pks, community_pks, orphans, bounds,
                       sweep, now, catch_errors: bool, names: dict[str, str],
                       live_found: dict[int, Finding] | None = None,
-                      deadline_days: duties.DeadlineDays | None = None) -> None:
+                      deadline_days: duties.DeadlineDays | None = None, months: int | None = None) -> None:
     if isinstance(target_pks, Mapping):
         if rule.id not in target_pks:
             return
@@ -470,7 +605,7 @@ def _evaluate_guarded(rule: Rule, total: Changes, *, as_of, params, target_pks, 
         with transaction.atomic():
             total.merge(_evaluate_one(rule, as_of=as_of, params=params, target_pks=pks, community_pks=community_pks,
                                       orphans=orphans, sweep=sweep, now=now, bounds=bounds, names=names,
-                                      live_found=live_found, deadline_days=deadline_days))
+                                      live_found=live_found, deadline_days=deadline_days, months=months))
     except Exception as exc:
         if not catch_errors:
             raise

@@ -1,18 +1,24 @@
-"""措施二十's 提醒 → 督办 → 约谈: how long a finding has stayed open decides its level.
+"""措施二十's 提醒 → 督办 → 约谈: how long a finding has been overdue decides its level.
 
-The level is derived, not stored: a finding open for at least ``remind_days``
-is at 提醒, ``supervise_days`` at 督办, ``interview_days`` at 约谈. "Open for"
-is measured from ``first_seen`` (the as-of date it was first found) to
-the as-of date of the latest evaluation that still found it (``seen_until``:
-the stored ``last_seen``, written when the finding was opened or changed, or
-for an open finding the as-of date of the latest finished sweep, which
-confirmed every open finding without rewriting it),
-so a sweep replayed as of a past date shows the ladder of that date, and a
-reopened finding keeps its age: the problem never went away.
+A violation or warning has a 整改期限 (``Finding.due_date``, see
+``compliance.duties``); a notice has none and never escalates. The level is
+derived, not stored: a finding still open on its deadline is at 提醒
+(``remind_overdue_days`` = 0 days overdue), ``supervise_overdue_days`` past it
+at 督办, ``interview_overdue_days`` past it at 约谈. A finding not yet due is at
+no level, however long ago it was found.
+
+"On" a date means the as-of date of the latest evaluation that still found the
+finding open (``seen_until``: the stored ``last_seen``, written when the
+finding was opened or changed, or for an open finding the as-of date of the
+latest finished *live* sweep, which confirmed every open finding without
+rewriting it). A replay's snapshot is read as of the replay's own date.
 
 The thresholds are dated parameters like the rules' own, stored in
 ``RuleParameter`` under the key ``escalation`` (not a rule id: rule ids start
-with ``M``), so changing them keeps the old values and their dates.
+with ``M``), so changing them keeps the old values and their dates. (Before
+issue 12 the ladder counted days since first found under the names
+``remind_days``/``supervise_days``/``interview_days``; rows under those old
+names are ignored, not reinterpreted.)
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -36,25 +43,32 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
-from . import catalogue
-from .models import Finding, FindingStatus, RuleParameter, SupervisionAction, SupervisionLevel, Sweep, SweepStatus
+from .models import (
+    Finding,
+    FindingStatus,
+    RuleParameter,
+    SupervisionAction,
+    SupervisionLevel,
+    Sweep,
+    SweepStatus,
+    responsible_name,
+)
 
 ESCALATION_KEY = "escalation"
 ESCALATION_TITLE = "督导升级（措施二十）"
-DEFAULTS: dict[str, int] = {"remind_days": 30, "supervise_days": 60, "interview_days": 90}
+DEFAULTS: dict[str, int] = {"remind_overdue_days": 0, "supervise_overdue_days": 30, "interview_overdue_days": 90}
 PARAM_LABELS = {
-    "remind_days": "逾期未整改转“提醒”的天数",
-    "supervise_days": "逾期未整改转“督办”的天数",
-    "interview_days": "逾期未整改转“约谈”的天数",
+    "remind_overdue_days": "超过整改期限多少天“提醒”（0：期限当日）",
+    "supervise_overdue_days": "超过整改期限多少天“督办”",
+    "interview_overdue_days": "超过整改期限多少天“约谈”",
 }
 # Highest first: the first threshold a finding reaches is its level.
 ORDER = [
-    (SupervisionLevel.INTERVIEW, "interview_days"),
-    (SupervisionLevel.SUPERVISE, "supervise_days"),
-    (SupervisionLevel.REMIND, "remind_days"),
+    (SupervisionLevel.INTERVIEW, "interview_overdue_days"),
+    (SupervisionLevel.SUPERVISE, "supervise_overdue_days"),
+    (SupervisionLevel.REMIND, "remind_overdue_days"),
 ]
 LEVELS = [SupervisionLevel.REMIND, SupervisionLevel.SUPERVISE, SupervisionLevel.INTERVIEW]
-STREETS_UNIT = "各街办"
 
 
 def params(as_of: dt.date) -> dict[str, int]:
@@ -71,24 +85,33 @@ def params(as_of: dt.date) -> dict[str, int]:
     return out
 
 
-def level_for(days_open: int, thresholds: dict[str, int]) -> str:
+def days_overdue(due_date: dt.date | None, on: dt.date) -> int | None:
+    """Days past the deadline on a date (0 on the deadline, negative before it); None without a deadline."""
+    return None if due_date is None else (on - due_date).days
+
+
+def level_for(overdue: int | None, thresholds: dict[str, int]) -> str:
+    if overdue is None:
+        return ""
     for level, name in ORDER:
-        if days_open >= thresholds[name]:
+        if overdue >= thresholds[name]:
             return level
     return ""
 
 
-def _latest_sweep_as_of() -> Subquery:
-    latest = Sweep.objects.filter(status=SweepStatus.FINISHED).order_by("-finished_at", "-id").values("as_of")[:1]
+def _latest_live_sweep_as_of() -> Subquery:
+    latest = (Sweep.objects.filter(status=SweepStatus.FINISHED, live=True).order_by("-finished_at", "-id")
+              .values("as_of")[:1])
     return Subquery(latest, output_field=DateField())
 
 
 def seen_until_expression() -> Case:
-    """The as-of date an open finding was last seen: a finished sweep confirms every open finding it leaves
-    open, so the latest one's date counts without a write per finding."""
+    """The as-of date an open finding was last seen: a finished live sweep confirms every open finding it
+    leaves open, so the latest one's date counts without a write per finding."""
     return Case(
         When(status=FindingStatus.OPEN,
-             then=Greatest(F("last_seen"), Coalesce(_latest_sweep_as_of(), F("last_seen")), output_field=DateField())),
+             then=Greatest(F("last_seen"), Coalesce(_latest_live_sweep_as_of(), F("last_seen")),
+                           output_field=DateField())),
         default=F("last_seen"), output_field=DateField(),
     )
 
@@ -100,42 +123,52 @@ def seen_until(finding: Finding) -> dt.date:
         "seen", flat=True).get()
 
 
-def with_level(findings: QuerySet, thresholds: dict[str, int]) -> QuerySet:
-    """Annotate ``open_for`` (a duration) and ``escalation`` (a level, or "" when not yet due)."""
+def with_level(findings: QuerySet, thresholds: dict[str, int], *, as_of: dt.date | None = None) -> QuerySet:
+    """Annotate ``escalation`` (a level, or "" when not overdue or without a deadline).
+
+    Live findings (``as_of`` None) are read on their ``seen_until``; a replay's snapshot (``SweepFinding``,
+    every row open on the replay's date) on ``as_of``."""
+    if as_of is not None:
+        whens = [When(due_date__lte=as_of - dt.timedelta(days=thresholds[name]), then=Value(level.value))
+                 for level, name in ORDER]
+        return findings.annotate(escalation=Case(*whens, default=Value(""), output_field=CharField()))
     qs = findings.annotate(seen_until=seen_until_expression()).annotate(
-        open_for=ExpressionWrapper(F("seen_until") - F("first_seen"), output_field=DurationField())
+        overdue_for=ExpressionWrapper(F("seen_until") - F("due_date"), output_field=DurationField())
     )
     whens = [
-        When(status=FindingStatus.OPEN, open_for__gte=dt.timedelta(days=thresholds[name]), then=Value(level.value))
+        When(Q(status=FindingStatus.OPEN, due_date__isnull=False,
+               overdue_for__gte=dt.timedelta(days=thresholds[name])), then=Value(level.value))
         for level, name in ORDER
     ]
     return qs.annotate(escalation=Case(*whens, default=Value(""), output_field=CharField()))
 
 
-def unit_for(clause: int, sub_district_name: str | None) -> str:
-    """Who answers: the community's 街办; for a finding with no 街办, the 措施's departments."""
-    if sub_district_name:
-        return sub_district_name
-    info = catalogue.CLAUSES.get(clause)
-    if info is None:
-        return "区民政局"
-    departments = [u for u in info.responsible_units if u != STREETS_UNIT]
-    return "、".join(departments) if departments else STREETS_UNIT
+def unit_for(finding: Any) -> str:
+    """Who answers, as people read it: the 街办's name or the department's (compliance.duties)."""
+    return finding.responsible_name
 
 
-def ladder(findings: QuerySet, thresholds: dict[str, int]) -> list[dict[str, Any]]:
-    """Each responsible unit with its open findings at 提醒/督办/约谈 and the actions taken (two queries)."""
+def ladder(findings: QuerySet, thresholds: dict[str, int], *, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """Each responsible unit with its open findings at 提醒/督办/约谈 and the actions taken (two queries).
+
+    ``findings``: live findings, or with ``as_of`` a replay's snapshot read on that date."""
+    if as_of is None:
+        findings = findings.filter(status=FindingStatus.OPEN)
     rows = (
-        with_level(findings.filter(status=FindingStatus.OPEN), thresholds)
+        with_level(findings.filter(due_date__isnull=False), thresholds, as_of=as_of)
         .exclude(escalation="")
-        .values("clause", "sub_district__name", "escalation")
+        .values("responsible_kind", "responsible_unit", "sub_district__name", "escalation")
         .annotate(n=Count("id"))
         .order_by()
     )
-    units: dict[str, dict[str, Any]] = defaultdict(lambda: {"counts": dict.fromkeys(LEVELS, 0), "actions": 0})
+    units: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"counts": dict.fromkeys(LEVELS, 0), "actions": 0, "kind": ""})
     for row in rows:
-        unit = unit_for(row["clause"], row["sub_district__name"])
+        street = row["sub_district__name"]
+        unit = responsible_name(row["responsible_kind"], row["responsible_unit"],
+                                _Named(street) if street else None)
         units[unit]["counts"][SupervisionLevel(row["escalation"])] += row["n"]
+        units[unit]["kind"] = row["responsible_kind"]
     if units:
         actions = (
             SupervisionAction.objects.filter(unit__in=list(units)).values("unit").annotate(n=Count("id")).order_by()
@@ -147,10 +180,19 @@ def ladder(findings: QuerySet, thresholds: dict[str, int]) -> list[dict[str, Any
         counts = data["counts"]
         out.append({
             "unit": unit,
+            "kind": data["kind"],
             "levels": [(level.label, counts[level], level.value) for level in LEVELS],
             "total": sum(counts.values()),
             "actions": data["actions"],
+            "top": next((level.value for level in reversed(LEVELS) if counts[level]), ""),
         })
     # The units furthest up the ladder first.
     out.sort(key=lambda u: (*(-c for _, c, _ in reversed(u["levels"])), u["unit"]))
     return out
+
+
+class _Named:
+    """A 街办 read as a name only (the ladder groups by name, not by row)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name

@@ -328,6 +328,12 @@ class SweepFinding(models.Model):
     status = FindingStatus.OPEN  # a snapshot holds what was open on its date
 
     @property
+    def target_label(self) -> str:
+        if self.target_type == Target.DISTRICT:
+            return self.get_target_type_display()
+        return f"{self.get_target_type_display()} {self.target_key}"
+
+    @property
     def numeral(self) -> str:
         return CHINESE_NUMERALS.get(self.clause, str(self.clause))
 

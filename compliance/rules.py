@@ -17,7 +17,7 @@ imports every such module at startup (like ``admin.py``). A rule is a class:
         }
 
         def target_queryset(self, as_of):
-            return Community.objects.judged()          # what is judged on that date
+            return Community.objects.judged(as_of)          # what is judged on that date
 
         def evaluate(self, queryset, as_of, params):
             for row in queryset.filter(...).values(...):   # ONE query (annotate/Exists/Subquery)

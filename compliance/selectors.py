@@ -63,13 +63,27 @@ def findings_for_unit(user) -> QuerySet[Finding]:
         target_type=Target.PERSON)
 
 
+def sweep_findings_for_user(user, sweep: Sweep):
+    """A replay's snapshot, scoped as the live findings are (``user`` None: all of it, for commands)."""
+    from .models import SweepFinding
+
+    rows = SweepFinding.objects.filter(sweep=sweep)
+    if user is None or (user.is_authenticated and sees_whole_district(user)):
+        return rows
+    if not user.is_authenticated:
+        return rows.none()
+    streets = list(sub_districts_for_user(user).values_list("code", flat=True))
+    return rows.filter(Q(sub_district_id__in=streets) | Q(sub_district__isnull=True, target_type=Target.DISTRICT))
+
+
 def finding_for_user(user, pk) -> Finding:
     return one_or_404(findings_for_user(user).select_related("community", "sub_district", "waived_by"),
                       "没有找到这个问题，或您无权查看。", pk=pk)
 
 
 def last_finished_sweep() -> Sweep | None:
-    return Sweep.objects.filter(status=SweepStatus.FINISHED).order_by("-finished_at", "-id").first()
+    """The latest finished live sweep: the one the live findings were last confirmed by (replays excluded)."""
+    return Sweep.objects.filter(status=SweepStatus.FINISHED, live=True).order_by("-finished_at", "-id").first()
 
 
 def _scale(number) -> str:

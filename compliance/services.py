@@ -12,13 +12,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.roles import is_reviewer
 
-from .engine import Changes, _no_jit, evaluate_rules
+from .engine import Changes, _no_jit, evaluate_rules, snapshot_rules
 from .models import (
     Finding,
     FindingEvent,
@@ -31,6 +31,7 @@ from .models import (
 from .onsave import bulk_changes, targets_for  # noqa: F401  (re-exported for bulk writers)
 from .parameters import param_label, to_json
 from .rules import registry
+from .trends import daily_counts_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ def _sweep_instead(rule_ids: list[str], as_of: dt.date | None) -> Changes | None
     from django.conf import settings
 
     day = as_of or timezone.localdate()
+    if day != timezone.localdate():
+        return None  # a sweep of another day is a replay and would write nothing live: judge by lists
     if sweep_running() is not None:
         return None
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
@@ -200,37 +203,6 @@ def finding_close_by_review(*, finding: Finding, user, note: str) -> Finding:
     return finding
 
 
-# -- daily counts (trends) -----------------------------------------------------
-
-
-def daily_counts_refresh(*, day: dt.date, pairs: Iterable[tuple[str, str | None]] | None = None) -> int:
-    """Rewrite the day's open-finding counts (per 责任单位, rule and severity) from the live findings: all of
-    them (after today's sweep), or only the (rule, 街办) pairs a re-judging or a 销号 touched. Two queries and
-    one insert whatever the number of findings; a replay never calls this."""
-    from .models import FindingDailyCount
-
-    if day != timezone.localdate():
-        return 0  # counts are of today's record; a past or future day is never rewritten
-    pairs = None if pairs is None else sorted(set(pairs), key=lambda p: (p[0], p[1] or ""))
-    if pairs is not None and not pairs:
-        return 0
-    scope = Q()
-    if pairs is not None:
-        for rule_id, street in pairs:
-            scope |= Q(rule_id=rule_id, sub_district_id=street)
-    rows = (Finding.objects.filter(scope, status=FindingStatus.OPEN)
-            .values("responsible_kind", "responsible_unit", "sub_district_id", "rule_id", "severity")
-            .annotate(n=Count("id")).order_by())
-    with transaction.atomic():
-        FindingDailyCount.objects.filter(scope, day=day).delete()
-        FindingDailyCount.objects.bulk_create([
-            FindingDailyCount(day=day, responsible_kind=r["responsible_kind"], responsible_unit=r["responsible_unit"],
-                              sub_district_id=r["sub_district_id"], rule_id=r["rule_id"], severity=r["severity"],
-                              open_count=r["n"]) for r in rows
-        ], batch_size=2000)
-    return len(rows)
-
-
 # -- sweeps -------------------------------------------------------------------
 
 SWEEP_RUNNING_MESSAGE = "已有一次巡检正在进行（{started}开始，评估日期 {as_of}），请等它结束后再试。"
@@ -261,6 +233,9 @@ def sweep_running() -> Sweep | None:
 def sweep_start(*, as_of: dt.date, rule_ids: Iterable[str] | None = None, triggered_by: str = "") -> Sweep:
     """Create the running sweep record, or refuse while another one runs.
 
+    A sweep as of today (Asia/Shanghai) is live: it reconciles the live findings. Any other date is a replay
+    (or a look ahead): its findings are its own snapshot and no live finding is touched.
+
     A running sweep whose worker died (no heartbeat within the lease) is marked failed and this one takes over."""
     ids = [r.id for r in registry.select(rule_ids)]
     now = timezone.now()
@@ -275,7 +250,7 @@ def sweep_start(*, as_of: dt.date, rule_ids: Iterable[str] | None = None, trigge
             with transaction.atomic():
                 # The partial unique constraint refuses a second running sweep, whichever process asks.
                 return Sweep.objects.create(as_of=as_of, rule_ids=ids, triggered_by=triggered_by[:100],
-                                            heartbeat_at=now)
+                                            heartbeat_at=now, live=as_of == timezone.localdate())
         except IntegrityError:
             pass
     raise _refuse(Sweep.objects.filter(status=SweepStatus.RUNNING).first())
@@ -338,9 +313,12 @@ def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], bounds: list[int | No
     sweep = Sweep.objects.get(pk=sweep_id)
     lo, hi = bounds
     _fresh_finding_statistics()
-    changes = evaluate_rules(
-        rules=registry.select(rule_ids), as_of=as_of, sweep=sweep, bounds=(lo, hi), catch_errors=True,
-    )
+    if sweep.live:
+        changes = evaluate_rules(
+            rules=registry.select(rule_ids), as_of=as_of, sweep=sweep, bounds=(lo, hi), catch_errors=True,
+        )
+    else:
+        changes = snapshot_rules(rules=registry.select(rule_ids), as_of=sweep.as_of, sweep=sweep, bounds=(lo, hi))
     with transaction.atomic():
         locked = Sweep.objects.select_for_update().get(pk=sweep_id)
         timings = dict(locked.rule_timings)
@@ -348,7 +326,7 @@ def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], bounds: list[int | No
             timings[rule_id] = round(timings.get(rule_id, 0.0) + seconds, 4)
         locked.rule_timings = timings
         locked.errors = [*locked.errors, *changes.errors]
-        locked.opened = F("opened") + len(changes.opened)
+        locked.opened = F("opened") + len(changes.opened) + changes.recorded
         locked.resolved = F("resolved") + len(changes.resolved)
         locked.chunks_done = F("chunks_done") + 1
         locked.heartbeat_at = timezone.now()
@@ -379,13 +357,19 @@ def sweep_finish(*, sweep_id: int) -> Sweep:
         sweep = Sweep.objects.select_for_update().get(pk=sweep_id)
         if sweep.status != SweepStatus.RUNNING:  # taken over meanwhile: it stays as the takeover left it
             return sweep
-        sweep.still_open = Finding.objects.filter(rule_id__in=sweep.rule_ids, status=FindingStatus.OPEN).count()
+        if sweep.live:
+            sweep.still_open = Finding.objects.filter(rule_id__in=sweep.rule_ids, status=FindingStatus.OPEN).count()
+        else:
+            sweep.still_open = sweep.snapshot.count()
         sweep.status = SweepStatus.FINISHED
         sweep.finished_at = now
         sweep.save(update_fields=["still_open", "status", "finished_at"])
+        if sweep.live:
+            # Today's trend point: every rule the sweep judged, per unit and severity.
+            transaction.on_commit(partial(daily_counts_refresh, day=sweep.as_of))
         # The clerks hear of what this sweep opened only once it is committed. A re-judge standing in for a
-        # bulk change mails nobody, as a save's re-judge does not.
-        if sweep.triggered_by != REJUDGE_SWEEP_TRIGGER:
+        # bulk change mails nobody, as a save's re-judge does not; nor does a replay, which opened nothing.
+        if sweep.triggered_by != REJUDGE_SWEEP_TRIGGER and sweep.live:
             transaction.on_commit(partial(_queue_digest, sweep_id))
     sweep.refresh_from_db()
     return sweep
@@ -490,8 +474,7 @@ def sweep_digest_send(*, sweep_id: int) -> int:
 def supervision_action_record(*, user, level: str, taken_on: dt.date, note: str, finding: Finding | None = None,
                               unit: str = "") -> Any:
     """A reviewer records the 提醒/督办/约谈 they gave a unit, about one finding or in general."""
-    from .escalation import unit_for
-    from .models import SupervisionAction, SupervisionLevel
+    from .models import ResponsibleKind, SupervisionAction, SupervisionLevel
 
     if user is None or not is_reviewer(user):
         raise PermissionDenied("只有区民政局审核员可以登记督导措施。")
@@ -505,8 +488,10 @@ def supervision_action_record(*, user, level: str, taken_on: dt.date, note: str,
         raise ValidationError("请填写督导情况说明。", code="supervision_note_required")
     sub_district_id = None
     if finding is not None:
-        sub_district_id = finding.sub_district_id
-        unit = unit_for(finding.clause, finding.sub_district.name if finding.sub_district is not None else None)
+        # A department's action is not a 街办's: it is listed under the 街办 only when the 街办 answers.
+        if finding.responsible_kind == ResponsibleKind.STREET:
+            sub_district_id = finding.sub_district_id
+        unit = finding.responsible_name
     unit = (unit or "").strip()
     if not unit:
         raise ValidationError("请填写被督导的责任单位。", code="supervision_unit_required")
@@ -531,17 +516,47 @@ def escalation_parameter_set(*, name: str, value: Any, effective_from: dt.date, 
     if not isinstance(effective_from, dt.date):
         raise ValidationError("请填写生效日期（YYYY-MM-DD）。", code="effective_from_required")
     stored = to_json(DEFAULTS[name], value)
-    if stored <= 0:
-        raise ValidationError(f"{PARAM_LABELS[name]}应为正整数。", code="invalid_value")
+    if stored < 0:
+        raise ValidationError(f"{PARAM_LABELS[name]}应为不小于 0 的整数。", code="invalid_value")
     # The ladder must keep rising on the day the value takes effect.
     thresholds = {**escalation_params(effective_from), name: stored}
-    if not thresholds["remind_days"] < thresholds["supervise_days"] < thresholds["interview_days"]:
+    remind, supervise, interview = (thresholds["remind_overdue_days"], thresholds["supervise_overdue_days"],
+                                    thresholds["interview_overdue_days"])
+    if not remind < supervise < interview:
         raise ValidationError(
-            f"天数须逐级增加：提醒 {thresholds['remind_days']} 天 < 督办 {thresholds['supervise_days']} 天 "
-            f"< 约谈 {thresholds['interview_days']} 天。", code="escalation_order")
+            f"逾期天数须逐级增加：提醒 {remind} 天 < 督办 {supervise} 天 < 约谈 {interview} 天。",
+            code="escalation_order")
     with transaction.atomic():
         parameter = RuleParameter.objects.create(
             rule_id=ESCALATION_KEY, name=name, value=stored, effective_from=effective_from,
+            set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
+        )
+        _parameter_audit(parameter, user)
+        return parameter
+
+
+def deadline_parameter_set(*, name: str, value: Any, effective_from: dt.date, user=None,
+                           reason: str) -> RuleParameter:
+    """A new 整改期限 (days from first found) in force from a date: by severity (``violation_days``,
+    ``warning_days``) or for one rule (its id). Findings first found before keep their deadline."""
+    from .duties import DEADLINE_DEFAULTS, DEADLINE_KEY, DUE_BY_RULE
+
+    if name not in DEADLINE_DEFAULTS and name not in registry:
+        raise ValidationError(f"整改期限没有参数“{name}”（可设置：{'、'.join(DEADLINE_DEFAULTS)} 或规则编号）。",
+                              code="unknown_parameter")
+    if name in DUE_BY_RULE:
+        raise ValidationError(f"规则 {name} 的整改期限由措施条文规定的日期确定，不能按天数设置。",
+                              code="deadline_fixed_by_rule")
+    if not (reason or "").strip():
+        raise ValidationError("请填写调整参数的理由。", code="reason_required")
+    if not isinstance(effective_from, dt.date):
+        raise ValidationError("请填写生效日期（YYYY-MM-DD）。", code="effective_from_required")
+    stored = to_json(30, value)
+    if stored <= 0:
+        raise ValidationError("整改期限应为正整数（天）。", code="invalid_value")
+    with transaction.atomic():
+        parameter = RuleParameter.objects.create(
+            rule_id=DEADLINE_KEY, name=name, value=stored, effective_from=effective_from,
             set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
         )
         _parameter_audit(parameter, user)

@@ -29,7 +29,7 @@ from audit.context import client_ip
 from lianhu.queue import QueueUnavailable, enqueue
 from ui.listing import SortKey, paginate, sort_queryset
 
-from . import catalogue, charts, escalation, requirements, services
+from . import catalogue, charts, duties, escalation, requirements, services
 from .catalogue import Severity, Target
 from .filters import FindingFilter
 from .forms import ParameterForm, SupervisionForm, SweepStartForm, WaiveForm
@@ -38,6 +38,7 @@ from .models import (
     FindingEvent,
     FindingEventKind,
     FindingStatus,
+    ResponsibleKind,
     RuleParameter,
     SupervisionAction,
     Sweep,
@@ -52,6 +53,7 @@ from .selectors import (
     last_finished_sweep,
     sees_whole_district,
     streets_for_user,
+    sweep_findings_for_user,
 )
 
 logger = logging.getLogger(__name__)
@@ -147,7 +149,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     running = Sweep.objects.filter(status=SweepStatus.RUNNING).first()
     reference = _reference_date(sweep)
     thresholds = escalation.params(reference)
-    ladder_findings = open_findings if whole else open_findings.filter(sub_district__isnull=False)
+    # A clerk's ladder is their 街办's own; a department's findings in their area are the department's rung.
+    ladder_findings = open_findings if whole else open_findings.filter(responsible_kind=ResponsibleKind.STREET)
     context = {
         "columns": columns,
         "rows": rows,
@@ -169,7 +172,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 LIST_COLUMNS = ("clause", "rule_id", "target_type", "target_key", "community", "community__name", "sub_district",
-                "sub_district__name", "severity", "message", "first_seen", "status")
+                "sub_district__name", "severity", "message", "first_seen", "status", "due_date", "responsible_kind",
+                "responsible_unit")
 
 
 # 违规 first when sorted "descending" by severity: rank by weight, not by the stored word.
@@ -184,7 +188,7 @@ FINDING_SORTS = {
     "severity": SortKey("严重程度", ["severity_rank", "clause", "rule_id", "target_key"]),
     "first_seen": SortKey("首次发现", ["first_seen", "clause", "rule_id"]),
     "status": SortKey("状态", ["status", "clause", "rule_id", "target_key"]),
-    "escalation": SortKey("督导", ["open_for", "clause", "rule_id"]),
+    "escalation": SortKey("督导", ["overdue_for", "clause", "rule_id"]),
 }
 
 
@@ -231,7 +235,8 @@ def _finding_page(request: HttpRequest, finding: Finding, *, waive_form=None, su
     seen = escalation.seen_until(finding)
     thresholds = escalation.params(seen)
     days_open = (seen - finding.first_seen).days
-    level = escalation.level_for(days_open, thresholds) if finding.status == FindingStatus.OPEN else ""
+    overdue = escalation.days_overdue(finding.due_date, seen)
+    level = escalation.level_for(overdue, thresholds) if finding.status == FindingStatus.OPEN else ""
     reviewer = is_reviewer(user)
     context = {
         "finding": finding,
@@ -243,8 +248,10 @@ def _finding_page(request: HttpRequest, finding: Finding, *, waive_form=None, su
         "target_link": _target_link(finding),
         "events": finding.events.select_related("user", "sweep"),
         "actions": finding.actions.select_related("taken_by"),
-        "unit": escalation.unit_for(finding.clause, finding.sub_district.name if finding.sub_district is not None else None),
+        "unit": escalation.unit_for(finding),
+        "lead": finding.lead_name,
         "days_open": days_open,
+        "days_overdue": overdue,
         "seen_until": seen,
         "level": dict(escalation.SupervisionLevel.choices).get(level, ""),
         "thresholds": thresholds,
@@ -358,6 +365,7 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rules = registry.all()
     current = params_for_rules(rules, today)
+    deadline_now = duties.deadline_params(today)
     history: dict[tuple[str, str], list[RuleParameter]] = defaultdict(list)
     for p in RuleParameter.objects.select_related("set_by").order_by("effective_from", "created_at", "id"):
         history[(p.rule_id, p.name)].append(p)
@@ -397,9 +405,13 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
                     "shared_from": source,
                     "shared_title": f"措施{source_spec.numeral}·{source_spec.title}",
                 })
+            duty = duties.duty(spec.id)
             items.append({
                 "spec": spec,
                 "rule": rule,
+                "responsible": duties.responsible_label(spec.id),
+                "lead": duties.lead_labels(duty.lead_code),
+                "due": duties.due_label(spec.id, spec.severity, deadline_now),
                 "reading": rule.reading if rule else "",
                 "params": params,
                 "opened": sweep_counts.get((spec.id, FindingEventKind.OPENED), 0)
@@ -416,6 +428,11 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
             "requirements": (req_rows := _requirement_rows(number)),
             "requirement_counts": _clause_status_counts(req_rows),
         })
+    deadline_params = [
+        {"name": name, "label": duties.DEADLINE_LABELS[name], "default": default, "current": deadline_now[name],
+         "kind": "整数", "history": history.get((duties.DEADLINE_KEY, name), [])}
+        for name, default in duties.DEADLINE_DEFAULTS.items()
+    ]
     esc = escalation.params(today)
     escalation_params = [
         {"name": name, "label": escalation.PARAM_LABELS[name], "default": default, "current": esc[name],
@@ -432,6 +449,8 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
         "requirement_counts": [(requirements.STATUS_LABELS[k], n, k) for k, n in requirements.status_counts().items()],
         "requirement_total": len(requirements.REQUIREMENTS),
         "attachment_requirements": _requirement_rows(requirements.ATTACHMENT),
+        "deadline_params": deadline_params,
+        "deadline_key": duties.DEADLINE_KEY,
         "policy_title": POLICY_TITLE,
     })
 
@@ -452,14 +471,17 @@ def _requirement_rows(number: int) -> list[dict[str, Any]]:
 def parameter_set(request: HttpRequest, rule_id: str, name: str) -> HttpResponse:
     if not is_reviewer(request.user):
         raise PermissionDenied("只有区民政局审核员或管理员可以调整规则参数。")
-    anchor = "escalation" if rule_id == escalation.ESCALATION_KEY else rule_id.replace(".", "-")
+    anchor = rule_id if rule_id in (escalation.ESCALATION_KEY, duties.DEADLINE_KEY) else rule_id.replace(".", "-")
     form = ParameterForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"参数 {rule_id}.{name} 未修改：{_form_errors(form)}")
         return redirect(f"{reverse('compliance:rule_catalogue')}#{anchor}")
     data = form.cleaned_data
     try:
-        if rule_id == escalation.ESCALATION_KEY:
+        if rule_id == duties.DEADLINE_KEY:
+            saved = services.deadline_parameter_set(name=name, value=data["value"], user=request.user,
+                                                    effective_from=data["effective_from"], reason=data["reason"])
+        elif rule_id == escalation.ESCALATION_KEY:
             saved = services.escalation_parameter_set(name=name, value=data["value"], user=request.user,
                                                       effective_from=data["effective_from"], reason=data["reason"])
         else:
@@ -520,7 +542,11 @@ def sweep_start(request: HttpRequest) -> HttpResponse:
         # Redis is down: nothing was queued and nothing is running; the nightly sweep will catch up.
         messages.error(request, f"{unavailable.message}夜间巡检在队列恢复后会照常运行。")
         return redirect("compliance:sweep_list")
-    messages.success(request, f"已启动评估日期为 {as_of:%Y-%m-%d} 的巡检；完成后本页显示结果。")
+    if as_of == timezone.localdate():
+        messages.success(request, f"已启动评估日期为 {as_of:%Y-%m-%d} 的巡检；完成后本页显示结果。")
+    else:
+        messages.success(request, f"已启动评估日期为 {as_of:%Y-%m-%d} 的回放巡检：结果另存为快照，不改动实时问题清单；"
+                                  "完成后本页显示结果。")
     return redirect("compliance:sweep_list")
 
 
@@ -532,6 +558,20 @@ def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
         from django.http import Http404
 
         raise Http404("没有找到这次巡检。") from None
+    timings = sorted(sweep.rule_timings.items(), key=lambda kv: -kv[1])
+    timing_rows = [(rule_id, seconds, catalogue.RULES[rule_id].title if rule_id in catalogue.RULES else "")
+                   for rule_id, seconds in timings]
+    if not sweep.live:
+        # A replay: its own snapshot, read on its own date; the live findings are not its.
+        snapshot = sweep_findings_for_user(request.user, sweep)
+        return render(request, "compliance/sweep_detail.html", {
+            "sweep": sweep,
+            "page": Paginator(snapshot.select_related("community", "sub_district").order_by("rule_id", "target_key",
+                                                                                          "id"),
+                              PAGE_SIZE).get_page(request.GET.get("page")),
+            "ladder": escalation.ladder(snapshot, escalation.params(sweep.as_of), as_of=sweep.as_of),
+            "timings": timing_rows,
+        })
     show = request.GET.get("show", "opened")
     kinds = [FindingEventKind.RESOLVED] if show == "resolved" else [FindingEventKind.OPENED, FindingEventKind.REOPENED]
     events = (
@@ -539,11 +579,9 @@ def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("finding", "finding__community", "finding__sub_district")
         .order_by("finding__rule_id", "finding__target_key", "id")
     )
-    timings = sorted(sweep.rule_timings.items(), key=lambda kv: -kv[1])
     return render(request, "compliance/sweep_detail.html", {
         "sweep": sweep,
         "show": "resolved" if show == "resolved" else "opened",
         "page": Paginator(events, PAGE_SIZE).get_page(request.GET.get("page")),
-        "timings": [(rule_id, seconds, catalogue.RULES[rule_id].title if rule_id in catalogue.RULES else "")
-                    for rule_id, seconds in timings],
+        "timings": timing_rows,
     })

@@ -28,20 +28,28 @@ def _cell(value: Any) -> Any:
 
 
 def findings_as_of(user, as_of: dt.date | None):
-    """(findings, as_of, sweep): findings open on ``as_of`` (default: the last sweep's date) that ``user`` sees."""
+    """(findings, as_of, sweep) that ``user`` sees.
+
+    Without ``as_of``: the live findings open now, as of today, with the last live sweep as the source. With
+    ``as_of`` D: the snapshot of the latest finished replay as of D (``compliance_sweep --as-of D``); with no
+    replay of D, the live records read as they stood on D (found by then, not closed by then)."""
     from compliance.models import Finding, FindingStatus, Sweep, SweepStatus
-    from compliance.selectors import findings_for_user
+    from compliance.selectors import findings_for_user, sweep_findings_for_user
 
     finished = Sweep.objects.filter(status=SweepStatus.FINISHED)
     if as_of is None:
-        sweep = finished.order_by("-finished_at", "-id").first()
-        as_of = sweep.as_of if sweep is not None else timezone.localdate()
-    else:
-        sweep = finished.filter(as_of__lte=as_of).order_by("-as_of", "-finished_at", "-id").first()
+        sweep = finished.filter(live=True).order_by("-finished_at", "-id").first()
+        qs = Finding.objects.all() if user is None else findings_for_user(user)
+        return qs.filter(status=FindingStatus.OPEN), timezone.localdate(), sweep
+    replay = finished.filter(live=False, as_of=as_of).order_by("-finished_at", "-id").first()
+    if replay is not None:
+        return sweep_findings_for_user(user, replay), as_of, replay
+    sweep = finished.filter(live=True, as_of__lte=as_of).order_by("-as_of", "-finished_at", "-id").first()
     qs = Finding.objects.all() if user is None else findings_for_user(user)
-    # Open on that day: seen by then and neither resolved by then nor waived.
+    # Open on that day: seen by then and neither closed (data passing, or 销号) by then nor waived.
     qs = qs.filter(first_seen__lte=as_of).filter(
-        Q(status=FindingStatus.OPEN) | Q(status=FindingStatus.RESOLVED, resolved_at__date__gt=as_of)
+        Q(status=FindingStatus.OPEN)
+        | Q(status__in=[FindingStatus.RESOLVED, FindingStatus.CLOSED], resolved_at__date__gt=as_of)
     )
     return qs, as_of, sweep
 
@@ -61,8 +69,10 @@ def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | Non
                                                                              "n")):
         counts[(street, clause, severity)] += n
 
-    source = (f"巡检 #{sweep.pk}（评估日期 {sweep.as_of:%Y-%m-%d}，{timezone.localtime(sweep.finished_at):%Y-%m-%d %H:%M}"
-              f" 完成）" if sweep is not None and sweep.finished_at else "尚无完成的巡检：为保存时即时评估的结果")
+    source = (f"{'回放' if not sweep.live else ''}巡检 #{sweep.pk}（评估日期 {sweep.as_of:%Y-%m-%d}，"
+              f"{timezone.localtime(sweep.finished_at):%Y-%m-%d %H:%M} 完成）"
+              + ("：回放当日的问题快照，不是实时问题清单" if not sweep.live else "")
+              if sweep is not None and sweep.finished_at else "尚无完成的巡检：为保存时即时评估的结果")
     scope = "全区" if user is None or len(streets) == SubDistrict.objects.count() else "、".join(n for _c, n in streets)
     severities = Severity.CHOICES
     summary = book.book.add_worksheet(book.unique_name("汇总"))

@@ -66,7 +66,7 @@ class FacilityArea(Rule):
     reads = COMMUNITY_READS
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def required(self, row: dict, params: dict) -> tuple[Decimal, str]:
         households = row["households"] or 0
@@ -115,7 +115,7 @@ class OutdoorPlaza(Rule):
     reads = COMMUNITY_READS
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         required = Decimal(str(params["min_plaza_area"]))
@@ -144,7 +144,7 @@ class ActivityShare(Rule):
     reads = COMMUNITY_READS
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         minimum = Decimal(str(params["min_activity_share"]))
@@ -212,7 +212,7 @@ class EmbeddedServices(Rule):
     reads = COMMUNITY_READS
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         # Two reads: which (community, category) pairs have a counted facility, then the communities. Four

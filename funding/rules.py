@@ -32,7 +32,7 @@ class WorkFunds(Rule):
     reads = {Community: same_pk, Allocation: via("community_id")}
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         def planned(level: str) -> Subquery:

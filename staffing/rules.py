@@ -161,7 +161,7 @@ class CommunityRule(Rule):
     needs: tuple[str, ...] = COMPOSITION
 
     def target_queryset(self, as_of):
-        return Community.objects.judged()
+        return Community.objects.judged(as_of)
 
     def rows(self, queryset, as_of):
         return annotate_composition(queryset, as_of, self.needs).values(*_VALUES, *self.needs)

@@ -93,6 +93,23 @@ def admin_user(streets):
     return _user("admin1", superuser=True)
 
 
+@pytest.fixture
+def today(monkeypatch):
+    """Set "today" (Asia/Shanghai) for what decides live against replay: ``today(date)``."""
+    from django.utils import timezone
+
+    real = timezone.localdate
+
+    def set_today(day):
+        def localdate(value=None, timezone=None):
+            return day if value is None else real(value, timezone)
+
+        monkeypatch.setattr("django.utils.timezone.localdate", localdate)
+        return day
+
+    return set_today
+
+
 def pytest_report_header(config):
     # CI's log must say which database the suite really ran on.
     from django.conf import settings

@@ -10,7 +10,8 @@ from compliance import catalogue
 register = template.Library()
 
 _BADGES = {"violation": "text-bg-danger", "warning": "text-bg-warning", "notice": "text-bg-info"}
-_STATUS_BADGES = {"open": "text-bg-danger", "resolved": "text-bg-success", "waived": "text-bg-secondary"}
+_STATUS_BADGES = {"open": "text-bg-danger", "resolved": "text-bg-success", "waived": "text-bg-secondary",
+                  "closed": "text-bg-success"}
 _LEVEL_BADGES = {"remind": "text-bg-warning", "supervise": "text-bg-danger", "interview": "text-bg-dark"}
 
 

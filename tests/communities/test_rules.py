@@ -473,7 +473,8 @@ def test_district_records_rejudge_the_district(community, django_capture_on_comm
 # -- 撤销 and whole sweeps ----------------------------------------------------
 
 
-def test_revoked_community_and_its_compounds_have_no_findings(community, compound, streets):
+def test_revoked_community_and_its_compounds_have_no_findings(community, compound, streets, today):
+    today(AS_OF)  # live sweeps
     bad = community(households=6000, population=16000, east="", social_org_count=2, has_property_committee=False)
     compound(community=bad, property_service=PropertyService.NONE, jurisdiction_unclear=True,
              unclear_since=date(2025, 1, 1))
@@ -492,7 +493,8 @@ def test_revoked_community_and_its_compounds_have_no_findings(community, compoun
     assert not Finding.objects.filter(status=FindingStatus.OPEN, community_id=bad.pk).exists()
 
 
-def test_sweep_in_small_chunks_matches_direct_evaluation(community, compound, streets):
+def test_sweep_in_small_chunks_matches_direct_evaluation(community, compound, streets, today):
+    today(AS_OF)  # a live sweep
     for i in range(6):
         c = community(households=900 + i * 1000, population=max(3000, (900 + i * 1000) * 3),
                       social_org_count=8 + i, has_property_committee=bool(i % 2))

@@ -35,3 +35,4 @@ def make_compound():
                                         sub_district=street, **fields)
 
     return make
+

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils import timezone
 
-from compliance import catalogue
+from compliance import catalogue, duties
 from compliance.models import Finding
 
 _counter = {"n": 0}
@@ -27,9 +27,17 @@ def finding(*, community=None, rule_id="M04.households", severity=None, status="
         street_code = street.code if street is not None else None
     if target_type not in ("community", "district") and community is not None:
         key, pk = f"T{_counter['n']:05d}", 200000 + _counter["n"]
+    severity = severity or spec.severity
+    # Who answers and by when, as the engine would file it (compliance.duties), unless the test says.
+    kind, unit = duties.duty(rule_id).unit_for(street_code)
+    extra.setdefault("responsible_kind", kind)
+    extra.setdefault("responsible_unit", unit)
+    extra.setdefault("lead_unit", duties.duty(rule_id).lead_code)
+    if "due_date" not in extra and severity != "notice":
+        extra["due_date"] = first_seen + timedelta(days=duties.DEADLINE_DEFAULTS.get(f"{severity}_days", 30))
     return Finding.objects.create(
         rule_id=rule_id, clause=spec.clause, target_type=target_type, target_key=key, target_pk=pk,
-        community=community, sub_district_id=street_code, severity=severity or spec.severity, measured=500,
+        community=community, sub_district_id=street_code, severity=severity, measured=500,
         required=1000, message=message, status=status, first_seen=first_seen, last_seen=last_seen or first_seen,
         opened_at=timezone.now(), **extra,
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from compliance import services
 from compliance.models import Finding, FindingStatus, Sweep, SweepStatus
@@ -30,7 +31,7 @@ REDIS_URL = os.environ.get("LIANHU_CI_REDIS_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 120
-AS_OF = "2025-06-30"
+# Today's (live) sweep: one as of another day is a replay and writes only its own snapshot (issue 12).
 
 
 def _unavailable(reason: str) -> None:
@@ -126,6 +127,7 @@ def _open_set() -> set[tuple[str, str, str]]:
 
 def test_worker_consumes_the_nightly_sweep_through_redis(celery_worker_process, make_community, make_compound):
     producer, proc = celery_worker_process
+    as_of = timezone.localdate().isoformat()
     micro = make_community(households=500)
     oversized = make_community(street="zaoyuan", households=6000)
     fine = make_community(households=3000)
@@ -135,13 +137,13 @@ def test_worker_consumes_the_nightly_sweep_through_redis(celery_worker_process, 
     debt = make_compound(community=fine, built_on=dt.date(2015, 5, 1), must_provide_facility=True,
                          facility_provided=False)
 
-    producer.send_task("compliance.nightly_sweep", kwargs={"as_of": AS_OF, "chunks": 3})
+    producer.send_task("compliance.nightly_sweep", kwargs={"as_of": as_of, "chunks": 3})
     sweep = _wait_for_sweep(proc)
 
     assert sweep.status == SweepStatus.FINISHED, sweep.errors
     assert sweep.errors == []
     assert sweep.triggered_by == "定时任务"
-    assert sweep.as_of == dt.date.fromisoformat(AS_OF)
+    assert sweep.as_of == dt.date.fromisoformat(as_of) and sweep.live
     # Five communities in three pk ranges; the last also judges the district and targets without a community.
     assert sweep.chunks_total == sweep.chunks_done == 3
     assert set(sweep.rule_timings) == set(sweep.rule_ids)
@@ -156,6 +158,6 @@ def test_worker_consumes_the_nightly_sweep_through_redis(celery_worker_process, 
     assert sweep.still_open == len(by_worker)
 
     # The same sweep run eagerly in this process finds exactly what the worker wrote.
-    again = services.sweep_run(as_of=dt.date.fromisoformat(AS_OF), triggered_by="测试")
+    again = services.sweep_run(as_of=dt.date.fromisoformat(as_of), triggered_by="测试")
     assert (again.opened, again.resolved) == (0, 0)
     assert _open_set() == by_worker

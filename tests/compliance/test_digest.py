@@ -11,6 +11,12 @@ from compliance.models import Sweep
 pytestmark = pytest.mark.django_db
 
 AS_OF = date(2025, 6, 30)
+
+
+@pytest.fixture(autouse=True)
+def _live_on_as_of(today):
+    """These sweeps are today's (live) sweeps: "today" is the as-of date."""
+    today(AS_OF)
 RULES = ["M04.households"]
 
 

@@ -214,3 +214,30 @@ class TestWaitingForMyUnit:
                                responsible_unit="civil_affairs", first_seen=AS_OF, last_seen=AS_OF,
                                opened_at="2025-06-30T00:00:00Z")
         assert not findings_for_unit(department_user).exists()
+
+
+def test_catalogue_page_shows_each_rules_units_and_deadline(reviewer):
+    import re
+
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(reviewer)
+    text = client.get(reverse("compliance:rule_catalogue")).content.decode()
+
+    def entry(rule_id):
+        start = text.index(f'data-rule="{rule_id}"')
+        return text[start:text.index("rule-entry", start + 1)]
+
+    def field(rule_id, css):
+        return re.search(rf'class="{css}">([^<]*)<', entry(rule_id)).group(1)
+
+    assert field("M19.work_funds", "rule-responsible") == "区财政局"
+    assert field("M19.work_funds", "rule-lead") == "区民政局"
+    assert field("M08.handover", "rule-responsible") == "区住建局（大兴新区：大兴新区管委会）"
+    assert field("M07.facility_area", "rule-lead") == "资源规划莲湖分局、区住建局"
+    assert field("M04.households", "rule-responsible") == "所在街办"
+    assert field("M12.worker_training", "rule-due").startswith("当年 12-01")
+    assert field("M16.embedded_services", "rule-due") == "不设期限（提示）"
+    assert 'id="deadline"' in text

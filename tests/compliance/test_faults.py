@@ -26,6 +26,12 @@ pytestmark = pytest.mark.django_db
 AS_OF = date(2025, 6, 30)
 
 
+@pytest.fixture(autouse=True)
+def _live_on_as_of(today):
+    """These sweeps are today's (live) sweeps: "today" is the as-of date."""
+    today(AS_OF)
+
+
 class WorkerKilled(BaseException):
     """What a SIGKILL looks like from inside: not an Exception, so no rule-level handler swallows it."""
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from communities.models import Community
 from compliance import services
@@ -72,5 +73,16 @@ def test_with_a_broker_the_sweep_of_the_rules_concerned_is_queued(make_community
     settings.CELERY_TASK_ALWAYS_EAGER = False
     communities = [make_community(households=h) for h in (500, 3000, 6000)]
     monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    today = timezone.localdate()
+    services.reevaluate({"M04.households": [c.pk for c in communities]}, as_of=today)
+    assert queued == [(today.isoformat(), None, services.REJUDGE_SWEEP_TRIGGER, ["M04.households"])]
+
+
+def test_a_past_day_is_judged_by_lists_not_by_a_replay(make_community, monkeypatch):
+    from compliance.models import Sweep
+
+    communities = [make_community(households=h) for h in (500, 3000, 6000)]
+    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
     services.reevaluate({"M04.households": [c.pk for c in communities]}, as_of=dt.date(2026, 6, 30))
-    assert queued == [("2026-06-30", None, services.REJUDGE_SWEEP_TRIGGER, ["M04.households"])]
+    assert not Sweep.objects.exists()
+    assert [m for _pk, m, _s in live("M04.households")] == [500, 6000]

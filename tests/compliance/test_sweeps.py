@@ -19,6 +19,12 @@ from compliance.rules import registry
 pytestmark = pytest.mark.django_db
 
 AS_OF = date(2025, 6, 30)
+
+
+@pytest.fixture(autouse=True)
+def _live_on_as_of(today):
+    """These sweeps are today's (live) sweeps: "today" is the as-of date."""
+    today(AS_OF)
 MINE = ["M04.households", "M09.facility_debt"]
 
 

@@ -79,7 +79,7 @@ def test_clerk_sees_district_findings_read_only(qn, streets):
     assert f.target_key in listed(qn.get(reverse("compliance:finding_list")))
     page = qn.get(reverse("compliance:finding_detail", args=[f.pk]))
     assert page.status_code == 200
-    assert page.context["unit"] == "区发改委、区市场监管局等相关部门"
+    assert page.context["unit"] == "区财政局"  # 措施十九: 区财政局 answers, 区民政局 leads
     assert qn.post(reverse("compliance:finding_waive", args=[f.pk]),
                    {"reason": "x", "until": TODAY.isoformat()}).status_code == 403
 
@@ -245,9 +245,10 @@ def test_clerk_dashboard_has_only_own_column(qn, two_streets):
     assert "枣园街道" not in response.content.decode()
 
 
-def test_dashboard_shows_as_of_and_last_sweep(rv, make_community):
+def test_dashboard_shows_as_of_and_last_sweep(rv, make_community, today):
     from compliance import services
 
+    today(date(2025, 6, 30))
     make_community(households=500)
     sweep = services.sweep_run(as_of=date(2025, 6, 30), rule_ids=["M04.households"])
     response = rv.get(reverse("compliance:dashboard"))
@@ -293,7 +294,8 @@ def test_dashboard_query_count_is_constant(client, request, make_community, who)
 # ---------------------------------------------------------------- sweeps
 
 
-def test_reviewer_starts_a_sweep_and_sees_what_it_opened(rv, make_community):
+def test_reviewer_starts_a_sweep_and_sees_what_it_opened(rv, make_community, today):
+    today(date(2025, 6, 30))
     c = make_community(households=500)
     response = rv.post(reverse("compliance:sweep_start"), {"as_of": "2025-06-30"}, follow=True)
     assert "已启动评估日期为 2025-06-30 的巡检" in response.content.decode()
@@ -305,6 +307,7 @@ def test_reviewer_starts_a_sweep_and_sees_what_it_opened(rv, make_community):
     assert (c.code in {e.finding.target_key for e in detail.context["page"]})
     assert {r for r, _, _ in detail.context["timings"]} == set(sweep.rule_ids)
     Community.objects.filter(pk=c.pk).update(households=1500)
+    today(date(2025, 7, 1))
     rv.post(reverse("compliance:sweep_start"), {"as_of": "2025-07-01"})
     second = Sweep.objects.order_by("-id").first()
     resolved = rv.get(reverse("compliance:sweep_detail", args=[second.pk]), {"show": "resolved"})

@@ -19,6 +19,12 @@ from compliance.selectors import findings_for_user
 pytestmark = pytest.mark.django_db
 
 AS_OF = "2025-06-30"
+
+
+@pytest.fixture(autouse=True)
+def _live_on_as_of(today):
+    """These sweeps are today's (live) sweeps: "today" is the as-of date."""
+    today(dt.date.fromisoformat(AS_OF))
 SHEETS = ["汇总", *(f"措施{c.numeral}" for c in CLAUSES.values())]
 HEADERS = ("社区代码", "社区名称", "街道办事处", "对象类型", "对象编号", "规则编号", "严重程度", "实测", "应达", "说明",
            "首次发现")

@@ -16,6 +16,12 @@ from . import builders as b
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _live_on_as_of(today):
+    """These sweeps are today's (live) sweeps: "today" is the as-of date."""
+    today(date(2025, 6, 30))
+
 STAFFING_RULES = ["M10.committee_size", "M11.worker_ratio", "M13.post_grade", "M14.annual_assessment"]
 
 

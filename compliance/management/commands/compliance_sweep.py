@@ -1,17 +1,23 @@
-"""python manage.py compliance_sweep [--as-of YYYY-MM-DD] [--json]"""
+"""python manage.py compliance_sweep [--as-of YYYY-MM-DD] [--json]
+
+As of today (Asia/Shanghai) the sweep is live: it reconciles the live findings and prints them. As of any
+other date it is a replay (or a look ahead): it keeps its own snapshot and prints that, leaving the live
+findings as they were."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from compliance import services
 from compliance.catalogue import CHINESE_NUMERALS, Severity
-from compliance.models import Finding, FindingStatus
+from compliance.models import Finding, FindingStatus, SweepFinding
 
 
 def _date(text: str) -> dt.date:
@@ -37,11 +43,16 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(exc.messages[0]) from exc
 
-        findings = (
-            Finding.objects.filter(rule_id__in=sweep.rule_ids, status=FindingStatus.OPEN)
-            .select_related("community")
-            .order_by("rule_id", "target_key", "pk")
-        )
+        findings: QuerySet[Any]
+        if sweep.live:
+            findings = (
+                Finding.objects.filter(rule_id__in=sweep.rule_ids, status=FindingStatus.OPEN)
+                .select_related("community")
+                .order_by("rule_id", "target_key", "pk")
+            )
+        else:
+            findings = SweepFinding.objects.filter(sweep=sweep).select_related("community").order_by(
+                "rule_id", "target_key", "pk")
         if options["json"]:
             for f in findings.iterator(chunk_size=2000):
                 self.stdout.write(json.dumps({
@@ -61,10 +72,17 @@ class Command(BaseCommand):
 
         assert sweep.finished_at is not None, "sweep_run returns a finished sweep"
         seconds = (sweep.finished_at - sweep.started_at).total_seconds()
-        self.stdout.write(
-            f"巡检完成：评估日期 {sweep.as_of:%Y-%m-%d}，规则 {len(sweep.rule_ids)} 条，用时 {seconds:.1f} 秒。\n"
-            f"新发现 {sweep.opened} 项，已整改 {sweep.resolved} 项，仍未整改 {sweep.still_open} 项。"
-        )
+        if sweep.live:
+            self.stdout.write(
+                f"巡检完成：评估日期 {sweep.as_of:%Y-%m-%d}，规则 {len(sweep.rule_ids)} 条，用时 {seconds:.1f} 秒。\n"
+                f"新发现 {sweep.opened} 项，已整改 {sweep.resolved} 项，仍未整改 {sweep.still_open} 项。"
+            )
+        else:
+            self.stdout.write(
+                f"回放巡检完成：评估日期 {sweep.as_of:%Y-%m-%d}（不是今天），规则 {len(sweep.rule_ids)} 条，"
+                f"用时 {seconds:.1f} 秒。\n当日未整改 {sweep.still_open} 项，另存为巡检 #{sweep.pk} 的快照；"
+                "实时问题清单未改动。"
+            )
         by_severity: dict[str, int] = {}
         for severity in findings.values_list("severity", flat=True):
             by_severity[severity] = by_severity.get(severity, 0) + 1

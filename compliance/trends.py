@@ -1,0 +1,44 @@
+"""Counts per day of open live findings by 责任单位, rule and severity, so trends can be drawn.
+
+Written by today's live sweep (the whole day) and by the re-judging of saves and a 销号 (only the (rule, 街办)
+pairs they touched); a replay, or a judging as of any day but today, never writes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import Finding, FindingDailyCount, FindingStatus
+
+
+def daily_counts_refresh(*, day: dt.date, pairs: Iterable[tuple[str, str | None]] | None = None) -> int:
+    """Rewrite the day's open-finding counts (per 责任单位, rule and severity) from the live findings: all of
+    them (after today's sweep), or only the (rule, 街办) pairs a re-judging or a 销号 touched. Two queries and
+    one insert whatever the number of findings; a replay never calls this."""
+    if day != timezone.localdate():
+        return 0  # counts are of today's record; a past or future day is never rewritten
+    pairs = None if pairs is None else sorted(set(pairs), key=lambda p: (p[0], p[1] or ""))
+    if pairs is not None and not pairs:
+        return 0
+    scope = Q()
+    if pairs is not None:
+        for rule_id, street in pairs:
+            scope |= Q(rule_id=rule_id, sub_district_id=street)
+    rows = (Finding.objects.filter(scope, status=FindingStatus.OPEN)
+            .values("responsible_kind", "responsible_unit", "sub_district_id", "rule_id", "severity")
+            .annotate(n=Count("id")).order_by())
+    with transaction.atomic():
+        FindingDailyCount.objects.filter(scope, day=day).delete()
+        FindingDailyCount.objects.bulk_create([
+            FindingDailyCount(day=day, responsible_kind=r["responsible_kind"], responsible_unit=r["responsible_unit"],
+                              sub_district_id=r["sub_district_id"], rule_id=r["rule_id"], severity=r["severity"],
+                              open_count=r["n"]) for r in rows
+        ], batch_size=2000)
+    return len(rows)
+
+
