@@ -14,7 +14,7 @@ _counter = {"n": 0}
 
 def finding(*, community=None, rule_id="M04.households", severity=None, status="open", street=None,
             target_type=None, first_seen=date(2025, 1, 1), last_seen=None, message="户数 500 户，低于下限 1000 户",
-            **extra) -> Finding:
+            by_duty=False, **extra) -> Finding:
     _counter["n"] += 1
     spec = catalogue.RULES[rule_id]
     target_type = target_type or spec.target
@@ -28,11 +28,13 @@ def finding(*, community=None, rule_id="M04.households", severity=None, status="
     if target_type not in ("community", "district") and community is not None:
         key, pk = f"T{_counter['n']:05d}", 200000 + _counter["n"]
     severity = severity or spec.severity
-    # Who answers and by when, as the engine would file it (compliance.duties), unless the test says.
-    kind, unit = duties.duty(rule_id).unit_for(street_code)
-    extra.setdefault("responsible_kind", kind)
-    extra.setdefault("responsible_unit", unit)
-    extra.setdefault("lead_unit", duties.duty(rule_id).lead_code)
+    if by_duty:
+        # Who answers, as the engine would file it (compliance.duties); otherwise the 街办 (the model default).
+        kind, unit = duties.duty(rule_id).unit_for(street_code)
+        extra.setdefault("responsible_kind", kind)
+        extra.setdefault("responsible_unit", unit)
+        extra.setdefault("lead_unit", duties.duty(rule_id).lead_code)
+    # By when: the default days by severity from first found, unless the test says; notices none.
     if "due_date" not in extra and severity != "notice":
         extra["due_date"] = first_seen + timedelta(days=duties.DEADLINE_DEFAULTS.get(f"{severity}_days", 30))
     return Finding.objects.create(

@@ -79,8 +79,10 @@ def test_waived_and_resolved_findings_do_not_escalate(streets, make_community):
 def test_units_answer_for_their_findings(streets, make_community):
     a = make_community("qingnian", households=500)
     assert escalation.unit_for(finding(community=a)) == "青年路街道"
-    assert escalation.unit_for(finding(rule_id="M19.salary_share", target_type="district")) == "区财政局"
-    assert escalation.unit_for(finding(rule_id="M06.district_adjustment", target_type="district")) == "区民政局"
+    salary = finding(rule_id="M19.salary_share", target_type="district", by_duty=True)
+    adjustment = finding(rule_id="M06.district_adjustment", target_type="district", by_duty=True)
+    assert escalation.unit_for(salary) == "区财政局"
+    assert escalation.unit_for(adjustment) == "区民政局"
 
 
 def test_ladder_counts_per_unit(make_community, streets, reviewer):
@@ -90,7 +92,7 @@ def test_ladder_counts_per_unit(make_community, streets, reviewer):
     finding(community=a, rule_id="M04.population", first_seen=D0, last_seen=DUE + timedelta(days=95))  # 约谈
     finding(community=b, first_seen=D0, last_seen=DUE + timedelta(days=30))  # 督办
     finding(community=b, rule_id="M04.population", first_seen=D0, last_seen=DUE - timedelta(days=1))  # not due
-    finding(rule_id="M19.salary_share", target_type="district", first_seen=D0,
+    finding(rule_id="M19.salary_share", target_type="district", by_duty=True, first_seen=D0,
             last_seen=D0 + timedelta(days=30 + 31))  # a violation, 31 days past its 30: 督办
     services.supervision_action_record(user=reviewer, level="remind", taken_on=D0, note="电话提醒", unit="枣园街道")
     ladder = {u["unit"]: ([n for _, n, _ in u["levels"]], u["actions"])
@@ -121,7 +123,8 @@ def test_dashboard_shows_the_ladder_scoped(make_community, streets, clerk_qingni
     b = make_community("zaoyuan", households=500)
     finding(community=a, first_seen=D0, last_seen=DUE)
     finding(community=b, first_seen=D0, last_seen=DUE + timedelta(days=90))
-    finding(rule_id="M19.salary_share", target_type="district", first_seen=D0, last_seen=D0 + timedelta(days=200))
+    finding(rule_id="M19.salary_share", target_type="district", by_duty=True, first_seen=D0,
+            last_seen=D0 + timedelta(days=200))
     rv, qn = Client(), Client()
     rv.force_login(reviewer)
     qn.force_login(clerk_qingnian)

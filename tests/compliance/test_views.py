@@ -75,7 +75,7 @@ def test_clerk_gets_404_on_another_streets_finding(qn, two_streets):
 
 
 def test_clerk_sees_district_findings_read_only(qn, streets):
-    f = finding(rule_id="M19.salary_share", target_type="district")
+    f = finding(rule_id="M19.salary_share", target_type="district", by_duty=True)
     assert f.target_key in listed(qn.get(reverse("compliance:finding_list")))
     page = qn.get(reverse("compliance:finding_detail", args=[f.pk]))
     assert page.status_code == 200
