@@ -54,6 +54,24 @@ def rule_title(rule_id: str) -> str:
 
 
 @register.filter
+def rule_name(rule_id: str) -> str:
+    """``措施四·户数规模`` for ``M04.households``."""
+    from compliance.names import rule_name as name
+
+    return name(rule_id)
+
+
+@register.filter
+def rule_label(rule_id: str) -> str:
+    """The rule's name with its id in the tooltip (ids are for attributes, names for eyes)."""
+    from django.utils.html import format_html
+
+    from compliance.names import rule_name as name
+
+    return format_html('<span class="rule-name" title="{}">{}</span>', rule_id, name(rule_id))
+
+
+@register.filter
 def numeral(number: int) -> str:
     return catalogue.CHINESE_NUMERALS.get(number, str(number))
 
