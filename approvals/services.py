@@ -220,7 +220,9 @@ def request_precheck(*, request: EstablishmentRequest, as_of: dt.date | None = N
 
 def send_back_text(findings: Sequence[dict[str, Any]]) -> str:
     """The send-back form's starting text: the clauses the proposal fails."""
-    lines = [f"{f['rule']}（措施{f['clause']}）{f['part']}：{f['message']}" for f in findings
+    from compliance.names import rule_name
+
+    lines = [f"{rule_name(f['rule'])}（{f['title']}）{f['part']}：{f['message']}" for f in findings
              if f["severity"] != Severity.NOTICE]
     return "\n".join(["预审发现以下不符合项，请补正后重新申报：", *lines]) if lines else ""
 

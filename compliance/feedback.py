@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest
 
 from .engine import Changes
+from .names import rule_name
 
 # A save touching a whole community could open many; the page names the first few.
 NAMED = 5
@@ -18,7 +19,7 @@ PENDING = "合规问题正在重新判定，稍后刷新可见最新结果，当
 
 
 def _names(findings) -> str:
-    shown = [f"{f.rule_id}（{f.message}）" if f.message else f.rule_id for f in findings[:NAMED]]
+    shown = [f"{rule_name(f.rule_id)}（{f.message}）" if f.message else rule_name(f.rule_id) for f in findings[:NAMED]]
     more = len(findings) - NAMED
     return "；".join(shown) + (f" 等 {len(findings)} 项" if more > 0 else "")
 

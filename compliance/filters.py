@@ -10,10 +10,11 @@ from communities.filters import StyledFilterSet
 from . import catalogue
 from .catalogue import Severity
 from .models import Finding, FindingStatus
+from .names import rule_name
 from .selectors import streets_for_user
 
 CLAUSE_CHOICES = [(str(n), f"措施{catalogue.CHINESE_NUMERALS[n]} {c.title}") for n, c in catalogue.CLAUSES.items()]
-RULE_CHOICES = [(s.id, f"{s.id} {s.title}") for s in sorted(catalogue.RULES.values(), key=lambda s: (s.clause, s.id))]
+RULE_CHOICES = [(s.id, rule_name(s.id)) for s in sorted(catalogue.RULES.values(), key=lambda s: (s.clause, s.id))]
 
 
 def _streets(request):

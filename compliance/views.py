@@ -44,6 +44,7 @@ from .models import (
     Sweep,
     SweepStatus,
 )
+from .names import rule_name
 from .parameters import param_label, params_for_rules, type_label
 from .policy import NO_RULE_REASONS, POLICY_TITLE, clause_text
 from .rules import registry
@@ -282,7 +283,7 @@ def finding_waive(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"已豁免至 {finding.waived_until:%Y-%m-%d}：{finding.rule_id} {finding.target_key}。"
+            messages.success(request, f"已豁免至 {finding.waived_until:%Y-%m-%d}：{rule_name(finding.rule_id)} {finding.target_label}。"
                                       "豁免到期后如数据仍不达标，问题将重新打开。")
             return redirect("compliance:finding_detail", pk=finding.pk)
     return _finding_page(request, finding, waive_form=form, status=400)
@@ -466,6 +467,13 @@ def _requirement_rows(number: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _param_title(rule_id: str, name: str) -> str:
+    """「措施四·户数规模 · 户数下限（户）」: how a message names a parameter."""
+    if rule_id == escalation.ESCALATION_KEY:
+        return f"「{escalation.ESCALATION_TITLE} · {escalation.PARAM_LABELS.get(name, name)}」"
+    return f"「{rule_name(rule_id)} · {param_label(name)}」"
+
+
 @login_required
 @require_POST
 def parameter_set(request: HttpRequest, rule_id: str, name: str) -> HttpResponse:
@@ -474,7 +482,7 @@ def parameter_set(request: HttpRequest, rule_id: str, name: str) -> HttpResponse
     anchor = rule_id if rule_id in (escalation.ESCALATION_KEY, duties.DEADLINE_KEY) else rule_id.replace(".", "-")
     form = ParameterForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"参数 {rule_id}.{name} 未修改：{_form_errors(form)}")
+        messages.error(request, f"参数{_param_title(rule_id, name)}未修改：{_form_errors(form)}")
         return redirect(f"{reverse('compliance:rule_catalogue')}#{anchor}")
     data = form.cleaned_data
     try:
@@ -488,9 +496,9 @@ def parameter_set(request: HttpRequest, rule_id: str, name: str) -> HttpResponse
             saved = services.rule_parameter_set(rule_id=rule_id, name=name, value=data["value"], user=request.user,
                                                 effective_from=data["effective_from"], reason=data["reason"])
     except ValidationError as error:
-        messages.error(request, f"参数 {rule_id}.{name} 未修改：{_error_text(error)}")
+        messages.error(request, f"参数{_param_title(rule_id, name)}未修改：{_error_text(error)}")
     else:
-        messages.success(request, f"已设置 {rule_id}.{name} = {_fmt(saved.value)}，"
+        messages.success(request, f"已设置{_param_title(rule_id, name)}为 {_fmt(saved.value)}，"
                                   f"自 {saved.effective_from:%Y-%m-%d} 起生效；原取值保留在历史中。")
     return redirect(f"{reverse('compliance:rule_catalogue')}#{anchor}")
 

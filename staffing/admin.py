@@ -3,7 +3,9 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -125,10 +127,41 @@ class ExitProcedureAdmin(NoDeleteAdmin):
     inlines = [ExitStepInline]
 
 
+class _KnownPeopleRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id box whose label comes from the attendees read once, not one query per row."""
+
+    known: dict = {}
+
+    def label_and_url_for_value(self, value):
+        person = self.known.get(str(value))
+        if person is None:
+            return super().label_and_url_for_value(value)
+        try:
+            url = reverse(f"{self.admin_site.name}:staffing_person_change", args=(person.pk,))
+        except NoReverseMatch:
+            url = ""
+        return Truncator(person).words(14), url
+
+
 class AttendanceInline(admin.TabularInline):
+    """Attendees by raw id (a <select> of every person per attendee made the page 2 MB and 15 s)."""
+
     model = TrainingAttendance
     extra = 0
     raw_id_fields = ("person",)
+
+    def get_queryset(self, request):
+        # Each row's title is str(attendance): person and event in the same query.
+        return super().get_queryset(request).select_related("person", "event")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        field = formset.form.base_fields["person"]
+        widget = _KnownPeopleRawIdWidget(field.widget.rel, self.admin_site, attrs=field.widget.attrs)
+        widget.known = ({str(p.pk): p for p in Person.objects.filter(trainings__event=obj)}
+                        if obj is not None else {})
+        field.widget = widget
+        return formset
 
 
 @admin.register(TrainingEvent)

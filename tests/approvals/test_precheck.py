@@ -47,4 +47,4 @@ def test_submission_keeps_findings_and_send_back_text_lists_them(clerk_qingnian,
     findings = record.data["precheck"]
     assert any(f["rule"] == "M04.households" for f in findings)
     text = send_back_text(findings)
-    assert text.startswith("预审发现") and "M04.households（措施四）" in text
+    assert text.startswith("预审发现") and "措施四·户数规模（" in text and "M04" not in text

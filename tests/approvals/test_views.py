@@ -65,7 +65,7 @@ def test_only_the_users_own_actions_are_shown(client, new_req, clerk_qingnian, r
     page = client.get(reverse("approvals:request_detail", args=[new_req.pk])).content.decode()
     assert 'id="advance-button"' in page and 'id="send-back-button"' in page
     # The send-back form starts with the failing clauses.
-    assert "预审发现以下不符合项" in page and "M04.households（措施四）" in page
+    assert "预审发现以下不符合项" in page and "措施四·户数规模（" in page
     client.force_login(clerk_qingnian)
     page = client.get(reverse("approvals:request_detail", args=[new_req.pk])).content.decode()
     assert 'id="advance-button"' not in page

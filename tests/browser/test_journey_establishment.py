@@ -50,7 +50,7 @@ def test_clerk_submits_reviewer_sends_back_clerk_resubmits(
     log_in(checker, live_server.url, reviewer.username)
     checker.goto(live_server.url + reverse("approvals:request_detail", args=[req.pk]))
     reason = checker.get_by_label("退回理由")
-    expect(reason).to_have_value(re.compile("M04.households（措施四）"))
+    expect(reason).to_have_value(re.compile("措施四·户数规模（"))
     reason.fill(reason.input_value() + "\n请核实户数。")
     checker.get_by_role("button", name="退回").click()
     expect(checker.locator("#request-state")).to_have_text(State.DRAFT.label)
