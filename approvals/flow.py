@@ -61,8 +61,13 @@ class Step:
         return f"{label}（登记{self.records_outcome_of}意见）" if self.records_outcome_of else label
 
     @property
+    def short(self) -> str:
+        """The step's one name (the request's state shows it too): 区政府常务会审批."""
+        return str(State(self.state).label).split(" ", 1)[-1]
+
+    @property
     def label(self) -> str:
-        return f"第{self.number}步 {self.title}"
+        return f"第{self.number}步 {self.short}"
 
 
 # -- conditions ---------------------------------------------------------------

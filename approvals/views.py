@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.roles import is_reviewer
 from communities.forms import errors_to_form
 from communities.selectors import one_or_404, own_sub_districts
+from exports.writer import attachment
 from lianhu.params import year_param
 from ui.listing import SortKey, sort_queryset
 
@@ -281,5 +282,5 @@ def year_end_report(request: HttpRequest, year: int) -> HttpResponse:
         reports.year_end_workbook(year),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f"attachment; filename=new-communities-{year}.xlsx"
+    response["Content-Disposition"] = attachment(f"莲湖区{year}年新设社区情况表.xlsx")
     return response

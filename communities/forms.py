@@ -156,11 +156,23 @@ COMPOUND_FIELDS = [
 ]
 
 
+class CommunityStreetSelect(forms.Select):
+    """The community <select>, each option saying its 街办 (data-street) so compound_form.js can fill 所在街道."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-street"] = instance.sub_district_id or ""
+        return option
+
+
 class CompoundForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Compound
         fields = COMPOUND_FIELDS
         widgets = {
+            "community": CommunityStreetSelect(),
             "built_on": DateInput(),
             "unclear_since": DateInput(),
             "ruling_on": DateInput(),
@@ -181,6 +193,15 @@ class CompoundForm(BootstrapMixin, forms.ModelForm):
         self.fields["sub_district"].queryset = sub_districts_for_user(user, "change_subdistrict")
         self.fields["sub_district"].empty_label = "请选择街道办事处"
         self._style_widgets()
+        if self.is_bound:
+            # Shown again after an error: 所在街道 follows the chosen community, as it does on save.
+            community = self.data.get(self.add_prefix("community"))
+            if community and str(community).isdigit():
+                street = self.fields["community"].queryset.filter(pk=int(community)).values_list(
+                    "sub_district_id", flat=True).first()
+                if street:
+                    self.data = self.data.copy()
+                    self.data[self.add_prefix("sub_district")] = street
 
     def clean(self):
         cleaned = super().clean()

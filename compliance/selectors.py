@@ -92,6 +92,28 @@ def _scale(number) -> str:
     return f"{number}"
 
 
+def _group(number) -> str:
+    """12000 → 12,000: figures a person reads are grouped by thousands."""
+    if number is None or number == "":
+        return "—"
+    try:
+        return f"{number:,}"
+    except (TypeError, ValueError):
+        return str(number)
+
+
+def _work_funds(community, as_of) -> str:
+    """实有 of 社区工作经费: the year's registered 市级/区级 配套 (one query)."""
+    from funding.models import Allocation, FundingLevel
+
+    planned = dict(Allocation.objects.filter(community=community, year=as_of.year).values_list("level", "planned"))
+    parts = []
+    for level, label in ((FundingLevel.CITY, "市级"), (FundingLevel.DISTRICT, "区级")):
+        value = planned.get(level)
+        parts.append(f"{label}未登记" if value is None else f"{label} {_group(int(value) if value == value.to_integral() else value)} 元")
+    return "、".join(parts)
+
+
 def community_requirements(community, as_of, user=None) -> dict:
     """The community page's panel: its live findings and 应配 against 实有, clause by clause.
 
@@ -102,7 +124,7 @@ def community_requirements(community, as_of, user=None) -> dict:
 
     应配 is computed from the community's own figures with the parameters in
     force on ``as_of``; 实有 is the community's figure, or what the rule
-    measured when it fails. Two queries, whatever the number of rules.
+    measured when it fails. Three queries, whatever the number of rules.
     """
     from .catalogue import RULES, Severity
     from .models import LIVE_STATUSES, FindingStatus
@@ -145,9 +167,11 @@ def community_requirements(community, as_of, user=None) -> dict:
 
     households, population = community.households, community.population
     add("户数", "M04.households",
-        f"{p('M04.households', 'min_households')}～{p('M04.households', 'max_households')} 户", f"{households} 户")
+        f"{_group(p('M04.households', 'min_households'))}～{_group(p('M04.households', 'max_households'))} 户",
+        f"{_group(households)} 户")
     add("常住人口", "M04.population",
-        f"{p('M04.population', 'min_population')}～{p('M04.population', 'max_population')} 人", f"{population} 人")
+        f"{_group(p('M04.population', 'min_population'))}～{_group(p('M04.population', 'max_population'))} 人",
+        f"{_group(population)} 人")
     filled = sum(1 for side in (community.east, community.south, community.west, community.north) if side)
     add("四至", "M04.boundaries", "东南西北四至齐全", f"已登记 {filled}/4")
     add("社区社会组织", "M17.social_orgs", f"不少于 {p('M17.social_orgs', 'min_social_orgs')} 个",
@@ -155,7 +179,8 @@ def community_requirements(community, as_of, user=None) -> dict:
     add("环境和物业管理委员会", "M18.property_committee", "居委会下设",
         "已成立" if community.has_property_committee else "未成立")
     add("社区工作经费", "M19.work_funds",
-        f"市级 {p('M19.work_funds', 'city_funds')} 元、区级 {p('M19.work_funds', 'district_funds')} 元")
+        f"市级 {_group(p('M19.work_funds', 'city_funds'))} 元、区级 {_group(p('M19.work_funds', 'district_funds'))} 元",
+        _work_funds(community, as_of))
     return {
         "community": community,
         "findings": findings,

@@ -57,7 +57,7 @@ INSTALLED_APPS = [
     "supervision",
     "imports",
     "audit",
-    "axes",
+    "lianhu.apps.AxesConfig",  # django-axes, under a Chinese name in the admin
     "ops",
     "ui",
 ]
@@ -180,6 +180,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# zh_Hans catalogue of third-party strings (django-filter ships zh_CN only, django-axes none): locale/.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 DATE_FORMAT = "Y-m-d"
 DATETIME_FORMAT = "Y-m-d H:i"

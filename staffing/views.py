@@ -119,7 +119,7 @@ def roster_export(request: HttpRequest, pk: int) -> HttpResponseBase:
         ])
     if reveal:
         record_reveal(user=request.user, request=request, where="roster_export", public_ids=[p.public_id for p in people])
-    return book.response(f"roster-{community.code}-{as_of:%Y%m%d}.xlsx")
+    return book.response(f"两委及社区工作者名册-{community.name}-{as_of:%Y%m%d}.xlsx")
 
 
 # ---------------------------------------------------------------- people

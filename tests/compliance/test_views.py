@@ -359,12 +359,25 @@ def test_community_page_shows_panel_with_requirements_and_findings(qn, make_comm
     page = response.content.decode()
     assert 'id="compliance-panel"' in page
     assert "社区综合服务设施建筑面积 620㎡，低于应配 1050㎡" in page
-    assert "1000～5000 户" in page
+    assert "1,000～5,000 户" in page and "3,500 户" in page
     # One table per figure: the 两委/工作者 and facility figures are their own panels' rows, not repeated here.
     table = page.split('id="requirement-table"')[1].split("</table>")[0]
     assert 'data-rule="M04.households"' in table
     assert 'data-rule="M11.worker_ratio"' not in table and 'data-rule="M07.facility_area"' not in table
     assert page.count("社区工作者</td>") == 1 and page.count("综合服务设施建筑面积</td>") == 1
+
+
+def test_community_panel_shows_the_work_funds_it_judges(qn, make_community):
+    """实有 of 社区工作经费 was "—" next to 达标: the panel shows the year's registered amounts."""
+    from funding.models import Allocation
+
+    c = make_community("qingnian", households=3500, population=10000)
+    year = timezone.localdate().year
+    Allocation.objects.create(community=c, year=year, level="city", planned=130000)
+    page = qn.get(reverse("communities:community_detail", args=[c.pk])).content.decode()
+    row = page.split('data-rule="M19.work_funds"')[1].split("</tr>")[0]
+    assert "市级 130,000 元" in row and "区级未登记" in row
+    assert "<td>—</td>" not in row
 
 
 # ---------------------------------------------------------------- the page after a save
@@ -383,12 +396,12 @@ def test_save_page_names_the_findings_it_opened_and_resolved(client, streets, cl
     # Other rules (e.g. M06.adjustment_plan) may open findings too: the count is theirs, the naming ours.
     opened = set(Finding.objects.filter(status="open").values_list("pk", flat=True)) - before
     assert f"本次保存新增 {len(opened)} 项合规问题：" in page
-    assert "M04.households（户数 800 户，低于下限 1000 户" in page
+    assert "措施四·户数规模（户数 800 户，低于下限 1000 户" in page
     assert Finding.objects.filter(rule_id="M04.households", target_key=c.code, status="open").exists()
     data["households"] = 3000
     page = client.post(url, data, follow=True).content.decode()
     resolved = Finding.objects.filter(status="resolved").count()  # nothing was resolved before this save
-    assert f"已整改 {resolved} 项：M04.households（户数 800 户" in page
+    assert f"已整改 {resolved} 项：措施四·户数规模（户数 800 户" in page
     assert Finding.objects.get(rule_id="M04.households", target_key=c.code).status == "resolved"
 
 
@@ -415,7 +428,7 @@ def test_catalogue_names_every_parameter_in_chinese(qn):
     names = {name for rule in registry.all() for name in rule.params}
     assert names <= set(PARAM_LABELS)
     page = qn.get(reverse("compliance:rule_catalogue")).content.decode()
-    assert "裁定期限（天） <code" in page and "每万名常住人口配社区工作者（人）" in page
+    assert 'title="ruling_days">裁定期限（天）</td>' in page and ">ruling_days<" not in page and "每万名常住人口配社区工作者（人）" in page
 
 
 def test_home_counts_only_the_users_open_findings(qn, two_streets):
