@@ -215,7 +215,7 @@ def funding_ledger(user, street: str | None = None) -> Ledger:
         for code, name, s_name, year, lv, planned, disbursed, note in table.iterator(chunk_size=CHUNK):
             yield [code, name, s_name, year, level.get(lv, lv), planned, disbursed, note]
 
-    cols: list[str | Col] = [Col("社区代码", width=15), Col("社区名称", width=20), "街道办事处", Col("年度", NUMBER), "层级",
+    cols: list[str | Col] = [Col("社区代码", width=15), Col("社区名称", width=20), "街道办事处", Col("年度", NUMBER, num_format="0"), "层级",
             Col("配套金额（元）", NUMBER), Col("已拨付（元）", NUMBER), Col("备注", width=30)]
     return Ledger("funding", LEDGERS["funding"], cols, rows())
 

@@ -10,6 +10,11 @@ Two promises, for xlsx and CSV alike:
   strips one ``=`` (leaving ``==1+1`` live) and turns numbers into text.
 * Numbers stay numbers, dates stay dates.
 
+Every xlsx sheet is also made to be read and printed: columns sized to what
+they hold (dates never ``########``), numbers grouped by thousands, the header
+row frozen, an autofilter over the table, A4 landscape one page wide with the
+header rows repeated and a footer with the date and page number.
+
 Rows are written one at a time: xlsx in xlsxwriter's constant-memory mode to
 a temporary file that is streamed back (``FileResponse``), CSV through a
 generator (``StreamingHttpResponse``). A sheet past Excel's 1,048,576 rows
@@ -21,6 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -66,7 +72,25 @@ def csv_safe(value: Any) -> Any:
 class Col:
     header: str
     kind: str = TEXT
-    width: float | None = None
+    width: float | None = None  # a floor: the column still widens to its content
+    num_format: str | None = None  # e.g. "0" for years and codes kept as numbers (no thousands separator)
+
+
+MIN_WIDTH = 6
+MAX_WIDTH = 60
+DATE_WIDTH = 11
+DATETIME_WIDTH = 17
+
+
+def text_width(text: str) -> int:
+    """Columns a text needs in Excel: a Chinese character is two, ASCII one (UTF-8 bytes: 3 and 1)."""
+    return (len(text.encode("utf-8")) + len(text)) // 2
+
+
+def number_width(value: Any) -> int:
+    if isinstance(value, int):
+        return len(f"{value:,}")
+    return len(f"{value:,.2f}")
 
 
 def columns(spec: Iterable[str | Col | tuple]) -> list[Col]:
@@ -88,7 +112,8 @@ class XlsxBook:
     returns the path of the finished file (``response()`` streams and deletes it).
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, *, in_memory: bool = False):
+    def __init__(self, path: str | os.PathLike | None = None, *, in_memory: bool = False,
+                 footer_label: str = "导出日期", footer_date: dt.date | None = None):
         import xlsxwriter
 
         self._owns_file = path is None and not in_memory
@@ -110,7 +135,33 @@ class XlsxBook:
         self.date = self.book.add_format({"num_format": "yyyy-mm-dd"})
         self.datetime = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self.bold = self.book.add_format({"bold": True})
+        self.integer = self.book.add_format({"num_format": "#,##0"})
+        self.decimal = self.book.add_format({"num_format": "#,##0.00"})
+        self.quoted_wrap = self.book.add_format({"quote_prefix": True, "text_wrap": True, "valign": "top"})
+        self.note = self.book.add_format({"italic": True, "font_color": "#555555"})
         self._names: set[str] = set()
+        self._sheets: list[XlsxSheet] = []
+        self._custom_formats: dict[str, Any] = {}
+        if footer_date is None:
+            from django.utils import timezone
+
+            footer_date = timezone.localdate()
+        self.footer = f"&L{footer_label} {footer_date:%Y-%m-%d}&R第 &P 页，共 &N 页"
+
+    def number_format(self, num_format: str):
+        if num_format not in self._custom_formats:
+            self._custom_formats[num_format] = self.book.add_format({"num_format": num_format})
+        return self._custom_formats[num_format]
+
+    def print_setup(self, ws, *, header_rows: tuple[int, int] | None = None) -> None:
+        """A4 landscape, one page wide, header rows on every page, the date and page number in the footer."""
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        if header_rows is not None:
+            ws.repeat_rows(*header_rows)
+        ws.set_footer(self.footer)
 
     def unique_name(self, name: str) -> str:
         base = "".join("_" if c in "[]:*?/\\" else c for c in name)[:31] or "Sheet"
@@ -123,9 +174,13 @@ class XlsxBook:
 
     def sheet(self, name: str, cols: Sequence[str | Col | tuple], *, preamble: Sequence[Sequence[Any]] = ()
               ) -> XlsxSheet:
-        return XlsxSheet(self, name, columns(cols), preamble)
+        sheet = XlsxSheet(self, name, columns(cols), preamble)
+        self._sheets.append(sheet)
+        return sheet
 
     def close(self) -> Any:
+        for sheet in self._sheets:
+            sheet.finish()
         self.book.close()
         return self.target.getvalue() if isinstance(self.target, io.BytesIO) else self.target
 
@@ -151,6 +206,11 @@ class XlsxSheet:
         self.preamble = [list(r) for r in preamble]
         self.rows_written = 0  # data rows over all parts
         self._writers = [self._writer_for(c.kind) for c in cols]
+        self._number_formats = [book.number_format(c.num_format) if c.num_format else None for c in cols]
+        self.widths = [max(MIN_WIDTH, text_width(c.header) + 2, c.width or 0) for c in cols]
+        self._parts: list[tuple[Any, int]] = []  # (worksheet, header row) of each part
+        self._column_formats: dict[int, Any] = {}
+        self._finished = False
         self._new_part()
 
     def _new_part(self) -> None:
@@ -158,13 +218,30 @@ class XlsxSheet:
         self.row = 0
         for line in self.preamble:
             for col, value in enumerate(line):
-                self._write_any(self.row, col, value)
+                # A preamble line is a sentence across the sheet, not a cell of the first column.
+                if isinstance(value, str) and value:
+                    self.ws.write_string(self.row, col, value, self.book.quoted if is_dangerous(value) else None)
+                else:
+                    self._write_any(self.row, col, value)
             self.row += 1
         for col, c in enumerate(self.cols):
             self.ws.write_string(self.row, col, c.header, self.book.head)
-            if c.width:
-                self.ws.set_column(col, col, c.width)
+        self._parts.append((self.ws, self.row))
         self.row += 1
+
+    def finish(self) -> None:
+        """Widths, frozen header, autofilter and print setup of every part (xlsxwriter keeps these until close)."""
+        if self._finished:
+            return
+        self._finished = True
+        last_col = max(len(self.cols) - 1, 0)
+        for n, (ws, header) in enumerate(self._parts):
+            for col, width in enumerate(self.widths):
+                ws.set_column(col, col, min(width, MAX_WIDTH), self._column_formats.get(col))
+            ws.freeze_panes(header + 1, 0)
+            last_row = self.row - 1 if n == len(self._parts) - 1 else MAX_ROWS - 1
+            ws.autofilter(header, 0, max(last_row, header), last_col)
+            self.book.print_setup(ws, header_rows=(header, header))
 
     def _writer_for(self, kind: str):
         ws_attr = {TEXT: self._write_text, NUMBER: self._write_number, DATE: self._write_date}
@@ -181,6 +258,9 @@ class XlsxSheet:
                 return self._write_date(row, col, value)
             else:
                 value = str(value)
+        width = (len(value.encode("utf-8")) + len(value)) // 2 + 2
+        if width > self.widths[col]:
+            self.widths[col] = width
         if value[0] in FORMULA_STARTS:
             self.ws.write_string(row, col, value, self.book.quoted)
         else:
@@ -189,12 +269,16 @@ class XlsxSheet:
     def _write_number(self, row: int, col: int, value: Any) -> None:
         if value is None or value == "":
             return
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            self.ws.write_number(row, col, value)
-        elif isinstance(value, Decimal):
-            self.ws.write_number(row, col, float(value))
-        else:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             self._write_any(row, col, value)
+            return
+        whole = isinstance(value, int) or ((value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+                                           ) and value == int(value))
+        fmt = self._number_formats[col] or (self.book.integer if whole else self.book.decimal)
+        width = number_width(int(value) if whole else value) + 2
+        if width > self.widths[col]:
+            self.widths[col] = width
+        self.ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
 
     def _write_date(self, row: int, col: int, value: Any) -> None:
         if value is None or value == "":
@@ -205,9 +289,15 @@ class XlsxSheet:
 
                 value = timezone.localtime(value).replace(tzinfo=None)
             # An Excel date cell read back is a datetime at midnight: it stays a date.
-            fmt = self.book.date if value.time() == dt.time() else self.book.datetime
+            whole_day = value.time() == dt.time()
+            fmt = self.book.date if whole_day else self.book.datetime
+            width = DATE_WIDTH + 1 if whole_day else DATETIME_WIDTH + 1
+            if width > self.widths[col]:
+                self.widths[col] = width
             self.ws.write_datetime(row, col, value, fmt)
         elif isinstance(value, dt.date):
+            if self.widths[col] < DATE_WIDTH + 1:
+                self.widths[col] = DATE_WIDTH + 1
             self.ws.write_datetime(row, col, value, self.book.date)
         else:
             self._write_text(row, col, value)
@@ -237,8 +327,12 @@ class XlsxSheet:
         for values in rows:
             self.append(values)
 
+    def column_format(self, col: int, fmt: Any) -> None:
+        """A format for the whole column (e.g. text for 身份证号 in a template), kept when widths are set."""
+        self._column_formats[col] = fmt
+
     def freeze_header(self) -> None:
-        self.ws.freeze_panes(self.row, 0)
+        """Kept for callers; every sheet's header row is frozen when the book closes."""
 
 
 def attachment(filename: str) -> str:

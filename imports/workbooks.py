@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from exports.writer import ANY, Col, XlsxBook
+from exports.writer import ANY, Col, XlsxBook, text_width
 
 from .services import ERROR_HEADER, _decode_csv, max_upload_bytes
 from .sheets import Column, Sheet, registry, yes_no
@@ -56,6 +56,32 @@ def _notes(sheet: type[Sheet], column: Column, options: list[str] | None) -> str
     return "；".join(parts)
 
 
+EXAMPLE_SHEET = "填写示例"
+_EXAMPLES = {
+    "社区代码": "610104001001", "社区名称": "莲湖路第一社区居委会", "小区编号": "XQ-001", "小区名称": "习武园小区",
+    "设施编号": "SS-001", "设施名称": "莲湖路第一社区党群服务中心", "姓名": "张三", "户数": 1180, "常住人口": 3892,
+    "社会组织数": 10, "等级": 10, "年度": 2026, "市级配套": 130000, "区级配套": 120000, "学历": "本科",
+    "培训名称": "2026年社区工作者全员培训", "东至": "莲湖路", "南至": "西大街", "西至": "桥梓口", "北至": "北院门",
+}
+
+
+def example_value(column: Column, options: list[str] | None) -> Any:
+    """A plausible value for one template column (the 填写示例 sheet, never imported)."""
+    from staffing.idnumbers import make_valid
+
+    if column.header == "身份证号":
+        return make_valid("61010419800101001")
+    if column.header in _EXAMPLES:
+        return _EXAMPLES[column.header]
+    if options:
+        return options[0]
+    if "日期" in column.header:
+        return "2024-03-01"
+    if "面积" in column.header:
+        return 650
+    return ""
+
+
 def blank_template(street_names: list[str]) -> bytes:
     """One sheet per kind with its headers, drop-down lists for enumerated columns, and a 说明 sheet."""
     book = XlsxBook(in_memory=True)
@@ -80,7 +106,8 @@ def blank_template(street_names: list[str]) -> bytes:
             guide.append([sheet.name, column.header, _notes(sheet, column, options)])
             if column.header == "身份证号" or column.header.endswith("代码") or column.header.endswith("编号"):
                 # Text cells: Excel would round an 18-digit number and drop leading zeros.
-                ws.ws.set_column(index, index, 20, text_format)
+                ws.column_format(index, text_format)
+                ws.widths[index] = max(ws.widths[index], 22)
             if not options:
                 continue
             options_sheet.write_string(0, option_col, f"{sheet.name}·{column.header}")
@@ -96,7 +123,33 @@ def blank_template(street_names: list[str]) -> bytes:
             })
             option_col += 1
     options_sheet.hide()
+    _example_sheet(book, sheets, street_names)
     return book.close()
+
+
+def _example_sheet(book: XlsxBook, sheets: list[type[Sheet]], street_names: list[str]) -> None:
+    """One filled-in row per kind, on a sheet the importer does not read (its name is no kind's)."""
+    ws = book.book.add_worksheet(book.unique_name(EXAMPLE_SHEET))
+    text = book.book.add_format({"num_format": "@"})
+    ws.write_string(0, 0, "每种工作表填好一行的样子（本工作表不会被导入；请在同名工作表中填写）。", book.bold)
+    widths: dict[int, int] = {}
+    row = 2
+    for sheet in sheets:
+        ws.write_string(row, 0, f"工作表“{sheet.name}”", book.bold)
+        row += 1
+        for col, column in enumerate(sheet.columns):
+            ws.write_string(row, col, column.header, book.head)
+            options = street_names if column.header == STREET_HEADER else column_options(column)
+            value = example_value(column, options)
+            if isinstance(value, int):
+                ws.write_number(row + 1, col, value, book.integer)
+            else:
+                ws.write_string(row + 1, col, str(value), text)
+            widths[col] = max(widths.get(col, 10), text_width(column.header) + 2, text_width(str(value)) + 2)
+        row += 3
+    for col, width in widths.items():
+        ws.set_column(col, col, min(width, 40))
+    book.print_setup(ws)
 
 
 def _column_letter(index: int) -> str:

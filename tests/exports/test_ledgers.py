@@ -93,3 +93,23 @@ def test_queries_do_not_grow_with_rows(district, admin_user):
         counts.append((len(people_q), len(community_q), n_people, n_communities))
     assert counts[0][:2] == counts[1][:2]
     assert counts[1][2] >= counts[0][2] + 30 and counts[1][3] == counts[0][3] + 30
+
+
+@pytest.mark.parametrize("kind", list(KEYS))
+def test_ledgers_are_sized_filtered_and_set_up_for_printing(client, district, admin_user, kind):
+    from django.utils import timezone
+
+    from tests.exports.test_compliance_workbook import assert_readable_and_printable
+
+    client.force_login(admin_user)
+    response = client.get(reverse("exports:ledger", args=[kind]))
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    ws = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    assert ws.max_row > 1
+    assert_readable_and_printable(ws, 1, f"{timezone.localdate():%Y-%m-%d}")
+    # Numbers grouped by thousands; a year is not (2,026).
+    formats = {ws.cell(1, c).value: ws.cell(2, c).number_format for c in range(1, ws.max_column + 1)}
+    if kind == "funding":
+        assert formats["年度"] == "0" and formats["配套金额（元）"].startswith("#,##0")
+    if kind == "communities":
+        assert formats["户数"] == "#,##0"
