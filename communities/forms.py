@@ -193,15 +193,6 @@ class CompoundForm(BootstrapMixin, forms.ModelForm):
         self.fields["sub_district"].queryset = sub_districts_for_user(user, "change_subdistrict")
         self.fields["sub_district"].empty_label = "请选择街道办事处"
         self._style_widgets()
-        if self.is_bound:
-            # Shown again after an error: 所在街道 follows the chosen community, as it does on save.
-            community = self.data.get(self.add_prefix("community"))
-            if community and str(community).isdigit():
-                street = self.fields["community"].queryset.filter(pk=int(community)).values_list(
-                    "sub_district_id", flat=True).first()
-                if street:
-                    self.data = self.data.copy()
-                    self.data[self.add_prefix("sub_district")] = street
 
     def clean(self):
         cleaned = super().clean()

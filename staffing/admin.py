@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
