@@ -167,4 +167,4 @@ def test_a_facility_save_names_the_findings_it_resolved(client, community, clerk
             "handed_over_on": "2024-02-01"}
     page = client.post(reverse("facilities:facility_create"), data, follow=True).content.decode()
     assert "已登记设施" in page
-    assert "已整改" in page and "M07.facility_area" in page
+    assert "已整改" in page and "措施七·服务设施面积" in page
