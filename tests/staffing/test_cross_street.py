@@ -142,3 +142,25 @@ def test_transfer_request_says_when_none_is_needed(qn, clerk_qingnian):
         with pytest.raises(ValidationError) as refused:
             services.transfer_request(id_number=number, to_community=qn, user=clerk_qingnian)
         assert refused.value.error_dict["id_number"][0].code == "transfer_not_needed"
+
+
+def test_transfer_pages_read_a_constant_number_of_queries(client, qn, zy, clerk_qingnian, clerk_zaoyuan, reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def ask(n):
+        for _ in range(n):
+            person = b.worker(zy).person
+            services.transfer_request(id_number=person.id_number, to_community=qn, user=clerk_qingnian)
+
+    counts = {}
+    for user in (clerk_qingnian, clerk_zaoyuan, reviewer):
+        counts[user.username] = []
+    for n in (1, 4):
+        ask(n)
+        for user in (clerk_qingnian, clerk_zaoyuan, reviewer):
+            client.force_login(user)
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(reverse("staffing:transfer_list")).status_code == 200
+            counts[user.username].append(len(ctx))
+    assert all(a == b_ for a, b_ in counts.values()), counts
