@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Unit, units_of
 from accounts.roles import is_reviewer
 from communities.models import SubDistrict
 from communities.selectors import one_or_404, own_sub_districts
+from compliance.duties import DAXING_SUB_DISTRICTS
 from compliance.models import Finding, FindingStatus, ResponsibleKind
 from compliance.selectors import findings_for_unit
 
@@ -86,6 +87,13 @@ def facility_steps_waiting(user) -> list[dict[str, Any]]:
         qs = Facility.objects.filter(status=t.source).select_related("community", "community__sub_district")
         if not mine:
             qs = qs.filter(community__sub_district_id__in=streets)
+        elif {Unit.HOUSING.value, Unit.DAXING.value} <= set(t.units) and not is_reviewer(user):
+            # 竣工验收 is 大兴新区管委会's inside its area and 区住建局's elsewhere (compliance.duties, 措施八).
+            area = Q(community__sub_district_id__in=DAXING_SUB_DISTRICTS)
+            if mine == {Unit.DAXING.value}:
+                qs = qs.filter(area)
+            elif mine == {Unit.HOUSING.value}:
+                qs = qs.exclude(area)
         for facility in qs.order_by("code")[:200]:
             waiting.append({"facility": facility, "step": t.step, "units": t.unit_labels()})
     return waiting

@@ -190,3 +190,19 @@ def test_reviewer_todo_has_district_findings_and_the_review_queue(client, make_c
     body = client.get(reverse("supervision:todo")).content.decode()
     assert "全区监测点不足（民政）" not in body and 'id="review-table"' not in body
     assert mca.pk
+
+
+def test_facility_acceptance_waits_for_the_unit_of_its_area(client, make_community, department_housing, streets):
+    from accounts.models import DepartmentMembership
+    from facilities.services import facility_create
+    from supervision.selectors import facility_steps_waiting
+    from tests.conftest import _user
+
+    in_town = facility_create(code="SS-1", community=make_community(), name="青年路服务中心", kind="center",
+                              building_area=800, activity_area=500, status="building")
+    in_daxing = facility_create(code="SS-2", community=make_community(street="zaoyuan"), name="枣园服务中心",
+                                kind="center", building_area=800, activity_area=500, status="building")
+    daxing = _user("daxing_user", "部门用户")
+    DepartmentMembership.objects.create(user=daxing, unit="daxing")
+    assert [s["facility"] for s in facility_steps_waiting(department_housing)] == [in_town]
+    assert [s["facility"] for s in facility_steps_waiting(daxing)] == [in_daxing]
