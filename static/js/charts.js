@@ -31,7 +31,7 @@
       // Rendered inside the canvas: an HTML tooltip would carry inline styles the CSP refuses.
       tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { show: spec.series.length > 1, top: 0 },
-      grid: { left: 8, right: 32, top: spec.series.length > 1 ? 36 : 24, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 32, top: spec.series.length > 1 ? 40 : 32, bottom: 8, containLabel: true },
       // The axis is named in the table's header beside the chart; long names (街办) lean so all can be read.
       xAxis: {
         type: "category",
