@@ -337,10 +337,11 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
     unit_filter = request.GET.get("unit", "")
     if unit_filter:
         actions = actions.filter(unit=unit_filter)
-    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    ordered, sorting = sort_queryset(request, actions, SUPERVISION_SORTS, "-taken_on")
+    page = paginate(request, ordered, PAGE_SIZE)
     units = [s.name for s in streets_for_user(user).order_by("code")]
     return render(request, "compliance/supervision_list.html", {
-        "page": page, "form": form, "can_supervise": reviewer, "units": units,
+        "page": page, "sorting": sorting, "form": form, "can_supervise": reviewer, "units": units,
         "unit": request.POST.get("unit", unit_filter),
     }, status=400 if request.method == "POST" else 200)
 
@@ -506,6 +507,11 @@ def parameter_set(request: HttpRequest, rule_id: str, name: str) -> HttpResponse
 # ---------------------------------------------------------------- sweeps
 
 
+SUPERVISION_SORTS = {
+    "taken_on": SortKey("日期", ["taken_on", "created_at"]),
+    "level": SortKey("方式", ["level", "-taken_on"]),
+    "unit": SortKey("责任单位", ["unit", "-taken_on"]),
+}
 SWEEP_SORTS = {
     "as_of": SortKey("评估日期", ["as_of", "started_at"]),
     "started": SortKey("开始", ["started_at"]),

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from approvals.views import REQUEST_SORTS
 from communities.views import COMMUNITY_SORTS, COMPOUND_SORTS, STREET_SORTS
-from compliance.views import FINDING_SORTS, SWEEP_SORTS
+from compliance.views import FINDING_SORTS, SUPERVISION_SORTS, SWEEP_SORTS
 from facilities.views import FACILITY_SORTS
 from staffing.views import PERSON_SORTS
 
@@ -19,6 +19,7 @@ LISTS = [
     ("staffing:person_list", PERSON_SORTS),
     ("compliance:finding_list", FINDING_SORTS),
     ("compliance:sweep_list", SWEEP_SORTS),
+    ("compliance:supervision_list", SUPERVISION_SORTS),
     ("approvals:request_list", REQUEST_SORTS),
 ]
 
