@@ -103,6 +103,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "communities.context_processors.user_scope",
             ],
+            # {{ n|num }} and {{ a|area }} in every template (lianhu/numbers.py).
+            "builtins": ["lianhu.numbers"],
         },
     },
 ]

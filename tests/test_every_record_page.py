@@ -43,8 +43,8 @@ RULE_ID = re.compile(r"\bM\d\d\.[a-z_]+")
 PARAM_NAMES = sorted({name for spec in RULES.values() for name in spec.params}, key=len, reverse=True)
 PARAM = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, PARAM_NAMES)) + r")(?![\w])")
 ROLES = ["admin", "reviewer", "qingnian", "zaoyuan", "zhujian", "guihua", "daxing", "caizheng"]
-PERSONS_PER_COMMUNITY = 3
-SAMPLE_EVERY = 9
+PERSONS_PER_COMMUNITY = 2
+SAMPLE_EVERY = 15
 
 
 class _Text(HTMLParser):

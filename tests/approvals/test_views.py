@@ -133,6 +133,9 @@ def test_ledger_and_year_end_xlsx(client, new_req, clerk_qingnian, reviewer):
     rows = list(sheet.iter_rows(min_row=4, values_only=True))
     assert rows[0][1:4] == ("大兴东社区居委会", "610104001050", "青年路街道")
     assert rows[0][-1] == "91350100M000100Y43"
+    # A Chinese file name, RFC 5987-encoded (was new-communities-2024.xlsx).
+    assert "filename*=UTF-8''%E8%8E%B2%E6%B9%96%E5%8C%BA2024" in resp["Content-Disposition"]
+    assert sheet.page_setup.orientation == "landscape" and sheet.auto_filter.ref
     client.force_login(clerk_qingnian)
     assert client.get(reverse("approvals:year_end_report", args=[2024])).status_code == 403
 
@@ -178,3 +181,17 @@ def test_merge_form_creates_request(client, clerk_qingnian, small_pair):
     req = EstablishmentRequest.objects.get()
     assert resp.status_code == 302 and req.kind == "merge"
     assert set(req.parts.get().compounds.values_list("code", flat=True)) == {"XQ-A", "XQ-B"}
+
+
+def test_each_step_has_one_name_shown_whole(client, new_req, clerk_qingnian):
+    """The stepper cut step titles at 14 characters and step 6 had two names (状态 and 步骤)."""
+    from approvals import flow
+    from approvals.models import State
+
+    for step in flow.STEPS:
+        assert f"第{step.number}步 {step.short}" == str(State(step.state).label) == step.label
+    client.force_login(clerk_qingnian)
+    page = client.get(reverse("approvals:request_detail", args=[new_req.pk])).content.decode()
+    steps = page.split('id="steps"')[1].split("</ol>")[0]
+    assert "6. 区政府常务会审批" in steps and "…" not in steps
+    assert 'title="区政府常务会批准，报市民政局备案' in steps

@@ -52,11 +52,11 @@ def test_clerk_fixes_households_and_watches_the_finding_resolve(live_server, str
 
     # Also M06.adjustment_plan: a community of 1500 households is no longer 微型 and needs no merger plan.
     resolved = page.get_by_role("alert").filter(has_text="已整改")
-    expect(resolved).to_contain_text("M04.households")
+    expect(resolved).to_contain_text("措施四·户数规模")
     expect(page.locator("#requirement-table tr[data-rule='M04.households']")).to_have_attribute("data-state", "ok")
     finding.refresh_from_db()
     assert finding.status == FindingStatus.RESOLVED
-    kept(screenshot, page, "journey-clerk-finding-resolved", "已保存：户数 500 → 1500", "已整改", "M04.households")
+    kept(screenshot, page, "journey-clerk-finding-resolved", "已保存：户数 500 → 1500", "已整改", "措施四·户数规模")
 
 
 def test_reviewer_takes_a_new_community_request_to_the_ledger(live_server, streets, clerk_qingnian, reviewer,

@@ -83,7 +83,7 @@ class TestPages:
     def test_areas_read_without_trailing_zeros(self, client, planned, clerk_qingnian):
         client.force_login(clerk_qingnian)
         page = client.get(reverse("facilities:facility_detail", args=[planned.pk])).content.decode()
-        assert "<td>1100㎡</td>" in page and "1100.00" not in page
+        assert "<td>1,100㎡</td>" in page and "1100.00" not in page
         assert "1100.00" not in client.get(reverse("facilities:facility_list")).content.decode()
 
     def test_empty_list_says_how_to_register(self, client, community, clerk_qingnian):
@@ -142,7 +142,7 @@ def test_community_panel_shows_required_against_actual(community):
                     building_area=100, status="in_use")
     html = Template("{% load facility_panels %}{% community_facility_panel community %}").render(
         Context({"community": community}))
-    assert "620㎡" in html and "1050㎡" in html and "3500户×30㎡/百户" in html
+    assert "620㎡" in html and "1,050㎡" in html and "3500户×30㎡/百户" in html
     assert "婴幼儿托育（缺）" in html and "养老服务（缺）" not in html
 
 
