@@ -22,7 +22,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit.models import MIN_RETENTION_DAYS, SecurityEvent
-from compliance.models import Finding, FindingStatus, RuleParameter, Sweep, SweepStatus
+from compliance.models import Finding, FindingEvent, FindingStatus, RuleParameter, Sweep, SweepStatus
 
 from .models import TaskRecord
 
@@ -99,20 +99,38 @@ def _model_purge(model: type[models.Model], queryset: models.QuerySet, batch: in
     return pks, delete, queryset.count
 
 
+def _unreferenced(queryset: models.QuerySet, model: type[models.Model], *, keep_with: set | None) -> models.QuerySet:
+    """Leave out rows another record still needs.
+
+    ``keep_with`` given: every relation but those models' (a finding's own events go with it) keeps the row —
+    a finding that was supervised (提醒/督办/约谈) or rectified (supervision's 整改, PROTECT) is part of that
+    record. ``None``: only relations that forbid the delete (PROTECT, RESTRICT) keep it; the others are
+    cascaded or set to null batch by batch.
+    """
+    for rel in model._meta.related_objects:
+        if keep_with is not None:
+            if rel.related_model in keep_with:
+                continue
+        elif rel.on_delete not in (models.PROTECT, models.RESTRICT):
+            continue
+        queryset = queryset.filter(**{f"{rel.name}__isnull": True})
+    return queryset
+
+
 def purge(*, now: dt.datetime | None = None, batch: int = BATCH, dry_run: bool = False) -> list[PurgeResult]:
     now = now or timezone.now()
     periods = params(timezone.localdate(now))
     results = []
 
     cutoff = now - dt.timedelta(days=periods["finding_days"])
-    findings = (Finding.objects.filter(status=FindingStatus.RESOLVED, resolved_at__lt=cutoff)
-                # A finding someone supervised (提醒/督办/约谈) is part of that record: kept with it.
-                .filter(actions__isnull=True))
+    findings = _unreferenced(Finding.objects.filter(status=FindingStatus.RESOLVED, resolved_at__lt=cutoff),
+                             Finding, keep_with={FindingEvent})
     result = PurgeResult("findings", "已整改问题", periods["finding_days"], cutoff)
     results.append(_in_batches(result, *_model_purge(Finding, findings, batch), dry_run))
 
     cutoff = now - dt.timedelta(days=periods["sweep_days"])
-    sweeps = Sweep.objects.filter(started_at__lt=cutoff).exclude(status=SweepStatus.RUNNING)
+    sweeps = _unreferenced(Sweep.objects.filter(started_at__lt=cutoff).exclude(status=SweepStatus.RUNNING), Sweep,
+                           keep_with=None)
     result = PurgeResult("sweeps", "巡检记录", periods["sweep_days"], cutoff)
     results.append(_in_batches(result, *_model_purge(Sweep, sweeps, batch), dry_run))
 

@@ -84,6 +84,17 @@ def test_supervised_findings_are_kept(streets, reviewer):
     assert Finding.objects.filter(pk=f.pk).exists()
 
 
+def test_rectified_findings_are_kept_and_do_not_stop_the_purge(streets):
+    from supervision.models import Rectification
+
+    kept = finding(street=streets["qingnian"], status="resolved", resolved_at=_days_ago(2000))
+    Rectification.objects.create(finding=kept, unit="青年路街道", measures="已补配")
+    gone = finding(street=streets["qingnian"], status="resolved", resolved_at=_days_ago(2000))
+    results = {r.kind: r for r in retention.purge()}
+    assert results["findings"].deleted == 1
+    assert Finding.objects.filter(pk=kept.pk).exists() and not Finding.objects.filter(pk=gone.pk).exists()
+
+
 def test_purge_command_dry_run_deletes_nothing(capsys):
     SecurityEvent.objects.create(kind="login", username="b", when=_days_ago(400))
     call_command("ops_purge", "--dry-run")
