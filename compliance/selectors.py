@@ -65,13 +65,21 @@ def findings_for_unit(user) -> QuerySet[Finding]:
 
 def sweep_findings_for_user(user, sweep: Sweep):
     """A replay's snapshot, scoped as the live findings are (``user`` None: all of it, for commands)."""
-    from .models import SweepFinding
+    from accounts.models import units_of
+
+    from .models import ResponsibleKind, SweepFinding
 
     rows = SweepFinding.objects.filter(sweep=sweep)
-    if user is None or (user.is_authenticated and sees_whole_district(user)):
+    if user is None:
         return rows
     if not user.is_authenticated:
         return rows.none()
+    if is_admin(user) or is_reviewer(user):
+        return rows
+    if is_department(user):
+        # As findings_for_user: the department's own unit's rows, never a person's.
+        return rows.filter(responsible_kind=ResponsibleKind.DEPARTMENT,
+                           responsible_unit__in=sorted(units_of(user))).exclude(target_type=Target.PERSON)
     streets = list(sub_districts_for_user(user).values_list("code", flat=True))
     return rows.filter(Q(sub_district_id__in=streets) | Q(sub_district__isnull=True, target_type=Target.DISTRICT))
 

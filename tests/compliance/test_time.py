@@ -198,3 +198,17 @@ class TestElectionWindow:
         services.sweep_run()
         found = set(Finding.objects.filter(status=FindingStatus.OPEN, community=c).values_list("rule_id", flat=True))
         assert found and not found & ELECTION_WINDOW_RULES
+
+
+def test_replay_snapshot_is_scoped_like_the_live_findings(make_community, today, department_user):
+    from accounts.models import DepartmentMembership, Unit
+    from compliance.selectors import sweep_findings_for_user
+
+    today(TODAY)
+    make_community(households=500, founded_on=date(2020, 1, 1))
+    replay = services.sweep_run(as_of=PAST, rule_ids=RULES)
+    assert not sweep_findings_for_user(department_user, replay).exists()  # no unit: nothing
+    DepartmentMembership.objects.create(user=department_user, unit=Unit.FINANCE)
+    del department_user._units_cache
+    mine = sweep_findings_for_user(department_user, replay)
+    assert {f.rule_id for f in mine} == {"M19.work_funds"}
