@@ -5,11 +5,17 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ui.charts import Chart, band_chart, histogram
+from ui.charts import Chart, band_chart, histogram, mark_value
 
 from .rules import annotate_composition
 
 EDGES = list(range(1, 13))  # one bin per head count, 12 and more together
+
+
+def liangwei_charts_marking(communities: QuerySet, party_n: int, committee_n: int) -> list[Chart]:
+    """The same charts with the bins of one community's 党组织 and 居委会 sizes pointed out (its 两委 page)."""
+    party, committee = liangwei_charts(communities)
+    return [mark_value(party, EDGES, party_n, "本社区"), mark_value(committee, EDGES, committee_n, "本社区")]
 
 
 def liangwei_charts(communities: QuerySet) -> list[Chart]:

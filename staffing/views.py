@@ -28,7 +28,7 @@ from compliance.feedback import report_changes
 from ui.listing import SortKey, paginate, sort_queryset
 
 from . import selectors, services
-from .charts import liangwei_charts
+from .charts import liangwei_charts, liangwei_charts_marking
 from .forms import (
     AssessmentYearForm,
     CareForm,
@@ -79,12 +79,15 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
     _require_people_reader(request.user)
     community = community_for_user(request.user, pk)
     as_of = timezone.localdate()
+    c = selectors.community_composition(community, as_of)
     context = {
         "community": community,
         "as_of": as_of,
-        "c": selectors.community_composition(community, as_of),
+        "c": c,
         "can_edit": _can_change(request.user, community),
         "may_reveal": may_see_id_numbers(request.user),
+        # Where this community's 两委 sits among the user's communities.
+        "charts": liangwei_charts_marking(communities_for_user(request.user), c["party_n"], c["committee_n"]),
     }
     return render(request, "staffing/composition.html", context)
 

@@ -8,6 +8,7 @@ each value's bin, so a page asks one query per chart however many communities th
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from decimal import Decimal
 from itertools import pairwise
@@ -42,6 +43,8 @@ class Chart(TypedDict, total=False):
     band: Band | None
     # Which categories (row indexes) lie inside the band: the table marks them.
     in_band: list[int]
+    # One category pointed out (the community the page is about), and what to call it.
+    mark: dict[str, Any] | None
 
 
 SEVERITY_COLORS = {"violation": "#dc3545", "warning": "#fd7e14", "notice": "#0dcaf0"}
@@ -134,10 +137,20 @@ def band_chart(
     return chart
 
 
+def mark_value(chart: Chart, edges: Sequence[float | int | Decimal], value: float | int | None, label: str) -> Chart:
+    """The same histogram with the bin that ``value`` falls in pointed out as ``label`` (e.g. 本社区)."""
+    if value is None:
+        return chart
+    index = bisect_right(list(edges), value)
+    return {**chart, "mark": {"index": index, "category": chart["categories"][index], "label": label}}
+
+
 def table_rows(chart: Chart) -> list[dict[str, Any]]:
     """The chart as rows for the table beside it: category, one figure per series, and whether in the band."""
     in_band = set(chart.get("in_band", []))
+    mark = chart.get("mark") or {}
     return [
-        {"category": category, "values": [s["data"][i] for s in chart["series"]], "in_band": i in in_band}
+        {"category": category, "values": [s["data"][i] for s in chart["series"]], "in_band": i in in_band,
+         "mark": mark.get("label") if mark.get("index") == i else ""}
         for i, category in enumerate(chart["categories"])
     ]

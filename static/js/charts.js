@@ -25,6 +25,15 @@
         data: [[{ xAxis: spec.band.start }, { xAxis: spec.band.end }]]
       };
     }
+    if (spec.mark && series.length) {
+      series[0].markPoint = {
+        symbol: "pin",
+        symbolSize: 44,
+        itemStyle: { color: "#ffc107" },
+        label: { color: "#000", fontSize: 10, formatter: spec.mark.label },
+        data: [{ coord: [spec.mark.category, spec.series[0].data[spec.mark.index]], value: spec.mark.label }]
+      };
+    }
     return {
       animation: false,
       aria: { enabled: true },

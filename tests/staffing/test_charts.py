@@ -49,3 +49,19 @@ def test_person_list_shows_the_charts_in_constant_queries(client, admin_user, ma
     html = response.content.decode()
     assert 'data-chart="chart-party-size-data"' in html and 'data-chart-table="chart-committee-size"' in html
     assert sum(response.context["charts"][0]["series"][0]["data"]) == 14
+
+
+def test_composition_page_points_out_the_community_among_the_others(client, admin_user, make_community):
+    a, other = make_community(), make_community()
+    b.party(a, 4)
+    b.committee(a, 6)
+    b.party(other, 3)
+    client.force_login(admin_user)
+    response = client.get(reverse("staffing:composition", args=[a.pk]))
+    assert response.status_code == 200
+    party, committee = response.context["charts"]
+    assert party["mark"]["category"] == "4人" and committee["mark"]["category"] == "6人"
+    html = response.content.decode()
+    table = html.split('data-chart-table="chart-party-size"')[1].split("</table>")[0]
+    marked = table.split('marked"')[1].split("</tr>")[0]
+    assert "4人" in marked and "本社区" in marked
