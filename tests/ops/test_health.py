@@ -159,9 +159,11 @@ def test_status_page_for_administrators_only(client, admin_user, clerk_qingnian)
     _nightly(1)
     client.force_login(clerk_qingnian)
     assert client.get("/ops/").status_code == 403
+    assert 'href="/ops/"' not in client.get("/").text
     client.force_login(admin_user)
     response = client.get("/ops/")
     assert response.status_code == 200
+    assert 'href="/ops/"' in response.text  # the administrators' menu leads here
     assert 'data-check="sweep"' in response.text and "夜间巡检" in response.text
 
 
