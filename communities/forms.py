@@ -148,6 +148,7 @@ COMPOUND_FIELDS = [
     "must_provide_facility",
     "facility_provided",
     "property_service",
+    "co_management_signed_on",
     "jurisdiction_unclear",
     "unclear_since",
     "ruling",
@@ -176,8 +177,10 @@ class CompoundForm(BootstrapMixin, forms.ModelForm):
             "built_on": DateInput(),
             "unclear_since": DateInput(),
             "ruling_on": DateInput(),
+            "co_management_signed_on": DateInput(),
         }
         help_texts = {
+            "co_management_signed_on": "单位自管小区与社区签订共建共管协议的日期（措施十八）",
             "community": "尚未划入社区的小区留空，并选择所在街道",
             "sub_district": "已划入社区的小区自动随社区所属街道",
         }

@@ -344,6 +344,8 @@ class Compound(models.Model):
         "裁定机关", max_length=20, choices=RulingAuthority.choices, blank=True
     )
     ruling_on = models.DateField("裁定日期", null=True, blank=True)
+    # 措施十八: a 单位自管 compound signs a 共建共管协议 with the community.
+    co_management_signed_on = models.DateField("共建共管协议签订日期", null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -372,6 +374,7 @@ class Compound(models.Model):
         _no_future(errors, "built_on", self.built_on, "建成日期")
         _no_future(errors, "ruling_on", self.ruling_on, "裁定日期")
         _no_future(errors, "unclear_since", self.unclear_since, "未明确登记日期")
+        _no_future(errors, "co_management_signed_on", self.co_management_signed_on, "共建共管协议签订日期")
         if self.ruling_on and not self.ruling_authority:
             errors.setdefault("ruling_authority", []).append(
                 ValidationError("已填写裁定日期，请选择裁定机关（区民政局或市民政局）。", code="ruling_authority_required")

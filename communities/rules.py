@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.functions import Trim
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Trim
 
 from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Result, Rule, district, register, same_pk, via, watching
 
@@ -20,6 +21,10 @@ from .models import (
     TypicalCase,
     TypicalCaseKind,
 )
+
+
+def fmt_pct(value: Decimal) -> str:
+    return format(Decimal(value).normalize(), "f")
 
 
 # The compound rules read a community only through judged_compounds() (its 撤销 status); a compound's findings
@@ -79,7 +84,8 @@ class FacilityDebt(Rule):
     reading = (
         "措施九：2011年2月以后规划建成、应配建社区用房而未提供的居住小区为历史欠账，"
         "一直列出直到追索到位。口径：建成日期不早于 2011-02-01（参数），应配建社区用房=是，"
-        "已提供社区用房=否；建成日期晚于评估日期的小区尚未建成，不判断。"
+        "已提供社区用房=否；建成日期晚于评估日期的小区尚未建成，不判断。应配建而未提供、却没有登记建成日期的小区"
+        "无法判断是否属于历史欠账，列为预警（数据缺口），登记建成日期后按日期判断。"
     )
     reads = {Compound: same_pk, Community: compounds_of_communities}
 
@@ -98,6 +104,49 @@ class FacilityDebt(Rule):
                 message=(f"小区“{row['name']}”建成于 {row['built_on']:%Y-%m-%d}（{since:%Y-%m-%d} 以后），"
                          "应配建社区用房但未提供，属历史欠账"),
                 sub_district_id=row["sub_district__code"],
+            )
+        gaps = queryset.filter(built_on__isnull=True, must_provide_facility=True, facility_provided=False).values(
+            "pk", "code", "name", "community_id", "sub_district__code")
+        for row in gaps:
+            yield Result(
+                target_pk=row["pk"], key=row["code"], community_id=row["community_id"], passed=False,
+                severity="warning", measured="建成日期未登记", required="登记建成日期",
+                message=(f"小区“{row['name']}”应配建社区用房但未提供，未登记建成日期，无法判断是否属于"
+                         f"{since:%Y-%m-%d}以后的历史欠账，请登记建成日期"),
+                sub_district_id=row["sub_district__code"],
+            )
+
+
+@register
+class CompoundRegister(Rule):
+    id = "M03.compound_register"
+    reading = (
+        "措施三：社区管理无死角、无盲区。口径：划入社区的小区/院落户数之和与社区户数相差超过社区户数的10%（参数，"
+        "含两端不算超过），说明小区登记不全或划错，给出预警；没有登记小区的社区合计为0。"
+    )
+    reads = {Community: same_pk, Compound: via("community_id")}
+
+    def target_queryset(self, as_of):
+        return Community.objects.judged()
+
+    def evaluate(self, queryset, as_of, params):
+        tolerance = Decimal(str(params["tolerance"]))
+        total = Subquery(
+            Compound.objects.filter(community=OuterRef("pk")).order_by().values("community")
+            .annotate(n=Sum("households")).values("n"), output_field=IntegerField())
+        rows = queryset.order_by().annotate(listed=Coalesce(total, 0)).values(
+            "pk", "code", "households", "listed", "sub_district_id")
+        for row in rows:
+            households, listed = row["households"] or 0, row["listed"] or 0
+            # |listed − 户数| × 100 > 户数 × tolerance, in integers and decimals: no float at the edge.
+            if abs(listed - households) * 100 <= households * tolerance:
+                continue
+            gap = listed - households
+            yield self.fail(
+                target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=listed, required=households,
+                message=(f"已登记小区/院落合计 {listed} 户，与社区户数 {households} 户相差 {abs(gap)} 户"
+                         f"（{'多' if gap > 0 else '少'}于社区户数，允许相差 {fmt_pct(tolerance)}%），请核对小区登记是否齐全、划分是否正确"),
+                sub_district_id=row["sub_district_id"],
             )
 
 
@@ -426,7 +475,7 @@ class PropertyServiceRule(Rule):
     reading = (
         "措施十八：采取市场化引入、居民自我管理、国有物业服务企业兜底等措施，推进小区物业服务全覆盖。"
         "口径：每个小区登记的物业服务方式为市场化物业、居民自管、国企兜底或单位自管之一；“无”即违规。"
-        "单位自管小区应签订共建共管协议，系统暂不登记协议，不在此判断。未划入社区的小区同样评估。"
+        "单位自管小区须登记共建共管协议签订日期（不晚于评估日期），否则违规。未划入社区的小区同样评估。"
     )
     reads = {Compound: same_pk, Community: compounds_of_communities}
 
@@ -434,10 +483,20 @@ class PropertyServiceRule(Rule):
         return judged_compounds()
 
     def evaluate(self, queryset, as_of, params):
-        rows = queryset.filter(built_by(as_of), property_service=PropertyService.NONE).values(
-            "pk", "code", "name", "households", "community_id", "sub_district__code"
+        no_agreement = Q(property_service=PropertyService.EMPLOYER) & (
+            Q(co_management_signed_on__isnull=True) | Q(co_management_signed_on__gt=as_of))
+        rows = queryset.filter(built_by(as_of)).filter(Q(property_service=PropertyService.NONE) | no_agreement).values(
+            "pk", "code", "name", "households", "community_id", "sub_district__code", "property_service"
         )
         for row in rows:
+            if row["property_service"] == PropertyService.EMPLOYER:
+                yield self.fail(
+                    target_pk=row["pk"], key=row["code"], community_id=row["community_id"],
+                    measured="未签订共建共管协议", required="单位自管须签订共建共管协议",
+                    message=f"单位自管小区“{row['name']}”（{row['households']} 户）未登记共建共管协议",
+                    sub_district_id=row["sub_district__code"],
+                )
+                continue
             yield self.fail(
                 target_pk=row["pk"], key=row["code"], community_id=row["community_id"],
                 measured=PropertyService.NONE.label, required="市场化物业/居民自管/国企兜底/单位自管",

@@ -199,6 +199,8 @@ class CompoundSheet(Sheet):
         Column("管理主体未明确", "jurisdiction_unclear", yes_no),
         # Not in docs/design.md's list: lets a not-yet-assigned compound name the 街办 it lies in.
         Column("街道办事处", "sub_district", text(50), blank=True, optional=True),
+        # Not in the list either (措施十八, issue 15): a 单位自管 compound's 共建共管协议.
+        Column("共建共管协议签订日期", "co_management_signed_on", iso_date, blank=True, optional=True),
     ]
 
     def clean_row(self, parsed: ParsedRow, ctx) -> None:

@@ -77,6 +77,7 @@ _STREET_MCA = Duty(STREET, _MCA, why="街办落实，区民政局牵头")
 DUTIES: dict[str, Duty] = {
     "M01.sub_district": _STREET_MCA,
     "M03.compound_unassigned": _STREET_MCA,
+    "M03.compound_register": _STREET_MCA,
     "M03.jurisdiction_dispute": Duty(Unit.CIVIL_AFFAIRS.value, why="管理主体未明确的小区由区民政局裁定"),
     "M04.boundaries": _STREET_MCA,
     "M04.households": _STREET_MCA,
@@ -89,6 +90,7 @@ DUTIES: dict[str, Duty] = {
     "M07.activity_share": Duty(STREET, _PLANNING_HOUSING, why="建设标准：资源规划、住建部门牵头，街办落实"),
     "M08.handover": Duty(Unit.HOUSING.value, _MCA, by_area=True,
                          why="验收合格后由区住建局（大兴新区由管委会）移交街办，区民政局牵头"),
+    "M08.planned_area": Duty(Unit.PLANNING.value, _MCA, why="规划审批按标准把关：资源规划莲湖分局，区民政局牵头"),
     "M09.facility_debt": Duty(STREET, _PLANNING_HOUSING, why="历史欠账：街办追缴，资源规划、住建部门牵头"),
     "M10.party_size": _STREET_MCA,
     "M10.committee_size": _STREET_MCA,
@@ -113,6 +115,9 @@ DUTIES: dict[str, Duty] = {
     "M18.property_committee": Duty(STREET, (Unit.HOUSING.value, Unit.CIVIL_AFFAIRS.value),
                                    why="物业服务：区住建局、区民政局牵头，街办落实"),
     "M19.work_funds": Duty(Unit.FINANCE.value, _MCA, why="经费保障：区财政局足额拨付，区民政局牵头"),
+    "M19.residential_utilities": Duty(STREET, (Unit.CIVIL_AFFAIRS.value, Unit.FINANCE.value),
+                                      why="设施水电气暖价格：街办落实，区民政局、区财政局牵头"),
+    "M19.task_funds": Duty(Unit.FINANCE.value, _MCA, why="费随事转：交办事项的经费由区财政局落实，区民政局牵头"),
     "M19.salary_share": Duty(Unit.FINANCE.value, _MCA, why="薪酬分担：区财政局落实，区民政局牵头"),
 }
 

@@ -111,8 +111,10 @@ PARAM_LABELS: dict[str, str] = {
     "typical_cases": "典型案例目标（个）",
     "consultation_cases_per_year": "每年协商案例（个）",
     "min_social_orgs": "社区社会组织下限（个）",
-    "tolerance": "市区1∶1分担允许偏离（%）",
+    "tolerance": "允许偏差（%）",
     "city_funds": "市级配套标准（元）",
+    "plan_due": "当年配套登记截止（月-日）",
+    "payment_due": "当年经费足额拨付截止（月-日）",
     "district_funds": "区级配套标准（元）",
 }
 

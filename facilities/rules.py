@@ -15,7 +15,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Su
 from django.db.models.functions import Coalesce
 
 from communities.models import Community
-from compliance.rules import Rule, register, same_pk, via
+from compliance.rules import Rule, register, same_pk, via, watching
 
 from .models import CORE_SERVICES, COUNTING_STATUSES, Facility, FacilityKind, FacilityStatus
 
@@ -172,18 +172,36 @@ class ActivityShare(Rule):
             )
 
 
+@watching("status")
+def _facilities_of_revoked(objs) -> list[int]:
+    """A community's facilities are judged again only when it is revoked or restored (its status), never on a
+    户数 edit: the facility rules read nothing else of it."""
+    return list(Facility.objects.filter(community_id__in=[o.pk for o in objs]).values_list("pk", flat=True))
+
+
+@watching("households", "founded_on", "status")
+def _planned_centers_of(objs) -> list[int]:
+    return list(Facility.objects.filter(community_id__in=[o.pk for o in objs], kind=FacilityKind.CENTER,
+                                        status=FacilityStatus.PLANNED).values_list("pk", flat=True))
+
+
+def _community_centers(objs) -> list[int]:
+    """A facility's change re-judges the community's planned centers: the counted area is part of their test."""
+    return list(Facility.objects.filter(community_id__in={o.community_id for o in objs}, kind=FacilityKind.CENTER,
+                                        status=FacilityStatus.PLANNED).values_list("pk", flat=True))
+
+
 @register
 class Handover(Rule):
     id = "M08.handover"
     reading = (
-        "有验收日期、没有移交日期、状态为“已验收”的设施（移交日期晚于评估日的视为尚未移交）："
-        "验收后第90天（含）以内为预警，第91天起为违规。"
+        "措施八说的是社区综合服务设施：有验收日期、没有移交日期、状态为“已验收”的综合服务设施（移交日期晚于评估日的"
+        "视为尚未移交）：验收后第90天（含）以内为预警，第91天起为违规。室外活动广场和嵌入式服务设施不在此列。"
     )
-    reads = {Facility: same_pk, Community: lambda objs: Facility.objects.filter(
-        community_id__in=[o.pk for o in objs]).values_list("pk", flat=True)}
+    reads = {Facility: same_pk, Community: _facilities_of_revoked}
 
     def target_queryset(self, as_of):
-        return Facility.objects.exclude(community__status="revoked")
+        return Facility.objects.exclude(community__status="revoked").filter(kind=FacilityKind.CENTER)
 
     def evaluate(self, queryset, as_of, params):
         days_allowed = int(params["handover_days"])
@@ -231,3 +249,69 @@ class EmbeddedServices(Rule):
                     measured=len(CORE_SERVICES) - len(missing), required=len(CORE_SERVICES),
                     message=f"嵌入式服务设施缺少：{'、'.join(missing)}（已有 {len(CORE_SERVICES) - len(missing)}/4 类）",
                 )
+
+
+@register
+class PlannedArea(Rule):
+    id = "M08.planned_area"
+    reading = (
+        "措施八：资源规划莲湖分局严格按照标准审批社区综合服务设施规划。口径：状态为“规划”的综合服务设施，其建筑面积"
+        "（规划面积，未登记按0计）加上所在社区已计入（已移交、使用中）的综合服务设施建筑面积，应不低于措施七按评估日户数"
+        "计算的应配面积（与规则“社区综合服务设施建筑面积达标”共用参数）；低于即为违规。"
+    )
+    reads = {Facility: _community_centers, Community: _planned_centers_of}
+
+    def target_queryset(self, as_of):
+        return Facility.objects.filter(kind=FacilityKind.CENTER, status=FacilityStatus.PLANNED).exclude(
+            community__status="revoked").exclude(community__isnull=True)
+
+    def evaluate(self, queryset, as_of, params):
+        counted = facility_sum("building_area", FacilityKind.CENTER, as_of)
+        rows = (
+            queryset.order_by()
+            .annotate(counted=Subquery(Community.objects.filter(pk=OuterRef("community_id"))
+                                       .annotate(area=counted).values("area")[:1], output_field=AREA))
+            .values("pk", "code", "name", "community_id", "building_area", "counted", "community__households",
+                    "community__founded_on")
+        )
+        area_rule = FacilityArea()
+        for row in rows:
+            planned, existing = _dec(row["building_area"]), _dec(row["counted"])
+            required, basis = area_rule.required(
+                {"households": row["community__households"], "founded_on": row["community__founded_on"]}, params)
+            if planned + existing < required:
+                yield self.fail(
+                    target_pk=row["pk"], key=row["code"], community_id=row["community_id"],
+                    measured=planned + existing, required=required,
+                    message=(f"规划中的综合服务设施“{row['name']}”规划面积 {fmt(planned)}㎡，加上社区已有 {fmt(existing)}㎡，"
+                             f"共 {fmt(planned + existing)}㎡，低于应配 {fmt(required)}㎡（{basis}），"
+                             f"还差 {fmt(required - planned - existing)}㎡"),
+                )
+
+
+@register
+class ResidentialUtilities(Rule):
+    id = "M19.residential_utilities"
+    reading = (
+        "措施十九：社区综合服务设施水、电、气、暖价格执行居民生活类价格。口径：计入的（已移交、使用中）综合服务设施，"
+        "“水电气暖执行居民价格”为否即违规，未登记为预警（待核实登记）。"
+    )
+    reads = {Facility: same_pk, Community: _facilities_of_revoked}
+
+    def target_queryset(self, as_of):
+        return Facility.objects.filter(kind=FacilityKind.CENTER).exclude(community__status="revoked")
+
+    def evaluate(self, queryset, as_of, params):
+        rows = (
+            queryset.filter(counting(as_of)).filter(Q(residential_utilities=False) | Q(residential_utilities__isnull=True))
+            .order_by().values("pk", "code", "name", "community_id", "residential_utilities")
+        )
+        for row in rows:
+            if row["residential_utilities"] is False:
+                yield self.fail(target_pk=row["pk"], key=row["code"], community_id=row["community_id"],
+                                measured="否", required="是", severity="violation",
+                                message=f"综合服务设施“{row['name']}”水、电、气、暖未执行居民生活类价格")
+            else:
+                yield self.fail(target_pk=row["pk"], key=row["code"], community_id=row["community_id"],
+                                measured="未登记", required="是", severity="warning",
+                                message=f"综合服务设施“{row['name']}”未登记水、电、气、暖是否执行居民生活类价格，请核实登记")

@@ -1,12 +1,27 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Allocation, SalaryFunding, TaskFund
+from .models import Allocation, Disbursement, SalaryFunding, TaskFund
+
+
+class DisbursementInline(admin.TabularInline):
+    """Payments are recorded on the funding page (disbursement_create keeps the total); shown here, not edited."""
+
+    model = Disbursement
+    fields = ("paid_on", "amount", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Allocation)
 class AllocationAdmin(SimpleHistoryAdmin):
     list_display = ("community", "year", "level", "planned", "disbursed")
+    readonly_fields = ("disbursed",)
+    inlines = [DisbursementInline]
     list_filter = ("year", "level", "community__sub_district")
     search_fields = ("community__name", "community__code")
     raw_id_fields = ("community",)

@@ -1,7 +1,9 @@
 """Demo funding (措施十九): this year's and last year's 社区工作经费 and the salary split.
 
-Most communities get the full 130000 元 (市级) and 120000 元 (区级); a few are
-short or not yet entered this year, as happens before the budget is final.
+Most communities get the full 130000 元 (市级) and 120000 元 (区级), paid in one
+payment each in May (市级) and June (区级); a few are short or not yet entered this
+year, as happens before the budget is final, and a few have this year's 区级 money
+not yet paid. Payments dated after the day the demo is loaded are not made.
 Last year the 社区工作者薪酬 was shared 1∶1; this year the district's share
 lags a little behind the city's. Writes go through the services and only
 where something differs, so a second run writes nothing.
@@ -17,7 +19,7 @@ from decimal import Decimal
 from communities.models import Community
 
 from .models import FundingLevel, SalaryFunding, SalaryLevel
-from .services import allocation_upsert, salary_funding_upsert
+from .services import allocation_upsert, disbursement_create, salary_funding_upsert
 
 SEED = 20243
 CITY = Decimal(130000)
@@ -27,7 +29,8 @@ DEMO_REASON = "演示数据"
 
 @dataclass
 class FundingPlan:
-    allocations: list[tuple[str, int, FundingLevel, Decimal, Decimal]]  # community, year, level, planned, disbursed
+    # community, year, level, planned, the payments (date, amount) made by the day of loading
+    allocations: list[tuple[str, int, FundingLevel, Decimal, tuple[tuple[date, Decimal], ...]]]
     salaries: list[tuple[int, SalaryLevel, Decimal]]
 
 
@@ -38,17 +41,22 @@ def funding_plan(codes: list[str], today: date) -> FundingPlan:
     short_last = set(rng.sample(codes, 3))
     short_now = set(rng.sample(codes, 7))
     missing_now = set(rng.sample(codes, 4))
-    # This year's money is half disbursed (a fixed share, so the demo does not change with the month).
-    quarter_share = Decimal("0.5")
+    unpaid_now = set(rng.sample(sorted(set(codes) - short_now - missing_now), 5))
+    pay_day = {FundingLevel.CITY: (5, 20), FundingLevel.DISTRICT: (6, 10)}
+
+    def paid(y: int, level: FundingLevel, amount: Decimal) -> tuple[tuple[date, Decimal], ...]:
+        on = date(y, *pay_day[level])
+        return ((on, amount),) if on <= today and amount > 0 else ()
+
     allocations = []
     for code in codes:
         city, district = CITY, DISTRICT
         if code in short_last:
             district = Decimal(rng.choice((90000, 100000, 110000)))
-        allocations.append((code, last, FundingLevel.CITY, city, city))
-        allocations.append((code, last, FundingLevel.DISTRICT, district, district))
+        allocations.append((code, last, FundingLevel.CITY, city, paid(last, FundingLevel.CITY, city)))
+        allocations.append((code, last, FundingLevel.DISTRICT, district, paid(last, FundingLevel.DISTRICT, district)))
         if code in missing_now:
-            allocations.append((code, year, FundingLevel.CITY, CITY, CITY * quarter_share))
+            allocations.append((code, year, FundingLevel.CITY, CITY, paid(year, FundingLevel.CITY, CITY)))
             continue  # 区级配套 not yet entered
         city, district = CITY, DISTRICT
         if code in short_now:
@@ -56,8 +64,9 @@ def funding_plan(codes: list[str], today: date) -> FundingPlan:
                 city = Decimal(rng.choice((100000, 110000, 120000)))
             else:
                 district = Decimal(rng.choice((80000, 100000, 110000)))
-        allocations.append((code, year, FundingLevel.CITY, city, city * quarter_share))
-        allocations.append((code, year, FundingLevel.DISTRICT, district, district * quarter_share))
+        allocations.append((code, year, FundingLevel.CITY, city, paid(year, FundingLevel.CITY, city)))
+        district_paid = () if code in unpaid_now else paid(year, FundingLevel.DISTRICT, district)
+        allocations.append((code, year, FundingLevel.DISTRICT, district, district_paid))
     salaries = [
         (last, SalaryLevel.CITY, Decimal(24_850_000)),
         (last, SalaryLevel.DISTRICT, Decimal(24_850_000)),
@@ -78,21 +87,31 @@ class FundingCounts:
 
 
 def load_funding(*, plan: FundingPlan, communities: dict[str, Community], user=None) -> FundingCounts:
-    from .models import Allocation
+    from .models import Allocation, Disbursement
 
     counts = FundingCounts()
     ids = {c.pk for c in communities.values()}
     stored = {
-        (a.community_id, a.year, a.level): (a.planned, a.disbursed)
+        (a.community_id, a.year, a.level): a.planned
         for a in Allocation.objects.filter(community_id__in=ids)
     }
-    for code, year, level, planned, disbursed in plan.allocations:
+    made = {
+        (d.allocation.community_id, d.allocation.year, d.allocation.level, d.paid_on, d.amount)
+        for d in Disbursement.objects.filter(allocation__community_id__in=ids).select_related("allocation")
+    }
+    for code, year, level, planned, payments in plan.allocations:
         community = communities[code]
-        disbursed = disbursed.quantize(Decimal("0.01"))
-        if stored.get((community.pk, year, level)) != (planned, disbursed):
-            allocation_upsert(community=community, year=year, level=level, planned=planned, disbursed=disbursed,
-                              user=user, reason=DEMO_REASON)
+        key = (community.pk, year, level)
+        if stored.get(key) != planned:
+            allocation_upsert(community=community, year=year, level=level, planned=planned, user=user,
+                              reason=DEMO_REASON)
             counts.written += 1
+        for paid_on, amount in payments:
+            if (*key, paid_on, amount.quantize(Decimal("0.01"))) not in made:
+                allocation = Allocation.objects.get(community=community, year=year, level=level)
+                disbursement_create(allocation=allocation, amount=amount, paid_on=paid_on, user=user,
+                                    reason=DEMO_REASON)
+                counts.written += 1
         counts.allocations += 1
     salaries = {(s.year, s.level): s.amount for s in SalaryFunding.objects.all()}
     for year, salary_level, amount in plan.salaries:

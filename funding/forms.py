@@ -13,7 +13,9 @@ class AllocationForm(BootstrapMixin, forms.Form):
     year = forms.IntegerField(label="年度", min_value=MIN_YEAR, max_value=MAX_YEAR)
     level = forms.ChoiceField(label="层级", choices=FundingLevel.choices)
     planned = forms.DecimalField(label="配套金额（元）", max_digits=14, decimal_places=2)
-    disbursed = forms.DecimalField(label="已拨付（元）", max_digits=14, decimal_places=2, required=False)
+    paid = forms.DecimalField(label="本次拨付（元）", max_digits=14, decimal_places=2, required=False,
+                              help_text="有一笔拨付到账时填写；每笔拨付按日期保存，已拨付合计自动累加")
+    paid_on = forms.DateField(label="拨付日期", required=False, widget=DateInput(), help_text="默认今天")
     note = forms.CharField(label="备注", max_length=200, required=False)
 
     def __init__(self, *args, user, **kwargs):

@@ -88,6 +88,47 @@ class Allocation(models.Model):
             raise ValidationError(errors)
 
 
+class Disbursement(models.Model):
+    """One dated payment of an allocation. 措施十九's 足额保障 is judged on what was paid by a date, so each
+    payment keeps its day; ``Allocation.disbursed`` is their running total, kept by the service."""
+
+    allocation = models.ForeignKey(Allocation, verbose_name="经费", on_delete=models.PROTECT,
+                                   related_name="disbursements")
+    paid_on = models.DateField("拨付日期")
+    amount = _money("拨付金额（元）")
+    note = models.CharField("备注", max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "经费拨付"
+        verbose_name_plural = "经费拨付"
+        ordering = ["paid_on", "id"]
+        constraints = [
+            # A payment of nothing is no payment; a correction is a note on the allocation, not a negative row.
+            models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["allocation", "paid_on"], name="disbursement_by_date")]
+
+    def __str__(self) -> str:
+        return f"{self.allocation} {self.paid_on:%Y-%m-%d} 拨付 {self.amount} 元"
+
+    def clean(self) -> None:
+        from django.utils import timezone
+
+        errors: dict[str, list[ValidationError]] = {}
+        if self.amount is not None and self.amount <= 0:
+            errors.setdefault("amount", []).append(
+                ValidationError(f"拨付金额应大于 0（填写了 {self.amount}）。", code="amount_not_positive"))
+        if self.paid_on and self.paid_on > timezone.localdate():
+            errors.setdefault("paid_on", []).append(
+                ValidationError(f"拨付日期不能晚于今天（{timezone.localdate():%Y-%m-%d}）。", code="date_in_future"))
+        if self.paid_on and self.allocation_id and self.paid_on.year < self.allocation.year - 1:
+            errors.setdefault("paid_on", []).append(ValidationError(
+                f"拨付日期 {self.paid_on:%Y-%m-%d} 早于 {self.allocation.year} 年度经费的上一年。", code="paid_too_early"))
+        if errors:
+            raise ValidationError(errors)
+
+
 class SalaryFunding(models.Model):
     """The district's yearly 社区工作者薪酬 funding from one level of finance."""
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
 
 from communities.models import Community
 from lianhu.records import save_clean
 
-from .models import Allocation, SalaryFunding, TaskFund
+from .models import Allocation, Disbursement, SalaryFunding, TaskFund
 
 
 def allocation_upsert(
@@ -19,28 +22,48 @@ def allocation_upsert(
     year: int,
     level: str,
     planned: Decimal,
-    disbursed: Decimal | None = None,
     note: str | None = None,
+    paid: Decimal | None = None,
+    paid_on: date | None = None,
     user=None,
     reason: str | None = None,
 ) -> Allocation:
-    """Sets one community's allocation for a year and level; one row per (community, year, level)."""
+    """Sets one community's allocation for a year and level (one row per community, year and level) and,
+    when ``paid`` is given, records that payment on ``paid_on`` (today by default)."""
     with transaction.atomic():
         allocation = (
             Allocation.objects.select_for_update().filter(community=community, year=year, level=level).first()
             or Allocation(community=community, year=year, level=level)
         )
         wanted: dict[str, Decimal | str] = {"planned": planned}
-        if disbursed is not None:
-            wanted["disbursed"] = disbursed
         if note is not None:
             wanted["note"] = note
         changed = [name for name, value in wanted.items() if getattr(allocation, name) != value]
-        if allocation.pk and not changed:
-            return allocation
-        for name, value in wanted.items():
-            setattr(allocation, name, value)
-        return save_clean(allocation, user, reason)
+        if not allocation.pk or changed:
+            for name, value in wanted.items():
+                setattr(allocation, name, value)
+            allocation = save_clean(allocation, user, reason)
+        if paid:
+            disbursement_create(allocation=allocation, amount=paid, paid_on=paid_on or timezone.localdate(),
+                                user=user, reason=reason)
+            allocation.refresh_from_db()
+        return allocation
+
+
+def disbursement_create(*, allocation: Allocation, amount: Decimal, paid_on: date, note: str = "", user=None,
+                        reason: str | None = None) -> Disbursement:
+    """Records one dated payment and keeps the allocation's running total (已拨付合计) equal to their sum."""
+    with transaction.atomic():
+        allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
+        payment = save_clean(Disbursement(allocation=allocation, amount=amount, paid_on=paid_on, note=note),
+                             user, reason)
+        # SQLite sums decimals as floats: back to cents before comparing and saving.
+        total = Decimal(str(allocation.disbursements.aggregate(total=Sum("amount"))["total"] or 0)).quantize(
+            Decimal("0.01"))
+        if allocation.disbursed != total:
+            allocation.disbursed = total
+            save_clean(allocation, user, reason)
+        return payment
 
 
 def salary_funding_upsert(

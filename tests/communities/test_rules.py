@@ -416,7 +416,8 @@ def test_property_service_none_fails(community, compound, streets):
 @pytest.mark.parametrize("service", [PropertyService.MARKET, PropertyService.SELF, PropertyService.STATE,
                                      PropertyService.EMPLOYER])
 def test_property_service_each_valid_arrangement_passes(community, compound, service):
-    compound(community=community(), property_service=service)
+    # 单位自管 counts with its 共建共管协议 (措施十八; without one, see the agreement tests below).
+    compound(community=community(), property_service=service, co_management_signed_on=date(2024, 1, 1))
     run("M18.property_service")
     assert open_findings("M18.property_service") == {}
 
@@ -523,3 +524,74 @@ def test_demo_sweep_finds_something_for_every_rule(db):
     severities = set(Finding.objects.filter(rule_id="M03.jurisdiction_dispute", status=FindingStatus.OPEN)
                      .values_list("severity", flat=True))
     assert severities == {"violation"}
+
+
+# -- issue 15: the register of compounds, the dates 措施九 needs, 措施十八's agreement ---------------
+
+
+@pytest.mark.parametrize(("listed", "fails"), [(2700, False), (2699, True), (3300, False), (3301, True)])
+def test_compound_register_within_ten_percent(community, compound, listed, fails):
+    c = community(households=3000)
+    compound(community=c, households=listed)
+    run("M03.compound_register")
+    found = open_findings("M03.compound_register")
+    assert (c.code in found) is fails
+    if fails:
+        f = found[c.code]
+        assert (f.severity, f.measured, f.required) == ("warning", listed, 3000)
+        assert ("多于" if listed > 3000 else "少于") in f.message
+
+
+def test_compound_register_counts_every_compound_and_none_at_all(community, compound):
+    c = community(households=800)
+    compound(community=c, households=4000)
+    compound(community=c, households=807)
+    empty = community(households=1200)
+    run("M03.compound_register")
+    found = open_findings("M03.compound_register")
+    assert found[c.code].measured == 4807 and found[empty.code].measured == 0
+
+
+def test_compound_register_follows_its_tolerance(community, compound):
+    c = community(households=3000)
+    compound(community=c, households=2500)
+    assert c.code in {f.target_key for f in run("M03.compound_register").opened}
+    run("M03.compound_register", params={"M03.compound_register": {"tolerance": 20}})
+    assert c.code not in open_findings("M03.compound_register")
+
+
+def test_facility_debt_without_built_date_is_a_data_gap(community, compound):
+    c = community()
+    gap = compound(community=c, built_on=None, must_provide_facility=True, facility_provided=False)
+    provided = compound(community=c, built_on=None, must_provide_facility=True, facility_provided=True)
+    run("M09.facility_debt")
+    found = open_findings("M09.facility_debt")
+    assert found[gap.code].severity == "warning" and found[gap.code].measured == "建成日期未登记"
+    assert provided.code not in found
+    services.compound_update(compound=gap, built_on=date(2011, 1, 31))
+    run("M09.facility_debt")
+    assert gap.code not in open_findings("M09.facility_debt")
+    services.compound_update(compound=gap, built_on=date(2011, 2, 1))
+    run("M09.facility_debt")
+    assert open_findings("M09.facility_debt")[gap.code].severity == "violation"
+
+
+@pytest.mark.parametrize(("signed_on", "fails"), [(None, True), (AS_OF, False), (AS_OF + timedelta(days=1), True)])
+def test_employer_managed_compound_needs_its_agreement(community, compound, signed_on, fails):
+    c = community()
+    unit = compound(community=c, property_service=PropertyService.EMPLOYER)
+    if signed_on is not None:
+        Compound.objects.filter(pk=unit.pk).update(co_management_signed_on=signed_on)
+    run("M18.property_service")
+    found = open_findings("M18.property_service")
+    assert (unit.code in found) is fails
+    if fails:
+        assert found[unit.code].measured == "未签订共建共管协议"
+
+
+def test_agreement_date_cannot_be_in_the_future(community, compound):
+    c = community()
+    with pytest.raises(ValidationError) as excinfo:
+        compound(community=c, property_service=PropertyService.EMPLOYER,
+                 co_management_signed_on=timezone.localdate() + timedelta(days=1))
+    assert [e.code for e in excinfo.value.error_dict["co_management_signed_on"]] == ["date_in_future"]

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from communities.models import Community
 from communities.services import community_create, community_revoke
+from compliance.parameters import params_for
 from compliance.rules import registry
 from facilities.services import facility_create
 
@@ -18,7 +19,7 @@ AS_OF = date(2025, 6, 30)
 def run(rule_id, queryset=None, as_of=AS_OF):
     rule = registry.get(rule_id)
     qs = rule.target_queryset(as_of) if queryset is None else queryset
-    return {r.key: r for r in rule.evaluate(qs, as_of, dict(rule.params)) if not r.passed}
+    return {r.key: r for r in rule.evaluate(qs, as_of, params_for(rule, as_of)) if not r.passed}
 
 
 _seq = iter(range(1, 10_000))
@@ -227,3 +228,80 @@ def test_saving_a_facility_rejudges_its_community(make_community):
     assert open_area.exists()
     center(c, "300", "200")
     assert not open_area.exists()
+
+
+@pytest.mark.django_db
+class TestHandoverIsAboutCenters:
+    def test_only_a_center_waits_for_handover(self, make_community):
+        c = make_community()
+        accepted = dict(status="accepted", accepted_on=AS_OF - timedelta(days=91))
+        waiting = center(c, "1050", **accepted)
+        other = facility_create(code=f"GC-{next(_seq):04d}", community=c, name="广场", kind="plaza",
+                                site_area=Decimal("1000"), **accepted)
+        found = run("M08.handover")
+        assert waiting.code in found and other.code not in found
+
+    def test_a_households_edit_rejudges_only_the_plan_among_facility_rules(self, make_community):
+        from compliance.onsave import targets_for
+
+        c = make_community()
+        plan = center(c, "10", status="planned")
+        accepted = center(c, "1050", status="accepted", accepted_on=AS_OF - timedelta(days=10))
+        old = Community.objects.get(pk=c.pk)
+        quiet = targets_for(Community, [c, old], {"households"})
+        # M08.planned_area reads 户数 (the standard moves with it); M08.handover and M19.* read only 撤销 status.
+        assert quiet["M08.planned_area"] == {plan.pk}
+        assert "M08.handover" not in quiet and "M19.residential_utilities" not in quiet
+        assert targets_for(Community, [c, old], {"status"})["M08.handover"] == {plan.pk, accepted.pk}
+
+
+@pytest.mark.django_db
+class TestPlannedArea:
+    @pytest.mark.parametrize(("planned", "fails"), [("1049.99", True), ("1050", False)])
+    def test_planned_center_against_the_standard(self, make_community, planned, fails):
+        c = make_community(households=3500)
+        plan = center(c, planned, status="planned")
+        found = run("M08.planned_area")
+        assert (plan.code in found) is fails
+        if fails:
+            assert (found[plan.code].required, found[plan.code].severity) == (1050, "violation")
+
+    def test_counted_area_adds_to_the_plan(self, make_community):
+        c = make_community(households=3500)
+        center(c, "600")
+        plan = center(c, "449.99", status="planned")
+        assert plan.code in run("M08.planned_area")
+        plan2 = center(c, "450", status="planned")
+        found = run("M08.planned_area")
+        assert plan2.code not in found
+
+    def test_new_small_community_plans_600_and_follows_m07_parameters(self, make_community):
+        from compliance.services import rule_parameter_set
+
+        c = make_community(households=1000, founded_on=date(2024, 3, 1))
+        plan = center(c, "599.99", status="planned")
+        assert run("M08.planned_area")[plan.code].required == 600
+        rule_parameter_set(rule_id="M07.facility_area", name="small_new_min_area", value=500,
+                           effective_from=AS_OF, reason="试")
+        assert plan.code not in run("M08.planned_area")
+        assert plan.code in run("M08.planned_area", as_of=AS_OF - timedelta(days=1))
+
+    def test_only_planned_centers_of_live_communities(self, make_community):
+        c = make_community(households=3500)
+        building = center(c, "10", status="building")
+        found = run("M08.planned_area")
+        assert building.code not in found
+
+
+@pytest.mark.django_db
+class TestResidentialUtilities:
+    def test_no_violates_unrecorded_warns_yes_passes(self, make_community):
+        c = make_community()
+        no = center(c, "1050", residential_utilities=False)
+        unknown = center(c, "1050")
+        yes = center(c, "1050", residential_utilities=True)
+        planned = center(c, "1050", status="planned", residential_utilities=False)
+        found = run("M19.residential_utilities")
+        assert found[no.code].severity == "violation" and found[unknown.code].severity == "warning"
+        assert yes.code not in found and planned.code not in found
+

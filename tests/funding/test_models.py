@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -29,9 +30,11 @@ class TestAllocation:
     def test_upsert_keeps_one_row(self, community):
         allocation_upsert(community=community, year=2025, level="city", planned=Decimal("100000"))
         allocation_upsert(community=community, year=2025, level="city", planned=Decimal("130000"),
-                          disbursed=Decimal("65000"))
+                          paid=Decimal("65000"), paid_on=date(2025, 5, 1))
+        allocation_upsert(community=community, year=2025, level="city", planned=Decimal("130000"),
+                          paid=Decimal("65000"), paid_on=date(2025, 9, 1))
         row = Allocation.objects.get()
-        assert (row.planned, row.disbursed) == (Decimal("130000"), Decimal("65000"))
+        assert (row.planned, row.disbursed, row.disbursements.count()) == (Decimal("130000"), Decimal("130000"), 2)
 
     def test_duplicate_refused(self, community):
         allocation_upsert(community=community, year=2025, level="city", planned=Decimal("1"))

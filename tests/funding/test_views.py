@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,10 +14,13 @@ class TestEntry:
     def test_finance_user_enters_an_allocation(self, client, community, finance_user):
         client.force_login(finance_user)
         response = client.post(reverse("funding:allocation_entry"), {
-            "community": community.pk, "year": 2025, "level": "city", "planned": "130000", "disbursed": "60000",
+            "community": community.pk, "year": 2025, "level": "city", "planned": "130000", "paid": "60000",
+            "paid_on": "2025-05-20",
         })
         assert response.status_code == 302
-        assert Allocation.objects.get().disbursed == Decimal("60000")
+        allocation = Allocation.objects.get()
+        assert allocation.disbursed == Decimal("60000")
+        assert list(allocation.disbursements.values_list("paid_on", "amount")) == [(date(2025, 5, 20), Decimal("60000"))]
 
     def test_negative_money_shows_the_error(self, client, community, civil_user):
         client.force_login(civil_user)
