@@ -335,7 +335,31 @@ def compound_figures(rows: list[StructureRow], figures: dict[str, dict]) -> dict
         ruling_on=date(2024, 5, 20),
     )
     compounds[second].update(jurisdiction_unclear=True, unclear_since=date(2024, 8, 1))
+    _registers_as_kept(compounds, sorted(r.code for r in rows))
     return compounds
+
+
+def _legacy_stray(compounds: dict[str, dict]) -> str:
+    """The one compound the old spreadsheets filed under another 街办 than its community's (措施一's example)."""
+    return sorted(c for c in compounds if compounds[c]["community"])[40]
+
+
+def _registers_as_kept(compounds: dict[str, dict], community_codes: list[str]) -> None:
+    """What the 街办 registers look like in practice (issue 15), drawn from a generator of their own so the
+    figures above stay as they were: most 单位自管 compounds have signed their 共建共管协议 (措施十八), a few have
+    not; six communities' registers still miss their largest compound (措施三: 户数 no longer add up)."""
+    rng = random.Random(SEED + 7)
+    for code in sorted(compounds):
+        spec = compounds[code]
+        if spec["property_service"] == PropertyService.EMPLOYER:
+            signed = rng.random() < 0.9
+            spec["co_management_signed_on"] = _date_between(rng, date(2019, 1, 1), date(2024, 12, 31)) if signed else None
+        else:
+            spec["co_management_signed_on"] = None
+    for community in rng.sample(community_codes, 6):
+        own = [c for c in compounds if compounds[c]["community"] == community]
+        if len(own) > 2:
+            del compounds[max(own, key=lambda c: compounds[c]["households"])]
 
 
 # ---------------------------------------------------------------------------
@@ -398,6 +422,7 @@ def load_demo(*, user=None, other_apps: bool = True) -> DemoSummary:
             summary.adjustments.record(created=True, changed=True)
 
         existing = {c.code: c for c in Compound.objects.select_related("community", "sub_district")}
+        stray = _legacy_stray(compounds)
         for code, spec in compounds.items():
             values = {
                 **spec,
@@ -405,12 +430,22 @@ def load_demo(*, user=None, other_apps: bool = True) -> DemoSummary:
                 "sub_district": streets[spec["sub_district"]],
             }
             compound = existing.get(code)
+            if compound is not None and code == stray:
+                summary.compounds.record(created=False, changed=False)  # kept as the old sheets had it
+                continue
             if compound is None:
                 compound_create(user=user, reason=DEMO_REASON, code=code, **values)
                 summary.compounds.record(created=True, changed=True)
             else:
                 changed = compound_update(compound=compound, user=user, reason=DEMO_REASON, **values)
                 summary.compounds.record(created=False, changed=bool(changed))
+
+        # One compound carried over from the old spreadsheets still sits in the 街办 it was first filed under
+        # (措施一: two management subjects). The pages and the import keep a compound in its community's 街办,
+        # so only such legacy data shows it; written as it came, without the services that would correct it.
+        home = compounds[stray]["sub_district"]
+        other = next(code for code in sorted(streets) if code != home)
+        Compound.objects.filter(code=stray).exclude(sub_district=streets[other]).update(sub_district=streets[other])
 
         if other_apps:
             summary.more = _load_other_apps(figures, plans, communities, user)

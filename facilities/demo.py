@@ -109,7 +109,10 @@ def facility_plan(figures: dict[str, dict]) -> list[FacilitySpec]:
 
         number = 3
         for category in (*CORE_SERVICES, ServiceCategory.HEALTH, ServiceCategory.CULTURE):
-            chance = 0.7 if category in (ServiceCategory.ELDERLY, ServiceCategory.MEALS) else 0.5
+            # Most communities offer all four of 措施十六's services; about a third still lack one.
+            chance = 0.95 if category in (ServiceCategory.ELDERLY, ServiceCategory.MEALS) else 0.85
+            if category not in CORE_SERVICES:
+                chance = 0.5
             if rng.random() >= chance:
                 continue
             accepted = _between(rng, date(2016, 1, 1), date(2024, 6, 30))
@@ -142,8 +145,23 @@ def facility_plan(figures: dict[str, dict]) -> list[FacilitySpec]:
     ]
     categories = [ServiceCategory.MEALS, ServiceCategory.INFANT, ServiceCategory.ELDERLY, ServiceCategory.CHILDCARE,
                   ServiceCategory.MEALS, ServiceCategory.ELDERLY, ServiceCategory.INFANT]
-    for code, steps, category in zip(pipeline, stages, categories, strict=True):
+    for index, (code, steps, category) in enumerate(zip(pipeline, stages, categories, strict=True)):
         building = _d(rng.uniform(150, 500))
+        if index in CENTER_EXTENSIONS:
+            # 措施八 is about 综合服务设施: the one planned too small for a community already short of 30㎡/百户
+            # (M08.planned_area), and the one accepted long ago and never handed over (M08.handover).
+            if index == 0:
+                # The largest short community: its standard is well above what it has and plans.
+                code = max((c for c in small_center if c not in pipeline and c != newest),
+                           key=lambda c: (figures[c]["households"], c))
+                building = _d(60)
+            specs.append(FacilitySpec(f"SS{code}-90", code, f"{_short(figures[code]['name'])}社区党群服务中心（扩建）",
+                                      FacilityKind.CENTER, {
+                "building_area": building, "activity_area": _d(float(building) * 0.7),
+                "acquisition": Acquisition.EXPANSION, "residential_utilities": True,
+                "status": S.PLANNED, "accepted_on": None, "handed_over_on": None,
+            }, steps))
+            continue
         specs.append(FacilitySpec(f"SS{code}-90", code, f"{_short(figures[code]['name'])}{EMBEDDED_NAMES[category]}（新建）",
                                   FacilityKind.EMBEDDED, {
             "service_category": category, "building_area": building, "activity_area": _d(float(building) * 0.7),
@@ -151,6 +169,10 @@ def facility_plan(figures: dict[str, dict]) -> list[FacilitySpec]:
             "status": S.PLANNED, "accepted_on": None, "handed_over_on": None,
         }, steps))
     return specs
+
+
+# Which pipeline entries are 综合服务设施 extensions: the first (still 规划) and the fourth (accepted long ago).
+CENTER_EXTENSIONS = (0, 3)
 
 
 def _unit_label(unit: str, community: Community) -> str:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from communities.models import Community
 
 from .models import FundingLevel, SalaryFunding, SalaryLevel
-from .services import allocation_upsert, disbursement_create, salary_funding_upsert
+from .services import allocation_upsert, disbursement_create, salary_funding_upsert, task_fund_create
 
 SEED = 20243
 CITY = Decimal(130000)
@@ -32,6 +32,8 @@ class FundingPlan:
     # community, year, level, planned, the payments (date, amount) made by the day of loading
     allocations: list[tuple[str, int, FundingLevel, Decimal, tuple[tuple[date, Decimal], ...]]]
     salaries: list[tuple[int, SalaryLevel, Decimal]]
+    # 费随事转 (措施十九): community, year, task, department, amount, received on (None: not yet)
+    tasks: list[tuple[str, int, str, str, Decimal, date | None]]
 
 
 def funding_plan(codes: list[str], today: date) -> FundingPlan:
@@ -73,7 +75,29 @@ def funding_plan(codes: list[str], today: date) -> FundingPlan:
         (year, SalaryLevel.CITY, Decimal(26_300_000)),
         (year, SalaryLevel.DISTRICT, Decimal(25_640_000)),  # 1∶0.9749, more than 1% off
     ]
-    return FundingPlan(allocations, salaries)
+    return FundingPlan(allocations, salaries, _task_plan(codes, today))
+
+
+TASKS = [("第七次全国人口普查入户登记", "区统计局"), ("城乡居民医保参保宣传", "区医保局"),
+         ("老旧小区改造意见征集", "区住建局"), ("燃气安全入户排查", "区城管局"),
+         ("退役军人信息采集", "区退役军人事务局"), ("防汛应急物资清点", "区应急管理局")]
+
+
+def _task_plan(codes: list[str], today: date) -> list[tuple[str, int, str, str, Decimal, date | None]]:
+    """Tasks handed to communities this year with their money; two came without it (措施十九's 费随事转)."""
+    rng = random.Random(SEED + 1)
+    year = today.year
+    plan = []
+    for i, code in enumerate(rng.sample(codes, 10)):
+        task, department = TASKS[i % len(TASKS)]
+        received = min(today, date(year, 1 + i % 6, 15))
+        if i == 3:
+            plan.append((code, year, task, department, Decimal(0), None))  # handed over without funds
+        elif i == 7:
+            plan.append((code, year, task, department, Decimal(8000), None))  # promised, not yet received
+        else:
+            plan.append((code, year, task, department, Decimal(rng.choice((3000, 5000, 8000, 12000))), received))
+    return plan
 
 
 @dataclass
@@ -87,7 +111,7 @@ class FundingCounts:
 
 
 def load_funding(*, plan: FundingPlan, communities: dict[str, Community], user=None) -> FundingCounts:
-    from .models import Allocation, Disbursement
+    from .models import Allocation, Disbursement, TaskFund
 
     counts = FundingCounts()
     ids = {c.pk for c in communities.values()}
@@ -120,4 +144,10 @@ def load_funding(*, plan: FundingPlan, communities: dict[str, Community], user=N
             salary_funding_upsert(year=year, level=salary_level, amount=amount, user=user, reason=DEMO_REASON)
             counts.written += 1
         counts.salaries += 1
+    recorded = set(TaskFund.objects.filter(community_id__in=ids).values_list("community__code", "year", "task"))
+    for code, year, task, department, amount, received_on in plan.tasks:
+        if (code, year, task) not in recorded:
+            task_fund_create(community=communities[code], year=year, task=task, department=department, amount=amount,
+                             received_on=received_on, user=user, reason=DEMO_REASON)
+            counts.written += 1
     return counts

@@ -290,8 +290,16 @@ def staffing_plan(figures: dict[str, dict], adjustments: dict[str, dict], today:
     heads = list(dict.fromkeys(
         p for s in plan.communities for p, _b, r, _d in s.seats if r in (SeatRole.SECRETARY, SeatRole.DIRECTOR)))
 
+    # Missed training clusters where a 街办's organising lapsed: a few communities, not a few people everywhere
+    # (so 措施十二's findings point at communities to act on). A generator of its own keeps the rest as it was.
+    home = {p: st.code for st in plan.communities for p, *_rest in st.seats}
+    home.update({j.person: st.code for st in plan.communities for j in st.jobs})
+    lapsed = set(random.Random(SEED + 12).sample(sorted({st.code for st in plan.communities}),
+                                                max(1, len(plan.communities) // 6)))
+
     def attended(candidates, held: date, miss: float) -> list[str]:
-        return [p for p, entry in candidates if entry <= held and left_on.get(p, date.max) > held and rng.random() >= miss]
+        return [p for p, entry in candidates if entry <= held and left_on.get(p, date.max) > held
+                and (rng.random() >= miss * 5 or home.get(p) not in lapsed)]
 
     events = [
         (f"{last_year}年度社区工作者全员培训", TrainingKind.GENERAL, date(last_year, 10, 16), workers, 0.02),

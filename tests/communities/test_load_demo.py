@@ -95,10 +95,10 @@ def test_compounds_cover_the_compound_rules(demo):
     disputed = Compound.objects.filter(jurisdiction_unclear=True)
     assert disputed.filter(ruling_on__isnull=False, ruling_authority="district").count() == 1
     assert disputed.filter(ruling_on__isnull=True).count() == 1
-    # Assigned compounds lie in their community's 街办.
-    assert not Compound.objects.filter(community__isnull=False).exclude(
-        sub_district__code=F("community__sub_district_id")
-    ).exists()
+    # Assigned compounds lie in their community's 街办, but for the one the old sheets filed elsewhere
+    # (措施一's example on the demo: a community with two management subjects).
+    stray = Compound.objects.filter(community__isnull=False).exclude(sub_district__code=F("community__sub_district_id"))
+    assert stray.count() == 1
 
 
 def test_clerk_groups_get_their_communities(demo):
