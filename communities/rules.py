@@ -375,8 +375,8 @@ class DistrictAdjustment(Rule):
     def target_queryset(self, as_of):
         return None
 
-    def evaluate(self, queryset, as_of, params):
-        split_goal, merge_goal = params["oversized_to_split"], params["micro_to_merge"]
+    def progress(self, as_of, params) -> dict[str, int]:
+        """Split and merged communities on ``as_of``, and those with a plan not yet carried out."""
         low, high = params["min_households"], params["max_households"]
 
         def has(kind):
@@ -394,11 +394,17 @@ class DistrictAdjustment(Rule):
                 merge_done=Count("pk", filter=Q(merge_rec=True) & (gone | (live & Q(households__gte=low)))),
             )
         )
+        return {"split_done": counts["split_done"], "merge_done": counts["merge_done"],
+                "split_planned": counts["split_all"] - counts["split_done"],
+                "merge_planned": counts["merge_all"] - counts["merge_done"]}
+
+    def evaluate(self, queryset, as_of, params):
+        split_goal, merge_goal = params["oversized_to_split"], params["micro_to_merge"]
+        counts = self.progress(as_of, params)
         split_done, merge_done = counts["split_done"], counts["merge_done"]
         if split_done >= split_goal and merge_done >= merge_goal:
             return
-        split_planned = counts["split_all"] - split_done
-        merge_planned = counts["merge_all"] - merge_done
+        split_planned, merge_planned = counts["split_planned"], counts["merge_planned"]
         measured = f"已拆分 {split_done}/{split_goal}，已合并 {merge_done}/{merge_goal}"
         yield self.fail(
             target_pk=DISTRICT_PK, key=DISTRICT_KEY, community_id=None, measured=measured,
@@ -446,9 +452,8 @@ class DistrictTargets(Rule):
     def target_queryset(self, as_of):
         return None
 
-    def evaluate(self, queryset, as_of, params):
-        want_points, want_cases = params["monitoring_points"], params["typical_cases"]
-        want_consult = params["consultation_cases_per_year"]
+    def progress(self, as_of, params) -> dict[str, int]:
+        """The district's counts on ``as_of`` (also shown on the district figures page)."""
         points = MonitoringPoint.objects.filter(designated_on__lte=as_of).exclude(
             community__revoked_on__lte=as_of
         ).count()
@@ -456,7 +461,13 @@ class DistrictTargets(Rule):
             social=Count("pk", filter=Q(kind=TypicalCaseKind.SOCIAL_ORG)),
             consult=Count("pk", filter=Q(kind=TypicalCaseKind.CONSULTATION, year=as_of.year)),
         )
-        social, consult = cases["social"], cases["consult"]
+        return {"points": points, "social": cases["social"], "consult": cases["consult"]}
+
+    def evaluate(self, queryset, as_of, params):
+        want_points, want_cases = params["monitoring_points"], params["typical_cases"]
+        want_consult = params["consultation_cases_per_year"]
+        counts = self.progress(as_of, params)
+        points, social, consult = counts["points"], counts["social"], counts["consult"]
         if points >= want_points and social >= want_cases and consult >= want_consult:
             return
         yield self.fail(

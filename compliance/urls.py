@@ -12,6 +12,7 @@ urlpatterns = [
     path("findings/<int:pk>/supervise/", views.finding_supervise, name="finding_supervise"),
     path("supervision/", views.supervision_list, name="supervision_list"),
     path("rules/", views.rule_catalogue, name="rule_catalogue"),
+    path("district/", views.district_figures_page, name="district_figures"),
     path("rules/<str:rule_id>/parameters/<str:name>/", views.parameter_set, name="parameter_set"),
     path("sweeps/", views.sweep_list, name="sweep_list"),
     path("sweeps/start/", views.sweep_start, name="sweep_start"),

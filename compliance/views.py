@@ -84,6 +84,16 @@ def _form_errors(form) -> str:
 
 
 @login_required
+def district_figures_page(request: HttpRequest) -> HttpResponse:
+    from .district import district_figures
+
+    today = timezone.localdate()
+    return render(request, "compliance/district_figures.html", {
+        "figures": district_figures(today), "as_of": today, "policy_title": POLICY_TITLE,
+    })
+
+
+@login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     streets = list(streets_for_user(user).order_by("code").only("code", "name"))
