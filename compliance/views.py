@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
 from audit.context import client_ip
@@ -84,6 +84,7 @@ def _form_errors(form) -> str:
 
 
 @login_required
+@require_GET
 def district_figures_page(request: HttpRequest) -> HttpResponse:
     from .district import district_figures
 
