@@ -30,6 +30,11 @@ class Figure:
     rule_id: str = ""
 
 
+def _progress(rule_id: str, as_of: dt.date, params: dict) -> dict[str, int]:
+    """A district rule's own counts (the rules that judge the district expose them as ``progress``)."""
+    return registry.get(rule_id).progress(as_of, params)  # type: ignore[attr-defined]
+
+
 def district_figures(as_of: dt.date) -> list[Figure]:
     """A fixed number of queries whatever the district's size."""
     from communities.models import Community
@@ -54,7 +59,7 @@ def district_figures(as_of: dt.date) -> list[Figure]:
         rule_id="M11.worker_ratio")]
 
     adj = params["M06.district_adjustment"]
-    progress = registry.get("M06.district_adjustment").progress(as_of, adj)
+    progress = _progress("M06.district_adjustment", as_of, adj)
     figures.append(Figure(
         "超大型社区拆分", f"已拆分 {progress['split_done']} 个，另有 {progress['split_planned']} 个已列入计划",
         f"{adj['oversized_to_split']} 个", progress["split_done"] >= adj["oversized_to_split"], "六",
@@ -65,7 +70,7 @@ def district_figures(as_of: dt.date) -> list[Figure]:
         rule_id="M06.district_adjustment"))
 
     targets = params["M17.district_targets"]
-    counts = registry.get("M17.district_targets").progress(as_of, targets)
+    counts = _progress("M17.district_targets", as_of, targets)
     figures += [
         Figure("社区减负增效工作监测点", f"{counts['points']} 个", f"{targets['monitoring_points']} 个",
                counts["points"] >= targets["monitoring_points"], "十七", rule_id="M17.district_targets"),

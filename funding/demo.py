@@ -87,7 +87,7 @@ def _task_plan(codes: list[str], today: date) -> list[tuple[str, int, str, str, 
     """Tasks handed to communities this year with their money; two came without it (措施十九's 费随事转)."""
     rng = random.Random(SEED + 1)
     year = today.year
-    plan = []
+    plan: list[tuple[str, int, str, str, Decimal, date | None]] = []
     for i, code in enumerate(rng.sample(codes, 10)):
         task, department = TASKS[i % len(TASKS)]
         received = min(today, date(year, 1 + i % 6, 15))

@@ -54,7 +54,7 @@ from .models import (
 
 # 措施十's figures (3~5, 5~9, the 2000/4000 户 cut points, the typical sizes) are the rules' dated parameters
 # (compliance/catalogue.py); the helpers below take those in force rather than keeping copies.
-_TYPICAL_PARAM = {PartyOrgType.BRANCH: "typical_branch", PartyOrgType.GENERAL_BRANCH: "typical_general_branch",
+_TYPICAL_PARAM: dict[str, str] = {PartyOrgType.BRANCH: "typical_branch", PartyOrgType.GENERAL_BRANCH: "typical_general_branch",
                   PartyOrgType.COMMITTEE: "typical_party_committee"}
 
 
