@@ -204,6 +204,8 @@ DUE_BY_RULE: dict[str, DueRule] = {
     "M11.election_deadline": _required_date,
     "M08.handover": _days_after_event,
     "M15.exit_filing": _days_after_event,
+    "M03.jurisdiction_dispute": _days_after_event,  # 裁定 by day 90 of the registered 未明确
+    "M11.vacancy": _days_after_event,  # 补选 by day 90 of the oldest vacancy
 }
 
 
@@ -269,6 +271,8 @@ def due_label(rule_id: str, severity: str, in_force: dict[str, int]) -> str:
         "M11.election_deadline": "批复日期起三个月的选举期限",
         "M08.handover": "验收后第 90 天",
         "M15.exit_filing": "离职后第 30 天",
+        "M03.jurisdiction_dispute": "登记未明确后第 90 天（未登记日期的：首次发现后按天数）",
+        "M11.vacancy": "出缺后第 90 天",
     }
     if rule_id in fixed:
         return fixed[rule_id]

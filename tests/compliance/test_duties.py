@@ -241,3 +241,38 @@ def test_catalogue_page_shows_each_rules_units_and_deadline(reviewer):
     assert field("M12.worker_training", "rule-due").startswith("当年 12-01")
     assert field("M16.embedded_services", "rule-due") == "不设期限（提示）"
     assert 'id="deadline"' in text
+
+
+@pytest.mark.parametrize("rule_id", ["M08.handover", "M15.exit_filing", "M03.jurisdiction_dispute", "M11.vacancy"])
+def test_days_after_an_event_deadlines(rule_id):
+    from compliance.rules import Result
+
+    # Day 100 since the event, 90 allowed: the deadline was 10 days ago.
+    r = Result(target_pk=1, key="k", community_id=None, passed=False, measured=100, required=90)
+    got = duties.due_date(rule_id, severity="violation", first_seen=AS_OF, as_of=AS_OF, params={}, result=r,
+                          days=lambda name, on: duties.DEADLINE_DEFAULTS.get(name))
+    assert got == AS_OF - timedelta(days=10)
+    # No event date recorded (M03's 未登记日期): the default days from first found.
+    r.measured = "未登记日期"
+    got = duties.due_date(rule_id, severity="warning", first_seen=AS_OF, as_of=AS_OF, params={}, result=r,
+                          days=lambda name, on: duties.DEADLINE_DEFAULTS.get(name))
+    assert got == AS_OF + timedelta(days=60)
+
+
+def test_docs_table_of_duties_matches_the_code():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    text = (Path(settings.BASE_DIR) / "docs" / "clauses.md").read_text(encoding="utf-8")
+    section = text[text.index("## Who answers and by when"):]
+    rows = {}
+    for line in section.splitlines():
+        if line.startswith("| `M"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows[cells[0].strip("`")] = cells[1:]
+    assert set(rows) == set(catalogue.RULES)
+    for rule_id, spec in catalogue.RULES.items():
+        lead = duties.lead_labels(duties.duty(rule_id).lead_code) or "—"
+        due = duties.due_label(rule_id, spec.severity, duties.DEADLINE_DEFAULTS)
+        assert rows[rule_id] == [duties.responsible_label(rule_id), lead, due], rule_id
