@@ -111,9 +111,14 @@ def _sweep_instead(rule_ids: list[str], as_of: dt.date | None) -> Changes | None
         except ValidationError:
             return None
         return Changes()
+    from lianhu.queue import QueueUnavailable, enqueue
+
     from .tasks import nightly_sweep
 
-    nightly_sweep.delay(day.isoformat(), None, REJUDGE_SWEEP_TRIGGER, rule_ids)
+    try:
+        enqueue(nightly_sweep, day.isoformat(), None, REJUDGE_SWEEP_TRIGGER, rule_ids, what="重新判定巡检")
+    except QueueUnavailable:
+        return None  # the broker is down: judge by lists here, nothing is left stale
     return Changes()
 
 

@@ -69,7 +69,8 @@ def test_with_a_broker_the_sweep_of_the_rules_concerned_is_queued(make_community
     from compliance import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.nightly_sweep, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(tasks.nightly_sweep, "apply_async",
+                        lambda args=(), kwargs=None, **options: queued.append(tuple(args)))
     settings.CELERY_TASK_ALWAYS_EAGER = False
     communities = [make_community(households=h) for h in (500, 3000, 6000)]
     monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
@@ -84,5 +85,24 @@ def test_a_past_day_is_judged_by_lists_not_by_a_replay(make_community, monkeypat
     communities = [make_community(households=h) for h in (500, 3000, 6000)]
     monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
     services.reevaluate({"M04.households": [c.pk for c in communities]}, as_of=dt.date(2026, 6, 30))
+    assert not Sweep.objects.exists()
+    assert [m for _pk, m, _s in live("M04.households")] == [500, 6000]
+
+
+def test_with_the_broker_down_the_targets_are_judged_by_lists(make_community, monkeypatch, settings):
+    from kombu.exceptions import OperationalError
+
+    from compliance import tasks
+    from compliance.models import Sweep
+
+    def refused(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(tasks.nightly_sweep, "apply_async", refused)
+    monkeypatch.setitem(tasks.nightly_sweep.app.conf, "task_always_eager", False)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    communities = [make_community(households=h) for h in (500, 3000, 6000)]
+    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    services.reevaluate({"M04.households": [c.pk for c in communities]}, as_of=timezone.localdate())
     assert not Sweep.objects.exists()
     assert [m for _pk, m, _s in live("M04.households")] == [500, 6000]
