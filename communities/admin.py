@@ -72,7 +72,7 @@ class CompoundInline(admin.TabularInline):
 class CommunityAdminForm(forms.ModelForm):
     class Meta:
         model = Community
-        fields = [*COMMUNITY_FIELDS, "revoked_on", "figures_are_sample"]
+        fields = [*COMMUNITY_FIELDS, "revoked_on", "figures_are_sample", "population_is_sample"]
 
     def clean(self):
         cleaned = super().clean()
@@ -86,7 +86,8 @@ class CommunityAdminForm(forms.ModelForm):
 
 @admin.register(Community)
 class CommunityAdmin(NoDeleteAdmin):
-    list_display = ("code", "name", "sub_district", "households", "population", "status", "figures_are_sample")
+    list_display = ("code", "name", "sub_district", "households", "population", "status", "figures_are_sample",
+                    "population_is_sample")
     list_filter = ("sub_district", "status", "figures_are_sample")
     search_fields = ("code", "name")
     list_select_related = ("sub_district",)

@@ -207,6 +207,7 @@ def community_figures(rows: list[StructureRow]) -> dict[str, dict]:
             "social_org_count": rng.randint(3, 9) if rng.random() < 0.2 else rng.randint(10, 28),
             "has_property_committee": rng.random() >= 0.15,
             "figures_are_sample": not published,
+            "population_is_sample": not published,
         }
         # One community stands for a recent 八步 approval whose 两委 election is overdue (措施十一).
         if index == len(rows) - 1:

@@ -151,8 +151,12 @@ class Community(models.Model):
     has_property_committee = models.BooleanField("环境和物业管理委员会", default=False)
     status = models.CharField("状态", max_length=20, choices=CommunityStatus.choices, default=CommunityStatus.ACTIVE)
     revoked_on = models.DateField("撤销日期", null=True, blank=True)
+    # Two marks, not one: a clerk who corrects 户数 has not vouched for 人口 (issue 13).
     figures_are_sample = models.BooleanField(
-        "户数人口为示例值", default=False, help_text="演示数据：户数和人口不是公开发布的数字"
+        "户数为示例值", default=False, help_text="演示数据：户数不是公开发布的数字"
+    )
+    population_is_sample = models.BooleanField(
+        "常住人口为示例值", default=False, help_text="演示数据：常住人口不是公开发布的数字"
     )
     history = HistoricalRecords()
 

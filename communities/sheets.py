@@ -121,7 +121,7 @@ class CommunitySheet(Sheet):
         code = data.pop("code")
         ctx.require_street(data["sub_district"].code, "街道办事处")
         # Imported figures come from the 街办, so they are no longer demo samples.
-        data["figures_are_sample"] = False
+        data["figures_are_sample"] = data["population_is_sample"] = False
         existing = communities_by_code(ctx).get(code)
         if existing is None:
             # The clerks' rights on every new 社区 are granted in bulk once all rows are written.
@@ -152,7 +152,7 @@ class CommunitySheet(Sheet):
                 code = data.pop("code")
                 try:
                     ctx.require_street(data["sub_district"].code, "街道办事处")
-                    data["figures_are_sample"] = False
+                    data["figures_are_sample"] = data["population_is_sample"] = False
                     existing = known.get(code)
                     if existing is None:
                         community = Community(code=code, **data)

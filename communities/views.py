@@ -311,11 +311,11 @@ def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CommunityForm(request.POST or None, instance=copy.copy(community), user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.fields}
-        if community.figures_are_sample and (
-            fields["households"] != community.households or fields["population"] != community.population
-        ):
-            # Figures a clerk typed in are real ones: the 示例值 badge goes.
+        # A figure a clerk typed in is a real one: its 示例值 badge goes, the other figure's stays.
+        if community.figures_are_sample and fields["households"] != community.households:
             fields["figures_are_sample"] = False
+        if community.population_is_sample and fields["population"] != community.population:
+            fields["population_is_sample"] = False
         before = {name: getattr(community, name) for name in fields}
         try:
             with capture_changes() as findings:

@@ -58,6 +58,7 @@ def test_published_figures_and_district_total(demo):
     assert (first.name, first.households, first.population) == ("莲湖路第一社区居委会", 1180, 3892)
     assert first.figures_are_sample is False
     assert Community.objects.filter(figures_are_sample=True).count() == 141
+    assert Community.objects.filter(population_is_sample=True).count() == 141
     assert sum(Community.objects.values_list("population", flat=True)) == 1_019_102
 
 

@@ -150,13 +150,19 @@ def test_history_on_detail_shows_who_what_and_when(qn_client, lianhulu, clerk_qi
 
 
 def test_sample_figures_lose_their_badge_once_a_clerk_enters_real_ones(qn_client, streets):
-    c = builders.community(streets["qingnian"], "002", figures_are_sample=True)
+    c = builders.community(streets["qingnian"], "002", figures_are_sample=True, population_is_sample=True)
     detail = reverse("communities:community_detail", args=[c.pk])
     assert "示例值" in qn_client.get(detail).content.decode()
     assert "示例值" in qn_client.get(reverse("communities:community_list")).content.decode()
     qn_client.post(reverse("communities:community_edit", args=[c.pk]), builders.community_post(c, households=1300))
     c.refresh_from_db()
-    assert c.households == 1300 and not c.figures_are_sample
+    # Only 户数 was entered: 人口 is still a sample and keeps its mark (it lost it too before).
+    assert c.households == 1300 and not c.figures_are_sample and c.population_is_sample
+    page = qn_client.get(detail).content.decode()
+    assert page.count("sample-badge") == 1 and 'id="population"' in page.split("sample-badge")[0]
+    qn_client.post(reverse("communities:community_edit", args=[c.pk]), builders.community_post(c, population=3950))
+    c.refresh_from_db()
+    assert not c.population_is_sample
     assert "sample-badge" not in qn_client.get(detail).content.decode()
 
 

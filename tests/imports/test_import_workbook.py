@@ -80,7 +80,8 @@ def codes(result):
 @pytest.fixture
 def existing(streets):
     first = community_create(code="610104001001", name="莲湖路第一社区居委会", sub_district=streets["qingnian"],
-                             households=1180, population=3892, founded_on=date(2001, 5, 1), figures_are_sample=True)
+                             households=1180, population=3892, founded_on=date(2001, 5, 1), figures_are_sample=True,
+                             population_is_sample=True)
     other = community_create(code="610104009001", name="枣园社区", sub_district=streets["zaoyuan"],
                              households=2000, population=6000)
     compound_create(code="XQ610104001001-01", name="老院子", community=first, households=200)
@@ -113,7 +114,8 @@ def test_creates_and_updates_with_the_acting_user_in_history(existing, admin_use
     assert result.sheet("小区").updated == ["XQ610104001001-01"]
 
     first = Community.objects.get(code="610104001001")
-    assert (first.households, first.population, first.figures_are_sample) == (1190, 3900, False)
+    assert (first.households, first.population, first.figures_are_sample, first.population_is_sample) == (
+        1190, 3900, False, False)
     new = Community.objects.get(code="610104001050")
     assert new.sub_district.name == "青年路街道"
     assert (new.party_org_type, new.approved_on, new.election_on) == ("general_branch", date(2024, 9, 12), None)
