@@ -9,6 +9,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("communities", "0003_population_sample_flag")]
+    dependencies = [("communities", "0004_population_sample_flag")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
