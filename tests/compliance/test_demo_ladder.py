@@ -39,7 +39,11 @@ def swept_demo(django_db_setup, django_db_blocker):
         Sweep.objects.all().delete()
         march = _live_sweep_on(MARCH)
         june = _live_sweep_on(JUNE)
-        yield march, june
+        # The same two dates replayed later (compliance_sweep --as-of): snapshots, today untouched.
+        live = list(Finding.objects.order_by("pk").values_list())
+        replays = [services.sweep_run(as_of=MARCH), services.sweep_run(as_of=JUNE)]
+        assert list(Finding.objects.order_by("pk").values_list()) == live
+        yield march, june, replays
         transaction.set_rollback(True)
 
 
@@ -49,7 +53,7 @@ def demo(swept_demo, db):
 
 
 def test_the_ladder_tells_units_apart(demo):
-    march, june = demo
+    march, june, _replays = demo
     assert march.live and june.live
     thresholds = escalation.params(JUNE)
     open_findings = Finding.objects.filter(status=FindingStatus.OPEN)
@@ -73,3 +77,21 @@ def test_the_ladder_tells_units_apart(demo):
     # Not everything at 约谈 any more: most findings are not yet due or only overdue a little.
     assert counts["interview"] < len(levels) / 2, counts
     print("demo ladder 06-15:", counts, "units at 约谈:", sorted(at_interview))
+
+
+def test_the_replay_of_june_reads_its_own_ladder(demo):
+    from compliance.models import SweepFinding
+
+    _march, _june, (r_march, r_june) = demo
+    assert not r_march.live and not r_june.live
+    thresholds = escalation.params(JUNE)
+    snapshot = SweepFinding.objects.filter(sweep=r_june)
+    levels = dict(escalation.with_level(snapshot, thresholds, as_of=JUNE).values_list("pk", "escalation"))
+    assert levels and all(levels[pk] == "" for pk in snapshot.filter(severity="notice").values_list("pk", flat=True))
+    assert all(levels[pk] == "" for pk in snapshot.filter(due_date__gt=JUNE).values_list("pk", flat=True))
+    ladder = escalation.ladder(snapshot, thresholds, as_of=JUNE)
+    limit = JUNE - timedelta(days=thresholds["interview_overdue_days"])
+    expected = {f.responsible_name for f in snapshot.filter(due_date__lte=limit).select_related("sub_district")}
+    assert {u["unit"] for u in ladder if u["levels"][2][1]} == expected
+    # First found carried from March's replay: a problem seen then keeps its deadline.
+    assert snapshot.filter(first_seen=MARCH).exists()

@@ -194,6 +194,27 @@ def test_sweep_query_count_all_rules(streets, settings):
     assert counts[10][1] == counts[500][1]
 
 
+def test_replay_query_count_does_not_grow(streets, settings):
+    """A replay (as of a day other than today) writes its own snapshot: 10 and 500 communities, three failing,
+    cost the same, for a first replay and for one that carries first_seen from the previous replay."""
+    settings.COMPLIANCE_SWEEP_CHUNKS = 2
+    counts = {}
+    for n in (10, 500):
+        Finding.objects.all().delete()
+        Sweep.objects.all().delete()
+        Community.objects.all().delete()
+        _communities(streets, n, failing=3)
+        runs = []
+        for day in (AS_OF - timedelta(days=60), AS_OF - timedelta(days=30)):
+            with CaptureQueriesContext(connection) as ctx:
+                sweep = services.sweep_run(as_of=day, rule_ids=MINE)
+            assert not sweep.live and sweep.still_open == 3
+            runs.append(len(ctx.captured_queries))
+        counts[n] = runs
+    assert counts[10] == counts[500]
+    assert not Finding.objects.exists()
+
+
 def test_celery_nightly_sweep_runs_eagerly(make_community, monkeypatch):
     from compliance.tasks import nightly_sweep
     from lianhu.celery import app
