@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint check bench migrate demo clean
+.PHONY: run intro test install lint check bench migrate demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,15 +15,25 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 migrate: install
-	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	@echo "[1/4] 建立或更新数据库表……"
+	@DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput -v 0
 
+# The demo accounts come last, after the sweep: under `make run` they are the last lines before runserver's own
+# banner and address. The security log goes to var/log/security.log (settings: DJANGO_SECURITY_LOG_FILE).
 demo: migrate
-	DJANGO_DEBUG=1 $(PY) manage.py load_demo
-	DJANGO_DEBUG=1 $(PY) manage.py create_demo_users
-	DJANGO_DEBUG=1 $(PY) manage.py compliance_sweep
+	@echo "[2/4] 载入莲湖区演示数据（9 个街道办事处、142 个社区及其小区、服务设施、经费和人员；约一分钟）……"
+	@DJANGO_DEBUG=1 $(PY) manage.py load_demo
+	@echo "[3/4] 按合规规则检查全部记录……"
+	@DJANGO_DEBUG=1 $(PY) manage.py compliance_sweep
+	@echo "[4/4] 创建演示账号（安全日志写入 var/log/security.log）："
+	@DJANGO_DEBUG=1 $(PY) manage.py create_demo_users
 
-run: demo
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+run: intro demo
+	@DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+intro:
+	@echo "make run：在 var/lianhu.sqlite3 建立数据库，载入演示数据，做一次合规检查，创建演示账号，然后启动开发服务器；"
+	@echo "          服务器的地址在最后一行，用演示账号表中的账号登录，按 Ctrl+C 停止。"
 
 # pytest-django reads the settings before tests/conftest.py runs, so the debug
 # flag the suite needs (no SSL redirect, a development key) is set here.

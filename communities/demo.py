@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -117,7 +118,7 @@ class DemoSummary:
     micro: int = 0
     more: list[str] = field(default_factory=list)  # the other apps' demo records
 
-    def lines(self) -> list[str]:
+    def structure_lines(self) -> list[str]:
         def line(label: str, unit: str, c: Counts) -> str:
             return f"{label}：{c.total} {unit}（新增 {c.created}，更新 {c.updated}，未变 {c.unchanged}）"
 
@@ -126,10 +127,16 @@ class DemoSummary:
             line("社区", "个", self.communities),
             line("小区/院落", "个", self.compounds),
             line("社区调整记录", "条", self.adjustments),
+        ]
+
+    def closing_lines(self) -> list[str]:
+        return [
             f"常住人口合计：{self.population} 人；超大型社区 {self.oversized} 个，微型社区 {self.micro} 个。",
             "除莲湖路第一社区（1180户/3892人，公开数据）外，户数和人口均为示例值。",
-            *self.more,
         ]
+
+    def lines(self) -> list[str]:
+        return [*self.structure_lines(), *self.closing_lines(), *self.more]
 
 
 # ---------------------------------------------------------------------------
@@ -368,7 +375,7 @@ def _registers_as_kept(compounds: dict[str, dict], community_codes: list[str]) -
 
 
 def _load_other_apps(figures: dict[str, dict], plans: dict[str, dict], communities: dict[str, Community],
-                     user) -> list[str]:
+                     user, progress: Callable[[str], None]) -> list[str]:
     """Facilities, funding and people for the same communities, through those apps' services."""
     from django.utils import timezone
 
@@ -378,14 +385,29 @@ def _load_other_apps(figures: dict[str, dict], plans: dict[str, dict], communiti
 
     today = timezone.localdate()
     demo = {code: communities[code] for code in figures}
+    lines: list[str] = []
     facilities = load_facilities(specs=facility_plan(figures), communities=demo, user=user)
+    lines += _announce(progress, facilities.lines())
     funding = load_funding(plan=funding_plan(list(figures), today), communities=demo, user=user)
+    lines += _announce(progress, funding.lines())
     staffing = load_staffing(plan=staffing_plan(figures, plans, today), communities=demo, user=user)
-    return [*facilities.lines(), *funding.lines(), *staffing.lines()]
+    lines += _announce(progress, staffing.lines())
+    return lines
 
 
-def load_demo(*, user=None, other_apps: bool = True) -> DemoSummary:
-    """The structure; with ``other_apps`` also facilities, funding and people (most of the time taken)."""
+def _announce(progress: Callable[[str], None], lines: list[str]) -> list[str]:
+    for line in lines:
+        progress(line)
+    return lines
+
+
+def _quiet(line: str) -> None:
+    pass
+
+
+def load_demo(*, user=None, other_apps: bool = True, progress: Callable[[str], None] = _quiet) -> DemoSummary:
+    """The structure; with ``other_apps`` also facilities, funding and people (most of the time taken).
+    ``progress`` hears each stage's summary line as the stage finishes (the loader runs a minute or more)."""
     rows = read_structure()
     figures = community_figures(rows)
     plans = adjustment_plans(figures)
@@ -400,6 +422,7 @@ def load_demo(*, user=None, other_apps: bool = True) -> DemoSummary:
             streets[code] = sub_district_upsert(code=code, name=name)
             after = (streets[code].name, streets[code].clerk_group_id)
             summary.sub_districts.record(created=code not in before, changed=before.get(code) != after)
+        progress(summary.structure_lines()[0])
 
         communities = {c.code: c for c in Community.objects.select_related("sub_district")}
         for row in rows:
@@ -411,6 +434,7 @@ def load_demo(*, user=None, other_apps: bool = True) -> DemoSummary:
             else:
                 changed = community_update(community=community, user=user, reason=DEMO_REASON, **values)
                 summary.communities.record(created=False, changed=bool(changed))
+        progress(summary.structure_lines()[1])
 
         planned = set(
             CommunityAdjustment.objects.filter(community__code__in=plans).values_list("community__code", "kind")
@@ -421,6 +445,7 @@ def load_demo(*, user=None, other_apps: bool = True) -> DemoSummary:
                 continue
             adjustment_create(community=communities[code], user=user, **plan)
             summary.adjustments.record(created=True, changed=True)
+        progress(summary.structure_lines()[3])
 
         existing = {c.code: c for c in Compound.objects.select_related("community", "sub_district")}
         stray = _legacy_stray(compounds)
@@ -440,6 +465,7 @@ def load_demo(*, user=None, other_apps: bool = True) -> DemoSummary:
             else:
                 changed = compound_update(compound=compound, user=user, reason=DEMO_REASON, **values)
                 summary.compounds.record(created=False, changed=bool(changed))
+        progress(summary.structure_lines()[2])
 
         # One compound carried over from the old spreadsheets still sits in the 街办 it was first filed under
         # (措施一: two management subjects). The pages and the import keep a compound in its community's 街办,
@@ -449,7 +475,8 @@ def load_demo(*, user=None, other_apps: bool = True) -> DemoSummary:
         Compound.objects.filter(code=stray).exclude(sub_district=streets[other]).update(sub_district=streets[other])
 
         if other_apps:
-            summary.more = _load_other_apps(figures, plans, communities, user)
+            summary.more = _load_other_apps(figures, plans, communities, user, progress)
+        progress("正在按合规规则复核载入的记录……")
 
     demo_codes = [r.code for r in rows]
     judged = Community.objects.filter(code__in=demo_codes)

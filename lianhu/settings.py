@@ -356,6 +356,19 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+# Under `make run` the security log (one line per login, grant and command: hundreds while the demo loads) goes
+# to its own file, so the terminal keeps the demo's progress and the demo accounts; production keeps the console.
+SECURITY_LOG_FILE = env.str("DJANGO_SECURITY_LOG_FILE", default=str(BASE_DIR / "var" / "log" / "security.log")
+                            if DEBUG else "")
+if SECURITY_LOG_FILE:
+    Path(SECURITY_LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
+    LOGGING["handlers"]["security_file"] = {  # type: ignore[index]
+        "class": "logging.FileHandler", "filename": SECURITY_LOG_FILE, "encoding": "utf-8", "delay": True,
+        "formatter": LOG_FORMAT, "filters": _LOG_FILTERS,
+    }
+    LOGGING["loggers"]["lianhu.security"] = {  # type: ignore[index]
+        "handlers": ["security_file"], "level": "INFO", "propagate": False,
+    }
 
 # Optional error reporting to a self-hosted Sentry on the intranet; nothing is sent without a DSN.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")

@@ -33,6 +33,9 @@ class Command(BaseCommand):
         logins = demo_users_ensure()
         # Work in progress needs its users: the 青年路 clerk's 新设 request waits at step 2.
         in_progress = demo_requests_ensure(clerk=get_user_model().objects.get(username="qingnian"))
+        # The table comes last: under `make run` it is what sits just above the server's address.
+        for line in in_progress:
+            self.stdout.write(line)
         columns = [("角色", 16), ("范围", 18), ("用户名", 12), ("密码", 18)]
         self.stdout.write("演示用户登录信息：")
         self.stdout.write("".join(_pad(title, width) for title, width in columns).rstrip())
@@ -40,5 +43,3 @@ class Command(BaseCommand):
         for login in logins:
             cells = [login.role, login.scope, login.username, login.password]
             self.stdout.write("".join(_pad(c, w) for c, (_t, w) in zip(cells, columns, strict=True)).rstrip())
-        for line in in_progress:
-            self.stdout.write(line)

@@ -1,3 +1,4 @@
+import time
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -33,8 +34,20 @@ class Command(BaseCommand):
 
     @audited_command
     def handle(self, *args, structure_only: bool = False, **options):
+        started = last = time.monotonic()
+
+        def progress(line: str) -> None:
+            # Each stage as it finishes, with its own time: the whole demo takes a minute or more.
+            nonlocal last
+            now = time.monotonic()
+            self.stdout.write(f"{line}（{now - last:.1f} 秒）")
+            self.stdout.flush()
+            last = now
+
         with _without_sql_log():
-            summary = load_demo(other_apps=not structure_only)
-        for line in summary.lines():
+            summary = load_demo(other_apps=not structure_only, progress=progress)
+        progress("复核完毕")
+        for line in summary.closing_lines():
             self.stdout.write(line)
+        self.stdout.write(f"共用时 {time.monotonic() - started:.1f} 秒。")
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。"))
