@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: run intro test install lint check bench migrate demo clean
 
@@ -29,7 +30,7 @@ demo: migrate
 	@DJANGO_DEBUG=1 $(PY) manage.py create_demo_users
 
 run: intro demo
-	@DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	@DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 intro:
 	@echo "make run：在 var/lianhu.sqlite3 建立数据库，载入演示数据，做一次合规检查，创建演示账号，然后启动开发服务器；"
