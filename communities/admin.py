@@ -12,6 +12,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from imports.resources import SheetImportExportMixin
+
 from . import services
 from .forms import COMMUNITY_FIELDS
 from .models import (
@@ -24,6 +26,7 @@ from .models import (
     SubDistrict,
     TypicalCase,
 )
+from .resources import CommunityResource, CompoundResource
 
 
 class NoDeleteAdmin(SimpleHistoryAdmin):
@@ -85,7 +88,8 @@ class CommunityAdminForm(forms.ModelForm):
 
 
 @admin.register(Community)
-class CommunityAdmin(NoDeleteAdmin):
+class CommunityAdmin(SheetImportExportMixin, NoDeleteAdmin):
+    resource_classes = [CommunityResource]
     list_display = ("code", "name", "sub_district", "households", "population", "status", "figures_are_sample",
                     "population_is_sample")
     list_filter = ("sub_district", "status", "figures_are_sample")
@@ -107,7 +111,8 @@ class CommunityAdmin(NoDeleteAdmin):
 
 
 @admin.register(Compound)
-class CompoundAdmin(NoDeleteAdmin):
+class CompoundAdmin(SheetImportExportMixin, NoDeleteAdmin):
+    resource_classes = [CompoundResource]
     list_display = ("code", "name", "community", "sub_district", "households", "property_service", "jurisdiction_unclear")
     list_filter = ("sub_district", "property_service", "jurisdiction_unclear", "must_provide_facility")
     search_fields = ("code", "name", "community__name")

@@ -1,7 +1,10 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from imports.resources import SheetImportExportMixin
+
 from .models import Facility, FacilityStep
+from .resources import FacilityResource
 
 
 class FacilityStepInline(admin.TabularInline):
@@ -16,7 +19,8 @@ class FacilityStepInline(admin.TabularInline):
 
 
 @admin.register(Facility)
-class FacilityAdmin(SimpleHistoryAdmin):
+class FacilityAdmin(SheetImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [FacilityResource]
     list_display = ("code", "name", "community", "kind", "service_category", "building_area", "status")
     list_filter = ("kind", "status", "service_category", "community__sub_district")
     search_fields = ("code", "name", "community__name", "community__code")

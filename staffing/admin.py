@@ -8,6 +8,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from imports.resources import SheetImportExportMixin
+
 from .models import (
     Assessment,
     CareRecord,
@@ -20,6 +22,7 @@ from .models import (
     TrainingEvent,
     Vacancy,
 )
+from .resources import PersonResource
 
 
 class NoDeleteAdmin(SimpleHistoryAdmin):
@@ -48,7 +51,8 @@ class IdNumberSearchForm(forms.Form):
 
 
 @admin.register(Person)
-class PersonAdmin(NoDeleteAdmin):
+class PersonAdmin(SheetImportExportMixin, NoDeleteAdmin):
+    resource_classes = [PersonResource]
     # The admin is for 管理员 only. Lists show numbers masked with the birth year; the change form holds the
     # whole number, and opening it is a reveal (security event). Search by number is posted (id-search/), so
     # the number never sits in a URL or an access log line; the changelist's ?q= searches names and 人员编号.
