@@ -38,9 +38,12 @@ from django.test import Client
 from django.urls import reverse
 
 from compliance.catalogue import RULES
+from compliance.duties import DEADLINE_DEFAULTS
+from compliance.escalation import DEFAULTS as ESCALATION_DEFAULTS
 
 RULE_ID = re.compile(r"\bM\d\d\.[a-z_]+")
-PARAM_NAMES = sorted({name for spec in RULES.values() for name in spec.params}, key=len, reverse=True)
+PARAM_NAMES = sorted({name for spec in RULES.values() for name in spec.params} | set(DEADLINE_DEFAULTS)
+                     | set(ESCALATION_DEFAULTS), key=len, reverse=True)
 PARAM = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, PARAM_NAMES)) + r")(?![\w])")
 ROLES = ["admin", "reviewer", "qingnian", "zaoyuan", "zhujian", "guihua", "daxing", "caizheng"]
 PERSONS_PER_COMMUNITY = 2
