@@ -186,6 +186,7 @@ RULES: dict[str, RuleSpec] = {s.id: s for s in [
              {"assessment_due": "03-31"}),
     RuleSpec("M15.resignation_notice", 15, D, V, "辞职提前一周书面申请", "staffing", {"notice_days": 7}),
     RuleSpec("M15.exit_filing", 15, D, W, "辞职、辞退报区民政局备案", "staffing", {"filing_days": 30}),
+    RuleSpec("M15.approval_before_filing", 15, D, V, "离职先经街办批准（决定）再报区民政局备案", "staffing"),
     RuleSpec("M16.embedded_services", 16, C, N, "养老、托育、托管、助餐嵌入式服务齐全", "facilities"),
     RuleSpec("M17.social_orgs", 17, C, W, "每个社区不少于10个社区社会组织", "communities",
              {"min_social_orgs": 10, "target_year": 2025}),

@@ -107,6 +107,7 @@ DUTIES: dict[str, Duty] = {
     "M14.annual_assessment": _STREET_MCA,
     "M15.resignation_notice": _STREET_MCA,
     "M15.exit_filing": _STREET_MCA,
+    "M15.approval_before_filing": _STREET_MCA,
     "M16.embedded_services": _STREET_MCA,
     "M17.social_orgs": _STREET_MCA,
     "M17.district_targets": Duty(Unit.CIVIL_AFFAIRS.value, why="全区目标由区民政局统筹"),

@@ -32,6 +32,7 @@ from .models import (
     ExitKind,
     ExitProcedure,
     ExitStepName,
+    LeaveWay,
     Person,
     Post,
     Seat,
@@ -43,6 +44,7 @@ from .models import (
 from .services import (
     assessment_record,
     employment_create,
+    employment_update,
     exit_advance,
     exit_start,
     person_create,
@@ -89,6 +91,8 @@ class ExitSpec:
     leave_on: date
     approved_on: date | None  # resignations: the 街办's approval
     filed_on: date | None
+    # Recorded as the 人员 import records an exit (the dates written on the employment, no procedure steps).
+    imported: bool = False
 
 
 @dataclass
@@ -321,7 +325,47 @@ def staffing_plan(figures: dict[str, dict], adjustments: dict[str, dict], today:
         if employed and rng.random() >= 0.04:
             plan.assessments.append((person, last_year, rng.choice(results),
                                      assessed_on if assessed_on <= today else None))
+    _policy_examples(plan, people, today)
     return plan
+
+
+def _policy_examples(plan: StaffingPlan, people: _People, today: date) -> None:
+    """Issue 15's findings, drawn from a generator of their own so the rest of the demo stays as it was.
+
+    - 措施十一: a committee member of a 5-person 居委会 resigns and leaves; the committee falls to 4, below the
+      minimum, and the vacancy opens by itself (no one ticks a box); no 补选 yet.
+    - 措施十五: an exit entered by the 人员 import with a 备案日期 and no 街办 approval date.
+    """
+    rng = random.Random(SEED + 11)
+    saved, people.rng = people.rng, rng
+    try:
+        def committee_only(staff: CommunityStaff) -> list[str]:
+            party = {p for p, b, _r, _d in staff.seats if b == Body.PARTY}
+            return [p for p, b, r, _d in staff.seats if b == Body.COMMITTEE and r == SeatRole.MEMBER and p not in party]
+
+        taken = {s.code for s in plan.communities if s.exits}
+        five = [s for s in plan.communities if s.code not in taken and committee_only(s)
+                and sum(1 for _p, b, _r, _d in s.seats if b == Body.COMMITTEE) == 5]
+        if five:
+            staff = rng.choice(five)
+            member = committee_only(staff)[0]
+            if not any(j.person == member for j in staff.jobs):
+                staff.jobs.append(JobSpec(member, True, Post.OTHER, rng.randint(3, 9), date(2017, 3, 1),
+                                          EntryChannel.ELECTION))
+            leave = today - timedelta(days=rng.randint(20, 60))
+            filed = leave + timedelta(days=10)
+            staff.exits.append(ExitSpec(member, ExitKind.RESIGNATION, leave - timedelta(days=30), leave,
+                                        leave - timedelta(days=20), filed if filed <= today else None))
+            taken.add(staff.code)
+        staff = rng.choice([s for s in plan.communities if s.jobs and s.code not in taken])
+        person = people.new(born_from=1985, born_to=1998)
+        entry = _entry(rng, person, date(2016, 1, 1), date(2020, 12, 31))
+        leave = _between(rng, date(today.year - 1, 3, 1), date(today.year - 1, 9, 30))
+        staff.jobs.append(JobSpec(person, True, Post.OTHER, rng.randint(1, 6), entry, EntryChannel.RECRUITMENT))
+        staff.exits.append(ExitSpec(person, ExitKind.RESIGNATION, leave - timedelta(days=30), leave, None,
+                                    leave + timedelta(days=14), imported=True))
+    finally:
+        people.rng = saved
 
 
 @dataclass
@@ -374,6 +418,13 @@ def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user
         for ex in staff.exits:
             employment = jobs[persons[ex.person].pk, community.pk]
             if employment.pk in started:
+                continue
+            if ex.imported:
+                if not employment.leave_way:
+                    employment_update(employment=employment, user=user, reason="人员导入", leave_on=ex.leave_on,
+                                      leave_way=LeaveWay.RESIGNATION, resignation_submitted_on=ex.submitted_on,
+                                      approved_on=ex.approved_on, filed_on=ex.filed_on)
+                    counts.created += 1
                 continue
             counts.created += 1
             if ex.kind == ExitKind.DISMISSAL:

@@ -107,7 +107,9 @@ class SeatForm(PersonPickForm):
 
 class SeatEndForm(StyledForm):
     end_on = _date("离任日期")
-    open_vacancy = forms.BooleanField(label="职位出缺，需补选", required=False, initial=True)
+    # Below 措施十's minimum the seat falls vacant by itself; the box records a vacancy above it too.
+    open_vacancy = forms.BooleanField(label="登记为空缺，需补选（离任后人数低于下限时自动登记）", required=False,
+                                      initial=False)
     reason = forms.CharField(label="原因", max_length=200, required=False)
 
 

@@ -334,7 +334,9 @@ class VacancyRule(CommunityRule):
     id = "M11.vacancy"
     reading = (
         "措施十一：两委成员出现空缺的，及时补选。口径：评估日仍未补选（没有补选日期，或补选日期晚于"
-        "评估日）的空缺，自出缺日起第90天内（含）为预警，第91天起为违规；以最早的空缺计。"
+        "评估日）的空缺，自出缺日起第90天内（含）为预警，第91天起为违规；以最早的空缺计。离任（离任登记、"
+        "离职程序、人员导入）后该组织在任人数加未补选空缺低于措施十的下限（党组织3人、居委会5人）时，"
+        "自离任日起自动登记空缺。"
     )
     reads = {Community: same_pk, Vacancy: via("community_id")}
 
@@ -601,7 +603,8 @@ class ResignationNotice(PersonRule):
     id = "M15.resignation_notice"
     reading = (
         "措施十五：社区工作者辞职应提前一周书面申请。口径：离职方式为辞职、已离职（离职日期不晚于评估日）"
-        "且尚未备案的，没有离职申请日期，或申请日期到离职日期不足7天的为违规；备案后不再列出。"
+        "且尚未备案的，没有离职申请日期，或申请日期到离职日期不足7天的为违规；备案后问题关闭（不删除），"
+        "人员页在该任职上保留这条违规记录。"
     )
 
     def evaluate(self, queryset, as_of, params):
@@ -648,4 +651,39 @@ class ExitFiling(PersonRule):
                 severity=Severity.WARNING if elapsed <= days else Severity.VIOLATION,
                 message=(f"{row['person__name']}于 {leave_on:%Y-%m-%d} {way}，离职已 {elapsed} 天未报区民政局备案"
                          f"（应在 {days} 天内即 {deadline:%Y-%m-%d} 前备案）"),
+            )
+
+
+@register
+class ApprovalBeforeFiling(PersonRule):
+    id = "M15.approval_before_filing"
+    reading = (
+        "措施十五：辞职由社区主要负责人提出意见报街办批准后、辞退由街办作出决定后，报区民政局备案。口径：离职方式"
+        "为辞职或辞退、备案日期不晚于评估日的，没有街办审批（决定）日期，或该日期晚于备案日期（或晚于评估日）的"
+        "为违规；同日批准并备案的不算违规。补录或更正审批日期后问题关闭。"
+    )
+
+    def evaluate(self, queryset, as_of, params):
+        rows = (
+            _scope(_live(Employment.objects), queryset)
+            .filter(leave_way__in=[LeaveWay.RESIGNATION, LeaveWay.DISMISSAL], filed_on__isnull=False,
+                    filed_on__lte=as_of)
+            .filter(Q(approved_on__isnull=True) | Q(approved_on__gt=F("filed_on")) | Q(approved_on__gt=as_of))
+            .order_by()
+            .annotate(**_person_columns())
+            .values("person_id", "p_public_id", "p_name", "community_id", "leave_way", "filed_on", "approved_on")
+        )
+        for row in rows:
+            filed, approved = _as_date(row["filed_on"]), _as_date(row["approved_on"])
+            way = LeaveWay(row["leave_way"]).label
+            step = "批准" if row["leave_way"] == LeaveWay.RESIGNATION else "决定"
+            if approved is None or approved > as_of:
+                measured, said = "无", f"没有街办{step}日期"
+            else:
+                measured, said = approved, f"街办{step}日期（{approved:%Y-%m-%d}）晚于备案日期"
+            yield self.fail(
+                target_pk=row["person_id"], key=row["p_public_id"], community_id=row["community_id"],
+                measured=measured, required=f"不晚于 {filed:%Y-%m-%d}",
+                message=(f"{row['p_name']}的{way}已于 {filed:%Y-%m-%d} 报区民政局备案，但{said}"
+                         f"（应先经街办{step}再备案）"),
             )

@@ -224,3 +224,32 @@ def transfer_to_decide(user, pk) -> PersonTransfer:
     """A request the user may confirm: from their own 街办 (clerks) or any (reviewers); otherwise 404."""
     _, outgoing = transfers_for_user(user)
     return one_or_404(outgoing, "没有找到这个调动申请，或您无权办理。", pk=pk)
+
+
+def exit_breaches(employments) -> dict[int, str]:
+    """措施十五's breaches of an exit, read from its recorded dates, by employment pk: they stay on the person's
+    page after filing, when the M15 findings have closed (docs/clauses.md). The notice period is the one in
+    force on the leaving day."""
+    from compliance.parameters import params_for
+    from compliance.rules import registry
+
+    from .models import LeaveWay
+
+    out: dict[int, str] = {}
+    for job in employments:
+        if not job.leave_way or job.leave_on is None:
+            continue
+        said = []
+        if job.leave_way == LeaveWay.RESIGNATION:
+            days = int(params_for(registry.get("M15.resignation_notice"), job.leave_on)["notice_days"])
+            submitted = job.resignation_submitted_on
+            if submitted is None:
+                said.append(f"没有书面辞职申请（应提前 {days} 天）")
+            elif (job.leave_on - submitted).days < days:
+                said.append(f"书面辞职申请仅提前 {(job.leave_on - submitted).days} 天（应提前 {days} 天）")
+        if job.filed_on is not None and (job.approved_on is None or job.approved_on > job.filed_on):
+            said.append("未经街办批准（决定）即报备案")
+        if said:
+            filed = f"；已于 {job.filed_on:%Y-%m-%d} 备案，问题已关闭，记录保留" if job.filed_on else ""
+            out[job.pk] = "违规记录（措施十五）：" + "；".join(said) + filed
+    return out

@@ -22,6 +22,7 @@ from lianhu.records import apply_changes, bulk_insert, save_clean, set_history
 from . import idnumbers
 from .models import (
     Assessment,
+    Body,
     CareRecord,
     Employment,
     ExitKind,
@@ -121,6 +122,7 @@ def people_create_bulk(*, persons: list[Person], employments: list[Employment], 
         rows_written(Person, persons, created=True)
         rows_written(Employment, employments, created=True)
         rows_written(Seat, seats, created=True)
+        vacancies_after_departures(seats=[s for s in seats if s.end_on is not None], user=user)
 
 
 # --- 两委 seats and vacancies ------------------------------------------------
@@ -133,10 +135,13 @@ def seat_create(*, person: Person, community: Community, body: str, role: str, s
         seat = Seat(person=person, community=community, body=body, role=role, start_on=start_on, end_on=end_on)
         save_clean(seat, user)
         person_refresh_community(person)
+        if end_on is not None:
+            vacancies_after_departures(seats=[seat], user=user)
         return seat
 
 
-def seat_update(*, seat: Seat, user=None, **fields: Any) -> list[str]:
+def seat_update(*, seat: Seat, user=None, vacancy_reason: str = "", auto_vacancy: bool = True,
+                **fields: Any) -> list[str]:
     with transaction.atomic():
         _lock_person(seat.person)
         changed = apply_changes(seat, fields)
@@ -144,19 +149,69 @@ def seat_update(*, seat: Seat, user=None, **fields: Any) -> list[str]:
             return []
         save_clean(seat, user)
         person_refresh_community(seat.person)
+        if auto_vacancy and "end_on" in changed and seat.end_on is not None:
+            vacancies_after_departures(seats=[seat], reason=vacancy_reason, user=user)
         return changed
 
 
 def seat_end(*, seat: Seat, on: date, reason: str = "", open_vacancy: bool = False, user=None) -> Vacancy | None:
-    """离任. With ``open_vacancy`` the seat is recorded as vacant from that day (the M11 clock starts)."""
+    """离任. The seat falls vacant by itself when its body is left below the size 措施十 requires
+    (``vacancies_after_departures``); ``open_vacancy`` records it vacant whatever the size (the clerk's call).
+    Either way the M11 clock starts on the leaving day."""
     with transaction.atomic():
-        seat_update(seat=seat, end_on=on, user=user)
-        if not open_vacancy:
-            return None
-        vacancy = Vacancy(community=seat.community, body=seat.body, role=seat.role, vacated_on=on,
-                          reason=reason, previous_seat=seat)
-        save_clean(vacancy, user)
-        return vacancy
+        if open_vacancy:
+            seat_update(seat=seat, end_on=on, user=user, auto_vacancy=False)
+            vacancy = Vacancy(community=seat.community, body=seat.body, role=seat.role, vacated_on=on,
+                              reason=reason, previous_seat=seat)
+            save_clean(vacancy, user)
+            return vacancy
+        seat_update(seat=seat, end_on=on, user=user, vacancy_reason=reason)
+        return Vacancy.objects.filter(previous_seat=seat).first()
+
+
+# The body's minimum is M10's dated parameter of the rule that judges its size (措施十: 3 and 5 by default).
+_MINIMUM_OF_BODY: dict[str, tuple[str, str]] = {Body.PARTY: ("M10.party_size", "min_party"), Body.COMMITTEE: ("M10.committee_size", "min_committee")}
+
+
+def body_minimum(body: str, on: date) -> int:
+    from compliance.parameters import params_for
+    from compliance.rules import registry
+
+    rule_id, name = _MINIMUM_OF_BODY[body]
+    return int(params_for(registry.get(rule_id), on)[name])
+
+
+def vacancies_after_departures(*, seats: Iterable[Seat], reason: str = "", user=None) -> list[Vacancy]:
+    """措施十一: a departure that leaves its 两委 body below the size 措施十 requires opens a vacancy by itself.
+
+    The one place every path that ends a seat comes through (the 离任 form, a worker's exit, the 人员 import,
+    bulk or row by row). For each ended seat, on its leaving day D: when the body's members on D (distinct
+    persons with a seat active on D) plus its vacancies still open on D are fewer than the minimum in force on
+    D, the seat is recorded vacant from D and the 补选 clock (M11.vacancy) starts. A seat already recorded
+    vacant, a seat of a 撤销 community, or a departure that leaves enough members opens none."""
+    from communities.models import CommunityStatus
+
+    opened: list[Vacancy] = []
+    for seat in sorted((s for s in seats if s.end_on is not None), key=lambda s: (s.end_on, s.pk)):
+        day = seat.end_on
+        assert day is not None
+        if Vacancy.objects.filter(previous_seat=seat).exists():
+            continue
+        if Community.objects.filter(pk=seat.community_id, status=CommunityStatus.REVOKED).exists():
+            continue
+        members = (Seat.objects.active_on(day).filter(community_id=seat.community_id, body=seat.body)
+                   .values("person_id").distinct().count())
+        still_open = (Vacancy.objects.filter(community_id=seat.community_id, body=seat.body, vacated_on__lte=day)
+                      .filter(Q(filled_on__isnull=True) | Q(filled_on__gt=day)).count())
+        minimum = body_minimum(seat.body, day)
+        if members + still_open >= minimum:
+            continue
+        vacancy = Vacancy(community_id=seat.community_id, body=seat.body, role=seat.role, vacated_on=day,
+                          previous_seat=seat,
+                          reason=reason or f"离任后{Body(seat.body).label}仅 {members} 人，低于 {minimum} 人")
+        save_clean(vacancy, user, "自动登记空缺")
+        opened.append(vacancy)
+    return opened
 
 
 def vacancy_create(*, community: Community, body: str, role: str, vacated_on: date, reason: str = "",
@@ -339,7 +394,7 @@ def exit_start(*, employment: Employment, kind: str, on: date, leave_on: date, n
         seats = Seat.objects.filter(person_id=employment.person_id, community_id=employment.community_id,
                                     start_on__lte=leave_on).filter(Q(end_on__isnull=True) | Q(end_on__gt=leave_on))
         for seat in seats:
-            seat_end(seat=seat, on=leave_on, reason=f"{kind.label}离职", open_vacancy=True, user=user)
+            seat_end(seat=seat, on=leave_on, reason=f"{kind.label}离职", user=user)
         return procedure
 
 

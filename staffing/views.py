@@ -182,12 +182,14 @@ def person_reveal(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _person_page(request: HttpRequest, person: Person, *, revealed: bool) -> HttpResponse:
+    employments = list(person.employments.select_related("community", "exit_procedure").order_by("-entry_on"))
     context = {
         "revealed": revealed,
         "may_reveal": may_see_id_numbers(request.user),
         "person": person,
         "seats": person.seats.select_related("community").order_by("-start_on"),
-        "employments": person.employments.select_related("community", "exit_procedure").order_by("-entry_on"),
+        "employments": employments,
+        "exit_breaches": selectors.exit_breaches(employments),
         "trainings": person.trainings.select_related("event").order_by("-event__held_on"),
         "assessments": person.assessments.order_by("-year"),
         "care_records": person.care_records.all(),
