@@ -184,6 +184,8 @@ RULES: dict[str, RuleSpec] = {s.id: s for s in [
     RuleSpec("M13.archive", 13, D, W, "社区工作者档案完整", "staffing"),
     RuleSpec("M14.annual_assessment", 14, D, V, "社区工作者上年度考核按时完成", "staffing",
              {"assessment_due": "03-31"}),
+    RuleSpec("M14.incompetent_decision", 14, D, W, "考核不称职的及时作出等级调整或续聘解聘决定", "staffing",
+             {"decision_days": 60}),
     RuleSpec("M15.resignation_notice", 15, D, V, "辞职提前一周书面申请", "staffing", {"notice_days": 7}),
     RuleSpec("M15.exit_filing", 15, D, W, "辞职、辞退报区民政局备案", "staffing", {"filing_days": 30}),
     RuleSpec("M15.approval_before_filing", 15, D, V, "离职先经街办批准（决定）再报区民政局备案", "staffing"),

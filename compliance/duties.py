@@ -105,6 +105,7 @@ DUTIES: dict[str, Duty] = {
     "M13.post_grade": _STREET_MCA,
     "M13.archive": _STREET_MCA,
     "M14.annual_assessment": _STREET_MCA,
+    "M14.incompetent_decision": _STREET_MCA,
     "M15.resignation_notice": _STREET_MCA,
     "M15.exit_filing": _STREET_MCA,
     "M15.approval_before_filing": _STREET_MCA,
@@ -207,6 +208,7 @@ DUE_BY_RULE: dict[str, DueRule] = {
     "M15.exit_filing": _days_after_event,
     "M03.jurisdiction_dispute": _days_after_event,  # 裁定 by day 90 of the registered 未明确
     "M11.vacancy": _days_after_event,  # 补选 by day 90 of the oldest vacancy
+    "M14.incompetent_decision": _days_after_event,  # a decision by day 60 of the 考核日期
 }
 
 

@@ -106,6 +106,7 @@ PARAM_LABELS: dict[str, str] = {
     "training_due": "年度培训截止（月-日）",
     "assessment_due": "上年度考核截止（月-日）",
     "filing_days": "离职备案期限（天）",
+    "decision_days": "考核不称职后作出决定期限（天）",
     "notice_days": "辞职提前申请（天）",
     "monitoring_points": "减负增效监测点目标（个）",
     "typical_cases": "典型案例目标（个）",

@@ -12,6 +12,7 @@ from imports.resources import SheetImportExportMixin
 
 from .models import (
     Assessment,
+    AssessmentDecision,
     CareRecord,
     Employment,
     ExitProcedure,
@@ -181,6 +182,13 @@ class AssessmentAdmin(NoDeleteAdmin):
     list_display = ("person", "year", "result", "assessed_on")
     list_filter = ("year", "result")
     raw_id_fields = ("person",)
+
+
+@admin.register(AssessmentDecision)
+class AssessmentDecisionAdmin(NoDeleteAdmin):
+    list_display = ("assessment", "kind", "decided_on")
+    list_filter = ("kind",)
+    raw_id_fields = ("assessment",)
 
 
 @admin.register(Vacancy)

@@ -25,8 +25,10 @@ from communities.models import Community, PartyOrgType
 from . import idnumbers
 from .models import (
     Assessment,
+    AssessmentDecision,
     AssessmentResult,
     Body,
+    DecisionKind,
     Employment,
     EntryChannel,
     ExitKind,
@@ -42,6 +44,7 @@ from .models import (
     Vacancy,
 )
 from .services import (
+    assessment_decision_record,
     assessment_record,
     employment_create,
     employment_update,
@@ -111,6 +114,8 @@ class StaffingPlan:
     communities: list[CommunityStaff] = field(default_factory=list)
     trainings: list[tuple[str, str, date, list[str]]] = field(default_factory=list)  # title, kind, held_on, persons
     assessments: list[tuple[str, int, str, date | None]] = field(default_factory=list)
+    # 考核结果运用 (措施十四): person, assessed year, decision kind, decided on.
+    decisions: list[tuple[str, int, str, date]] = field(default_factory=list)
 
 
 def required_workers(population: int) -> int:
@@ -335,6 +340,7 @@ def _policy_examples(plan: StaffingPlan, people: _People, today: date) -> None:
     - 措施十一: a committee member of a 5-person 居委会 resigns and leaves; the committee falls to 4, below the
       minimum, and the vacancy opens by itself (no one ticks a box); no 补选 yet.
     - 措施十五: an exit entered by the 人员 import with a 备案日期 and no 街办 approval date.
+    - 措施十四: two workers assessed 不称职 last year: one has its 等级调整 recorded, the other nothing yet.
     """
     rng = random.Random(SEED + 11)
     saved, people.rng = people.rng, rng
@@ -364,6 +370,14 @@ def _policy_examples(plan: StaffingPlan, people: _People, today: date) -> None:
         staff.jobs.append(JobSpec(person, True, Post.OTHER, rng.randint(1, 6), entry, EntryChannel.RECRUITMENT))
         staff.exits.append(ExitSpec(person, ExitKind.RESIGNATION, leave - timedelta(days=30), leave, None,
                                     leave + timedelta(days=14), imported=True))
+
+        leavers = {e.person for s in plan.communities for e in s.exits}
+        dated = [i for i, (p, _y, _r, on) in enumerate(plan.assessments) if on is not None and p not in leavers]
+        for n, i in enumerate(rng.sample(dated, 2) if len(dated) >= 2 else []):
+            number, year, _result, on = plan.assessments[i]
+            plan.assessments[i] = (number, year, AssessmentResult.INCOMPETENT, on)
+            if n == 0 and on is not None and on + timedelta(days=30) <= today:
+                plan.decisions.append((number, year, DecisionKind.GRADE, on + timedelta(days=30)))
     finally:
         people.rng = saved
 
@@ -458,6 +472,15 @@ def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user
         person = persons[number]
         if (person.pk, year) not in assessed:
             assessment_record(person=person, year=year, result=result, assessed_on=assessed_on, user=user)
+            counts.created += 1
+
+    decided = set(AssessmentDecision.objects.filter(assessment__person__in=persons.values())
+                  .values_list("assessment__person_id", "assessment__year"))
+    for number, year, kind, on in plan.decisions:
+        person = persons[number]
+        if (person.pk, year) not in decided:
+            assessment_decision_record(assessment=Assessment.objects.get(person=person, year=year), kind=kind,
+                                       decided_on=on, note="考核不称职，等级下调一级。", user=user)
             counts.created += 1
 
     demo = Person.objects.with_id_numbers(plan.persons)

@@ -14,6 +14,7 @@ from .models import (
     AssessmentResult,
     Body,
     CareKind,
+    DecisionKind,
     EntryChannel,
     ExitKind,
     Post,
@@ -169,6 +170,14 @@ class ExitStepForm(StyledForm):
 class CareForm(StyledForm):
     kind = forms.ChoiceField(label="类型", choices=CareKind.choices)
     on = _date("日期")
+    note = forms.CharField(label="说明", max_length=200, required=False)
+
+
+class AssessmentDecisionForm(StyledForm):
+    """考核结果运用 (措施十四): what was decided on grade or contract after an assessment."""
+
+    kind = forms.ChoiceField(label="决定", choices=DecisionKind.choices)
+    decided_on = _date("决定日期")
     note = forms.CharField(label="说明", max_length=200, required=False)
 
 

@@ -581,6 +581,52 @@ class Assessment(models.Model):
             raise ValidationError(errors)
 
 
+class DecisionKind(models.TextChoices):
+    GRADE = "grade", "等级调整"
+    RENEW = "renew", "续聘"
+    TERMINATE = "terminate", "解聘"
+
+
+class AssessmentDecision(models.Model):
+    """措施十四: what the 街办 decided on a worker's grade or contract after an assessment (考核结果与等级调整、
+    续聘解聘挂钩). M14.incompetent_decision looks for one after a 不称职."""
+
+    assessment = models.ForeignKey(Assessment, verbose_name="年度考核", on_delete=models.PROTECT,
+                                   related_name="decisions")
+    kind = models.CharField("决定", max_length=20, choices=DecisionKind.choices)
+    decided_on = models.DateField("决定日期")
+    note = models.CharField("说明", max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "考核结果运用"
+        verbose_name_plural = "考核结果运用"
+        ordering = ["-decided_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["grade", "renew", "terminate"]),
+                                   name="assessment_decision_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        if self.decided_on and self.decided_on > _today():
+            errors.setdefault("decided_on", []).append(
+                ValidationError(f"决定日期不能晚于今天（{_today():%Y-%m-%d}）。", code="date_in_future"))
+        assessment = self.assessment if self.assessment_id else None
+        if self.decided_on and assessment is not None:
+            if self.decided_on.year < assessment.year:
+                errors.setdefault("decided_on", []).append(
+                    ValidationError("决定日期不能早于所考核的年度。", code="decided_before_year"))
+            elif assessment.assessed_on and self.decided_on < assessment.assessed_on:
+                errors.setdefault("decided_on", []).append(ValidationError(
+                    f"决定日期不能早于考核日期（{assessment.assessed_on:%Y-%m-%d}）。", code="decided_before_assessment"))
+        if errors:
+            raise ValidationError(errors)
+
+
 class Vacancy(models.Model):
     """A 两委 seat left vacant, and the 补选 (by-election) that fills it (措施十一)."""
 

@@ -687,3 +687,56 @@ class ApprovalBeforeFiling(PersonRule):
                 message=(f"{row['p_name']}的{way}已于 {filed:%Y-%m-%d} 报区民政局备案，但{said}"
                          f"（应先经街办{step}再备案）"),
             )
+
+
+def _decision_start(year: int, assessed_on) -> dt.date:
+    """The 不称职 clock starts on the 考核日期, or on 1 January after the assessed year when none is recorded."""
+    return _as_date(assessed_on) or dt.date(year + 1, 1, 1)
+
+
+def persons_of_assessments(objs) -> list[int]:
+    ids = [o.assessment_id for o in objs if getattr(o, "assessment_id", None)]
+    return list(Assessment.objects.filter(pk__in=ids).values_list("person_id", flat=True)) if ids else []
+
+
+@register
+class IncompetentDecision(PersonRule):
+    id = "M14.incompetent_decision"
+    reading = (
+        "措施十四：考核结果作为调整等级、续聘解聘的重要依据。口径：评估日在职的社区工作者，考核结果为不称职的，"
+        "自考核日期（未记考核日期的，自考核年度次年1月1日）起，截至评估日没有等级调整、续聘或解聘决定记录的，"
+        "第60天内（含）为预警，第61天起为违规；已离职的不再评估。"
+    )
+    reads = {**PersonRule.reads, Assessment: persons_of, "staffing.AssessmentDecision": persons_of_assessments}
+
+    def evaluate(self, queryset, as_of, params):
+        from .models import AssessmentDecision, AssessmentResult
+
+        days = int(params["decision_days"])
+        decided = Exists(AssessmentDecision.objects.filter(assessment=OuterRef("pk"), decided_on__lte=as_of))
+        working = Exists(_live(_jobs(as_of)).filter(person_id=OuterRef("person_id")))
+        rows = (
+            Assessment.objects.filter(person__in=queryset, result=AssessmentResult.INCOMPETENT)
+            .filter(Q(assessed_on__isnull=True, year__lt=as_of.year) | Q(assessed_on__lte=as_of))
+            .filter(working).filter(~decided)
+            .order_by("person_id", "year")
+            .annotate(**_person_columns())
+            .annotate(community_id=Subquery(_jobs(as_of).filter(person_id=OuterRef("person_id"))
+                                            .order_by("-entry_on").values("community_id")[:1]))
+            .values("person_id", "p_public_id", "p_name", "community_id", "year", "assessed_on")
+        )
+        seen: set[int] = set()
+        for row in rows:
+            if row["person_id"] in seen:
+                continue
+            seen.add(row["person_id"])
+            start = _decision_start(row["year"], row["assessed_on"])
+            elapsed = (as_of - start).days
+            deadline = start + dt.timedelta(days=days)
+            yield self.fail(
+                target_pk=row["person_id"], key=row["p_public_id"], community_id=row["community_id"],
+                measured=elapsed, required=days,
+                severity=Severity.WARNING if elapsed <= days else Severity.VIOLATION,
+                message=(f"社区工作者{row['p_name']}{row['year']}年度考核不称职，已 {elapsed} 天未作出等级调整或"
+                         f"续聘解聘决定（应在 {days} 天内即 {deadline:%Y-%m-%d} 前作出）"),
+            )

@@ -22,6 +22,7 @@ from lianhu.records import apply_changes, bulk_insert, save_clean, set_history
 from . import idnumbers
 from .models import (
     Assessment,
+    AssessmentDecision,
     Body,
     CareRecord,
     Employment,
@@ -478,6 +479,16 @@ def assessments_record(*, year: int, results: dict[Person, str], user=None) -> i
                 assessment_record(person=person, year=year, result=result, user=user)
                 count += 1
         return count
+
+
+def assessment_decision_record(*, assessment: Assessment, kind: str, decided_on: date, note: str = "",
+                               user=None) -> AssessmentDecision:
+    """考核结果运用 (措施十四): the 街办's decision on grade or contract after an assessment; kept, never edited."""
+    with transaction.atomic():
+        decision = AssessmentDecision(assessment=assessment, kind=kind, decided_on=decided_on,
+                                      note=(note or "").strip()[:200])
+        save_clean(decision, user)
+        return decision
 
 
 def care_record_create(*, person: Person, kind: str, on: date, note: str = "", user=None) -> CareRecord:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("persons/<str:public_id>/", views.person_detail, name="person_detail"),
     path("persons/<str:public_id>/reveal/", views.person_reveal, name="person_reveal"),
     path("persons/<str:public_id>/care/", views.care_create, name="care_create"),
+    path("assessments/<int:pk>/decision/", views.assessment_decision_create, name="assessment_decision_create"),
     path("employments/<int:pk>/edit/", views.employment_edit, name="employment_edit"),
     path("employments/<int:pk>/exit/", views.exit_start, name="exit_start"),
     path("exits/<int:pk>/next/", views.exit_advance, name="exit_advance"),

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -30,6 +30,7 @@ from ui.listing import SortKey, paginate, sort_queryset
 from . import selectors, services
 from .charts import liangwei_charts, liangwei_charts_marking
 from .forms import (
+    AssessmentDecisionForm,
     AssessmentYearForm,
     CareForm,
     EmploymentForm,
@@ -191,12 +192,36 @@ def _person_page(request: HttpRequest, person: Person, *, revealed: bool) -> Htt
         "employments": employments,
         "exit_breaches": selectors.exit_breaches(employments),
         "trainings": person.trainings.select_related("event").order_by("-event__held_on"),
-        "assessments": person.assessments.order_by("-year"),
+        "assessments": person.assessments.prefetch_related("decisions").order_by("-year"),
+        "decision_form": AssessmentDecisionForm(),
         "care_records": person.care_records.all(),
         "can_edit": person.community_id is not None and _can_change(request.user, person.community),
         "care_form": CareForm(),
     }
     return render(request, "staffing/person_detail.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def assessment_decision_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """考核结果运用, from the person page (措施十四)."""
+    assessment = get_object_or_404(
+        Assessment.objects.filter(person__in=selectors.persons_for_user(request.user)).select_related("person"), pk=pk)
+    person = assessment.person
+    if person.community_id is None:
+        return redirect("staffing:person_detail", public_id=person.public_id)
+    community_for_user(request.user, person.community_id, "change_community")
+    form = AssessmentDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.assessment_decision_record(assessment=assessment, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, "已登记考核结果运用。")
+    else:
+        messages.error(request, "考核结果运用未保存：请选择决定并填写日期。")
+    return redirect("staffing:person_detail", public_id=person.public_id)
 
 
 @login_required

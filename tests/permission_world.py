@@ -110,7 +110,9 @@ def build_world(media_root) -> World:
                                   files=[SimpleUploadedFile("整改.pdf", b"%PDF-1.4 test", content_type="application/pdf")])
     today = timezone.localdate()
     bulletin = supervision.bulletin_draft(user=reviewer, period_start=today.replace(day=1), period_end=today)
+    assessment, _ = staffing.assessment_record(person=worker.person, year=2024, result="incompetent")
     w.objects = {
+        "assessment": assessment,
         "community": community, "compound": compound, "facility": facility, "employment": worker,
         "person": worker.person, "exit": procedure, "seat": seat, "vacancy": vacancy, "finding": found,
         "person_finding": person_found, "unit_finding": unit_found,
