@@ -276,6 +276,7 @@ def due_label(rule_id: str, severity: str, in_force: dict[str, int]) -> str:
         "M15.exit_filing": "离职后第 30 天",
         "M03.jurisdiction_dispute": "登记未明确后第 90 天（未登记日期的：首次发现后按天数）",
         "M11.vacancy": "出缺后第 90 天",
+        "M14.incompetent_decision": "考核后第 60 天",
     }
     if rule_id in fixed:
         return fixed[rule_id]
