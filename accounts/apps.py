@@ -29,9 +29,25 @@ from django_otp.plugins.otp_static.apps import DefaultConfig as _StaticConfig  #
 from django_otp.plugins.otp_totp.apps import DefaultConfig as _TotpConfig  # noqa: E402
 
 
+def _chinese_model_names(config: AppConfig, names: dict[str, str]) -> None:
+    # The admin index read "TOTP devices"/"Static devices". Set on _meta at start-up, not in Meta:
+    # migrations read Meta's original attributes, so nothing is asked of django-otp's migrations.
+    for model_name, label in names.items():
+        meta = config.get_model(model_name)._meta
+        meta.verbose_name = meta.verbose_name_plural = label
+
+
 class OtpTotpConfig(_TotpConfig):
     verbose_name = "双因素认证：身份验证器"
+
+    def ready(self) -> None:
+        super().ready()
+        _chinese_model_names(self, {"TOTPDevice": "身份验证器设备"})
 
 
 class OtpStaticConfig(_StaticConfig):
     verbose_name = "双因素认证：恢复码"
+
+    def ready(self) -> None:
+        super().ready()
+        _chinese_model_names(self, {"StaticDevice": "恢复码设备", "StaticToken": "恢复码"})

@@ -31,6 +31,8 @@ def test_admin_index_has_no_english_section_for_login_attempts(client, admin_use
     page = client.get(reverse("admin:index")).content.decode()
     assert "登录安全" in page and "登录失败记录" in page
     assert "Access attempts" not in page and ">Axes<" not in page
+    assert "身份验证器设备" in page and "TOTP devices" not in page and "Static devices" not in page
+    assert "Model name" not in page
 
 
 @pytest.mark.django_db
