@@ -165,3 +165,21 @@ def test_revealed_export_shows_whole_numbers_with_dates(client, world, admin_use
     text, dates = response_text(client.get(reverse("exports:ledger", args=["people"]) + "?reveal=1"))
     assert people[0].id_number in text and people[0].birth_date in dates
     assert not MASKED.search(text)
+
+
+def test_every_reveal_in_an_export_is_recorded(client, world, admin_user, reviewer):
+    from audit.models import Kind, SecurityEvent
+
+    qn, _zy, people, _f, _users = world
+    client.force_login(reviewer)  # not an administrator: reveal=1 is ignored, masked, nothing recorded
+    text, _dates = response_text(client.get(reverse("exports:ledger", args=["people"]) + "?reveal=1"))
+    assert people[0].id_number not in text
+    assert not SecurityEvent.objects.filter(kind=Kind.ID_REVEAL).exists()
+    client.force_login(admin_user)
+    client.get(reverse("exports:ledger", args=["people"]) + "?reveal=1&format=csv")
+    text, _dates = response_text(client.get(reverse("staffing:roster_export", args=[qn.pk]) + "?reveal=1"))
+    assert people[0].id_number in text
+    where = sorted(SecurityEvent.objects.filter(kind=Kind.ID_REVEAL).values_list("detail__where", flat=True))
+    assert where == ["people_ledger", "roster_export"]
+    roster = SecurityEvent.objects.get(kind=Kind.ID_REVEAL, detail__where="roster_export")
+    assert roster.detail["count"] == 4 and people[0].id_number not in str(roster.detail)
