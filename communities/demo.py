@@ -20,6 +20,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -364,6 +365,11 @@ def _registers_as_kept(compounds: dict[str, dict], community_codes: list[str]) -
             spec["co_management_signed_on"] = _date_between(rng, date(2019, 1, 1), date(2024, 12, 31)) if signed else None
         else:
             spec["co_management_signed_on"] = None
+    fees = random.Random(SEED + 19)  # 措施十九: the residential 物业服务收费标准 of compounds that have a manager
+    for code in sorted(compounds):
+        managed = compounds[code]["community"] and compounds[code]["property_service"] != PropertyService.NONE
+        compounds[code]["residential_property_fee"] = (
+            Decimal(str(round(fees.uniform(0.8, 2.5), 2))) if managed else None)
     for community in rng.sample(community_codes, 6):
         own = [c for c in compounds if compounds[c]["community"] == community]
         if len(own) > 2:

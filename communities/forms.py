@@ -149,6 +149,7 @@ COMPOUND_FIELDS = [
     "facility_provided",
     "property_service",
     "co_management_signed_on",
+    "residential_property_fee",
     "jurisdiction_unclear",
     "unclear_since",
     "ruling",

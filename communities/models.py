@@ -350,6 +350,9 @@ class Compound(models.Model):
     ruling_on = models.DateField("裁定日期", null=True, blank=True)
     # 措施十八: a 单位自管 compound signs a 共建共管协议 with the community.
     co_management_signed_on = models.DateField("共建共管协议签订日期", null=True, blank=True)
+    # 措施十九: the residential 物业服务收费标准 that caps the fee of a 社区用房 in the compound.
+    residential_property_fee = models.DecimalField(
+        "住宅物业服务收费标准（元/㎡·月）", max_digits=6, decimal_places=2, null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -379,6 +382,9 @@ class Compound(models.Model):
         _no_future(errors, "ruling_on", self.ruling_on, "裁定日期")
         _no_future(errors, "unclear_since", self.unclear_since, "未明确登记日期")
         _no_future(errors, "co_management_signed_on", self.co_management_signed_on, "共建共管协议签订日期")
+        if self.residential_property_fee is not None and self.residential_property_fee < 0:
+            errors.setdefault("residential_property_fee", []).append(ValidationError(
+                f"物业服务收费标准不能为负数（填写了 {self.residential_property_fee}）。", code="fee_negative"))
         if self.ruling_on and not self.ruling_authority:
             errors.setdefault("ruling_authority", []).append(
                 ValidationError("已填写裁定日期，请选择裁定机关（区民政局或市民政局）。", code="ruling_authority_required")

@@ -200,6 +200,7 @@ RULES: dict[str, RuleSpec] = {s.id: s for s in [
              {"city_funds": 130000, "district_funds": 120000, "plan_due": "03-31", "payment_due": "06-30"}),
     RuleSpec("M19.task_funds", 19, C, V, "费随事转：交办事项经费随事转到位", "funding"),
     RuleSpec("M19.residential_utilities", 19, F, V, "社区综合服务设施水电气暖执行居民价格", "facilities"),
+    RuleSpec("M19.property_fee", 19, F, V, "社区综合服务设施物业收费不高于所在小区住宅标准", "facilities"),
     RuleSpec("M19.salary_share", 19, H, V, "社区工作者薪酬市区两级1∶1承担", "funding",
              {"district_per_city": 1.0, "tolerance": 1}),
 ]}

@@ -119,6 +119,8 @@ DUTIES: dict[str, Duty] = {
     "M19.work_funds": Duty(Unit.FINANCE.value, _MCA, why="经费保障：区财政局足额拨付，区民政局牵头"),
     "M19.residential_utilities": Duty(STREET, (Unit.CIVIL_AFFAIRS.value, Unit.FINANCE.value),
                                       why="设施水电气暖价格：街办落实，区民政局、区财政局牵头"),
+    "M19.property_fee": Duty(STREET, (Unit.HOUSING.value, Unit.CIVIL_AFFAIRS.value),
+                             why="物业收费：街办落实，区住建局、区民政局牵头"),
     "M19.task_funds": Duty(Unit.FINANCE.value, _MCA, why="费随事转：交办事项的经费由区财政局落实，区民政局牵头"),
     "M19.salary_share": Duty(Unit.FINANCE.value, _MCA, why="薪酬分担：区财政局落实，区民政局牵头"),
 }

@@ -12,7 +12,7 @@ from .models import Facility
 
 FACILITY_FIELDS = [
     "code", "community", "name", "kind", "service_category", "building_area", "activity_area", "site_area",
-    "acquisition", "residential_utilities",
+    "acquisition", "residential_utilities", "compound", "property_fee",
 ]
 INITIAL_FIELDS = ["status", "accepted_on", "handed_over_on"]
 
@@ -34,6 +34,10 @@ class FacilityForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities_for_user(  # type: ignore[attr-defined]  # a ModelChoiceField
             user, "change_community").judged()
+        from communities.models import Compound
+
+        self.fields["compound"].queryset = Compound.objects.filter(  # type: ignore[attr-defined]
+            community__in=self.fields["community"].queryset).order_by("code")  # type: ignore[attr-defined]
         if self.instance.pk and self.instance.residential_utilities is not None:
             self.initial["residential_utilities"] = "true" if self.instance.residential_utilities else "false"
         if not creating:

@@ -91,6 +91,15 @@ class Facility(models.Model):
     residential_utilities = models.BooleanField(
         "水电气暖执行居民价格", null=True, blank=True, help_text="措施十九：水、电、气、暖执行居民生活类价格"
     )
+    # 措施十九: the 社区用房's 物业服务收费 is not above the residential fee of the compound it stands in.
+    compound = models.ForeignKey(
+        "communities.Compound", verbose_name="所在小区", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="facilities", help_text="设施位于某个小区内时选择，用于核对物业服务收费",
+    )
+    property_fee = models.DecimalField(
+        "物业服务收费（元/㎡·月）", max_digits=6, decimal_places=2, null=True, blank=True,
+        help_text="措施十九：不超过所在小区住宅类物业服务收费标准",
+    )
     status = models.CharField("状态", max_length=20, choices=FacilityStatus.choices, default=FacilityStatus.PLANNED)
     accepted_on = models.DateField("验收日期", null=True, blank=True)
     handed_over_on = models.DateField("移交日期", null=True, blank=True)
@@ -145,6 +154,11 @@ class Facility(models.Model):
             if value is not None and value < 0:
                 label = self._meta.get_field(field).verbose_name  # type: ignore[union-attr]  # a concrete field
                 add(field, f"{label}不能为负数（填写了 {value}）。", "area_negative")
+        if self.property_fee is not None and self.property_fee < 0:
+            add("property_fee", f"物业服务收费不能为负数（填写了 {self.property_fee}）。", "fee_negative")
+        if (self.compound is not None and self.community_id
+                and self.compound.community_id not in (None, self.community_id)):
+            add("compound", f"小区“{self.compound}”不属于设施所属社区。", "compound_other_community")
         if self.activity_area is not None and self.activity_area > 0:
             if self.building_area is None:
                 add("activity_area", "填写居民活动区域面积时必须填写建筑面积。", "activity_exceeds_building")

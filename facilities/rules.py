@@ -315,3 +315,36 @@ class ResidentialUtilities(Rule):
                 yield self.fail(target_pk=row["pk"], key=row["code"], community_id=row["community_id"],
                                 measured="未登记", required="是", severity="warning",
                                 message=f"综合服务设施“{row['name']}”未登记水、电、气、暖是否执行居民生活类价格，请核实登记")
+
+
+@register
+class PropertyFee(Rule):
+    id = "M19.property_fee"
+    reading = (
+        "措施十九：社区综合服务设施的物业服务收费标准不超过本小区住宅类物业服务收费标准。口径：计入的（已移交、使用中）"
+        "综合服务设施，登记了所在小区和物业服务收费、且该小区登记了住宅物业服务收费标准的，设施收费高于小区标准即违规"
+        "（以小数比较，相等不违规）；任一项未登记的不判断。"
+    )
+    reads = {Facility: same_pk, Community: _facilities_of_revoked,
+             "communities.Compound": lambda objs: list(Facility.objects.filter(
+                 compound_id__in=[o.pk for o in objs]).values_list("pk", flat=True))}
+
+    def target_queryset(self, as_of):
+        return Facility.objects.filter(kind=FacilityKind.CENTER).exclude(community__status="revoked")
+
+    def evaluate(self, queryset, as_of, params):
+        rows = (
+            queryset.filter(counting(as_of), property_fee__isnull=False,
+                            compound__residential_property_fee__isnull=False,
+                            property_fee__gt=F("compound__residential_property_fee"))
+            .order_by().values("pk", "code", "name", "community_id", "property_fee", "compound__name",
+                               "compound__residential_property_fee")
+        )
+        for row in rows:
+            fee, cap = _dec(row["property_fee"]), _dec(row["compound__residential_property_fee"])
+            if fee > cap:
+                yield self.fail(
+                    target_pk=row["pk"], key=row["code"], community_id=row["community_id"], measured=fee, required=cap,
+                    message=(f"综合服务设施“{row['name']}”物业服务收费 {fmt(fee)}元/㎡·月，高于所在小区“{row['compound__name']}”"
+                             f"住宅类收费标准 {fmt(cap)}元/㎡·月"),
+                )

@@ -57,6 +57,7 @@ def _o(key, attr="pk"):
 
 ARGS = {
     "communities:community_detail": {"pk": _o("community")},
+    "communities:community_print": {"pk": _o("community")},
     "communities:community_edit": {"pk": _o("community")},
     "communities:community_revoke": {"pk": _o("community")},
     "communities:adjustment_create": {"pk": _o("community")},
@@ -87,6 +88,7 @@ ARGS = {
     "compliance:parameter_set": {"rule_id": lambda w: "M04.households", "name": lambda w: "min_households"},
     "compliance:sweep_detail": {"pk": _o("sweep")},
     "approvals:request_detail": {"pk": _o("request")},
+    "approvals:request_print": {"pk": _o("request")},
     "approvals:request_act": {"pk": _o("request")},
     "approvals:part_edit": {"pk": _o("part")},
     "approvals:attachment": {"pk": _o("attachment")},
@@ -144,6 +146,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "approvals:part_edit": _row("302/302", "403/403", "404/404", "403/403", "404/404", "403/403"),
     "approvals:request_act": _row("302/302", "405/302", "405/404", "405/302", "405/404", "405/302"),
     "approvals:request_detail": _row("302/302", "200/200", "404/404", "200/200", "404/404", "200/200"),
+    "approvals:request_print": _row("302/302", "200/200", "404/404", "200/200", "404/404", "200/200"),
     "approvals:request_list": _row("302/302", "200/200", "200/200", "200/200", "200/200", "200/200"),
     "approvals:request_merge": _row("302/302", "200/200", "200/200", "403/403", "403/403", "403/403"),
     "approvals:request_new": _row("302/302", "200/200", "200/200", "403/403", "403/403", "403/403"),
@@ -152,6 +155,11 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "communities:adjustment_create": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "communities:community_create": _row("302/302", "200/200", "200/200", "403/403", "403/403", "200/200"),
     "communities:community_detail": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
+    "communities:community_print": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
+    # The operators' pages: administrators only (the status page answers 503 when a check fails, as in a test
+    # world with no Celery worker to answer a ping).
+    "ops:status": _row("302/405", "403/405", "403/405", "403/405", "403/405", "503/405"),
+    "ops:tasks": _row("302/405", "403/405", "403/405", "403/405", "403/405", "200/405"),
     "communities:community_edit": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "communities:community_list": _row("302/302", "200/200", "200/200", "200/200", "200/200", "200/200"),
     "communities:community_revoke": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),

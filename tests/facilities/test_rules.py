@@ -305,3 +305,37 @@ class TestResidentialUtilities:
         assert found[no.code].severity == "violation" and found[unknown.code].severity == "warning"
         assert yes.code not in found and planned.code not in found
 
+
+
+@pytest.mark.django_db
+class TestPropertyFee:
+    def _compound(self, community, fee):
+        from communities.services import compound_create
+
+        return compound_create(code=f"XQF{next(_seq):04d}", name="小区", community=community, households=300,
+                               property_service="market", residential_property_fee=fee)
+
+    @pytest.mark.parametrize(("fee", "fails"), [("1.80", False), ("1.81", True)])
+    def test_fee_above_the_compounds_residential_fee(self, make_community, fee, fails):
+        c = make_community()
+        facility = center(c, "1050", compound=self._compound(c, Decimal("1.80")), property_fee=Decimal(fee))
+        found = run("M19.property_fee")
+        assert (facility.code in found) is fails
+        if fails:
+            assert (found[facility.code].measured, found[facility.code].required) == (pytest.approx(1.81), 1.8)
+
+    def test_not_judged_without_all_three_records(self, make_community):
+        c = make_community()
+        no_fee = center(c, "1050", compound=self._compound(c, Decimal("1.00")))
+        no_cap = center(c, "1050", compound=self._compound(c, None), property_fee=Decimal("5"))
+        no_compound = center(c, "1050", property_fee=Decimal("5"))
+        planned = center(c, "1050", status="planned", compound=self._compound(c, Decimal("1")), property_fee=Decimal("5"))
+        assert not {no_fee.code, no_cap.code, no_compound.code, planned.code} & set(run("M19.property_fee"))
+
+    def test_compound_of_another_community_refused(self, make_community):
+        from django.core.exceptions import ValidationError
+
+        c, other = make_community(), make_community()
+        with pytest.raises(ValidationError) as excinfo:
+            center(c, "1050", compound=self._compound(other, Decimal("1")))
+        assert [e.code for e in excinfo.value.error_dict["compound"]] == ["compound_other_community"]
