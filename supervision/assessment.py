@@ -55,6 +55,7 @@ ORG, SIZE, SITE, TEAM, ABILITY, FUNDS = AREAS
 RULE_AREA: dict[str, str] = {
     "M01.sub_district": ORG,
     "M03.compound_unassigned": SIZE,
+    "M03.compound_register": SIZE,
     "M03.jurisdiction_dispute": SIZE,
     "M04.boundaries": SIZE,
     "M04.households": SIZE,
@@ -66,6 +67,7 @@ RULE_AREA: dict[str, str] = {
     "M07.outdoor_plaza": SITE,
     "M07.activity_share": SITE,
     "M08.handover": SITE,
+    "M08.planned_area": SITE,
     "M09.facility_debt": SITE,
     "M10.party_size": ORG,
     "M10.committee_size": ORG,
@@ -89,6 +91,9 @@ RULE_AREA: dict[str, str] = {
     "M18.property_committee": ORG,
     "M19.work_funds": FUNDS,
     "M19.salary_share": FUNDS,
+    "M19.task_funds": FUNDS,
+    "M19.residential_utilities": FUNDS,
+    "M19.property_fee": FUNDS,
 }
 
 # The district departments the 措施 name that answer for findings (compliance.duties assigns findings to these
