@@ -47,6 +47,13 @@ SHORT_NAMES: dict[str, str] = {
     "M18.property_committee": "环境和物业管理委员会",
     "M19.work_funds": "社区工作经费",
     "M19.salary_share": "薪酬市区分担",
+    "M03.compound_register": "小区登记齐全",
+    "M08.planned_area": "规划设施面积",
+    "M14.incompetent_decision": "不称职处理决定",
+    "M15.approval_before_filing": "先批准后备案",
+    "M19.task_funds": "费随事转",
+    "M19.residential_utilities": "水电气暖居民价",
+    "M19.property_fee": "设施物业收费",
 }
 
 

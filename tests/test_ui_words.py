@@ -68,3 +68,13 @@ def test_closing_a_facility_is_a_danger_button(client, streets, admin_user):
 
         template = Path("facilities/templates/facilities/facility_detail.html").read_text(encoding="utf-8")
         assert 'a.transition.target == "closed" %}btn-danger' in template
+
+
+def test_every_rule_has_a_short_chinese_name():
+    """A rule added without a short name would show its long title; the catalogue and names stay in step."""
+    from compliance.catalogue import RULES
+    from compliance.names import SHORT_NAMES, rule_name
+
+    assert set(RULES) <= set(SHORT_NAMES)
+    assert rule_name("M04.households") == "措施四·户数规模"
+    assert all(len(name) <= 12 for name in SHORT_NAMES.values())
