@@ -182,6 +182,8 @@ RULES: dict[str, RuleSpec] = {s.id: s for s in [
              {"training_due": "12-01", "hire_cutoff": "09-30"}),
     RuleSpec("M13.post_grade", 13, D, V, "社区工作者落实“三岗十八级”", "staffing"),
     RuleSpec("M13.archive", 13, D, W, "社区工作者档案完整", "staffing"),
+    RuleSpec("M13.grade_growth", 13, D, W, "考核称职以上的社区工作者等级自然增长", "staffing",
+             {"grade_years": 3}),
     RuleSpec("M14.annual_assessment", 14, D, V, "社区工作者上年度考核按时完成", "staffing",
              {"assessment_due": "03-31"}),
     RuleSpec("M14.incompetent_decision", 14, D, W, "考核不称职的及时作出等级调整或续聘解聘决定", "staffing",

@@ -106,6 +106,7 @@ DUTIES: dict[str, Duty] = {
     "M13.archive": _STREET_MCA,
     "M14.annual_assessment": _STREET_MCA,
     "M14.incompetent_decision": _STREET_MCA,
+    "M13.grade_growth": _STREET_MCA,
     "M15.resignation_notice": _STREET_MCA,
     "M15.exit_filing": _STREET_MCA,
     "M15.approval_before_filing": _STREET_MCA,

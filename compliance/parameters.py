@@ -107,6 +107,7 @@ PARAM_LABELS: dict[str, str] = {
     "assessment_due": "上年度考核截止（月-日）",
     "filing_days": "离职备案期限（天）",
     "decision_days": "考核不称职后作出决定期限（天）",
+    "grade_years": "等级自然增长周期（年）",
     "notice_days": "辞职提前申请（天）",
     "monitoring_points": "减负增效监测点目标（个）",
     "typical_cases": "典型案例目标（个）",

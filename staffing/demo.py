@@ -116,6 +116,8 @@ class StaffingPlan:
     assessments: list[tuple[str, int, str, date | None]] = field(default_factory=list)
     # 考核结果运用 (措施十四): person, assessed year, decision kind, decided on.
     decisions: list[tuple[str, int, str, date]] = field(default_factory=list)
+    # 等级自然增长 (措施十三): person, the grade they rose to (recorded after the employment).
+    grade_rises: list[tuple[str, int]] = field(default_factory=list)
 
 
 def required_workers(population: int) -> int:
@@ -341,6 +343,8 @@ def _policy_examples(plan: StaffingPlan, people: _People, today: date) -> None:
       minimum, and the vacancy opens by itself (no one ticks a box); no 补选 yet.
     - 措施十五: an exit entered by the 人员 import with a 备案日期 and no 街办 approval date.
     - 措施十四: two workers assessed 不称职 last year: one has its 等级调整 recorded, the other nothing yet.
+    - 措施十三: two long-serving workers assessed 称职 or better three years running: one rose a grade, the
+      other's grade stayed where it was.
     """
     rng = random.Random(SEED + 11)
     saved, people.rng = people.rng, rng
@@ -378,6 +382,21 @@ def _policy_examples(plan: StaffingPlan, people: _People, today: date) -> None:
             plan.assessments[i] = (number, year, AssessmentResult.INCOMPETENT, on)
             if n == 0 and on is not None and on + timedelta(days=30) <= today:
                 plan.decisions.append((number, year, DecisionKind.GRADE, on + timedelta(days=30)))
+
+        last_year = today.year - 1
+        start = date(today.year - 3, 1, 1)
+        jobs = {j.person: j for s in plan.communities for j in s.jobs}
+        good = (AssessmentResult.EXCELLENT, AssessmentResult.COMPETENT)
+        steady = sorted(p for p, y, r, on in plan.assessments if y == last_year and r in good and on is not None
+                        and p not in leavers and jobs[p].entry_on <= start and jobs[p].grade is not None
+                        and jobs[p].grade < 17)
+        for n, number in enumerate(rng.sample(steady, 2) if len(steady) >= 2 else []):
+            for year in (today.year - 3, today.year - 2):
+                plan.assessments.append((number, year, AssessmentResult.COMPETENT, date(year + 1, 1, 20)))
+            if n == 0:
+                grade = jobs[number].grade
+                assert grade is not None
+                plan.grade_rises.append((number, grade + 1))
     finally:
         people.rng = saved
 
@@ -472,6 +491,12 @@ def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user
         person = persons[number]
         if (person.pk, year) not in assessed:
             assessment_record(person=person, year=year, result=result, assessed_on=assessed_on, user=user)
+            counts.created += 1
+
+    for number, grade in plan.grade_rises:
+        employment = Employment.objects.filter(person=persons[number]).order_by("-entry_on").first()
+        if employment is not None and employment.grade is not None and employment.grade < grade:
+            employment_update(employment=employment, user=user, reason="等级自然增长", grade=grade)
             counts.created += 1
 
     decided = set(AssessmentDecision.objects.filter(assessment__person__in=persons.values())

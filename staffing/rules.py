@@ -31,6 +31,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from communities.models import Community, CommunityStatus, PartyOrgType
 from compliance.catalogue import Severity
@@ -739,4 +740,54 @@ class IncompetentDecision(PersonRule):
                 severity=Severity.WARNING if elapsed <= days else Severity.VIOLATION,
                 message=(f"社区工作者{row['p_name']}{row['year']}年度考核不称职，已 {elapsed} 天未作出等级调整或"
                          f"续聘解聘决定（应在 {days} 天内即 {deadline:%Y-%m-%d} 前作出）"),
+            )
+
+
+def _grade_on(day: dt.date, *, earliest: bool = False) -> Subquery:
+    """The outer employment's grade at the end of ``day`` by its history; ``earliest``: its first recorded grade."""
+    history = Employment.history.model.objects.filter(id=OuterRef("pk")).order_by()
+    if earliest:
+        return Subquery(history.order_by("history_date", "history_id").values("grade")[:1])
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
+    return Subquery(history.filter(history_date__lt=end).order_by("-history_date", "-history_id").values("grade")[:1])
+
+
+@register
+class GradeGrowth(PersonRule):
+    id = "M13.grade_growth"
+    reading = (
+        "措施十三：落实“三岗十八级”绩效薪酬自然增长机制。口径：评估日在职、在考核期（前3个考核年度，自其首年"
+        "1月1日起）开始前已入职、等级低于18级的社区工作者，这3个年度考核均为优秀或称职的，按任职记录的历史，"
+        "评估日的等级不高于考核期开始时的等级为预警（记录晚于考核期开始的，以最早记录的等级为准）。"
+    )
+    reads = {**PersonRule.reads, Assessment: persons_of}
+
+    def evaluate(self, queryset, as_of, params):
+        from .models import MAX_GRADE, AssessmentResult
+
+        years = int(params["grade_years"])
+        first = as_of.year - years
+        start = dt.date(first, 1, 1)
+        good = (Assessment.objects.filter(person_id=OuterRef("person_id"), year__gte=first, year__lt=as_of.year,
+                                          result__in=[AssessmentResult.EXCELLENT, AssessmentResult.COMPETENT])
+                .filter(Q(assessed_on__isnull=True) | Q(assessed_on__lte=as_of))
+                .order_by().values("person_id").annotate(n=Count("pk")).values("n")[:1])
+        rows = (
+            _scope(_live(_jobs(as_of)), queryset)
+            .filter(entry_on__lte=start, grade__isnull=False)
+            .annotate(good_n=Coalesce(Subquery(good, output_field=IntegerField()), 0))
+            .filter(good_n=years)
+            .annotate(grade_now=Coalesce(_grade_on(as_of), _grade_on(as_of, earliest=True)),
+                      grade_then=Coalesce(_grade_on(start), _grade_on(start, earliest=True)))
+            .filter(grade_now__lt=MAX_GRADE, grade_now__lte=F("grade_then"))
+            .order_by()
+            .annotate(**_person_columns())
+            .values("person_id", "p_public_id", "p_name", "community_id", "grade_now", "grade_then")
+        )
+        for row in rows:
+            yield self.fail(
+                target_pk=row["person_id"], key=row["p_public_id"], community_id=row["community_id"],
+                measured=row["grade_now"], required=f"高于{row['grade_then']}级",
+                message=(f"社区工作者{row['p_name']}{first}—{as_of.year - 1}年度考核均为称职以上，等级仍为"
+                         f"{row['grade_now']}级（{start:%Y-%m-%d}时为{row['grade_then']}级），未按自然增长机制晋级"),
             )

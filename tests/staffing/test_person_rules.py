@@ -178,7 +178,7 @@ def test_person_findings_carry_opaque_id_and_community(c):
 def test_person_rules_query_count_does_not_grow(make_community):
     rules = ["M12.worker_training", "M12.leader_training", "M13.post_grade", "M13.archive",
              "M14.annual_assessment", "M15.resignation_notice", "M15.exit_filing", "M15.approval_before_filing",
-             "M14.incompetent_decision"]
+             "M14.incompetent_decision", "M13.grade_growth"]
 
     def count():
         with CaptureQueriesContext(connection) as ctx:
