@@ -183,6 +183,58 @@ def election_and_inspections(req: EstablishmentRequest, inp: StepInput) -> str |
     return None
 
 
+def gov_agreed_first(req: EstablishmentRequest, inp: StepInput) -> str | None:
+    """措施五: 经区政府研究同意后报市民政局. The agreement's date is recorded with step 3 and precedes the city's
+    opinion; a date after today has not happened."""
+    agreed = inp.data.get("gov_agreed_on")
+    if not agreed:
+        return "须先经区政府研究同意，请登记区政府研究同意日期。"
+    today = inp.today or timezone.localdate()
+    if agreed > today:
+        return f"区政府研究同意日期 {agreed:%Y-%m-%d} 晚于今天。"
+    if inp.decided_on and agreed > inp.decided_on:
+        return (f"区政府研究同意日期 {agreed:%Y-%m-%d} 晚于市民政局意见日期 {inp.decided_on:%Y-%m-%d}："
+                "须经区政府同意后再报市民政局。")
+    return None
+
+
+# 达标后列入台账 (附件第七步): the community rules a new community must pass before it enters the ledger. Violations
+# only: a warning or notice (an unusual but lawful size) does not hold it back.
+LEDGER_RULES: tuple[str, ...] = (
+    "M04.boundaries", "M07.facility_area", "M07.outdoor_plaza", "M07.activity_share", "M10.party_size",
+    "M10.committee_size", "M10.cross_appointment", "M10.fulltime_share", "M10.total_cap", "M11.worker_ratio",
+)
+
+
+def ledger_failures(req: EstablishmentRequest, today: dt.date) -> list[str]:
+    """The LEDGER_RULES violations of the request's communities on ``today``, judged by the engine's own rules
+    (the election window that spares a new community elsewhere does not apply: this is the 验收)."""
+    from compliance.catalogue import Severity
+    from compliance.parameters import params_for_rules
+    from compliance.rules import registry
+
+    ids = [p.community_id for p in req.parts.all() if p.community_id]
+    if not ids:
+        return []
+    rules = registry.select(LEDGER_RULES)
+    params = params_for_rules(rules, today)
+    out = []
+    for rule in rules:
+        for result in rule.evaluate(Community.objects.filter(pk__in=ids), today, params[rule.id]):
+            if not result.passed and (result.severity or rule.severity) == Severity.VIOLATION:
+                out.append(f"{rule.title}：{result.message}")
+    return out
+
+
+def ledger_standard_met(req: EstablishmentRequest, inp: StepInput) -> str | None:
+    if (inp.data.get("ledger_exception") or "").strip():
+        return None  # the reviewer lists it anyway, with the reason recorded on the step
+    failures = ledger_failures(req, inp.today or timezone.localdate())
+    if not failures:
+        return None
+    return ("未达标，不能列入台账（或填写“未达标仍列入台账的理由”）：" + "；".join(failures))
+
+
 def credit_codes_valid(req: EstablishmentRequest, inp: StepInput) -> str | None:
     codes: dict[str, str] = inp.data.get("credit_codes") or {}
     parts = list(req.parts.all())
@@ -210,7 +262,7 @@ STEPS: tuple[Step, ...] = (
          conditions=(opinion_given,), default_days=20),
     Step(3, S.CITY_CONSULT, S.CITY_OPINION, "征求市民政局意见（市民政局审核、实地查看）", REVIEWER,
          records_outcome_of="市民政局", needs_document=True,
-         conditions=(opinion_given, document_recorded, decided_in_order), default_days=30),
+         conditions=(opinion_given, document_recorded, decided_in_order, gov_agreed_first), default_days=30),
     Step(4, S.CITY_OPINION, S.REPORT, "市政府审核后市民政局反馈意见", REVIEWER,
          records_outcome_of="市民政局（经市政府审核）", needs_document=True,
          conditions=(opinion_given, document_recorded, decided_in_order), default_days=60),
@@ -221,7 +273,7 @@ STEPS: tuple[Step, ...] = (
          conditions=(opinion_given, document_recorded, decided_in_order, sources_active, codes_still_free),
          default_days=30, effect="establish"),
     Step(7, S.INSPECTION, S.CERTIFICATION, "两委选举、区民政局初验、市民政局终验，列入台账", REVIEWER,
-         conditions=(election_and_inspections,), default_days=120, effect="enter_ledger"),
+         conditions=(election_and_inspections, ledger_standard_met), default_days=120, effect="enter_ledger"),
     Step(8, S.CERTIFICATION, S.COMPLETED, "年终报市民政局，颁发统一社会信用代码证书", REVIEWER,
          records_outcome_of="市民政局", conditions=(credit_codes_valid,), default_days=365, effect="certify"),
 )

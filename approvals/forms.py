@@ -162,9 +162,14 @@ class ActForm(BootstrapMixin, forms.Form):
                                                         required=step.needs_document)
         if step.records_outcome_of:
             self.fields["opinion"].label = f"{step.records_outcome_of}意见（摘要）"
+        if step.number == 3:
+            self.fields["gov_agreed_on"] = forms.DateField(label="区政府研究同意日期", widget=DateInput())
         if step.number == 7:
             for name, label in flow.ELECTION_FIELDS:
                 self.fields[name] = forms.DateField(label=label, widget=DateInput())
+            self.fields["ledger_exception"] = forms.CharField(
+                label="未达标仍列入台账的理由（达标的不填）", max_length=500, required=False,
+                widget=forms.Textarea(attrs={"rows": 2}))
         if step.number == 8:
             for part in request_obj.parts.all():
                 self.fields[f"credit_{part.pk}"] = forms.CharField(
@@ -176,8 +181,11 @@ class ActForm(BootstrapMixin, forms.Form):
         data: dict = {}
         if self.step.number == 1:
             data["residents_agreed"] = d.get("residents_agreed", False)
+        if self.step.number == 3:
+            data["gov_agreed_on"] = d["gov_agreed_on"]
         if self.step.number == 7:
             data.update({name: d[name] for name, _ in flow.ELECTION_FIELDS})
+            data["ledger_exception"] = (d.get("ledger_exception") or "").strip()
         if self.step.number == 8:
             data["credit_codes"] = {k.removeprefix("credit_"): v for k, v in d.items() if k.startswith("credit_")}
         return {"opinion": d.get("opinion", ""), "document_no": d.get("document_no", ""),

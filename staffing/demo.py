@@ -389,7 +389,7 @@ def _policy_examples(plan: StaffingPlan, people: _People, today: date) -> None:
         good = (AssessmentResult.EXCELLENT, AssessmentResult.COMPETENT)
         steady = sorted(p for p, y, r, on in plan.assessments if y == last_year and r in good and on is not None
                         and p not in leavers and jobs[p].entry_on <= start and jobs[p].grade is not None
-                        and jobs[p].grade < 17)
+                        and (jobs[p].grade or 99) < 17)
         for n, number in enumerate(rng.sample(steady, 2) if len(steady) >= 2 else []):
             for year in (today.year - 3, today.year - 2):
                 plan.assessments.append((number, year, AssessmentResult.COMPETENT, date(year + 1, 1, 20)))

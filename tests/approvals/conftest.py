@@ -63,6 +63,9 @@ DATES = {
 ELECTION = {"election_on": dt.date(2024, 7, 20), "initial_inspection_on": dt.date(2024, 8, 1),
             "final_inspection_on": dt.date(2024, 8, 20)}
 CREDIT_CODES = ["91350100M000100Y43", "91110108551385082Q"]
+GOV_AGREED = dt.date(2024, 2, 20)  # 区政府研究同意, before the request goes to 市民政局 (step 3)
+# The walk's communities have no 两委 or facilities yet: the reviewer lists them with a reason (附件第七步).
+LEDGER_EXCEPTION = "测试：设施与两委数据另行补录"
 
 
 def step_kwargs(step, req):
@@ -70,8 +73,10 @@ def step_kwargs(step, req):
     kw = {"opinion": f"第{step}步同意"}
     if step in DATES:
         kw.update(document_no=f"莲政字〔2024〕{step}号", decided_on=DATES[step])
+    if step == 3:
+        kw["data"] = {"gov_agreed_on": GOV_AGREED}
     if step == 7:
-        kw["data"] = dict(ELECTION)
+        kw["data"] = {**ELECTION, "ledger_exception": LEDGER_EXCEPTION}
     if step == 8:
         kw["data"] = {"credit_codes": {str(p.pk): code for p, code in zip(req.parts.all(), CREDIT_CODES, strict=False)}}
     return kw

@@ -66,7 +66,7 @@ def test_reviewer_takes_a_new_community_request_to_the_ledger(live_server, stree
     from approvals.flow import BY_NUMBER
     from approvals.models import EstablishmentRequest, State
     from approvals.services import request_create_new
-    from tests.approvals.conftest import CREDIT_CODES, DATES, ELECTION, part, submit
+    from tests.approvals.conftest import CREDIT_CODES, DATES, ELECTION, GOV_AGREED, LEDGER_EXCEPTION, part, submit
 
     req = request_create_new(user=clerk_qingnian, sub_district=streets["qingnian"], title="新设大兴东社区",
                              part=part("610104001050", "大兴东社区居委会"))
@@ -82,9 +82,9 @@ def test_reviewer_takes_a_new_community_request_to_the_ledger(live_server, stree
         if act.locator("[name=act-document_no]").count():
             act.locator("[name=act-document_no]").fill(f"莲政字〔2024〕{step}号")
             act.locator("[name=act-decided_on]").fill(DATES.get(step, dt.date(2024, 4, 20)).isoformat())
-        for name, value in ELECTION.items():
+        for name, value in {**ELECTION, "gov_agreed_on": GOV_AGREED, "ledger_exception": LEDGER_EXCEPTION}.items():
             if act.locator(f"[name=act-{name}]").count():
-                act.locator(f"[name=act-{name}]").fill(value.isoformat())
+                act.locator(f"[name=act-{name}]").fill(value if isinstance(value, str) else value.isoformat())
         credit = act.locator("input[name^=act-credit_]")
         for i in range(credit.count()):
             credit.nth(i).fill(CREDIT_CODES[i])
