@@ -37,6 +37,7 @@ SHORT_NAMES: dict[str, str] = {
     "M12.leader_training": "书记主任专项培训",
     "M13.post_grade": "三岗十八级",
     "M13.archive": "工作者档案",
+    "M13.grade_growth": "等级自然增长",
     "M14.annual_assessment": "年度考核",
     "M15.resignation_notice": "辞职提前申请",
     "M15.exit_filing": "离职备案",
