@@ -241,6 +241,7 @@ def adjustment_plans(figures: dict[str, dict]) -> dict[str, dict]:
             plans[code] = {
                 "kind": AdjustmentKind.SPLIT,
                 "reason": "按主干道分设两个社区。",
+                "in_district_plan": True,
                 "planned_on": date(2025, 6, 30) + timedelta(days=92 * i),
             }
         plans[code]["recorded_on"] = date(2024, 5, 10) + timedelta(days=7 * i)
@@ -255,6 +256,7 @@ def adjustment_plans(figures: dict[str, dict]) -> dict[str, dict]:
             plans[code] = {
                 "kind": AdjustmentKind.MERGE,
                 "reason": "与相邻社区合并。",
+                "in_district_plan": True,
                 "planned_on": date(2025, 3, 31) + timedelta(days=61 * i),
             }
         plans[code]["recorded_on"] = date(2024, 6, 3) + timedelta(days=7 * i)

@@ -415,6 +415,8 @@ class CommunityAdjustment(models.Model):
     reason = models.TextField("理由", blank=True)
     planned_on = models.DateField("计划日期", null=True, blank=True)
     recorded_on = models.DateField("登记日期", default=_today)
+    # 措施六 names a plan: 7 超大型 to split and 8 微型 to merge. M06.district_adjustment counts these only.
+    in_district_plan = models.BooleanField("列入全区调整计划（7个超大型、8个微型）", default=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -424,6 +426,9 @@ class CommunityAdjustment(models.Model):
         constraints = [
             # 暂不调整 must say why (措施六: 不搞一刀切, but with a reason).
             models.CheckConstraint(condition=~Q(kind="defer") | ~Q(reason=""), name="adjustment_defer_has_reason"),
+            # The plan splits or merges: a 暂不调整 is no part of it.
+            models.CheckConstraint(condition=~Q(kind="defer") | Q(in_district_plan=False),
+                                   name="adjustment_plan_not_deferred"),
         ]
 
     def __str__(self) -> str:
@@ -432,6 +437,9 @@ class CommunityAdjustment(models.Model):
     def clean(self) -> None:
         if self.kind == AdjustmentKind.DEFER and not (self.reason or "").strip():
             raise ValidationError({"reason": ValidationError("选择“暂不调整”时必须填写理由。", code="defer_reason_required")})
+        if self.kind == AdjustmentKind.DEFER and self.in_district_plan:
+            raise ValidationError({"in_district_plan": ValidationError(
+                "“暂不调整”的社区不能列入全区调整计划（计划只含拆分和合并）。", code="plan_deferred")})
 
 
 class MonitoringPoint(models.Model):

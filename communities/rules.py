@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Trim
+from django.utils import timezone
 
 from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Result, Rule, district, register, same_pk, via, watching
 
@@ -364,11 +366,11 @@ class AdjustmentPlan(Rule):
 class DistrictAdjustment(Rule):
     id = "M06.district_adjustment"
     reading = (
-        "措施六：推进全区符合条件的7个超大型社区、8个微型社区逐步优化调整（参数）。口径：有“拆分”记录的社区，"
-        "已撤销（拆分后原社区撤销）或户数已不高于户数上限（与措施四共用，默认5000户；拆出部分后原社区保留），"
-        "计为已拆分；有“合并”记录的社区，已撤销（并入他社区）或户数已不低于户数下限（默认1000户；吸收了相邻社区），"
-        "计为已合并。记录和撤销日期都不晚于评估日期；"
-        "有记录但尚未完成的计为“已列入计划”。进度未达目标时提示。"
+        "措施六：推进全区符合条件的7个超大型社区、8个微型社区逐步优化调整（参数）。口径：只计列入全区调整计划的"
+        "社区（调整记录勾选“列入全区调整计划”）。列入“拆分”计划的社区，已撤销（拆分后原社区撤销）或评估日的户数"
+        "（按社区历史记录）已不高于户数上限（与措施四共用，默认5000户），计为已拆分；列入“合并”计划的社区，已撤销"
+        "或评估日户数已不低于户数下限（默认1000户），计为已合并。记录和撤销日期都不晚于评估日期；"
+        "列入计划但尚未完成的计为“已列入计划”。进度未达目标时提示。"
     )
     reads = {Community: district, CommunityAdjustment: district}
 
@@ -380,18 +382,29 @@ class DistrictAdjustment(Rule):
         low, high = params["min_households"], params["max_households"]
 
         def has(kind):
-            return Exists(CommunityAdjustment.objects.filter(community=OuterRef("pk"), kind=kind, recorded_on__lte=as_of))
+            return Exists(CommunityAdjustment.objects.filter(community=OuterRef("pk"), kind=kind, recorded_on__lte=as_of,
+                                                             in_district_plan=True))
 
+        # 户数 as the community's history said at the end of as_of (its earliest record if none is that old).
+        history = Community.history.model.objects.filter(id=OuterRef("pk")).order_by()
+        end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
+        then = Coalesce(
+            Subquery(history.filter(history_date__lt=end).order_by("-history_date", "-history_id")
+                     .values("households")[:1]),
+            Subquery(history.order_by("history_date", "history_id").values("households")[:1]),
+            F("households"),
+        )
         live = ~Q(revoked_on__lte=as_of)
         gone = Q(revoked_on__lte=as_of)
         counts = (
             Community.objects.annotate(split_rec=has(AdjustmentKind.SPLIT), merge_rec=has(AdjustmentKind.MERGE))
             .filter(Q(split_rec=True) | Q(merge_rec=True))
+            .annotate(households_then=then)
             .aggregate(
                 split_all=Count("pk", filter=Q(split_rec=True)),
-                split_done=Count("pk", filter=Q(split_rec=True) & (gone | (live & Q(households__lte=high)))),
+                split_done=Count("pk", filter=Q(split_rec=True) & (gone | (live & Q(households_then__lte=high)))),
                 merge_all=Count("pk", filter=Q(merge_rec=True)),
-                merge_done=Count("pk", filter=Q(merge_rec=True) & (gone | (live & Q(households__gte=low)))),
+                merge_done=Count("pk", filter=Q(merge_rec=True) & (gone | (live & Q(households_then__gte=low)))),
             )
         )
         return {"split_done": counts["split_done"], "merge_done": counts["merge_done"],

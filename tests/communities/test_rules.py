@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -276,11 +276,18 @@ def test_district_adjustment_progress(community):
     for c, kind in [(split_revoked, AdjustmentKind.SPLIT), (split_kept, AdjustmentKind.SPLIT),
                     (split_planned, AdjustmentKind.SPLIT), (merged, AdjustmentKind.MERGE),
                     (merge_planned, AdjustmentKind.MERGE)]:
-        services.adjustment_create(community=c, kind=kind, recorded_on=date(2024, 6, 1))
+        services.adjustment_create(community=c, kind=kind, recorded_on=date(2024, 6, 1), in_district_plan=True)
+    # A split the plan does not name: revoked, but not counted.
+    unnamed = community(households=9000, population=27000)
+    services.adjustment_create(community=unnamed, kind=AdjustmentKind.SPLIT, recorded_on=date(2024, 6, 1))
+    services.community_revoke(community=unnamed, on=date(2024, 7, 1))
     services.community_revoke(community=split_revoked, on=date(2025, 1, 1))
     services.community_revoke(community=merged, on=date(2025, 2, 1))
-    # The community that kept its code after giving part of its area away.
+    # The community that kept its code after giving part of its area away, on 2024-11-01 by its history.
+    Community.history.filter(id=split_kept.pk).update(history_date=datetime(2024, 1, 1, 12, tzinfo=UTC))
     services.community_update(community=split_kept, households=4000, population=12000)
+    Community.history.filter(id=split_kept.pk, households=4000).update(
+        history_date=datetime(2024, 11, 1, 4, tzinfo=UTC))
 
     run("M06.district_adjustment")
     f = open_findings("M06.district_adjustment")["district"]
@@ -290,14 +297,26 @@ def test_district_adjustment_progress(community):
     assert "另有 1 个已列入拆分计划" in f.message and "另有 1 个已列入合并计划" in f.message
     assert (f.responsible_kind, f.responsible_unit, f.responsible_name) == ("department", "civil_affairs", "区民政局")
 
-    # Before the revocations, only the shrunken community counts.
+    # Before the revocations, only the shrunken community counts; the day before it shrank, none.
     run("M06.district_adjustment", as_of=date(2024, 12, 31))
     assert open_findings("M06.district_adjustment")["district"].measured == "已拆分 1/7，已合并 0/8"
+    run("M06.district_adjustment", as_of=date(2024, 10, 31))
+    assert open_findings("M06.district_adjustment")["district"].measured == "已拆分 0/7，已合并 0/8"
+    run("M06.district_adjustment", as_of=date(2024, 11, 1))
+    assert open_findings("M06.district_adjustment")["district"].measured == "已拆分 1/7，已合并 0/8"
+
+
+def test_a_deferred_community_cannot_be_in_the_plan(community):
+    c = community(households=6000, population=18000)
+    with pytest.raises(ValidationError) as error:
+        services.adjustment_create(community=c, kind=AdjustmentKind.DEFER, reason="暂不", in_district_plan=True)
+    assert [e.code for e in error.value.error_dict["in_district_plan"]] == ["plan_deferred"]
 
 
 def test_district_adjustment_goal_met_no_notice(community):
     c = community(households=800, population=2400)
-    services.adjustment_create(community=c, kind=AdjustmentKind.MERGE, recorded_on=date(2024, 6, 1))
+    services.adjustment_create(community=c, kind=AdjustmentKind.MERGE, recorded_on=date(2024, 6, 1),
+                               in_district_plan=True)
     services.community_revoke(community=c, on=date(2025, 1, 1))
     params = {"M06.district_adjustment": {"oversized_to_split": 0, "micro_to_merge": 1}}
     run("M06.district_adjustment", params=params)
@@ -465,7 +484,7 @@ def test_district_records_rejudge_the_district(community, django_capture_on_comm
     assert open_findings("M17.district_targets")["district"].measured.startswith("监测点 0/12")
     micro = community(households=800, population=2400)
     with django_capture_on_commit_callbacks(execute=True):
-        services.adjustment_create(community=micro, kind=AdjustmentKind.MERGE)
+        services.adjustment_create(community=micro, kind=AdjustmentKind.MERGE, in_district_plan=True)
     f = open_findings("M06.district_adjustment")["district"]
     assert f.measured == "已拆分 0/7，已合并 0/8"
     assert "另有 1 个已列入合并计划" in f.message

@@ -42,7 +42,8 @@ def big(streets):
     b.bulk_workers(c, b.bulk_people(18, c))
     split = b.community(streets["qingnian"], "102", households=6500, population=12000)
     b.bulk_workers(split, b.bulk_people(30, split))
-    community_services.adjustment_create(community=split, kind=AdjustmentKind.SPLIT, recorded_on=date(2024, 6, 1))
+    community_services.adjustment_create(community=split, kind=AdjustmentKind.SPLIT, recorded_on=date(2024, 6, 1),
+                                         in_district_plan=True)
     return c, split
 
 
