@@ -5,15 +5,26 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run intro test install lint check bench migrate demo clean
+.PHONY: run intro test install lint check bench migrate demo clean lock
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Installs exactly what the lock files name, each file checked against its hash (pip-compile --generate-hashes).
+$(STAMP): requirements.lock requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# After changing requirements*.txt: pin every package with its hashes again (pip-tools in a throwaway venv).
+# LOCK_CONSTRAINTS=file keeps the versions a tested environment already has (e.g. `.venv/bin/pip freeze`).
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links $(if $(LOCK_CONSTRAINTS),-c $(LOCK_CONSTRAINTS)) -o requirements.lock requirements.txt
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links $(if $(LOCK_CONSTRAINTS),-c $(LOCK_CONSTRAINTS)) -o requirements-dev.lock requirements-dev.txt
+	rm -rf .venv-lock
 
 migrate: install
 	@echo "[1/4] 建立或更新数据库表……"
