@@ -116,3 +116,24 @@ def pytest_report_header(config):
 
     db = settings.DATABASES["default"]
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db['NAME']})"
+
+
+# -- the demo world, built once per session (tests/demo_world.py) ----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def whole_demo_rows(django_db_setup, django_db_blocker):
+    """What ``load_demo`` writes, built the first time a test asks for it."""
+    from .demo_world import capture, load_whole_demo
+
+    with django_db_blocker.unblock():
+        return capture(load_whole_demo)
+
+
+@pytest.fixture(scope="session")
+def structure_demo_rows(django_db_setup, django_db_blocker):
+    """What ``load_demo --structure-only`` writes."""
+    from .demo_world import capture, load_structure
+
+    with django_db_blocker.unblock():
+        return capture(load_structure)

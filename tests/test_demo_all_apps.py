@@ -29,15 +29,17 @@ from funding.models import Allocation, SalaryFunding
 from staffing.idnumbers import parse
 from staffing.models import Assessment, Employment, ExitProcedure, Person, Seat, TrainingAttendance
 
+from .demo_world import restore
+
 DEMO_APPS = ("communities", "facilities", "funding", "staffing", "approvals")
 
 
 @pytest.fixture(scope="module")
-def whole_demo(django_db_setup, django_db_blocker):
+def whole_demo(whole_demo_rows, django_db_setup, django_db_blocker):
+    # The session's demo (tests/demo_world.py) put back into this module's transaction.
     with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
-        call_command("load_demo", stdout=out)
-        yield out.getvalue()
+        restore(whole_demo_rows)
+        yield whole_demo_rows.output
         transaction.set_rollback(True)
 
 

@@ -114,11 +114,13 @@ def filter_options(html: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def demo_world(django_db_setup, django_db_blocker):
+def demo_world(whole_demo_rows, django_db_setup, django_db_blocker):
     from compliance.services import sweep_run
 
+    from .demo_world import restore
+
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=StringIO())
+        restore(whole_demo_rows)
         call_command("create_demo_users", "--force", stdout=StringIO())
         sweep_run()
         yield

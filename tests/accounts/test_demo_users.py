@@ -31,9 +31,11 @@ def _run(**options) -> str:
 
 
 @pytest.fixture
-def demo(settings):
+def demo(settings, db, structure_demo_rows):
+    from ..demo_world import restore
+
     settings.DEBUG = True
-    call_command("load_demo", "--structure-only", stdout=StringIO())
+    restore(structure_demo_rows)
 
 
 def test_one_user_per_role_with_printed_logins(demo):

@@ -15,6 +15,8 @@ from guardian.shortcuts import get_perms
 from communities.demo import DATA_FILE
 from communities.models import Community, CommunityAdjustment, Compound, SubDistrict
 
+from ..demo_world import restore
+
 pytestmark = pytest.mark.django_db
 
 MODELS = [SubDistrict, Community, Compound, CommunityAdjustment]
@@ -28,8 +30,9 @@ def _snapshot():
 
 
 @pytest.fixture
-def demo(db):
-    call_command("load_demo", "--structure-only", stdout=StringIO())
+def demo(db, structure_demo_rows):
+    # What `load_demo --structure-only` wrote, built once per session (tests/demo_world.py).
+    restore(structure_demo_rows)
 
 
 def test_twice_changes_nothing(demo, capsys):

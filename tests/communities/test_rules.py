@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.utils import timezone
 
 from communities import services
@@ -534,8 +532,10 @@ def test_sweep_in_small_chunks_matches_direct_evaluation(community, compound, st
 DEMO_SILENT = {"M01.sub_district"}
 
 
-def test_demo_sweep_finds_something_for_every_rule(db):
-    call_command("load_demo", "--structure-only", stdout=StringIO())
+def test_demo_sweep_finds_something_for_every_rule(db, structure_demo_rows):
+    from ..demo_world import restore
+
+    restore(structure_demo_rows)
     sweep = sweep_run(rule_ids=ISSUE_RULES)
     assert sweep.errors == []
     found = set(Finding.objects.filter(status=FindingStatus.OPEN).values_list("rule_id", flat=True))

@@ -7,10 +7,8 @@ The demo loads once per module inside an outer transaction rolled back at the en
 from __future__ import annotations
 
 from datetime import date, timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,9 +28,11 @@ def _live_sweep_on(day):
 
 
 @pytest.fixture(scope="module")
-def swept_demo(django_db_setup, django_db_blocker):
+def swept_demo(whole_demo_rows, django_db_setup, django_db_blocker):
+    from ..demo_world import restore
+
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=StringIO())
+        restore(whole_demo_rows)
         # Whatever the loading's own re-judging wrote is as of the real today: start the record on 03-01.
         FindingEvent.objects.all().delete()
         Finding.objects.all().delete()
