@@ -131,8 +131,8 @@ class CompoundAdmin(SheetImportExportMixin, NoDeleteAdmin):
 
 @admin.register(CommunityAdjustment)
 class CommunityAdjustmentAdmin(NoDeleteAdmin):
-    list_display = ("community", "kind", "planned_on", "recorded_on")
-    list_filter = ("kind",)
+    list_display = ("community", "kind", "in_district_plan", "planned_on", "recorded_on")
+    list_filter = ("kind", "in_district_plan")
     search_fields = ("community__name", "community__code", "reason")
     autocomplete_fields = ("community",)
 
