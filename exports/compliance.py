@@ -210,7 +210,25 @@ def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | Non
                    _cell(required), message, unit, due, first_seen])
     for ws in sheets.values():
         written[ws.name] = ws.rows_written
+    _requirements_sheet(book, names)
     return written
+
+
+def _requirements_sheet(book: XlsxBook, names: dict[str, str]) -> None:
+    """The policy sub-clause by sub-clause (issue 15): each requirement quoted, with what the system does about it.
+    Not a measure sheet: the count of findings written leaves it out."""
+    from compliance import requirements as reqs
+    from compliance.catalogue import CHINESE_NUMERALS
+
+    counts = "；".join(f"{reqs.STATUS_LABELS[k]} {n} 项" for k, n in reqs.status_counts().items())
+    ws = book.sheet("条款要求", [
+        Col("编号", width=8), Col("措施", width=10), Col("政策原文", width=60), Col("状态", width=10),
+        Col("检查的规则", width=36), Col("规则编号", width=26), Col("记录位置或不可检查的理由", width=60),
+    ], preamble=[[f"20 条措施和审批流程八步共 {len(reqs.REQUIREMENTS)} 项要求：{counts}"]])
+    for r in reqs.REQUIREMENTS:
+        clause = "附件·审批流程" if r.clause == reqs.ATTACHMENT else f"措施{CHINESE_NUMERALS[r.clause]}"
+        ws.append([r.id, clause, r.quote, r.status_label, "、".join(names.get(i, i) for i in r.rules),
+                   "、".join(r.rules), r.where or r.reason])
 
 
 def _rules():

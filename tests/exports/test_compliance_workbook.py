@@ -49,7 +49,7 @@ def test_command_writes_summary_and_one_sheet_per_clause(tmp_path, swept):
     out = io.StringIO()
     call_command("export_compliance", str(path), "--as-of", AS_OF, stdout=out)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == SHEETS
+    assert book.sheetnames == [*SHEETS, "条款要求"]
     summary = book["汇总"]
     assert summary["B2"].value == dt.datetime(2025, 6, 30)
     assert f"巡检 #{swept.pk}" in summary["B3"].value and AS_OF in summary["B3"].value
@@ -76,6 +76,23 @@ def test_command_writes_summary_and_one_sheet_per_clause(tmp_path, swept):
     assert total[total_col:total_col + 3] == (by_severity["violation"], by_severity["warning"], by_severity["notice"])
     street_rows = {r[0] for r in table}
     assert {"青年路街道", "枣园街道", "全区/未划街办", "全区"} <= street_rows
+
+
+def test_workbook_lists_every_requirement_with_its_status(tmp_path, swept):
+    """Issue 15: the policy sub-clause by sub-clause, as the catalogue page lists it."""
+    from compliance import requirements as reqs
+
+    path = tmp_path / "合规.xlsx"
+    call_command("export_compliance", str(path), stdout=io.StringIO())
+    sheet = openpyxl.load_workbook(path)["条款要求"]
+    assert f"共 {len(reqs.REQUIREMENTS)} 项要求" in sheet["A1"].value
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=3, values_only=True) if r[0]}
+    assert set(rows) == {r.id for r in reqs.REQUIREMENTS}
+    r042 = rows["R04.2"]
+    assert r042[1] == "措施四" and r042[3] == "规则检查" and r042[5] == "M04.households、M04.population"
+    assert rule_name("M04.households") in r042[4]
+    assert rows["A1"][1] == "附件·审批流程" and rows["A1"][3] == "系统记录" and rows["A1"][6]
+    assert all(row[3] in reqs.STATUS_LABELS.values() for row in rows.values())
 
 
 def test_as_of_before_any_finding_gives_empty_sheets(tmp_path, swept):
