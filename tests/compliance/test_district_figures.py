@@ -35,7 +35,8 @@ def test_workers_per_10k_and_social_orgs(streets):
 
 def test_adjustment_progress_follows_the_shared_bounds(streets):
     c = b.community(streets["qingnian"], "203", households=4800, population=12000)
-    community_services.adjustment_create(community=c, kind=AdjustmentKind.SPLIT, recorded_on=date(2024, 6, 1))
+    community_services.adjustment_create(community=c, kind=AdjustmentKind.SPLIT, recorded_on=date(2024, 6, 1),
+                                         in_district_plan=True)
     figures = by_label(district_figures(date.today()))
     assert figures["超大型社区拆分"].measured.startswith("已拆分 1 个") and not figures["超大型社区拆分"].met
 
