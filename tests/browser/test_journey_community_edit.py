@@ -40,7 +40,7 @@ def test_clerk_changes_households_and_sees_value_and_history(
 
     page.goto(detail_url)
     expect(page.get_by_role("heading", level=1)).to_contain_text("莲湖路第一社区居委会")
-    expect(figure_row(page, "户数")).to_contain_text("1180")
+    expect(figure_row(page, "户数")).to_contain_text("1,180")
 
     page.get_by_role("link", name="编辑", exact=True).click()
     expect(page).to_have_url(edit_url)
@@ -53,7 +53,7 @@ def test_clerk_changes_households_and_sees_value_and_history(
     # The page says what was saved, shows the new figure and the audit entry.
     expect(page.get_by_text("已保存")).to_be_visible()
     expect(page.get_by_text("已保存")).to_contain_text("1250")
-    expect(figure_row(page, "户数")).to_contain_text("1250")
+    expect(figure_row(page, "户数")).to_contain_text("1,250")
     history = page.locator(".card").filter(has=page.get_by_text("修改记录", exact=True))
     newest = history.locator("tbody tr").first
     expect(newest).to_contain_text(clerk_qingnian.username)
