@@ -57,7 +57,8 @@ def _producer():
     """A Celery app of its own that only publishes: never eager, whatever the settings say."""
     from celery import Celery
 
-    producer = Celery("lianhu-test-producer", broker=REDIS_URL, backend=REDIS_URL)
+    # Not the current app: the project's shared tasks must keep resolving to lianhu's own app afterwards.
+    producer = Celery("lianhu-test-producer", broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
     producer.conf.task_always_eager = False
     return producer
 
