@@ -7,12 +7,12 @@ the table in ``approvals.flow``; these models only keep what happened.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community, Compound, PartyOrgType, SubDistrict
+from lianhu.append_only import AppendOnly as _AppendOnly
 
 
 class RequestKind(models.TextChoices):
@@ -104,29 +104,13 @@ class ProposedCommunity(models.Model):
         return self.name
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValidationError("审批记录一经写入不得修改。", code="history_immutable")
+class AppendOnly(_AppendOnly):
+    """A history row of this app: written once, never changed or removed."""
 
-    def delete(self):
-        raise ValidationError("审批记录不得删除。", code="history_immutable")
-
-
-class AppendOnly(models.Model):
-    """A history row: written once, never changed or removed (not even by a service)."""
-
-    objects = AppendOnlyQuerySet.as_manager()
+    append_only_label = "审批记录"
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise ValidationError("审批记录一经写入不得修改。", code="history_immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("审批记录不得删除。", code="history_immutable")
 
 
 class Action(models.TextChoices):

@@ -8,33 +8,20 @@ Step rows and attachments are written once and never changed or removed.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValidationError("整改记录一经写入不得修改。", code="history_immutable")
-
-    def delete(self):
-        raise ValidationError("整改记录不得删除。", code="history_immutable")
+from lianhu.append_only import AppendOnly as _AppendOnly
 
 
-class AppendOnly(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
+class AppendOnly(_AppendOnly):
+    """A history row of this app: written once, never changed or removed."""
+
+    append_only_label = "整改记录"
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise ValidationError("整改记录一经写入不得修改。", code="history_immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("整改记录不得删除。", code="history_immutable")
 
 
 # ---------------------------------------------------------------- 整改
