@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from communities.forms import BootstrapMixin, DateInput
 from communities.models import Community, CommunityStatus, Compound, PartyOrgType, SubDistrict
+from core.forms import BootstrapMixin, DateInput
 
 from . import flow
 

@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.roles import is_reviewer
-from communities.selectors import one_or_404, own_sub_districts
+from communities.selectors import own_sub_districts
+from core.shortcuts import one_or_404
 
 from . import flow
 from .models import EstablishmentRequest, State

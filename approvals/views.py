@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
-from communities.forms import errors_to_form
-from communities.selectors import one_or_404, own_sub_districts
+from communities.selectors import own_sub_districts
+from core.forms import errors_to_form
+from core.shortcuts import one_or_404
 from exports.writer import attachment
 from lianhu.params import year_param
 from ui.listing import SortKey, sort_queryset

@@ -12,6 +12,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.forms import BootstrapMixin, DateInput
+
 from .models import (
     Community,
     CommunityAdjustment,
@@ -19,51 +21,6 @@ from .models import (
     Compound,
 )
 from .selectors import communities_for_user, sub_districts_for_user
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
-    """A service's ValidationError (raised after the form passed, e.g. a race) shown beside its fields;
-    errors about fields the form does not have go above it."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-class BootstrapMixin:
-    """Gives every widget Bootstrap's classes (no inline styles: CSP)."""
-
-    def _style_widgets(self) -> None:
-        for field in self.fields.values():  # type: ignore[attr-defined]
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def _update_errors(self, errors: ValidationError) -> None:
-        # The model's clean() repeats checks the form field already made (a blank
-        # code is "required" twice, and ModelForm renders both with the field's
-        # wording); a field that already failed keeps its first message only.
-        if hasattr(errors, "error_dict"):
-            already = set(getattr(self, "_errors", None) or ())
-            kept = {name: errs for name, errs in errors.error_dict.items() if name not in already}
-            if not kept:
-                return
-            errors = ValidationError(kept)
-        super()._update_errors(errors)  # type: ignore[misc]
-
 
 COMMUNITY_FIELDS = [
     "code",

@@ -12,26 +12,16 @@ from typing import TypeVar, cast
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import connections, router
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.roles import is_admin
+from core.shortcuts import one_or_404
 
 from .models import Community, CommunityAdjustment, CommunityQuerySet, Compound, SubDistrict
 
 M = TypeVar("M", bound=Model)
-
-
-def one_or_404(queryset: QuerySet[M], message: str, **lookup) -> M:
-    """The one row of a user-scoped queryset, else 404 with ``message``: a record of
-    another 街办 and one that does not exist look the same (so does a malformed id)."""
-    try:
-        return queryset.get(**lookup)
-    except (ObjectDoesNotExist, ValueError, TypeError):  # every Model.DoesNotExist subclasses it
-        raise Http404(message) from None
 
 
 def granted_pks(user, model: type[Model], codename: str) -> list:

@@ -16,7 +16,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.roles import clerk_group_name
 from audit.models import Kind
 from audit.services import security_events_record
-from lianhu.records import apply_changes, bulk_insert, bulk_update, insert_values, save_clean, set_history
+from core.records import apply_changes, bulk_insert, bulk_update, insert_values, save_clean, set_history
 
 from .models import (
     Community,

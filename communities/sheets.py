@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from core.records import apply_changes
 from imports.sheets import (
     Action,
     Column,
@@ -26,7 +27,6 @@ from imports.sheets import (
     text,
     yes_no,
 )
-from lianhu.records import apply_changes
 
 from .models import (
     Community,

@@ -8,13 +8,10 @@ Object URLs answer 404 for anything the user may not see or edit, so another
 from __future__ import annotations
 
 import copy
-from datetime import date
-from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,12 +21,14 @@ from django.views.decorators.http import require_http_methods
 from accounts.roles import ROLE_LABELS, is_admin, roles_of
 from compliance.engine import capture_changes
 from compliance.feedback import report_changes
+from core.forms import errors_to_form
+from core.history import history_rows, saved_message
 from ui.listing import SortKey, paginate, sort_queryset
 
 from . import services
 from .charts import size_charts
 from .filters import CommunityFilter, CompoundFilter
-from .forms import AdjustmentForm, CommunityForm, CompoundForm, RevokeForm, errors_to_form
+from .forms import AdjustmentForm, CommunityForm, CompoundForm, RevokeForm
 from .models import Community, CommunityStatus, Compound, Scale
 from .selectors import (
     communities_for_user,
@@ -41,99 +40,9 @@ from .selectors import (
 )
 
 PAGE_SIZE = 50
-HISTORY_LIMIT = 50
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _display(model: type[models.Model], field_name: str, value: Any, names: dict | None = None) -> str:
-    """A stored value as a clerk would say it: labels for choices, 是/否, YYYY-MM-DD."""
-    if value is None or value == "":
-        return "空"
-    # History diffs name concrete fields only, never a reverse relation.
-    field = cast(models.Field, model._meta.get_field(field_name))
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, date):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, models.Model):
-        return str(value)
-    if names is not None and field.is_relation:
-        return names.get((field_name, str(value)), str(value))
-    return str(value)
-
-
-def _label(model: type[models.Model], field_name: str) -> str:
-    return str(cast(models.Field, model._meta.get_field(field_name)).verbose_name)
-
-
-def _saved_message(model: type[models.Model], before: dict[str, Any], obj: models.Model, changed: list[str]) -> str:
-    if not changed:
-        return "没有修改任何内容。"
-    parts = [
-        f"{_label(model, name)} {_display(model, name, before[name])} → {_display(model, name, getattr(obj, name))}"
-        for name in changed
-    ]
-    return "已保存：" + "；".join(parts)
-
-
-def _foreign_names(model: type[models.Model], records: list) -> dict[tuple[str, str], str]:
-    """Names for the foreign keys that appear in history, one query per related model."""
-    names: dict[tuple[str, str], str] = {}
-    for field in model._meta.concrete_fields:
-        # A concrete relation is always a ForeignKey (or OneToOneField).
-        if not isinstance(field, models.ForeignKey) or field.name == "clerk_group":
-            continue
-        target = field.related_model
-        to_field = field.target_field.attname
-        values = {getattr(r, field.attname) for r in records} - {None}
-        if not values:
-            continue
-        # related_model is only the string 'self' before the app registry resolves it.
-        manager = target._default_manager  # type: ignore[union-attr]
-        for obj in manager.filter(**{f"{to_field}__in": values}):
-            names[(field.name, str(getattr(obj, to_field)))] = str(obj)
-    return names
-
-
-def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
-    """Who changed what, when: each history entry with its changed fields, old → new.
-
-    Entries are diffed pairwise in memory (one query for the records) rather than
-    through ``prev_record``, which would query once per entry.
-    """
-    model = type(obj)
-    history = obj.history  # type: ignore[attr-defined]  # simple_history adds .history to every tracked model
-    records = list(history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
-    names = _foreign_names(model, records)
-    rows = []
-    for i, record in enumerate(records[:limit]):
-        older = records[i + 1] if i + 1 < len(records) else None
-        changes = []
-        if older is not None and record.history_type == "~":
-            delta = record.diff_against(older)
-            for change in delta.changes:
-                changes.append(
-                    {
-                        "label": _label(model, change.field),
-                        "old": _display(model, change.field, change.old, names),
-                        "new": _display(model, change.field, change.new, names),
-                    }
-                )
-        user = record.history_user
-        rows.append(
-            {
-                "when": record.history_date,
-                "who": (user.get_full_name() or user.username) if user else "系统",
-                "kind": {"+": "新建", "~": "修改", "-": "删除"}.get(record.history_type, record.history_type),
-                "reason": record.history_change_reason or "",
-                "changes": changes,
-            }
-        )
-    return rows
 
 
 def _can_change_community(user, community: Community) -> bool:
@@ -323,7 +232,7 @@ def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             errors_to_form(form, error)
         else:
-            messages.success(request, _saved_message(Community, before, community, changed))
+            messages.success(request, saved_message(Community, before, community, changed))
             report_changes(request, findings)
             return redirect("communities:community_detail", pk=community.pk)
     return render(request, "communities/community_form.html", {"form": form, "community": community})
@@ -444,7 +353,7 @@ def compound_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             errors_to_form(form, error)
         else:
-            messages.success(request, _saved_message(Compound, before, compound, changed))
+            messages.success(request, saved_message(Compound, before, compound, changed))
             report_changes(request, findings)
             return redirect("communities:compound_detail", pk=compound.pk)
     return render(request, "communities/compound_form.html", {"form": form, "compound": compound})

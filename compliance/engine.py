@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from lianhu.records import insert_rows, update_rows
+from core.records import insert_rows, update_rows
 
 from . import catalogue, duties
 from .models import LIVE_STATUSES, Finding, FindingEvent, FindingEventKind, FindingStatus, Sweep

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from communities.filters import StyledFilterSet
+from core.filters import StyledFilterSet
 
 from . import catalogue
 from .catalogue import Severity

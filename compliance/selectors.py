@@ -11,7 +11,8 @@ from django.db.models import Q, QuerySet
 
 from accounts.roles import is_admin, is_department, is_reviewer
 from communities.models import SubDistrict
-from communities.selectors import one_or_404, sub_districts_for_user
+from communities.selectors import sub_districts_for_user
+from core.shortcuts import one_or_404
 
 from .catalogue import Target
 from .models import Finding, Sweep, SweepStatus

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from communities.forms import BootstrapMixin, DateInput
 from communities.selectors import communities_for_user
+from core.forms import BootstrapMixin, DateInput
 
 from .models import Facility
 

@@ -10,7 +10,8 @@ from typing import Any, cast
 from django.db.models import QuerySet
 
 from communities.models import Community
-from communities.selectors import communities_for_user, one_or_404
+from communities.selectors import communities_for_user
+from core.shortcuts import one_or_404
 
 from .models import Facility
 

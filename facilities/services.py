@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Unit
-from lianhu.records import apply_changes, save_clean
+from core.records import apply_changes, save_clean
 
 from .lifecycle import STREET, acting_units, may_act, skip_message, transition_for
 from .models import Facility, FacilityStatus, FacilityStep

@@ -16,11 +16,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from communities.forms import errors_to_form
 from communities.selectors import communities_for_user
-from communities.views import history_rows
 from compliance.engine import capture_changes
 from compliance.feedback import report_changes
+from core.forms import errors_to_form
+from core.history import history_rows
 from ui.listing import SortKey, paginate, sort_queryset
 
 from . import services

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from communities.forms import BootstrapMixin, DateInput
 from communities.selectors import communities_for_user
+from core.forms import BootstrapMixin, DateInput
 
 from .models import MAX_YEAR, MIN_YEAR, FundingLevel, SalaryLevel, TaskFund
 

@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from communities.models import Community
-from lianhu.records import save_clean
+from core.records import save_clean
 
 from .models import Allocation, Disbursement, SalaryFunding, TaskFund
 

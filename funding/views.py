@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from communities.forms import errors_to_form
 from compliance.engine import capture_changes
 from compliance.feedback import report_changes
+from core.forms import errors_to_form
 from lianhu.params import year_param
 
 from . import services

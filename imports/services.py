@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
 from compliance.onsave import bulk_changes
-from lianhu.records import without_db_checks
+from core.records import without_db_checks
 
 from .sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
 

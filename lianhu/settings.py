@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_otp",
     "accounts.apps.OtpTotpConfig",
     "accounts.apps.OtpStaticConfig",
+    "core",
     "accounts",
     "communities",
     "facilities",

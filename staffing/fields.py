@@ -1,6 +1,6 @@
 """Model fields for ID numbers at rest (staffing/idcrypto.py).
 
-Both derive from ``models.Field`` rather than CharField/TextField on purpose: ``lianhu.records`` copies plain
+Both derive from ``models.Field`` rather than CharField/TextField on purpose: ``core.records`` copies plain
 text columns straight from the instance into COPY, and these must go through their own preparation.
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 
-from communities.forms import BootstrapMixin, DateInput
+from core.forms import BootstrapMixin, DateInput
 
 from .models import (
     AssessmentResult,

@@ -13,7 +13,8 @@ from django.db import connections, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.roles import is_admin, is_clerk, is_reviewer
-from communities.selectors import communities_for_user, one_or_404
+from communities.selectors import communities_for_user
+from core.shortcuts import one_or_404
 
 from .models import ROLES_OF_BODY, Employment, ExitProcedure, Person, PersonTransfer, Seat, Vacancy
 

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
-from lianhu.records import apply_changes, bulk_insert, save_clean, set_history
+from core.records import apply_changes, bulk_insert, save_clean, set_history
 
 from . import idnumbers
 from .models import (

@@ -21,10 +21,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from communities.forms import errors_to_form
 from communities.selectors import communities_for_user, community_for_user
 from compliance.engine import capture_changes
 from compliance.feedback import report_changes
+from core.forms import errors_to_form
 from ui.listing import SortKey, paginate, sort_queryset
 
 from . import selectors, services

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from approvals.forms import MultipleFileField
-from communities.forms import DateInput
+from core.forms import DateInput
 
 from .models import DocKind
 

@@ -9,10 +9,11 @@ from django.db.models import Q, QuerySet
 from accounts.models import Unit, units_of
 from accounts.roles import is_reviewer
 from communities.models import SubDistrict
-from communities.selectors import one_or_404, own_sub_districts
+from communities.selectors import own_sub_districts
 from compliance.duties import DAXING_SUB_DISTRICTS
 from compliance.models import Finding, FindingStatus, ResponsibleKind
 from compliance.selectors import findings_for_unit
+from core.shortcuts import one_or_404
 
 from . import compat
 from .models import Bulletin, BulletinState, RectState, SupervisionDocument

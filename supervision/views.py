@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
-from communities.selectors import one_or_404
 from compliance.selectors import finding_for_user, findings_for_user, last_finished_sweep
+from core.shortcuts import one_or_404
 
 from . import assessment, compat, flow, reports, selectors, services
 from .forms import BulletinForm, DocumentForm, MeasuresForm, RequestCloseForm, ReviewForm

@@ -375,10 +375,10 @@ def test_nav_marks_the_current_section(qn_client, lianhulu):
 
 
 def test_filter_bar_select_renders_what_djangos_select_renders():
-    """communities.filters.PlainSelect skips the per-option templates, not a byte of the markup."""
+    """core.filters.PlainSelect skips the per-option templates, not a byte of the markup."""
     from django import forms
 
-    from communities.filters import PlainSelect
+    from core.filters import PlainSelect
 
     choices = [("", "全部"), ("a&b", "<甲>"), ("分组", [(1, "一"), (2, "二")]), (3, "三")]
     attrs = {"class": "form-select form-select-sm", "id": "id_x", "required": True, "disabled": False}

@@ -1,4 +1,5 @@
-"""The two steps every app's services take when they write a history-tracked record.
+"""The two steps every app's services take when they write a history-tracked record, and the bulk
+writers (COPY on PostgreSQL) for many rows at once.
 
 django-simple-history reads who and why from attributes on the instance; the
 services of communities, facilities, staffing and funding all set them the
