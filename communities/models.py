@@ -9,9 +9,7 @@ it either.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,79 +204,69 @@ class Community(models.Model):
         # clean() reports a taken or retired code with its own error code.
         super().validate_unique(exclude={*(exclude or ()), "code"})
 
-    def clean(self) -> None:
-        errors: dict[str, list[ValidationError]] = {}
-        code = self.code or ""
-        if not (len(code) == 12 and code.isdigit()):
-            errors.setdefault("code", []).append(
-                ValidationError("社区代码必须是12位数字。", code="code_format")
-            )
-        elif (other := _code_holder(code, self.pk)) is not None:
-            if other.is_revoked:
-                message = f"社区代码 {code} 属于已撤销的“{other.name}”，撤销的代码不得再用。"
-                errors.setdefault("code", []).append(ValidationError(message, code="code_reused"))
-            else:
-                message = f"社区代码 {code} 已被“{other.name}”使用。"
-                errors.setdefault("code", []).append(ValidationError(message, code="code_taken"))
-        elif _code_retired(code, self.pk):
-            errors.setdefault("code", []).append(
-                ValidationError(f"社区代码 {code} 曾经使用过，不得再用。", code="code_reused")
-            )
-        elif self.sub_district_id and not code.startswith(self.sub_district_id):
-            errors.setdefault("code", []).append(
-                ValidationError(f"社区代码前9位应为所属街道代码 {self.sub_district_id}。", code="code_prefix")
-            )
-        if self.population is not None and self.households is not None and self.population < self.households:
-            errors.setdefault("population", []).append(
-                ValidationError(
-                    f"常住人口（{self.population}）不能少于户数（{self.households}）。",
-                    code="population_below_households",
-                )
-            )
-        _no_future(errors, "founded_on", self.founded_on, "成立日期")
-        _no_future(errors, "approved_on", self.approved_on, "批复日期")
-        _no_future(errors, "election_on", self.election_on, "两委选举日期")
-        _no_future(errors, "revoked_on", self.revoked_on, "撤销日期")
+    def clean(self, codes: KnownCodes | None = None) -> None:
+        """The checks of ``community_problems``; ``codes``: the codes in use and retired, read once by a writer of
+        many rows (the workbook import), or None to read this row's code from the database (a form)."""
+        errors = community_problems(vars(self), codes=codes, today=_today())
         if errors:
             raise ValidationError(errors)
 
 
+def community_problems(values: Mapping[str, Any], *, codes: KnownCodes | None,
+                       today: dt.date) -> dict[str, list[ValidationError]]:
+    """What Community.clean() refuses, read from a row's values by attname (``vars(community)`` or a parsed
+    import row): one function for the form and the import, so both refuse the same rows with the same codes."""
+    errors: dict[str, list[ValidationError]] = {}
+    code = values.get("code") or ""
+    pk = values.get("id")
+    sub_district_id = values.get("sub_district_id")
+    if not (len(code) == 12 and code.isdigit()):
+        errors["code"] = [ValidationError("社区代码必须是12位数字。", code="code_format")]
+    else:
+        if codes is None:
+            codes = KnownCodes.read([code], exclude_pk=pk)
+        other = codes.taken.get(code)
+        if other is not None and (pk is None or other.pk != pk):
+            if other.is_revoked:
+                message = f"社区代码 {code} 属于已撤销的“{other.name}”，撤销的代码不得再用。"
+                errors["code"] = [ValidationError(message, code="code_reused")]
+            else:
+                errors["code"] = [ValidationError(f"社区代码 {code} 已被“{other.name}”使用。", code="code_taken")]
+        elif (holder := codes.retired.get(code)) is not None and holder != pk:
+            errors["code"] = [ValidationError(f"社区代码 {code} 曾经使用过，不得再用。", code="code_reused")]
+        elif sub_district_id and not code.startswith(sub_district_id):
+            errors["code"] = [ValidationError(f"社区代码前9位应为所属街道代码 {sub_district_id}。", code="code_prefix")]
+    population, households = values.get("population"), values.get("households")
+    if population is not None and households is not None and population < households:
+        errors["population"] = [ValidationError(f"常住人口（{population}）不能少于户数（{households}）。",
+                                                code="population_below_households")]
+    for field, label in (("founded_on", "成立日期"), ("approved_on", "批复日期"), ("election_on", "两委选举日期"),
+                         ("revoked_on", "撤销日期")):
+        day = values.get(field)
+        if day and day > today:
+            errors[field] = [ValidationError(f"{label}不能晚于今天（{today:%Y-%m-%d}）。", code="date_in_future")]
+    return errors
+
+
 @dataclass(frozen=True)
 class KnownCodes:
-    """Every code in use (code → its 社区) and every retired code (code → the 社区 that gave it up)."""
+    """Codes in use (code → its 社区) and retired codes (code → the 社区 that gave it up): what
+    ``community_problems`` checks a code against. A writer of many rows reads them all once and passes them."""
 
     taken: Mapping[str, Community]
     retired: Mapping[str, int]
 
-
-# A writer of many rows reads every code once and hands them to clean() here, instead of clean() asking the
-# database twice per row; what clean() decides is the same.
-_known_codes: ContextVar[KnownCodes | None] = ContextVar("known_codes", default=None)
-
-
-@contextmanager
-def known_codes(codes: KnownCodes) -> Iterator[None]:
-    token = _known_codes.set(codes)
-    try:
-        yield
-    finally:
-        _known_codes.reset(token)
-
-
-def _code_holder(code: str, pk: Any) -> Community | None:
-    known = _known_codes.get()
-    if known is None:
-        return Community.objects.filter(code=code).exclude(pk=pk).first()
-    other = known.taken.get(code)
-    return None if other is None or (pk is not None and other.pk == pk) else other
-
-
-def _code_retired(code: str, pk: Any) -> bool:
-    known = _known_codes.get()
-    if known is None:
-        return RetiredCommunityCode.objects.filter(code=code).exclude(community_id=pk).exists()
-    holder = known.retired.get(code)
-    return holder is not None and holder != pk
+    @classmethod
+    def read(cls, codes: Iterable[str] | None = None, *, exclude_pk: Any = None) -> KnownCodes:
+        """The given codes as the database holds them now (None: every code)."""
+        taken = Community.objects.all()
+        retired = RetiredCommunityCode.objects.all()
+        if codes is not None:
+            codes = list(codes)
+            taken, retired = taken.filter(code__in=codes), retired.filter(code__in=codes)
+        if exclude_pk is not None:
+            taken, retired = taken.exclude(pk=exclude_pk), retired.exclude(community_id=exclude_pk)
+        return cls(taken={c.code: c for c in taken}, retired=dict(retired.values_list("code", "community_id")))
 
 
 class RetiredCommunityCode(models.Model):
@@ -309,12 +297,15 @@ class RulingAuthority(models.TextChoices):
     CITY = "city", "市民政局"
 
 
-def _community_changed(obj: Any) -> bool:
-    """True when ``obj`` (a Compound or Facility: any model with a ``community`` FK) is new or its community differs from the stored one."""
+def _community_changed(obj: Any, stored: Mapping[Any, Any] | None = None) -> bool:
+    """True when ``obj`` (a Compound or Facility: any model with a ``community`` FK) is new or its community differs
+    from the stored one. ``stored``: pk → stored community id, read once by a writer of many rows."""
     if obj._state.adding or obj.pk is None:
         return True
-    stored = type(obj).objects.filter(pk=obj.pk).values_list("community_id", flat=True).first()
-    return stored != obj.community_id
+    if stored is not None:
+        return stored.get(obj.pk) != obj.community_id
+    stored_id = type(obj).objects.filter(pk=obj.pk).values_list("community_id", flat=True).first()
+    return stored_id != obj.community_id
 
 
 class Compound(models.Model):
@@ -374,29 +365,42 @@ class Compound(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        errors: dict[str, list[ValidationError]] = {}
-        if not (self.code or "").strip():
-            errors.setdefault("code", []).append(ValidationError("小区编号不能为空。", code="required"))
-        _no_future(errors, "built_on", self.built_on, "建成日期")
-        _no_future(errors, "ruling_on", self.ruling_on, "裁定日期")
-        _no_future(errors, "unclear_since", self.unclear_since, "未明确登记日期")
-        _no_future(errors, "co_management_signed_on", self.co_management_signed_on, "共建共管协议签订日期")
-        if self.residential_property_fee is not None and self.residential_property_fee < 0:
-            errors.setdefault("residential_property_fee", []).append(ValidationError(
-                f"物业服务收费标准不能为负数（填写了 {self.residential_property_fee}）。", code="fee_negative"))
-        if self.ruling_on and not self.ruling_authority:
-            errors.setdefault("ruling_authority", []).append(
-                ValidationError("已填写裁定日期，请选择裁定机关（区民政局或市民政局）。", code="ruling_authority_required")
-            )
-        # Only a new assignment is refused: compounds that stayed with a community when it was revoked
-        # keep their (historical) place and may still be edited.
-        if self.community is not None and self.community.is_revoked and _community_changed(self):
-            errors.setdefault("community", []).append(
-                ValidationError("不能把小区划入已撤销的社区。", code="community_revoked")
-            )
+    def clean(self, stored: Mapping[Any, Any] | None = None) -> None:
+        """``stored``: pk → stored community id of the compounds being changed, read once by a writer of many rows
+        (the workbook import); None: this row's is read from the database when it matters (a form)."""
+        errors = compound_problems(self, today=_today(), stored=stored)
         if errors:
             raise ValidationError(errors)
+
+
+def compound_problems(compound: Compound, *, today: dt.date,
+                      stored: Mapping[Any, Any] | None) -> dict[str, list[ValidationError]]:
+    """What Compound.clean() refuses: the form and the import call this one function."""
+    errors: dict[str, list[ValidationError]] = {}
+    if not (compound.code or "").strip():
+        errors.setdefault("code", []).append(ValidationError("小区编号不能为空。", code="required"))
+    for field, label in (("built_on", "建成日期"), ("ruling_on", "裁定日期"), ("unclear_since", "未明确登记日期"),
+                         ("co_management_signed_on", "共建共管协议签订日期")):
+        day = getattr(compound, field)
+        if day and day > today:
+            errors.setdefault(field, []).append(
+                ValidationError(f"{label}不能晚于今天（{today:%Y-%m-%d}）。", code="date_in_future"))
+    fee = compound.residential_property_fee
+    if fee is not None and fee < 0:
+        errors.setdefault("residential_property_fee", []).append(ValidationError(
+            f"物业服务收费标准不能为负数（填写了 {fee}）。", code="fee_negative"))
+    if compound.ruling_on and not compound.ruling_authority:
+        errors.setdefault("ruling_authority", []).append(
+            ValidationError("已填写裁定日期，请选择裁定机关（区民政局或市民政局）。", code="ruling_authority_required")
+        )
+    # Only a new assignment is refused: compounds that stayed with a community when it was revoked
+    # keep their (historical) place and may still be edited.
+    community = compound.community
+    if community is not None and community.is_revoked and _community_changed(compound, stored):
+        errors.setdefault("community", []).append(
+            ValidationError("不能把小区划入已撤销的社区。", code="community_revoked")
+        )
+    return errors
 
 
 class AdjustmentKind(models.TextChoices):

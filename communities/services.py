@@ -126,7 +126,7 @@ def community_update(*, community: Community, user=None, reason: str | None = No
 
 
 def community_create_bulk(*, communities: list[Community], user=None, reason: str | None = None) -> list[Community]:
-    """Write many new communities the caller has already validated (``clean()`` under ``known_codes``), with
+    """Write many new communities the caller has already validated (``community_problems`` with every code read once), with
     their history, and grant their 街办's clerks the usual rights: the workbook import's new 社区 rows.
 
     The database's constraints still stand behind the caller's checks: a row they refuse fails the batch."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import re
 import zipfile
 from collections.abc import Callable
@@ -24,7 +25,6 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
 from compliance.onsave import bulk_changes
-from core.records import without_db_checks
 
 from .sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
 
@@ -386,8 +386,14 @@ def _parse_table(sheet: Sheet, table: Table, ctx: ImportContext, out: SheetResul
 
     parsed_rows = []
     seen: dict[str, int] = {}
+    headers = list(positions)
+    indexes = [positions[h] for h in headers]
+    width = max(indexes, default=-1) + 1
+    pick = (lambda values: (values[indexes[0]],)) if len(indexes) == 1 else operator.itemgetter(*indexes)
     for row, values in table.rows:
-        cells = {h: (values[i] if i < len(values) else None) for h, i in positions.items()}
+        if len(values) < width:
+            values = [*values, *([None] * (width - len(values)))]
+        cells = dict(zip(headers, pick(values), strict=True))
         parsed = sheet.parse_row(row, cells, ctx)
         if progress is not None:
             progress.step()
@@ -611,7 +617,7 @@ def workbook_import(
     # an exception rolls everything back and re-judges nothing.
     touched: dict[str, list[Any]] = {}
     try:
-        with transaction.atomic(), bulk_changes(), without_db_checks():
+        with transaction.atomic(), bulk_changes():
             if expect is not None and expect.get("fingerprint") is not None:
                 stale = _stale_rows(expect["fingerprint"])
                 if stale:

@@ -13,9 +13,7 @@ the constraints repeat what SQL can say.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -49,26 +47,11 @@ class Sex(models.TextChoices):
     FEMALE = idnumbers.FEMALE, "女"
 
 
-# A writer of many people reads the ID numbers already recorded once (digest → pk) and hands them to
-# Person.clean() here, instead of one query per person; what clean() decides is the same.
-_known_id_numbers: ContextVar[Mapping[str, int] | None] = ContextVar("known_id_numbers", default=None)
-
-
-@contextmanager
-def known_id_numbers(numbers: Mapping[str, int]) -> Iterator[None]:
-    token = _known_id_numbers.set(numbers)
-    try:
-        yield
-    finally:
-        _known_id_numbers.reset(token)
-
-
-def _id_number_taken(number: str, pk: Any) -> bool:
-    known = _known_id_numbers.get()
+def _id_number_taken(number: str, pk: Any, recorded: Mapping[str, int] | None) -> bool:
     digest = idcrypto.digest(number)
-    if known is None:
+    if recorded is None:
         return Person.objects.filter(id_number_hash=digest).exclude(pk=pk).exists()
-    holder = known.get(digest)
+    holder = recorded.get(digest)
     return holder is not None and holder != pk
 
 
@@ -137,7 +120,9 @@ class Person(models.Model):
         # clean() reports a taken ID number itself, masked; the digest is computed at save.
         super().validate_unique(exclude={*(exclude or ()), "id_number", "id_number_hash"})
 
-    def clean(self) -> None:
+    def clean(self, recorded: Mapping[str, int] | None = None) -> None:
+        """``recorded``: digest → pk of the ID numbers already recorded, read once by a writer of many people (the
+        workbook import); None: this number is looked up in the database (a form)."""
         errors: dict[str, list[ValidationError]] = {}
         try:
             facts = idnumbers.parse(self.id_number, today=_today())
@@ -148,7 +133,7 @@ class Person(models.Model):
             self.id_number_hash = idcrypto.digest(facts.number)
             self.birth_date = facts.birth_date
             self.sex = facts.sex
-            if _id_number_taken(facts.number, self.pk):
+            if _id_number_taken(facts.number, self.pk, recorded):
                 errors.setdefault("id_number", []).append(
                     ValidationError(f"身份证号 {self.masked_id_number} 已登记为另一人员。", code="id_taken")
                 )

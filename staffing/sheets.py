@@ -51,7 +51,6 @@ from .models import (
     SeatRole,
     TrainingKind,
     id_number_digests,
-    known_id_numbers,
 )
 
 ID_HEADER = "身份证号"
@@ -237,37 +236,37 @@ class PersonSheet(StaffingSheet):
         persons: list[Person] = []
         employments: list[Employment] = []
         seats: list[Seat] = []
-        with known_id_numbers(recorded):
-            for parsed in rows:
-                data = parsed.data
-                if digests[data["id_number"]] in recorded:
-                    outcomes.append(None)
-                    continue
-                try:
-                    community = _community(data["community"], ctx)
-                    ctx.require_street(community.sub_district_id, "社区代码")
-                    person, jobs, held = self._new_person(data, community)
-                except RowRefused as refused:
-                    outcomes.append([(refused.column, refused.message, refused.code)])
-                except ValidationError as error:
-                    outcomes.append(self.validation_issues(error))
-                else:
-                    persons.append(person)
-                    employments.extend(jobs)
-                    seats.extend(held)
-                    outcomes.append(Action.CREATED)
-                    continue
-                # 培训/考核 rows naming this person then say which 人员 row failed.
-                ctx.cache.setdefault("staffing_refused_ids", {}).setdefault(data["id_number"], parsed.row)
+        for parsed in rows:
+            data = parsed.data
+            if digests[data["id_number"]] in recorded:
+                outcomes.append(None)
+                continue
+            try:
+                community = _community(data["community"], ctx)
+                ctx.require_street(community.sub_district_id, "社区代码")
+                person, jobs, held = self._new_person(data, community, recorded)
+            except RowRefused as refused:
+                outcomes.append([(refused.column, refused.message, refused.code)])
+            except ValidationError as error:
+                outcomes.append(self.validation_issues(error))
+            else:
+                persons.append(person)
+                employments.extend(jobs)
+                seats.extend(held)
+                outcomes.append(Action.CREATED)
+                continue
+            # 培训/考核 rows naming this person then say which 人员 row failed.
+            ctx.cache.setdefault("staffing_refused_ids", {}).setdefault(data["id_number"], parsed.row)
         # A batch the database refuses is retried row by row by the import, whose messages mask ID numbers.
         services.people_create_bulk(persons=persons, employments=employments, seats=seats, user=ctx.user,
                                     reason=self.history_reason)
         return outcomes
 
-    def _new_person(self, data: dict[str, Any], community: Community) -> tuple[Person, list[Employment], list[Seat]]:
+    def _new_person(self, data: dict[str, Any], community: Community,
+                    recorded: Mapping[str, int]) -> tuple[Person, list[Employment], list[Seat]]:
         """What ``write`` creates for an ID number not yet recorded, each checked by its model's clean()."""
         person = Person(id_number=data["id_number"], name=data["name"].strip(), education=data["education"].strip())
-        person.clean()
+        person.clean(recorded)
         jobs: list[Employment] = []
         if data["is_worker"]:
             job = Employment(person=person, community=community, full_time=data["full_time"], post=data["post"],

@@ -50,7 +50,8 @@ def test_a_value_past_the_columns_range_is_refused_and_nothing_is_written(existi
 
 def test_what_the_checks_miss_the_database_refuses_and_the_row_is_named(existing, monkeypatch):  # noqa: F811
     # Blind both the import's and clean()'s view of existing codes: the taken code reaches the unique index.
-    monkeypatch.setattr("communities.models._code_holder", lambda code, pk: None)
+    monkeypatch.setattr("communities.models.KnownCodes.read",
+                        classmethod(lambda cls, codes=None, exclude_pk=None: cls(taken={}, retired={})))
     monkeypatch.setattr("communities.sheets.communities_by_code", lambda ctx: {})
     book = xlsx({"社区": [COMMUNITY_HEADERS, community_row("610104001103"),
                          community_row("610104009001", street="枣园街道")]})

@@ -65,7 +65,7 @@ def test_a_refused_new_person_is_named_by_later_sheets_and_nothing_is_written(qn
 def test_what_the_checks_miss_the_database_refuses_and_the_row_is_named_masked(qn, numbers, monkeypatch):  # noqa: F811
     b.person(id_number=numbers[0])
     # Blind both views of recorded ID numbers: the taken number reaches the database's unique index.
-    monkeypatch.setattr("staffing.models._id_number_taken", lambda number, pk: False)
+    monkeypatch.setattr("staffing.models._id_number_taken", lambda number, pk, recorded: False)
     monkeypatch.setattr("staffing.sheets.Person.objects.with_id_numbers", lambda numbers: Person.objects.none())
     monkeypatch.setattr("staffing.sheets.Person.objects.with_id_number", lambda number: Person.objects.none())
     result = workbook_import(file=xlsx({"人员": [PERSON_HEADERS, person_row(numbers[1]), person_row(numbers[0])]}))
