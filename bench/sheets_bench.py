@@ -228,8 +228,8 @@ def _child(name: str) -> None:
 
 
 def export_people(user) -> dict:
-    from exports.ledgers import people_ledger
     from exports.writer import XlsxBook
+    from staffing.ledgers import people_ledger
 
     start = time.perf_counter()
     path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
@@ -270,7 +270,7 @@ def export_people_bare() -> dict:
 
 
 def export_compliance() -> dict:
-    from exports.compliance import write_compliance_workbook
+    from compliance.workbook import write_compliance_workbook
     from exports.writer import XlsxBook
 
     start = time.perf_counter()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from communities.selectors import own_sub_districts, sub_districts_for_user
 from exports.ledgers import LEDGERS
+from exports.services import stream_max_rows as export_stream_max_rows
 from exports.writer import XLSX_TYPE, attachment
 from lianhu.queue import QueueUnavailable
 
@@ -50,6 +51,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "max_mb": services.max_upload_bytes() // services.MB,
         "large_rows": services.LARGE_IMPORT_ROWS,
         "ledgers": list(LEDGERS.items()),
+        "export_limit": f"{export_stream_max_rows():,}",
         "streets": streets,
         "is_admin": is_admin(request.user),
         "recent": StoredUpload.objects.filter(user=request.user)[:10],  # type: ignore[misc]  # login_required

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "compliance",
     "supervision",
     "imports",
+    "exports",
     "audit",
     "lianhu.apps.AxesConfig",  # django-axes, under a Chinese name in the admin
     "ops",
@@ -205,6 +206,8 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 MEDIA_URL = "/media/"
+# Exports above this many rows are written by a Celery worker (我的导出) instead of inside the request.
+EXPORT_STREAM_MAX_ROWS = env.int("EXPORT_STREAM_MAX_ROWS", default=20_000)
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="莲湖区民政局 <noreply@lianhu.local>")

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from audit.models import MIN_RETENTION_DAYS, SecurityEvent
 from compliance.models import Finding, FindingEvent, FindingStatus, RuleParameter, Sweep, SweepStatus
+from exports.models import ExportJob, ExportState
 
 from .models import TaskRecord
 
@@ -34,17 +35,20 @@ DEFAULTS: dict[str, int] = {
     "sweep_days": 400,
     "security_event_days": MIN_RETENTION_DAYS,
     "task_days": 90,
+    # Counted from the request: a finished ledger with personal data should not sit in the media storage.
+    "export_days": 7,
 }
 PARAM_LABELS = {
     "finding_days": "已整改问题（及其处理记录）的保存天数，从整改之日算起",
     "sweep_days": "巡检记录的保存天数",
     "security_event_days": f"安全审计记录的保存天数（不少于 {MIN_RETENTION_DAYS} 天）",
     "task_days": "后台任务记录的保存天数",
+    "export_days": "后台导出文件（我的导出）的保存天数，从导出之日算起",
 }
 # Below these nothing is purged, whatever a parameter says: a finding's history must outlive 措施二十's
 # 约谈 ladder, and the status check needs the last nightly sweep.
 FLOORS: dict[str, int] = {"finding_days": 180, "sweep_days": 30, "security_event_days": MIN_RETENTION_DAYS,
-                          "task_days": 7}
+                          "task_days": 7, "export_days": 1}
 BATCH = 1000
 
 
@@ -138,6 +142,12 @@ def purge(*, now: dt.datetime | None = None, batch: int = BATCH, dry_run: bool =
     records = TaskRecord.objects.filter(updated_at__lt=cutoff)
     result = PurgeResult("tasks", "后台任务记录", periods["task_days"], cutoff)
     results.append(_in_batches(result, *_model_purge(TaskRecord, records, batch), dry_run))
+
+    # Export jobs and their files (exports/signals.py deletes the file with the row); a running one is kept.
+    cutoff = now - dt.timedelta(days=periods["export_days"])
+    jobs = ExportJob.objects.filter(created_at__lt=cutoff).exclude(state__in=[ExportState.QUEUED, ExportState.RUNNING])
+    result = PurgeResult("exports", "后台导出文件", periods["export_days"], cutoff)
+    results.append(_in_batches(result, *_model_purge(ExportJob, jobs, batch), dry_run))
 
     results.append(_security_events(now, periods["security_event_days"], batch, dry_run))
     return results

@@ -27,6 +27,7 @@ SUBJECT_OF_FIRST_ARG = {
     "compliance.sweep_finish": "sweep",
     "compliance.sweep_digest": "sweep",
     "imports.run_upload": "upload",
+    "exports.run_export": "export",
 }
 # One mail per task name and error type in this many seconds: eight failing sweep chunks send one.
 MAIL_THROTTLE_SECONDS = 600

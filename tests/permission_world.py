@@ -111,6 +111,11 @@ def build_world(media_root) -> World:
     today = timezone.localdate()
     bulletin = supervision.bulletin_draft(user=reviewer, period_start=today.replace(day=1), period_end=today)
     assessment, _ = staffing.assessment_record(person=worker.person, year=2024, result="incompetent")
+    # The clerk's own background export (人员台账, masked): only its owner may see or download it.
+    from exports import services as exports
+
+    export = exports.export_create(user=clerk, plan=exports.export_plan(user=clerk, kind="people"))
+    export = exports.export_run(job=exports.export_claim(job_id=export.pk))
     w.objects = {
         "assessment": assessment,
         "community": community, "compound": compound, "facility": facility, "employment": worker,
@@ -119,7 +124,7 @@ def build_world(media_root) -> World:
         "sweep": sweep, "request": req, "part": req.parts.get(), "attachment": attachment, "upload": upload,
         "street": qingnian, "document": document, "bulletin": bulletin,
         "rect_attachment": RectAttachment.objects.get(),
-        "transfer": transfer,
+        "transfer": transfer, "export": export,
     }
     return w
 

@@ -98,6 +98,9 @@ ARGS = {
     "imports:confirm": {"pk": _o("upload")},
     "imports:errors": {"pk": _o("upload")},
     "exports:ledger": {"kind": lambda w: "communities"},
+    "exports:job_detail": {"pk": _o("export")},
+    "exports:job_progress": {"pk": _o("export")},
+    "exports:job_download": {"pk": _o("export")},
     "supervision:finding_act": {"pk": _o("finding")},
     "supervision:attachment": {"pk": _o("rect_attachment")},
     "supervision:document_detail": {"pk": _o("document")},
@@ -193,6 +196,13 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "exports:ledger[funding]": _row("302/302", "200/405", "200/405", "200/405", "200/405", "200/405"),
     "exports:ledger[people,reveal]": _row("302/302", "200/405", "200/405", "200/405", "200/405", "200/405"),
     "exports:ledger[people]": _row("302/302", "200/405", "200/405", "200/405", "200/405", "200/405"),
+    # Background exports (我的导出): the file is its owner's alone, administrators included (a revealed 人员台账
+    # is recorded against the one who asked for it). start: POST only; with no kind, nothing to export.
+    "exports:start": _row("302/302", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "exports:job_list": _row("302/302", "200/405", "200/405", "200/405", "200/405", "200/405"),
+    "exports:job_detail": _row("302/302", "200/405", "404/405", "404/405", "404/405", "404/405"),
+    "exports:job_progress": _row("302/302", "200/405", "404/405", "404/405", "404/405", "404/405"),
+    "exports:job_download": _row("302/302", "200/405", "404/405", "404/405", "404/405", "404/405"),
     "exports:ledger[people,csv]": _row("302/302", "200/405", "200/405", "200/405", "200/405", "200/405"),
     "facilities:facility_advance": _row("302/302", "405/302", "405/404", "405/302", "405/302", "405/302"),
     "facilities:facility_create": _row("302/302", "200/200", "200/200", "403/403", "403/403", "200/200"),

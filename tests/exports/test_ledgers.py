@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from communities.selectors import communities_for_user
-from exports.ledgers import community_ledger, people_ledger
+from compliance.ledgers import community_ledger
 from staffing.idnumbers import mask
+from staffing.ledgers import people_ledger
 from tests.staffing import builders
 
 pytestmark = pytest.mark.django_db

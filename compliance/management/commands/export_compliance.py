@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from audit.context import audited_command
 from audit.models import Kind
 from audit.services import security_event_record
-from exports.compliance import findings_as_of, write_compliance_workbook
+from compliance.workbook import findings_as_of, write_compliance_workbook
 from exports.writer import XlsxBook
 
 

@@ -1,7 +1,8 @@
 """The compliance workbook: a summary (街办 × 措施, counts by severity) and one sheet per 措施.
 
-Written by ``manage.py export_compliance`` and downloaded from the dashboard;
-a clerk's copy holds their own 街办's rows (``findings_for_user``).
+Written by ``manage.py export_compliance`` and downloaded from the dashboard (a background export job when it
+is large, see ``exports.jobs``); a clerk's copy holds their own 街办's rows (``findings_for_user``). Registered
+with the exports registry in ``compliance/ledgers.py``.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .writer import DATE, Col, XlsxBook, is_dangerous, text_width
+from exports.writer import DATE, Col, XlsxBook, is_dangerous, text_width
 
 CHUNK = 5_000
 NO_STREET = "全区/未划街办"
@@ -67,8 +69,15 @@ def _street_communities(user, streets: list[tuple[str, str]], findings) -> tuple
     return total, failing
 
 
-def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | None = None) -> dict[str, int]:
-    """Fill ``book``; returns the number of findings per 措施 sheet (keyed by sheet name).
+def findings_count(user, as_of: dt.date | None) -> int:
+    """The finding rows the workbook of ``user`` as of ``as_of`` will hold (the 措施 sheets' rows)."""
+    return findings_as_of(user, as_of)[0].count()
+
+
+def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | None = None,
+                              progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Fill ``book``; returns the number of findings per 措施 sheet (keyed by sheet name). ``progress(n)`` is
+    called now and then with the finding rows written so far (a background export's progress bar).
 
     汇总 is written row by row, top to bottom (constant-memory mode drops a cell written to a row
     above the current one): title lines, the 措施 heading row (each merged over its severity
@@ -198,11 +207,15 @@ def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | Non
     )
     names = {spec.id: rule_name(spec.id) for spec in _rules()}
     written: dict[str, int] = {}
+    done = 0
     for (clause, c_code, c_name, s_name, t_type, t_key, rule_id, severity, measured, required, message, unit, due,
          first_seen) in rows.iterator(chunk_size=CHUNK):
         if clause not in sheets:
             continue
         ws = sheets[clause]
+        done += 1
+        if progress is not None and done % CHUNK == 0:
+            progress(done)
         # A district-wide finding's key is the word "district": people read 全区.
         key = "全区" if t_type == Target.DISTRICT else t_key
         ws.append([c_code, c_name, s_name or NO_STREET, target_label.get(t_type, t_type), key,
