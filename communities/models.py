@@ -365,10 +365,10 @@ class Compound(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self, stored: Mapping[Any, Any] | None = None) -> None:
+    def clean(self, stored: Mapping[Any, Any] | None = None, today: dt.date | None = None) -> None:
         """``stored``: pk → stored community id of the compounds being changed, read once by a writer of many rows
         (the workbook import); None: this row's is read from the database when it matters (a form)."""
-        errors = compound_problems(self, today=_today(), stored=stored)
+        errors = compound_problems(self, today=today or _today(), stored=stored)
         if errors:
             raise ValidationError(errors)
 

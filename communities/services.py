@@ -187,6 +187,22 @@ def compound_update(*, compound: Compound, user=None, reason: str | None = None,
         return changed
 
 
+def compound_write_bulk(*, creates: list[Compound], updates: list[Compound], fields: list[str], user=None,
+                        reason: str | None = None) -> None:
+    """Write many compounds the caller has already validated (``compound_problems``, the stored rows read once):
+    the workbook import's 小区 rows. New ones and the ``fields`` of changed ones, with their history; the
+    caller sets 所在街道 and 未明确登记日期 as compound_create/compound_update would."""
+    from compliance.onsave import rows_written
+
+    with transaction.atomic():
+        bulk_insert(Compound, creates, user=user, reason=reason)
+        bulk_update(Compound, updates, fields, user=user, reason=reason)
+        rows_written(Compound, creates, created=True)
+        if updates:
+            attnames = {f.name: f.attname for f in Compound._meta.concrete_fields}
+            rows_written(Compound, updates, changed=[attnames[f] for f in fields])
+
+
 def adjustment_create(*, community: Community, user=None, **fields: Any) -> CommunityAdjustment:
     with transaction.atomic():
         adjustment = CommunityAdjustment(community=community, **fields)

@@ -39,6 +39,7 @@ from .models import (
     RetiredCommunityCode,
     SubDistrict,
     community_problems,
+    compound_problems,
 )
 from .services import (
     community_create,
@@ -48,6 +49,7 @@ from .services import (
     community_update_bulk,
     compound_create,
     compound_update,
+    compound_write_bulk,
 )
 
 COMMUNITY_CODE = digits(12, "社区代码必须是12位数字。")
@@ -240,6 +242,87 @@ class CompoundSheet(Sheet):
         if row is not None:
             raise RowRefused("社区代码", f"社区代码 {code} 在“社区”表第{row}行，该行有错误未能导入。", "community_row_refused")
         raise RowRefused("社区代码", f"社区代码 {code} 不存在：请先建立该社区，或在“社区”表中一并导入。", "unknown_community")
+
+    def bulk_apply(self, rows: list[ParsedRow], ctx) -> list[Action | list[Issue] | None]:
+        """The rows as apply_row would write them: the stored compounds of the file's codes read once, each row
+        checked by ``compound_problems`` (the form's ``clean()``), then written in batches."""
+        stored = {c.code: c for c in Compound.objects.select_related("community", "sub_district")
+                  .filter(code__in=[row.data["code"] for row in rows])}
+        stored_community = {c.pk: c.community_id for c in stored.values()}
+        today = timezone.localdate()
+        make = instance_factory(Compound)
+        scope = ctx.street_scope
+        own_street = None
+        if scope is not None and len(scope) == 1:
+            own_street = SubDistrict.objects.get(code=next(iter(scope)))
+        outcomes: list[Action | list[Issue] | None] = []
+        creates: list[Compound] = []
+        updates: list[Compound] = []
+        fields: set[str] = set()
+        for parsed in rows:
+            data = dict(parsed.data)
+            code = data.pop("code")
+            try:
+                community = self._community(data.get("community"), ctx)
+                data["community"] = community
+                street = data.pop("sub_district", None)
+                if community is not None:
+                    if street is not None and street.code != community.sub_district_id:
+                        raise RowRefused(
+                            "街道办事处",
+                            f"街道办事处“{street.name}”与所属社区的街道“{community.sub_district.name}”不一致。",
+                            "street_mismatch",
+                        )
+                    street = community.sub_district
+                existing = stored.get(code)
+                if existing is not None and scope is not None:
+                    ctx.require_street(existing.sub_district.code if existing.sub_district else None, "小区编号")
+                if street is None and existing is None and own_street is not None:
+                    street = own_street  # a clerk's new unassigned compound lies in their own 街办
+                if street is not None:
+                    if scope is not None:
+                        ctx.require_street(street.code, "社区代码" if community else "街道办事处")
+                    data["sub_district"] = street
+                elif existing is None:
+                    ctx.require_street(None, "街道办事处")
+                if existing is None:
+                    compound = make({"code": code, **data})
+                    changed = None
+                else:
+                    compound = copy.copy(existing)
+                    compound._state = copy.copy(existing._state)
+                    compound._state.fields_cache = dict(existing._state.fields_cache)
+                    changed = apply_changes(compound, data)
+                    if not changed:
+                        outcomes.append(Action.UNCHANGED)
+                        continue
+                # What compound_create/compound_update do before saving.
+                if compound.community is not None:
+                    compound.sub_district = compound.community.sub_district
+                    if changed is not None and "sub_district" not in changed:
+                        changed.append("sub_district")
+                if compound.jurisdiction_unclear and compound.unclear_since is None:
+                    compound.unclear_since = today
+                    if changed is not None:
+                        changed.append("unclear_since")
+                errors = compound_problems(compound, today=today, stored=stored_community)
+                if errors:
+                    raise ValidationError(errors)
+            except RowRefused as refused:
+                outcomes.append([(refused.column, refused.message, refused.code)])
+            except ValidationError as error:
+                outcomes.append(self.validation_issues(error))
+            else:
+                if changed is None:
+                    creates.append(compound)
+                    outcomes.append(Action.CREATED)
+                else:
+                    updates.append(compound)
+                    fields.update(changed)
+                    outcomes.append(Action.UPDATED)
+        compound_write_bulk(creates=creates, updates=updates, fields=sorted(fields), user=ctx.user,
+                            reason=self.history_reason)
+        return outcomes
 
     def apply_row(self, data: dict[str, Any], ctx) -> Action:
         code = data.pop("code")

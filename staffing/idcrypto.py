@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -73,6 +74,13 @@ def digest(number: str) -> str:
     """The keyed hash of a normalized number: 64 hex characters."""
     _, hash_key = _keys()
     return hmac.new(hash_key.encode(), number.encode(), hashlib.sha256).hexdigest()
+
+
+def digester() -> Callable[[str], str]:
+    """``digest`` with the key read once: for a writer of many numbers (the workbook import)."""
+    _, hash_key = _keys()
+    key = hash_key.encode()
+    return lambda number: hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
 
 
 def generate_key() -> str:

@@ -7,6 +7,7 @@ everything else (pages, exports, error messages, logs) goes through ``mask``.
 from __future__ import annotations
 
 import csv
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +33,9 @@ def normalize(value: object) -> str:
 
 
 def check_char(first17: str) -> str:
-    total = sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
+    if len(first17) != len(WEIGHTS):
+        raise ValueError("check_char needs the first 17 characters")
+    total = sum(map(operator.mul, map(int, first17), WEIGHTS))  # per row of an import: map, not a generator
     return CHECK_CHARS[total % 11]
 
 

@@ -13,7 +13,8 @@ the constraints repeat what SQL can say.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -34,8 +35,9 @@ PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 def new_public_id() -> str:
-    # Opaque on purpose: findings, exports and URLs carry it instead of the ID number.
-    return "P" + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(11))
+    # Opaque on purpose: findings, exports and URLs carry it instead of the ID number. 32 letters: each random
+    # byte picks one uniformly (256 = 8 × 32), one urandom call instead of eleven secrets.choice.
+    return "P" + "".join(PUBLIC_ID_ALPHABET[b % 32] for b in secrets.token_bytes(11))
 
 
 def _today():
@@ -47,8 +49,7 @@ class Sex(models.TextChoices):
     FEMALE = idnumbers.FEMALE, "女"
 
 
-def _id_number_taken(number: str, pk: Any, recorded: Mapping[str, int] | None) -> bool:
-    digest = idcrypto.digest(number)
+def _id_number_taken(digest: str, pk: Any, recorded: Mapping[str, int] | None) -> bool:
     if recorded is None:
         return Person.objects.filter(id_number_hash=digest).exclude(pk=pk).exists()
     holder = recorded.get(digest)
@@ -120,12 +121,12 @@ class Person(models.Model):
         # clean() reports a taken ID number itself, masked; the digest is computed at save.
         super().validate_unique(exclude={*(exclude or ()), "id_number", "id_number_hash"})
 
-    def clean(self, recorded: Mapping[str, int] | None = None) -> None:
+    def clean(self, recorded: Mapping[str, int] | None = None, today: date | None = None) -> None:
         """``recorded``: digest → pk of the ID numbers already recorded, read once by a writer of many people (the
-        workbook import); None: this number is looked up in the database (a form)."""
+        workbook import); None: this number is looked up in the database (a form). ``today``: the writer's day."""
         errors: dict[str, list[ValidationError]] = {}
         try:
-            facts = idnumbers.parse(self.id_number, today=_today())
+            facts = idnumbers.parse(self.id_number, today=today or _today())
         except ValidationError as exc:
             errors.setdefault("id_number", []).append(exc)
         else:
@@ -133,7 +134,7 @@ class Person(models.Model):
             self.id_number_hash = idcrypto.digest(facts.number)
             self.birth_date = facts.birth_date
             self.sex = facts.sex
-            if _id_number_taken(facts.number, self.pk, recorded):
+            if _id_number_taken(self.id_number_hash, self.pk, recorded):
                 errors.setdefault("id_number", []).append(
                     ValidationError(f"身份证号 {self.masked_id_number} 已登记为另一人员。", code="id_taken")
                 )
@@ -166,14 +167,6 @@ def active_on(prefix: str, day, start: str, end: str) -> Q:
     """Active on D: started on or before D, and not ended on or before D."""
     p = f"{prefix}__" if prefix else ""
     return Q(**{f"{p}{start}__lte": day}) & (Q(**{f"{p}{end}__isnull": True}) | Q(**{f"{p}{end}__gt": day}))
-
-
-def _overlaps(start, end) -> Q:
-    """Rows whose [start_on, end_on) range meets [start, end); open ends are infinite."""
-    q = Q(end_on__isnull=True) | Q(end_on__gt=start)
-    if end is not None:
-        q &= Q(start_on__lt=end)
-    return q
 
 
 class SeatQuerySet(models.QuerySet):
@@ -220,7 +213,10 @@ class Seat(models.Model):
     def role_label(self) -> str:
         return f"{'党组织' if self.body == Body.PARTY else '居委会'}{self.get_role_display()}"
 
-    def clean(self) -> None:
+    def clean(self, others: Sequence[Seat] | None = None, today: date | None = None) -> None:
+        """``others``: the person's other seats, read once by a writer of many rows (the workbook import);
+        None: read from the database (a form). ``today``: the writer's day."""
+        today = today or _today()
         errors: dict[str, list[ValidationError]] = {}
         if self.body and self.role and self.role not in ROLES_OF_BODY.get(self.body, ()):
             errors.setdefault("role", []).append(
@@ -233,15 +229,18 @@ class Seat(models.Model):
                     code="end_before_start",
                 )
             )
-        if self.start_on and self.start_on > _today():
+        if self.start_on and self.start_on > today:
             errors.setdefault("start_on", []).append(
-                ValidationError(f"任职日期不能晚于今天（{_today():%Y-%m-%d}）。", code="date_in_future")
+                ValidationError(f"任职日期不能晚于今天（{today:%Y-%m-%d}）。", code="date_in_future")
             )
         if not errors and self.person_id and self.community_id and self.start_on:
-            others = Seat.objects.filter(person_id=self.person_id).filter(_overlaps(self.start_on, self.end_on))
-            if self.pk:
-                others = others.exclude(pk=self.pk)
-            elsewhere = others.exclude(community_id=self.community_id).select_related("community").first()
+            if others is None:
+                others = list(Seat.objects.filter(person_id=self.person_id).select_related("community"))
+            # Ranges [start_on, end_on) that meet; open ends are infinite.
+            overlapping = sorted((o for o in others if o.pk != self.pk and (o.end_on is None or o.end_on > self.start_on)
+                                  and (self.end_on is None or o.start_on < self.end_on)),
+                                 key=lambda o: (o.community.code, o.body, o.role, o.start_on, o.pk))
+            elsewhere = next((o for o in overlapping if o.community_id != self.community_id), None)
             if elsewhere is not None:
                 errors.setdefault("community", []).append(
                     ValidationError(
@@ -250,7 +249,7 @@ class Seat(models.Model):
                         code="seat_two_communities",
                     )
                 )
-            elif others.filter(community_id=self.community_id, body=self.body).exists():
+            elif any(o.community_id == self.community_id and o.body == self.body for o in overlapping):
                 errors.setdefault("role", []).append(
                     ValidationError(
                         f"{self.person.name}在同一时期已在本社区{Body(self.body).label}任职，请先结束原职务。",
@@ -343,7 +342,10 @@ class Employment(models.Model):
     def has_left(self) -> bool:
         return self.leave_on is not None and self.leave_on <= _today()
 
-    def clean(self) -> None:
+    def clean(self, others: Sequence[Employment] | None = None, today: date | None = None) -> None:
+        """``others``: the person's other employments, read once by a writer of many rows (the workbook import);
+        None: read from the database (a form). ``today``: the writer's day."""
+        today = today or _today()
         errors: dict[str, list[ValidationError]] = {}
 
         def add(field: str, message: str, code: str) -> None:
@@ -359,24 +361,24 @@ class Employment(models.Model):
             )
         if self.entry_on and self.probation_until and self.probation_until < self.entry_on:
             add("probation_until", "试用期结束日期不能早于入职日期。", "probation_before_entry")
-        if self.entry_on and self.entry_on > _today():
-            add("entry_on", f"入职日期不能晚于今天（{_today():%Y-%m-%d}）。", "date_in_future")
+        if self.entry_on and self.entry_on > today:
+            add("entry_on", f"入职日期不能晚于今天（{today:%Y-%m-%d}）。", "date_in_future")
         for field, label in (("resignation_submitted_on", "离职申请日期"), ("approved_on", "街办审批日期"),
                              ("filed_on", "备案日期")):
             value = getattr(self, field)
-            if value and value > _today():
-                add(field, f"{label}不能晚于今天（{_today():%Y-%m-%d}）。", "date_in_future")
+            if value and value > today:
+                add(field, f"{label}不能晚于今天（{today:%Y-%m-%d}）。", "date_in_future")
         if self.leave_way and not self.leave_on:
             add("leave_on", "已填写离职方式，请填写离职日期。", "leave_date_required")
         if not errors and self.person_id and self.entry_on:
-            others = Employment.objects.filter(person_id=self.person_id, entry_on__isnull=False).filter(
-                Q(leave_on__isnull=True) | Q(leave_on__gt=self.entry_on)
-            )
-            if self.leave_on is not None:
-                others = others.filter(entry_on__lt=self.leave_on)
-            if self.pk:
-                others = others.exclude(pk=self.pk)
-            other = others.select_related("community").first()
+            if others is None:
+                others = list(Employment.objects.filter(person_id=self.person_id).select_related("community"))
+            entry_on, leave_on = self.entry_on, self.leave_on
+            # In the model's ordering (community, newest entry first), as the query this replaces read them.
+            other = next((o for o in sorted(others, key=lambda o: (o.community.code, -o.entry_on.toordinal()
+                                                                   if o.entry_on else 0, o.pk))
+                          if o.pk != self.pk and o.entry_on is not None and (o.leave_on is None or o.leave_on > entry_on)
+                          and (leave_on is None or o.entry_on < leave_on)), None)
             if other is not None:
                 add(
                     "entry_on",
@@ -644,7 +646,10 @@ class Vacancy(models.Model):
     def __str__(self) -> str:
         return f"{self.community} {Body(self.body).label}{SeatRole(self.role).label}空缺"
 
-    def clean(self) -> None:
+    def clean(self, others: Sequence[Seat] | None = None, today: date | None = None) -> None:
+        """``others``: the person's other seats, read once by a writer of many rows (the workbook import);
+        None: read from the database (a form). ``today``: the writer's day."""
+        today = today or _today()
         errors: dict[str, list[ValidationError]] = {}
         if self.body and self.role and self.role not in ROLES_OF_BODY.get(self.body, ()):
             errors.setdefault("role", []).append(

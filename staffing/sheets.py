@@ -11,11 +11,14 @@ number with its row; duplicates are found on the whole number here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from communities.models import Community
 from communities.sheets import communities_by_code
@@ -29,13 +32,14 @@ from imports.sheets import (
     Sheet,
     choice,
     digits,
+    instance_factory,
     iso_date,
     register,
     text,
     yes_no,
 )
 
-from . import idnumbers, services
+from . import idcrypto, idnumbers, services
 from .models import (
     MAX_GRADE,
     MIN_GRADE,
@@ -50,18 +54,17 @@ from .models import (
     Seat,
     SeatRole,
     TrainingKind,
-    id_number_digests,
 )
 
 ID_HEADER = "身份证号"
 
 
-def id_number(value: Any) -> str:
+def id_number(value: Any, today: date | None = None) -> str:
     if not isinstance(value, str):
         # An 18-digit number stored as a number has already lost its last digits in Excel.
         raise CellError("身份证号须以文本格式录入（数字格式会丢失末几位），请把单元格设为文本后重新填写。", "id_format")
     try:
-        return idnumbers.parse(value).number
+        return idnumbers.parse(value, today=today).number
     except ValidationError as error:
         raise CellError(error.messages[0], error.code or "id_format") from None
 
@@ -136,6 +139,16 @@ class StaffingSheet(Sheet):
 
     duplicate_fields: tuple[str, ...] = ("id_number",)
     field_headers: dict[str, str] = {}
+
+    def compiled_columns(self) -> list[tuple[str, str, Any, bool, Any, dict]]:
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None:
+            # The ID number's birth date is checked against the import's day, read once.
+            check = functools.partial(id_number, today=timezone.localdate())
+            compiled = self.__dict__["_compiled"] = [
+                (header, field, check if parse is id_number else parse, blank, empty, memo)
+                for header, field, parse, blank, empty, memo in super().compiled_columns()]
+        return compiled
 
     def parse_row(self, row: int, values: dict[str, Any], ctx) -> ParsedRow:
         parsed = super().parse_row(row, values, ctx)
@@ -227,11 +240,16 @@ class PersonSheet(StaffingSheet):
             raise
 
     def bulk_apply(self, rows: list[ParsedRow], ctx) -> list[Action | list[Issue] | None]:
-        """Rows of ID numbers not yet recorded, checked as ``write`` checks them and written in batches; rows of
-        people already recorded (their seats and jobs to compare and update) go one at a time."""
-        numbers = [row.data["id_number"] for row in rows]
-        recorded = dict(Person.objects.with_id_numbers(numbers).values_list("id_number_hash", "pk"))
-        digests = id_number_digests(numbers)
+        """Rows of ID numbers not yet recorded, checked as ``write`` checks them (each model's ``clean()`` given
+        the recorded numbers, read once) and written in batches; rows of people already recorded (their seats
+        and jobs to compare and update) go one at a time."""
+        digest = idcrypto.digester()
+        digests = {row.data["id_number"]: digest(row.data["id_number"]) for row in rows}
+        recorded = dict(Person.objects.filter(id_number_hash__in=list(digests.values()))
+                        .values_list("id_number_hash", "pk"))
+        today = timezone.localdate()
+        makers = (instance_factory(Person), instance_factory(Employment), instance_factory(Seat))
+        scope = ctx.street_scope
         outcomes: list[Action | list[Issue] | None] = []
         persons: list[Person] = []
         employments: list[Employment] = []
@@ -243,8 +261,9 @@ class PersonSheet(StaffingSheet):
                 continue
             try:
                 community = _community(data["community"], ctx)
-                ctx.require_street(community.sub_district_id, "社区代码")
-                person, jobs, held = self._new_person(data, community, recorded)
+                if scope is not None:
+                    ctx.require_street(community.sub_district_id, "社区代码")
+                person, jobs, held = self._new_person(data, community, recorded, today, makers)
             except RowRefused as refused:
                 outcomes.append([(refused.column, refused.message, refused.code)])
             except ValidationError as error:
@@ -262,20 +281,22 @@ class PersonSheet(StaffingSheet):
                                     reason=self.history_reason)
         return outcomes
 
-    def _new_person(self, data: dict[str, Any], community: Community,
-                    recorded: Mapping[str, int]) -> tuple[Person, list[Employment], list[Seat]]:
+    def _new_person(self, data: dict[str, Any], community: Community, recorded: Mapping[str, int], today: date,
+                    makers: tuple) -> tuple[Person, list[Employment], list[Seat]]:
         """What ``write`` creates for an ID number not yet recorded, each checked by its model's clean()."""
-        person = Person(id_number=data["id_number"], name=data["name"].strip(), education=data["education"].strip())
-        person.clean(recorded)
+        new_person, new_job, new_seat = makers
+        person = new_person({"id_number": data["id_number"], "name": data["name"].strip(),
+                             "education": data["education"].strip()})
+        person.clean(recorded, today)
         jobs: list[Employment] = []
         if data["is_worker"]:
-            job = Employment(person=person, community=community, full_time=data["full_time"], post=data["post"],
-                             grade=data.get("grade"), entry_on=data.get("entry_on"),
-                             entry_channel=data["entry_channel"], leave_on=data.get("leave_on"),
-                             leave_way=data["leave_way"],
-                             resignation_submitted_on=data.get("resignation_submitted_on"),
-                             filed_on=data.get("filed_on"))
-            job.clean()  # a new person has no other job to overlap: that check needs the person's pk
+            job = new_job({"person": person, "community": community, "full_time": data["full_time"],
+                           "post": data["post"], "grade": data.get("grade"), "entry_on": data.get("entry_on"),
+                           "entry_channel": data["entry_channel"], "leave_on": data.get("leave_on"),
+                           "leave_way": data["leave_way"],
+                           "resignation_submitted_on": data.get("resignation_submitted_on"),
+                           "filed_on": data.get("filed_on")})
+            job.clean((), today)  # a new person has no other job to overlap
             jobs.append(job)
         held: list[Seat] = []
         for body, role in ((Body.PARTY, data["party_role"]), (Body.COMMITTEE, data["committee_role"])):
@@ -284,9 +305,9 @@ class PersonSheet(StaffingSheet):
             start_on = data.get("entry_on")
             if start_on is None:
                 raise RowRefused("入职日期", "担任两委职务的人员须填写入职日期（即任职日期）。", "seat_start_required")
-            seat = Seat(person=person, community=community, body=body, role=role, start_on=start_on,
-                        end_on=data.get("leave_on"))
-            seat.clean()
+            seat = new_seat({"person": person, "community": community, "body": body, "role": role,
+                             "start_on": start_on, "end_on": data.get("leave_on")})
+            seat.clean((), today)
             held.append(seat)
         # 所属社区 as person_refresh_community would set it: every row names one community.
         if jobs or held:
