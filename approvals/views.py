@@ -8,12 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
 from communities.selectors import own_sub_districts
-from core.forms import errors_to_form
 from core.shortcuts import one_or_404
+from core.views import service_form
 from exports.writer import attachment
 from lianhu.params import year_param
 from ui.listing import SortKey, sort_queryset
@@ -84,17 +85,16 @@ def request_list(request: HttpRequest) -> HttpResponse:
 def request_new(request: HttpRequest) -> HttpResponse:
     _clerk_only(request.user)
     form = NewRequestForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            req = services.request_create_new(user=request.user, sub_district=d["sub_district"], title=d["title"],
-                                              reason=d["reason"], part=form.part_data(), compounds=list(d["compounds"]))
-        except ValidationError as exc:
-            errors_to_form(form, exc)
-        else:
-            messages.success(request, f"已创建新设申请，拟设社区“{d['name']}”已登记为筹建。请查看预审结果后报送。")
-            return redirect("approvals:request_detail", req.pk)
-    return render(request, "approvals/request_form.html", {"form": form, "kind": RequestKind.NEW})
+    return service_form(
+        request, form,
+        save=lambda d: services.request_create_new(user=request.user, sub_district=d["sub_district"], title=d["title"],
+                                                   reason=d["reason"], part=form.part_data(),
+                                                   compounds=list(d["compounds"])),
+        message=lambda _: f"已创建新设申请，拟设社区“{form.cleaned_data['name']}”已登记为筹建。请查看预审结果后报送。",
+        success_url=lambda req: reverse("approvals:request_detail", args=[req.pk]),
+        template="approvals/request_form.html", context={"form": form, "kind": RequestKind.NEW},
+        report=False,  # the request's page shows its 预审 results, not the rules' findings
+    )
 
 
 @login_required
@@ -109,21 +109,19 @@ def request_split(request: HttpRequest) -> HttpResponse:
     head = SplitHeadForm(data, initial={"title": f"拆分{source.name}"})
     parts = [SplitPartForm(data, source=source, prefix=f"p{i}", empty_permitted=i >= 2, use_required_attribute=i < 2)
              for i in range(MAX_PARTS)]
-    if request.method == "POST" and head.is_valid() and all(p.is_valid() for p in parts):
-        chosen = [p for p in parts if p.has_changed() or not p.empty_permitted]
-        try:
-            req = services.request_create_split(
-                user=request.user, source=source, title=head.cleaned_data["title"],
-                reason=head.cleaned_data["reason"],
-                parts=[{**p.part_data(), "compounds": list(p.cleaned_data["compounds"])} for p in chosen],
-            )
-        except ValidationError as exc:
-            errors_to_form(head, exc)
-        else:
-            messages.success(request, "已创建拆分申请。请查看预审结果后报送。")
-            return redirect("approvals:request_detail", req.pk)
-    return render(request, "approvals/request_split.html",
-                  {"chooser": chooser, "source": source, "head": head, "parts": parts})
+    return service_form(
+        request, head, submitted=request.method == "POST" and head.is_valid() and all(p.is_valid() for p in parts),
+        save=lambda d: services.request_create_split(
+            user=request.user, source=source, title=d["title"], reason=d["reason"],
+            parts=[{**p.part_data(), "compounds": list(p.cleaned_data["compounds"])}
+                   for p in parts if p.has_changed() or not p.empty_permitted],
+        ),
+        message="已创建拆分申请。请查看预审结果后报送。",
+        success_url=lambda req: reverse("approvals:request_detail", args=[req.pk]),
+        template="approvals/request_split.html",
+        context={"chooser": chooser, "source": source, "head": head, "parts": parts},
+        report=False,
+    )
 
 
 @login_required
@@ -131,17 +129,15 @@ def request_split(request: HttpRequest) -> HttpResponse:
 def request_merge(request: HttpRequest) -> HttpResponse:
     _clerk_only(request.user)
     form = MergeForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            req = services.request_create_merge(user=request.user, sources=list(d["sources"]), title=d["title"],
-                                                reason=d["reason"], result=form.part_data())
-        except ValidationError as exc:
-            errors_to_form(form, exc)
-        else:
-            messages.success(request, "已创建合并申请。请查看预审结果后报送。")
-            return redirect("approvals:request_detail", req.pk)
-    return render(request, "approvals/request_form.html", {"form": form, "kind": RequestKind.MERGE})
+    return service_form(
+        request, form,
+        save=lambda d: services.request_create_merge(user=request.user, sources=list(d["sources"]), title=d["title"],
+                                                     reason=d["reason"], result=form.part_data()),
+        message="已创建合并申请。请查看预审结果后报送。",
+        success_url=lambda req: reverse("approvals:request_detail", args=[req.pk]),
+        template="approvals/request_form.html", context={"form": form, "kind": RequestKind.MERGE},
+        report=False,
+    )
 
 
 def _stages(req) -> list[dict]:
@@ -247,15 +243,14 @@ def part_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("申请已报送，只能在退回街办后修改。")
     fields = ("name", "households", "population", "party_org_type", "east", "south", "west", "north")
     form = PartEditForm(request.POST or None, initial={f: getattr(part, f) for f in fields})
-    if request.method == "POST" and form.is_valid():
-        try:
-            changed = services.part_update(user=request.user, part=part, **form.cleaned_data)
-        except ValidationError as exc:
-            errors_to_form(form, exc)
-        else:
-            messages.success(request, "已保存修改。" if changed else "没有修改任何内容。")
-            return redirect("approvals:request_detail", part.request_id)
-    return render(request, "approvals/part_form.html", {"form": form, "part": part})
+    return service_form(
+        request, form,
+        save=lambda data: services.part_update(user=request.user, part=part, **data),
+        message=lambda changed: "已保存修改。" if changed else "没有修改任何内容。",
+        success_url=reverse("approvals:request_detail", args=[part.request_id]),
+        template="approvals/part_form.html", context={"form": form, "part": part},
+        report=False,
+    )
 
 
 @login_required

@@ -8,21 +8,21 @@ Object URLs answer 404 for anything the user may not see or edit, so another
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import ROLE_LABELS, is_admin, roles_of
-from compliance.engine import capture_changes
-from compliance.feedback import report_changes
-from core.forms import errors_to_form
 from core.history import history_rows, saved_message
+from core.views import service_form
 from ui.listing import SortKey, paginate, sort_queryset
 
 from . import services
@@ -197,18 +197,13 @@ def community_create(request: HttpRequest) -> HttpResponse:
     form = CommunityForm(request.POST or None, user=request.user)
     if request.method == "GET" and len(streets) == 1:
         form.initial.update({"sub_district": streets[0].code, "code": streets[0].code})
-    if request.method == "POST" and form.is_valid():
-        try:
-            # The rules re-judge on commit, inside the block, so the next page can say what this save changed.
-            with capture_changes() as findings:
-                community = services.community_create(user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已新建社区：{community.name}（{community.code}）。")
-            report_changes(request, findings)
-            return redirect("communities:community_detail", pk=community.pk)
-    return render(request, "communities/community_form.html", {"form": form, "community": None})
+    return service_form(
+        request, form,
+        save=lambda data: services.community_create(user=request.user, **data),
+        message=lambda community: f"已新建社区：{community.name}（{community.code}）。",
+        success_url=lambda community: reverse("communities:community_detail", args=[community.pk]),
+        template="communities/community_form.html", context={"form": form, "community": None},
+    )
 
 
 @login_required
@@ -218,24 +213,23 @@ def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # The form validates a copy, so the service still sees the stored values
     # and can tell what changed.
     form = CommunityForm(request.POST or None, instance=copy.copy(community), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.fields}
+
+    def save(data: dict[str, Any]) -> str:
+        fields = {name: data[name] for name in form.fields}
         # A figure a clerk typed in is a real one: its 示例值 badge goes, the other figure's stays.
         if community.figures_are_sample and fields["households"] != community.households:
             fields["figures_are_sample"] = False
         if community.population_is_sample and fields["population"] != community.population:
             fields["population_is_sample"] = False
         before = {name: getattr(community, name) for name in fields}
-        try:
-            with capture_changes() as findings:
-                changed = services.community_update(community=community, user=request.user, **fields)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, saved_message(Community, before, community, changed))
-            report_changes(request, findings)
-            return redirect("communities:community_detail", pk=community.pk)
-    return render(request, "communities/community_form.html", {"form": form, "community": community})
+        changed = services.community_update(community=community, user=request.user, **fields)
+        return saved_message(Community, before, community, changed)
+
+    return service_form(
+        request, form, save=save, message=lambda text: text,
+        success_url=reverse("communities:community_detail", args=[community.pk]),
+        template="communities/community_form.html", context={"form": form, "community": community},
+    )
 
 
 @login_required
@@ -246,24 +240,18 @@ def community_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, f"{community.name}已于 {community.revoked_on:%Y-%m-%d} 撤销。")
         return redirect("communities:community_detail", pk=community.pk)
     form = RevokeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.community_revoke(
-                community=community,
-                on=form.cleaned_data["revoked_on"],
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            # The service changed the instance before validating; reload so the page shows what is stored.
-            community.refresh_from_db()
-            errors_to_form(form, error)
-        else:
-            messages.success(
-                request, f"已撤销社区：{community.name}（{community.code}），撤销日期 {community.revoked_on:%Y-%m-%d}。"
-            )
-            return redirect("communities:community_detail", pk=community.pk)
-    return render(request, "communities/community_revoke.html", {"form": form, "community": community})
+    return service_form(
+        request, form,
+        save=lambda data: services.community_revoke(
+            community=community, on=data["revoked_on"], user=request.user, reason=data["reason"]),
+        message=lambda _: f"已撤销社区：{community.name}（{community.code}），撤销日期 {community.revoked_on:%Y-%m-%d}。",
+        success_url=reverse("communities:community_detail", args=[community.pk]),
+        template="communities/community_revoke.html", context={"form": form, "community": community},
+        # The service changed the instance before validating; reload so the page shows what is stored.
+        on_error=community.refresh_from_db,
+        # This page never said what the revocation re-judged (the community's findings close with it).
+        report=False,
+    )
 
 
 @login_required
@@ -271,17 +259,13 @@ def community_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
     community = community_for_user(request.user, pk, "change_community")
     form = AdjustmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with capture_changes() as findings:
-                adjustment = services.adjustment_create(community=community, user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已登记调整记录：{community.name} {adjustment.get_kind_display()}。")
-            report_changes(request, findings)
-            return redirect("communities:community_detail", pk=community.pk)
-    return render(request, "communities/adjustment_form.html", {"form": form, "community": community})
+    return service_form(
+        request, form,
+        save=lambda data: services.adjustment_create(community=community, user=request.user, **data),
+        message=lambda adjustment: f"已登记调整记录：{community.name} {adjustment.get_kind_display()}。",
+        success_url=reverse("communities:community_detail", args=[community.pk]),
+        template="communities/adjustment_form.html", context={"form": form, "community": community},
+    )
 
 
 # ---------------------------------------------------------------- 小区/院落
@@ -326,17 +310,13 @@ def compound_create(request: HttpRequest) -> HttpResponse:
         )
         if community is not None:
             form.initial.update({"community": community.pk, "sub_district": community.sub_district_id})
-    if request.method == "POST" and form.is_valid():
-        try:
-            with capture_changes() as findings:
-                compound = services.compound_create(user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已新建小区：{compound.name}（{compound.code}）。")
-            report_changes(request, findings)
-            return redirect("communities:compound_detail", pk=compound.pk)
-    return render(request, "communities/compound_form.html", {"form": form, "compound": None})
+    return service_form(
+        request, form,
+        save=lambda data: services.compound_create(user=request.user, **data),
+        message=lambda compound: f"已新建小区：{compound.name}（{compound.code}）。",
+        success_url=lambda compound: reverse("communities:compound_detail", args=[compound.pk]),
+        template="communities/compound_form.html", context={"form": form, "compound": None},
+    )
 
 
 @login_required
@@ -344,16 +324,15 @@ def compound_create(request: HttpRequest) -> HttpResponse:
 def compound_edit(request: HttpRequest, pk: int) -> HttpResponse:
     compound = compound_for_user(request.user, pk, "change")
     form = CompoundForm(request.POST or None, instance=copy.copy(compound), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.fields}
+
+    def save(data: dict[str, Any]) -> str:
+        fields = {name: data[name] for name in form.fields}
         before = {name: getattr(compound, name) for name in fields}
-        try:
-            with capture_changes() as findings:
-                changed = services.compound_update(compound=compound, user=request.user, **fields)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, saved_message(Compound, before, compound, changed))
-            report_changes(request, findings)
-            return redirect("communities:compound_detail", pk=compound.pk)
-    return render(request, "communities/compound_form.html", {"form": form, "compound": compound})
+        changed = services.compound_update(compound=compound, user=request.user, **fields)
+        return saved_message(Compound, before, compound, changed)
+
+    return service_form(
+        request, form, save=save, message=lambda text: text,
+        success_url=reverse("communities:compound_detail", args=[compound.pk]),
+        template="communities/compound_form.html", context={"form": form, "compound": compound},
+    )

@@ -10,17 +10,16 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communities.selectors import communities_for_user
-from compliance.engine import capture_changes
-from compliance.feedback import report_changes
-from core.forms import errors_to_form
 from core.history import history_rows
+from core.views import service_action, service_form
 from ui.listing import SortKey, paginate, sort_queryset
 
 from . import services
@@ -110,20 +109,16 @@ def facility_advance(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "办理日期格式应为 YYYY-MM-DD。")
         return redirect("facilities:facility_detail", pk=facility.pk)
-    try:
-        with capture_changes() as findings:
-            step = services.facility_advance(
-                facility=facility, to_status=to_status, user=request.user, on=form.cleaned_data["on"],
-                note=form.cleaned_data["note"],
-            )
-    except PermissionDenied:
-        raise
-    except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
-    else:
-        messages.success(request, f"已办理“{step.step}”：状态改为“{step.get_to_status_display()}”。")
-        report_changes(request, findings)
-    return redirect("facilities:facility_detail", pk=facility.pk)
+    # A step of another unit raises PermissionDenied (403), which service_action lets through.
+    return service_action(
+        request,
+        save=lambda: services.facility_advance(
+            facility=facility, to_status=to_status, user=request.user, on=form.cleaned_data["on"],
+            note=form.cleaned_data["note"],
+        ),
+        message=lambda step: f"已办理“{step.step}”：状态改为“{step.get_to_status_display()}”。",
+        next_url=reverse("facilities:facility_detail", args=[facility.pk]),
+    )
 
 
 @login_required
@@ -135,17 +130,13 @@ def facility_create(request: HttpRequest) -> HttpResponse:
     community_pk = request.GET.get("community")
     if request.method == "GET" and community_pk:
         form.initial["community"] = community_pk
-    if request.method == "POST" and form.is_valid():
-        try:
-            with capture_changes() as findings:
-                facility = services.facility_create(user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已登记设施：{facility.name}（{facility.code}）。")
-            report_changes(request, findings)
-            return redirect("facilities:facility_detail", pk=facility.pk)
-    return render(request, "facilities/facility_form.html", {"form": form, "facility": None})
+    return service_form(
+        request, form,
+        save=lambda data: services.facility_create(user=request.user, **data),
+        message=lambda facility: f"已登记设施：{facility.name}（{facility.code}）。",
+        success_url=lambda facility: reverse("facilities:facility_detail", args=[facility.pk]),
+        template="facilities/facility_form.html", context={"form": form, "facility": None},
+    )
 
 
 @login_required
@@ -153,14 +144,10 @@ def facility_create(request: HttpRequest) -> HttpResponse:
 def facility_edit(request: HttpRequest, pk: int) -> HttpResponse:
     facility = facility_for_user(request.user, pk, "change_community")
     form = FacilityForm(request.POST or None, instance=copy.copy(facility), user=request.user, creating=False)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with capture_changes() as findings:
-                changed = services.facility_update(facility=facility, user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, "已保存。" if changed else "没有修改任何内容。")
-            report_changes(request, findings)
-            return redirect("facilities:facility_detail", pk=facility.pk)
-    return render(request, "facilities/facility_form.html", {"form": form, "facility": facility})
+    return service_form(
+        request, form,
+        save=lambda data: services.facility_update(facility=facility, user=request.user, **data),
+        message=lambda changed: "已保存。" if changed else "没有修改任何内容。",
+        success_url=reverse("facilities:facility_detail", args=[facility.pk]),
+        template="facilities/facility_form.html", context={"form": form, "facility": facility},
+    )

@@ -6,18 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from compliance.engine import capture_changes
-from compliance.feedback import report_changes
-from core.forms import errors_to_form
+from core.views import service_form
 from lianhu.params import year_param
 
 from . import services
@@ -64,17 +61,13 @@ def funding_overview(request: HttpRequest) -> HttpResponse:
 def allocation_entry(request: HttpRequest) -> HttpResponse:
     _require_entry(request.user)
     form = AllocationForm(request.POST or None, user=request.user, initial={"year": timezone.localdate().year})
-    if request.method == "POST" and form.is_valid():
-        try:
-            with capture_changes() as findings:
-                allocation = services.allocation_upsert(user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已保存：{allocation}，配套 {allocation.planned} 元。")
-            report_changes(request, findings)
-            return redirect(f"{reverse('funding:overview')}?year={allocation.year}")
-    return render(request, "funding/entry_form.html", {"form": form, "heading": "录入社区工作经费"})
+    return service_form(
+        request, form,
+        save=lambda data: services.allocation_upsert(user=request.user, **data),
+        message=lambda allocation: f"已保存：{allocation}，配套 {allocation.planned} 元。",
+        success_url=lambda allocation: f"{reverse('funding:overview')}?year={allocation.year}",
+        template="funding/entry_form.html", context={"form": form, "heading": "录入社区工作经费"},
+    )
 
 
 @login_required
@@ -82,17 +75,13 @@ def allocation_entry(request: HttpRequest) -> HttpResponse:
 def salary_entry(request: HttpRequest) -> HttpResponse:
     _require_entry(request.user)
     form = SalaryForm(request.POST or None, initial={"year": timezone.localdate().year})
-    if request.method == "POST" and form.is_valid():
-        try:
-            with capture_changes() as findings:
-                funding = services.salary_funding_upsert(user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已保存：{funding}社区工作者薪酬经费 {funding.amount} 元。")
-            report_changes(request, findings)
-            return redirect("funding:overview")
-    return render(request, "funding/entry_form.html", {"form": form, "heading": "录入社区工作者薪酬经费"})
+    return service_form(
+        request, form,
+        save=lambda data: services.salary_funding_upsert(user=request.user, **data),
+        message=lambda funding: f"已保存：{funding}社区工作者薪酬经费 {funding.amount} 元。",
+        success_url=reverse("funding:overview"),
+        template="funding/entry_form.html", context={"form": form, "heading": "录入社区工作者薪酬经费"},
+    )
 
 
 @login_required
@@ -100,14 +89,10 @@ def salary_entry(request: HttpRequest) -> HttpResponse:
 def task_fund_entry(request: HttpRequest) -> HttpResponse:
     _require_entry(request.user)
     form = TaskFundForm(request.POST or None, user=request.user, initial={"year": timezone.localdate().year})
-    if request.method == "POST" and form.is_valid():
-        try:
-            with capture_changes() as findings:
-                item = services.task_fund_create(user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已登记费随事转事项：{item.task}。")
-            report_changes(request, findings)
-            return redirect("funding:overview")
-    return render(request, "funding/entry_form.html", {"form": form, "heading": "登记费随事转事项"})
+    return service_form(
+        request, form,
+        save=lambda data: services.task_fund_create(user=request.user, **data),
+        message=lambda item: f"已登记费随事转事项：{item.task}。",
+        success_url=reverse("funding:overview"),
+        template="funding/entry_form.html", context={"form": form, "heading": "登记费随事转事项"},
+    )

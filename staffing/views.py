@@ -10,6 +10,7 @@ administrators, masked for everyone else).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,13 +19,13 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from communities.selectors import communities_for_user, community_for_user
-from compliance.engine import capture_changes
-from compliance.feedback import report_changes
 from core.forms import errors_to_form
+from core.views import service_form
 from ui.listing import SortKey, paginate, sort_queryset
 
 from . import selectors, services
@@ -252,21 +253,16 @@ def care_create(request: HttpRequest, public_id: str) -> HttpResponse:
 def worker_create(request: HttpRequest, pk: int) -> HttpResponse:
     community = community_for_user(request.user, pk, "change_community")
     form = WorkerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with capture_changes() as changes:
-                employment = services.worker_create(
-                    id_number=data["id_number"], name=data["name"], education=data["education"],
-                    phone=data["phone"], community=community, user=request.user, **form.employment_data(),
-                )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已登记社区工作者：{employment.person.name}。")
-            report_changes(request, changes)
-            return redirect("staffing:composition", pk=community.pk)
-    return render(request, "staffing/worker_form.html", {"form": form, "community": community})
+    return service_form(
+        request, form,
+        save=lambda data: services.worker_create(
+            id_number=data["id_number"], name=data["name"], education=data["education"],
+            phone=data["phone"], community=community, user=request.user, **form.employment_data(),
+        ),
+        message=lambda employment: f"已登记社区工作者：{employment.person.name}。",
+        success_url=reverse("staffing:composition", args=[community.pk]),
+        template="staffing/worker_form.html", context={"form": form, "community": community},
+    )
 
 
 @login_required
@@ -275,21 +271,20 @@ def employment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     employment = selectors.employment_for_user(request.user, pk, "change_community")
     fields = EmploymentForm.EMPLOYMENT_FIELDS
     form = EmploymentForm(request.POST or None, initial={f: getattr(employment, f) for f in fields})
-    if request.method == "POST" and form.is_valid():
+
+    def save(_: dict[str, Any]) -> list[str]:
         data = form.employment_data()
         data["post"] = data["post"] or ""
         data["entry_channel"] = data["entry_channel"] or ""
-        try:
-            with capture_changes() as changes:
-                changed = services.employment_update(employment=employment, user=request.user, **data)
-        except ValidationError as error:
-            employment.refresh_from_db()
-            errors_to_form(form, error)
-        else:
-            messages.success(request, "已保存。" if changed else "没有修改任何内容。")
-            report_changes(request, changes)
-            return redirect("staffing:person_detail", public_id=employment.person.public_id)
-    return render(request, "staffing/employment_form.html", {"form": form, "employment": employment})
+        return services.employment_update(employment=employment, user=request.user, **data)
+
+    return service_form(
+        request, form, save=save,
+        message=lambda changed: "已保存。" if changed else "没有修改任何内容。",
+        success_url=reverse("staffing:person_detail", args=[employment.person.public_id]),
+        template="staffing/employment_form.html", context={"form": form, "employment": employment},
+        on_error=employment.refresh_from_db,
+    )
 
 
 # ---------------------------------------------------------------- seats and vacancies
@@ -300,22 +295,17 @@ def employment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
     community = community_for_user(request.user, pk, "change_community")
     form = SeatForm(request.POST or None, persons=_community_persons(community))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with capture_changes() as changes:
-                seat = services.seat_create_for(
-                    community=community, body=data["body"], role=data["role"], start_on=data["start_on"],
-                    person=_picked_person(community, data), id_number=data["id_number"], name=data["name"],
-                    user=request.user)
-                person = seat.person
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已登记两委任职：{person.name}。")
-            report_changes(request, changes)
-            return redirect("staffing:composition", pk=community.pk)
-    return render(request, "staffing/seat_form.html", {"form": form, "community": community})
+    return service_form(
+        request, form,
+        # The person is read inside the save (seat.person may be new), as the page always did.
+        save=lambda data: services.seat_create_for(
+            community=community, body=data["body"], role=data["role"], start_on=data["start_on"],
+            person=_picked_person(community, data), id_number=data["id_number"], name=data["name"],
+            user=request.user).person,
+        message=lambda person: f"已登记两委任职：{person.name}。",
+        success_url=reverse("staffing:composition", args=[community.pk]),
+        template="staffing/seat_form.html", context={"form": form, "community": community},
+    )
 
 
 @login_required
@@ -323,21 +313,16 @@ def seat_create(request: HttpRequest, pk: int) -> HttpResponse:
 def seat_end(request: HttpRequest, pk: int) -> HttpResponse:
     seat = selectors.seat_for_user(request.user, pk, "change_community")
     form = SeatEndForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with capture_changes() as changes:
-                services.seat_end(seat=seat, on=data["end_on"], reason=data["reason"],
-                                  open_vacancy=data["open_vacancy"], user=request.user)
-        except ValidationError as error:
-            seat.refresh_from_db()
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已登记 {seat.person.name} 离任{seat.role_label}。")
-            report_changes(request, changes)
-            return redirect("staffing:composition", pk=seat.community_id)
-    return render(request, "staffing/simple_form.html",
-                  {"form": form, "title": f"离任：{seat.person.name}（{seat.role_label}）", "community": seat.community})
+    return service_form(
+        request, form,
+        save=lambda data: services.seat_end(seat=seat, on=data["end_on"], reason=data["reason"],
+                                            open_vacancy=data["open_vacancy"], user=request.user),
+        message=lambda _: f"已登记 {seat.person.name} 离任{seat.role_label}。",
+        success_url=reverse("staffing:composition", args=[seat.community_id]),
+        template="staffing/simple_form.html",
+        context={"form": form, "title": f"离任：{seat.person.name}（{seat.role_label}）", "community": seat.community},
+        on_error=seat.refresh_from_db,
+    )
 
 
 @login_required
@@ -346,22 +331,15 @@ def vacancy_fill(request: HttpRequest, pk: int) -> HttpResponse:
     vacancy = selectors.vacancy_for_user(request.user, pk, "change_community")
     community = vacancy.community
     form = VacancyFillForm(request.POST or None, persons=_community_persons(community))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with capture_changes() as changes:
-                seat = services.vacancy_fill_for(
-                    vacancy=vacancy, on=data["filled_on"], person=_picked_person(community, data),
-                    id_number=data["id_number"], name=data["name"], user=request.user)
-                person = seat.person
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已登记补选：{person.name}。")
-            report_changes(request, changes)
-            return redirect("staffing:composition", pk=community.pk)
-    return render(request, "staffing/simple_form.html",
-                  {"form": form, "title": f"补选：{vacancy}", "community": community})
+    return service_form(
+        request, form,
+        save=lambda data: services.vacancy_fill_for(
+            vacancy=vacancy, on=data["filled_on"], person=_picked_person(community, data),
+            id_number=data["id_number"], name=data["name"], user=request.user).person,
+        message=lambda person: f"已登记补选：{person.name}。",
+        success_url=reverse("staffing:composition", args=[community.pk]),
+        template="staffing/simple_form.html", context={"form": form, "title": f"补选：{vacancy}", "community": community},
+    )
 
 
 # ---------------------------------------------------------------- training and assessment
@@ -377,22 +355,16 @@ def training_create(request: HttpRequest, pk: int) -> HttpResponse:
         | Q(employments__in=Employment.objects.active_on(today).filter(community=community))
     ).distinct().order_by("name"))
     form = TrainingForm(request.POST or None, persons=candidates)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        chosen = [p for p in candidates if p.public_id in set(data["persons"])]
-        try:
-            with capture_changes() as changes:
-                event, added = services.training_event_record(
-                    title=data["title"], kind=data["kind"], held_on=data["held_on"], organiser=data["organiser"],
-                    persons=chosen, user=request.user,
-                )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已登记培训“{event.title}”：{added} 人。")
-            report_changes(request, changes)
-            return redirect("staffing:composition", pk=community.pk)
-    return render(request, "staffing/training_form.html", {"form": form, "community": community})
+    return service_form(
+        request, form,
+        save=lambda data: services.training_event_record(
+            title=data["title"], kind=data["kind"], held_on=data["held_on"], organiser=data["organiser"],
+            persons=[p for p in candidates if p.public_id in set(data["persons"])], user=request.user,
+        ),
+        message=lambda recorded: f"已登记培训“{recorded[0].title}”：{recorded[1]} 人。",
+        success_url=reverse("staffing:composition", args=[community.pk]),
+        template="staffing/training_form.html", context={"form": form, "community": community},
+    )
 
 
 @login_required
@@ -405,18 +377,14 @@ def assessment_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     ).distinct().order_by("name"))
     existing = dict(Assessment.objects.filter(person__in=workers, year=year).values_list("person_id", "result"))
     form = AssessmentYearForm(request.POST or None, persons=workers, initial_results=existing)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with capture_changes() as changes:
-                count = services.assessments_record(year=year, results=form.results(), user=request.user)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已保存 {year} 年度考核结果 {count} 人。")
-            report_changes(request, changes)
-            return redirect("staffing:composition", pk=community.pk)
-    return render(request, "staffing/assessment_form.html",
-                  {"form": form, "community": community, "year": year, "years": range(year - 2, year + 2)})
+    return service_form(
+        request, form,
+        save=lambda _: services.assessments_record(year=year, results=form.results(), user=request.user),
+        message=lambda count: f"已保存 {year} 年度考核结果 {count} 人。",
+        success_url=reverse("staffing:composition", args=[community.pk]),
+        template="staffing/assessment_form.html",
+        context={"form": form, "community": community, "year": year, "years": range(year - 2, year + 2)},
+    )
 
 
 # ---------------------------------------------------------------- exits
@@ -427,20 +395,15 @@ def assessment_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
 def exit_start(request: HttpRequest, pk: int) -> HttpResponse:
     employment = selectors.employment_for_user(request.user, pk, "change_community")
     form = ExitStartForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with capture_changes() as changes:
-                services.exit_start(employment=employment, kind=data["kind"], on=data["on"],
-                                    leave_on=data["leave_on"], note=data["note"], user=request.user)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已开始 {employment.person.name} 的离职程序。")
-            report_changes(request, changes)
-            return redirect("staffing:person_detail", public_id=employment.person.public_id)
-    return render(request, "staffing/simple_form.html",
-                  {"form": form, "title": f"离职：{employment.person.name}", "community": employment.community})
+    return service_form(
+        request, form,
+        save=lambda data: services.exit_start(employment=employment, kind=data["kind"], on=data["on"],
+                                              leave_on=data["leave_on"], note=data["note"], user=request.user),
+        message=f"已开始 {employment.person.name} 的离职程序。",
+        success_url=reverse("staffing:person_detail", args=[employment.person.public_id]),
+        template="staffing/simple_form.html",
+        context={"form": form, "title": f"离职：{employment.person.name}", "community": employment.community},
+    )
 
 
 @login_required
@@ -453,21 +416,17 @@ def exit_advance(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "离职程序已经完成。")
         return redirect("staffing:person_detail", public_id=person.public_id)
     form = ExitStepForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with capture_changes() as changes:
-                services.exit_advance(procedure=procedure, step=step, on=form.cleaned_data["on"],
-                                      note=form.cleaned_data["note"], user=request.user)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, f"已记录：{ExitStepName(step).label}。")
-            report_changes(request, changes)
-            return redirect("staffing:person_detail", public_id=person.public_id)
-    return render(request, "staffing/simple_form.html", {
-        "form": form, "title": f"{person.name}：{ExitStepName(step).label}", "community": procedure.employment.community,
-        "steps": procedure.steps.select_related("actor"),
-    })
+    return service_form(
+        request, form,
+        save=lambda data: services.exit_advance(procedure=procedure, step=step, on=data["on"], note=data["note"],
+                                                user=request.user),
+        message=f"已记录：{ExitStepName(step).label}。",
+        success_url=reverse("staffing:person_detail", args=[person.public_id]),
+        template="staffing/simple_form.html", context={
+            "form": form, "title": f"{person.name}：{ExitStepName(step).label}",
+            "community": procedure.employment.community, "steps": procedure.steps.select_related("actor"),
+        },
+    )
 
 
 # ---------------------------------------------------------------- 人员调动
