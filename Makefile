@@ -66,6 +66,10 @@ bench: install
 	# Workbook import and export (SHEETS_DATABASE_URL, default postgres:///lianhu_sheets_bench; SHEETS_SCALE=0.1 quick).
 	# Writes bench-results/sheets.md.
 	DATABASE_URL=$${SHEETS_DATABASE_URL:-postgres:///lianhu_sheets_bench} $(PY) bench/sheets_bench.py
+	# The 1.1 M-row 人员台账 as a background export job: rows/s and the worker's peak RSS
+	# (EXPORT_BENCH_DATABASE_URL, default postgres:///lianhu_exports_bench; EXPORT_BENCH_ROWS=100000 quick).
+	# Writes bench-results/export_jobs.md.
+	$(PY) bench/export_jobs.py
 	# Load test: gunicorn on 127.0.0.1, 20 users for 60 s (LOAD_DATABASE_URL, default postgres:///lianhu_load).
 	# Writes bench-results/load.md.
 	$(PY) bench/load.py
