@@ -42,7 +42,7 @@ def ledger_rows(year: int | None = None) -> list[dict]:
 
 
 def year_end_workbook(year: int) -> bytes:
-    from exports.writer import DATE, NUMBER, Col, XlsxBook
+    from core.writer import DATE, NUMBER, Col, XlsxBook
 
     rows = ledger_rows(year)
     book = XlsxBook(in_memory=True)

@@ -15,7 +15,7 @@ from accounts.roles import is_reviewer
 from communities.selectors import own_sub_districts
 from core.shortcuts import one_or_404
 from core.views import service_form
-from exports.writer import attachment
+from core.writer import attachment
 from lianhu.params import year_param
 from ui.listing import SortKey, sort_queryset
 

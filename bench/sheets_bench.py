@@ -1,4 +1,4 @@
-"""Spreadsheet benchmark (issue 7): imports through the full framework, exports through exports.writer.
+"""Spreadsheet benchmark (issue 7): imports through the full framework, exports through core.writer.
 
 Standalone:  .venv/bin/python bench/sheets_bench.py   (PostgreSQL, DATABASE_URL default
 postgres:///lianhu_sheets_bench — dropped and rebuilt; SHEETS_SCALE=0.1 for a tenth of the rows;
@@ -228,7 +228,7 @@ def _child(name: str) -> None:
 
 
 def export_people(user) -> dict:
-    from exports.writer import XlsxBook
+    from core.writer import XlsxBook
     from staffing.ledgers import people_ledger
 
     start = time.perf_counter()
@@ -271,7 +271,7 @@ def export_people_bare() -> dict:
 
 def export_compliance() -> dict:
     from compliance.workbook import write_compliance_workbook
-    from exports.writer import XlsxBook
+    from core.writer import XlsxBook
 
     start = time.perf_counter()
     path = Path(tempfile.mkstemp(suffix=".xlsx")[1])

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
-from imports.resources import SheetImportExportMixin
+from core.resources import SheetImportExportMixin
 
 from . import services
 from .forms import COMMUNITY_FIELDS

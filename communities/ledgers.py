@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from exports.ledgers import registry
+from core.ledgers import registry
 
 from .models import Community
 from .selectors import communities_for_user, sub_districts_for_user

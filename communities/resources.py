@@ -1,6 +1,6 @@
-"""The admin's import/export of 社区 and 小区: the import sheets' columns and checks (imports.resources)."""
+"""The admin's import/export of 社区 and 小区: the import sheets' columns and checks (core.resources)."""
 
-from imports.resources import SheetResource
+from core.resources import SheetResource
 
 from .models import Community, Compound
 from .sheets import CommunitySheet, CompoundSheet

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.records import apply_changes
-from imports.sheets import (
+from core.sheets import (
     Action,
     Column,
     Issue,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from imports.resources import SheetImportExportMixin
+from core.resources import SheetImportExportMixin
 
 from .models import RuleParameter
 from .resources import RuleParameterResource

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from communities.ledgers import communities_in_scope
 from communities.models import CommunityStatus, PartyOrgType
-from exports.ledgers import CHUNK, Ledger, WorkbookSpec, labels, register, register_workbook
-from exports.writer import DATE, NUMBER, Col
+from core.ledgers import CHUNK, Ledger, WorkbookSpec, labels, register, register_workbook
+from core.writer import DATE, NUMBER, Col
 from facilities.models import FacilityKind
 from facilities.rules import FacilityArea, facility_sum
 from staffing.rules import annotate_composition, required_workers

@@ -16,7 +16,7 @@ from import_export import resources
 from import_export.fields import Field
 from import_export.results import Error, Result, RowResult
 
-from imports.sheets import CellError, is_blank, iso_date
+from core.sheets import CellError, is_blank, iso_date
 
 from .models import RuleParameter
 from .services import rule_parameter_set

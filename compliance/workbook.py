@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from exports.writer import DATE, Col, XlsxBook, is_dangerous, text_width
+from core.writer import DATE, Col, XlsxBook, is_dangerous, text_width
 
 CHUNK = 5_000
 NO_STREET = "全区/未划街办"

@@ -24,9 +24,10 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from .ledgers import Ledger, LedgerSpec, WorkbookSpec, registry, workbooks
+from core.ledgers import Ledger, LedgerSpec, WorkbookSpec, registry, workbooks
+from core.writer import XlsxBook, write_csv
+
 from .models import ExportJob, ExportState
-from .writer import XlsxBook, write_csv
 
 logger = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.ledgers import registry, workbooks
+from core.writer import CSV_TYPE, DATE, NUMBER, XLSX_TYPE, Col, XlsxBook, attachment, columns, csv_response
 from lianhu.queue import QueueUnavailable
 
 from . import services
-from .ledgers import registry, workbooks
 from .models import ExportJob
-from .writer import CSV_TYPE, DATE, NUMBER, XLSX_TYPE, Col, XlsxBook, attachment, columns, csv_response
 
 
 def _street(request: HttpRequest, code: str | None) -> str | None:

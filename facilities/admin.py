@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from imports.resources import SheetImportExportMixin
+from core.resources import SheetImportExportMixin
 
 from .models import Facility, FacilityStep
 from .resources import FacilityResource

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from exports.ledgers import CHUNK, Ledger, labels, register
-from exports.writer import DATE, NUMBER, Col
+from core.ledgers import CHUNK, Ledger, labels, register
+from core.writer import DATE, NUMBER, Col
 
 from .models import Acquisition, FacilityKind, FacilityStatus, ServiceCategory
 from .selectors import facilities_for_user

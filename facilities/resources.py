@@ -1,6 +1,6 @@
-"""The admin's import/export of 服务设施: the import sheet's columns and checks (imports.resources)."""
+"""The admin's import/export of 服务设施: the import sheet's columns and checks (core.resources)."""
 
-from imports.resources import SheetResource
+from core.resources import SheetResource
 
 from .models import Facility
 from .sheets import FacilitySheet

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 
 from communities.models import Community
-from imports.sheets import (
+from core.sheets import (
     Action,
     CellError,
     Column,

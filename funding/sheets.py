@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.sheets import Action, CellError, Column, ParsedRow, RowRefused, Sheet, digits, register
 from facilities.sheets import community_for_row
-from imports.sheets import Action, CellError, Column, ParsedRow, RowRefused, Sheet, digits, register
 
 from .models import MAX_YEAR, MIN_YEAR, Allocation, FundingLevel
 from .selectors import may_enter_funding

@@ -25,8 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
 from compliance.onsave import bulk_changes
-
-from .sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
+from core.sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of the GBK Excel writes on Chinese Windows.
 ERROR_HEADER = "错误"  # the column the error workbook adds; ignored when the fixed file comes back

@@ -16,14 +16,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from communities.selectors import own_sub_districts, sub_districts_for_user
-from exports.ledgers import LEDGERS
+from core.ledgers import LEDGERS
+from core.sheets import registry
+from core.writer import XLSX_TYPE, attachment
 from exports.services import stream_max_rows as export_stream_max_rows
-from exports.writer import XLSX_TYPE, attachment
 from lianhu.queue import QueueUnavailable
 
 from . import services
 from .models import StoredUpload, UploadState
-from .sheets import registry
 from .workbooks import blank_template, error_workbook
 
 

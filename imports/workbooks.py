@@ -1,6 +1,6 @@
 """Workbooks the import pages hand out: blank templates and the error workbook.
 
-Both go through ``exports.writer`` like every other spreadsheet the system writes.
+Both go through ``core.writer`` like every other spreadsheet the system writes.
 """
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from exports.writer import ANY, Col, XlsxBook, text_width
+from core.sheets import Column, Sheet, registry, yes_no
+from core.writer import ANY, Col, XlsxBook, text_width
 
 from .services import ERROR_HEADER, _decode_csv, max_upload_bytes
-from .sheets import Column, Sheet, registry, yes_no
 
 TEMPLATE_ROWS = 5_000  # rows that carry the drop-down lists
 STREET_HEADER = "街道办事处"

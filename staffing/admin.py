@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from imports.resources import SheetImportExportMixin
+from core.resources import SheetImportExportMixin
 
 from .models import (
     Assessment,

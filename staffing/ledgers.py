@@ -10,8 +10,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from communities.ledgers import communities_in_scope
-from exports.ledgers import CHUNK, Ledger, labels, register
-from exports.writer import DATE, NUMBER, Col
+from core.ledgers import CHUNK, Ledger, labels, register
+from core.writer import DATE, NUMBER, Col
 
 from .models import Body, Employment, EntryChannel, Post, Seat, SeatRole, Sex
 from .privacy import birth_column, export_birth, export_id_number, may_see_id_numbers, record_reveal

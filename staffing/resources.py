@@ -1,4 +1,4 @@
-"""The admin's import/export of 人员: the 人员 sheet's columns and checks (imports.resources).
+"""The admin's import/export of 人员: the 人员 sheet's columns and checks (core.resources).
 
 The export holds what a person record holds (not the posts, which have their own sheets), with the number
 masked and the birth year beside it for every role, administrators included: a whole number is a reveal,
@@ -7,7 +7,7 @@ which is its own recorded action on the person pages, never a side effect of an 
 
 from import_export.fields import Field
 
-from imports.resources import SheetResource
+from core.resources import SheetResource
 
 from .models import Person
 from .privacy import export_birth, export_id_number

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from communities.models import Community
 from communities.sheets import communities_by_code
-from imports.sheets import (
+from core.sheets import (
     Action,
     CellError,
     Column,

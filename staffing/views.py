@@ -97,7 +97,7 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def roster_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The community's 两委 and workers as .xlsx; ID numbers masked unless an administrator asks (?reveal=1)."""
-    from exports.writer import DATE, NUMBER, XlsxBook
+    from core.writer import DATE, NUMBER, XlsxBook
 
     _require_people_reader(request.user)
     community = community_for_user(request.user, pk)

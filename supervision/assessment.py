@@ -251,7 +251,7 @@ def scorecard(year: int, *, as_of: dt.date | None = None) -> list[Card]:
 
 
 def workbook(year: int, cards: list[Card]) -> Any:
-    from exports.writer import DATE, NUMBER, Col, XlsxBook
+    from core.writer import DATE, NUMBER, Col, XlsxBook
 
     book = XlsxBook(in_memory=True)
     sheet = book.sheet(f"{year}年考核得分", [Col("类别", width=8), Col("排名", NUMBER, 6), Col("单位", width=20),

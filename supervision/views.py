@@ -174,7 +174,7 @@ def _print_css() -> str:
 
 
 def _attachment(filename: str) -> str:
-    from exports.writer import attachment
+    from core.writer import attachment
 
     return attachment(filename)
 

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from communities.models import Community
-from exports.writer import ANY, NUMBER, XlsxBook, csv_lines, csv_safe
+from core.writer import ANY, NUMBER, XlsxBook, csv_lines, csv_safe
 from facilities.models import Facility
 from funding.models import Allocation
 from staffing.models import Person

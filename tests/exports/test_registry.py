@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from exports.ledgers import LEDGERS, Ledger, LedgerSpec, registry, workbooks
-from exports.writer import NUMBER, Col
+from core.ledgers import LEDGERS, Ledger, LedgerSpec, registry, workbooks
+from core.writer import NUMBER, Col
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_APPS = {"communities", "facilities", "staffing", "funding", "approvals", "compliance", "supervision",

@@ -15,7 +15,7 @@ from communities.models import Community
 from communities.resources import CommunityResource
 from compliance.models import RuleParameter
 from compliance.resources import RuleParameterResource
-from imports.resources import SafeCSV, SafeXLSX
+from core.resources import SafeCSV, SafeXLSX
 from staffing.resources import PersonResource
 
 from ..communities import builders as cb

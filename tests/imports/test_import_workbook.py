@@ -11,8 +11,8 @@ from django.core.serializers import serialize
 
 from communities.models import Community, Compound, SubDistrict
 from communities.services import community_create, compound_create
+from core.sheets import registry
 from imports.services import workbook_import
-from imports.sheets import registry
 
 pytestmark = pytest.mark.django_db
 

@@ -361,7 +361,7 @@ def test_large_import_runs_as_a_task_with_progress(client, existing, clerk_qingn
 
 
 def test_blank_template_has_sheets_dropdowns_and_instructions(client, existing, clerk_qingnian):  # noqa: F811
-    from imports.sheets import registry
+    from core.sheets import registry
 
     client.force_login(clerk_qingnian)
     response = client.get(reverse("imports:template"))

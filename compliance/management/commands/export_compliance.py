@@ -7,7 +7,7 @@ from audit.context import audited_command
 from audit.models import Kind
 from audit.services import security_event_record
 from compliance.workbook import findings_as_of, write_compliance_workbook
-from exports.writer import XlsxBook
+from core.writer import XlsxBook
 
 
 class Command(BaseCommand):

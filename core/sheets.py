@@ -3,8 +3,11 @@
 A domain app describes each sheet it owns in its own ``sheets.py`` (found at
 start-up like ``admin.py``): the headers, how each cell is parsed, the key
 column, the sheets it depends on and how one parsed row is written through the
-app's services. The framework (``imports.services``) reads the file, runs the
-sheets in dependency order and makes the whole import all or nothing.
+app's services. The import (``imports.services``) reads the file, runs the
+sheets in dependency order and makes the whole import all or nothing; the
+admin's import/export (``core.resources``) and the blank workbook read the
+same sheets. The sheets live here, below every app, so the ground app can
+describe its own without importing the imports app.
 """
 
 from __future__ import annotations
@@ -15,13 +18,26 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db.models import Choices
 
-if TYPE_CHECKING:
-    from .services import ImportContext
+
+class SheetContext(Protocol):
+    """What a sheet may ask while parsing and writing: who imports, what they may touch, what was refused.
+    ``imports.services.ImportContext`` is the one an import passes."""
+
+    user: Any
+    dry_run: bool
+    refused: dict[str, dict[str, int]]
+    cache: dict[str, Any]
+    finish: list[Callable[[], None]]
+
+    @property
+    def street_scope(self) -> set[str] | None: ...
+
+    def require_street(self, code: str | None, column: str) -> None: ...
 
 
 class Action(StrEnum):
@@ -234,7 +250,7 @@ class Sheet:
                 return column.header
         return cls.key
 
-    def parse_row(self, row: int, values: dict[str, Any], ctx: ImportContext) -> ParsedRow:
+    def parse_row(self, row: int, values: dict[str, Any], ctx: SheetContext) -> ParsedRow:
         """Parse every present cell; then ``clean_row`` for checks across cells."""
         data: dict[str, Any] = {}
         issues: list[tuple[str, str, str]] = []
@@ -287,17 +303,17 @@ class Sheet:
             key = self.__dict__["_key"] = self.column(self.key).field
         return key
 
-    def clean_row(self, parsed: ParsedRow, ctx: ImportContext) -> None:
+    def clean_row(self, parsed: ParsedRow, ctx: SheetContext) -> None:
         """Checks that need more than one cell or a lookup; append to ``parsed.issues``.
 
         Runs even when some cells were refused (so every error is reported):
         a field whose cell was refused is absent from ``parsed.data``."""
 
-    def apply_row(self, data: dict[str, Any], ctx: ImportContext) -> Action:
+    def apply_row(self, data: dict[str, Any], ctx: SheetContext) -> Action:
         """Write one row through the app's services; raise ValidationError or RowRefused to refuse it."""
         raise NotImplementedError
 
-    def bulk_apply(self, rows: list[ParsedRow], ctx: ImportContext) -> list[Action | list[Issue] | None] | None:
+    def bulk_apply(self, rows: list[ParsedRow], ctx: SheetContext) -> list[Action | list[Issue] | None] | None:
         """Check and write many rows at once, in the order given: for each row its Action, its issues when
         refused (the other rows are still written, as one at a time would), or None to leave that row to
         ``apply_row`` (run after the batch). None instead of a list: no bulk path, every row goes one by one.

@@ -2,8 +2,9 @@
 
 Each domain app describes its ledgers in its own ``ledgers.py`` (found at start-up like ``admin.py`` and the
 import sheets): a key, a Chinese title, and a builder ``build(user, street, *, reveal=False) -> Ledger`` that
-scopes the rows with the app's own selectors. ``exports`` knows only this registry and the writer: it never
-reads a domain app's models, so an app adds a ledger without touching this package.
+scopes the rows with the app's own selectors. ``exports`` (the download pages and jobs) knows only this registry
+and the writer: it never reads a domain app's models, so an app adds a ledger without touching that package.
+The registry sits in core, below every app, so the ground app registers its part without importing exports.
 
 A ``Ledger`` is ``(title, columns, rows, count)``: ``rows`` is a generator over
 ``values_list(...).iterator(chunk_size=…)`` querysets, so a download holds exactly the rows the user may see,

@@ -1,9 +1,10 @@
 """The admin's import and export (django-import-export), built on the import sheets.
 
 A ``SheetResource`` takes its columns from an import sheet (``<app>/sheets.py``): the same Chinese headers,
-and an import runs the uploaded rows through ``workbook_import`` as that sheet, so the same parsers, the same
+and an import runs the uploaded rows through ``workbook_import`` (the imports app's pipeline, handed over
+when that app loads: core names no app above it) as that sheet, so the same parsers, the same
 services and the same ``clean()`` refuse the same bad rows with the same messages, and a file with one bad
-row writes nothing. Exports go through the project's formula-safe writer (``exports.writer``), never through
+row writes nothing. Exports go through the project's formula-safe writer (``core.writer``), never through
 tablib's own xlsx/CSV output. ID numbers leave masked, with the birth year beside them, for every role: the
 admin's export is no reveal (a reveal is its own recorded action on the person pages).
 """
@@ -16,7 +17,7 @@ import io
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from import_export import resources
 from import_export.admin import ImportExportMixin
@@ -24,9 +25,17 @@ from import_export.fields import Field
 from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
-from exports import writer
-
+from . import writer
 from .sheets import Column, Sheet
+
+# workbook_import(file=, filename=, user=, dry_run=) -> the import's outcome; set by imports/apps.py.
+_workbook_import: Callable[..., Any] | None = None
+
+
+def use_workbook_import(run: Callable[..., Any]) -> None:
+    """The imports app hands over its pipeline at start-up, as the apps register their sheets."""
+    global _workbook_import
+    _workbook_import = run
 
 
 def _cell(obj: Any, column: Column) -> Any:
@@ -73,8 +82,9 @@ class SheetResource(resources.ModelResource):
     def import_data(self, dataset, dry_run: bool = False, raise_errors: bool = False, use_transactions=None,
                     collect_failed_rows: bool = False, rollback_on_validation_errors: bool = False,
                     **kwargs: Any) -> Result:
-        from .services import workbook_import
-
+        if _workbook_import is None:
+            raise ImproperlyConfigured("没有安装工作簿导入（imports 应用），无法导入。")
+        workbook_import = _workbook_import
         user = kwargs.get("user", self.user)
         result = Result()
         headers = [str(h or "").strip() for h in dataset.headers or []]
@@ -136,7 +146,7 @@ def _as_csv(headers: list[str], dataset) -> bytes:
 
 
 # ---------------------------------------------------------------------------
-# Formats: read as django-import-export reads; write through exports.writer (formula-safe).
+# Formats: read as django-import-export reads; write through core.writer (formula-safe).
 
 
 def _cols(dataset) -> list[writer.Col]:
