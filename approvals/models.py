@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community, Compound, PartyOrgType, SubDistrict
-from lianhu.append_only import AppendOnly as _AppendOnly
+from core.append_only import AppendOnly as _AppendOnly
 
 
 class RequestKind(models.TextChoices):

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import is_reviewer
 from communities.selectors import own_sub_districts
+from core.params import year_param
 from core.shortcuts import one_or_404
 from core.views import service_form
 from core.writer import attachment
-from lianhu.params import year_param
 from ui.listing import SortKey, sort_queryset
 
 from . import flow, reports, services

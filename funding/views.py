@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.params import year_param
 from core.views import service_form
-from lianhu.params import year_param
 
 from . import services
 from .forms import AllocationForm, SalaryForm, TaskFundForm

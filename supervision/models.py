@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from lianhu.append_only import AppendOnly as _AppendOnly
+from core.append_only import AppendOnly as _AppendOnly
 
 
 class AppendOnly(_AppendOnly):
