@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from compliance.onsave import bulk_changes
 
@@ -379,28 +381,56 @@ def _registers_as_kept(compounds: dict[str, dict], community_codes: list[str]) -
 
 
 # ---------------------------------------------------------------------------
+# The parts that stand on the structure
+
+
+@dataclass(frozen=True)
+class DemoWorld:
+    """What the structure hands to each app's demo part: the communities' demo figures (by code), the 措施六
+    plans, the communities themselves, who loads and the day of loading."""
+
+    figures: dict[str, dict]
+    adjustments: dict[str, dict]
+    communities: dict[str, Community]
+    user: Any
+    today: date
+
+
+@dataclass(frozen=True)
+class DemoPart:
+    name: str
+    order: int
+    load: Callable[[DemoWorld], list[str]]
+
+
+_PARTS: dict[str, DemoPart] = {}
+
+
+def register_demo_part(*, name: str, order: int) -> Callable[[Callable[[DemoWorld], list[str]]], Callable]:
+    """Each app's ``demo.py`` registers what it adds to the demo district (found at startup by
+    CommunitiesConfig.ready, as rules.py and sheets.py are), so the ground app names none of them.
+
+    ``order`` is the declared place in the run: load_demo runs the parts by it, after the structure. It also
+    fixes the ids the rows get, so an app's part keeps its number (设施 10, 经费 20, 人员 30)."""
+
+    def register(load: Callable[[DemoWorld], list[str]]) -> Callable[[DemoWorld], list[str]]:
+        if name in _PARTS and _PARTS[name].load is not load:
+            raise ValueError(f"demo part {name!r} registered twice")
+        taken = {p.order: p.name for p in _PARTS.values() if p.name != name}
+        if order in taken:
+            raise ValueError(f"demo parts {taken[order]!r} and {name!r} both declare order {order}")
+        _PARTS[name] = DemoPart(name, order, load)
+        return load
+
+    return register
+
+
+def demo_parts() -> list[DemoPart]:
+    return sorted(_PARTS.values(), key=lambda part: part.order)
+
+
+# ---------------------------------------------------------------------------
 # Loading
-
-
-def _load_other_apps(figures: dict[str, dict], plans: dict[str, dict], communities: dict[str, Community],
-                     user, progress: Callable[[str], None]) -> list[str]:
-    """Facilities, funding and people for the same communities, through those apps' services."""
-    from django.utils import timezone
-
-    from facilities.demo import facility_plan, load_facilities
-    from funding.demo import funding_plan, load_funding
-    from staffing.demo import load_staffing, staffing_plan
-
-    today = timezone.localdate()
-    demo = {code: communities[code] for code in figures}
-    lines: list[str] = []
-    facilities = load_facilities(specs=facility_plan(figures), communities=demo, user=user)
-    lines += _announce(progress, facilities.lines())
-    funding = load_funding(plan=funding_plan(list(figures), today), communities=demo, user=user)
-    lines += _announce(progress, funding.lines())
-    staffing = load_staffing(plan=staffing_plan(figures, plans, today), communities=demo, user=user)
-    lines += _announce(progress, staffing.lines())
-    return lines
 
 
 def _announce(progress: Callable[[str], None], lines: list[str]) -> list[str]:
@@ -414,8 +444,8 @@ def _quiet(line: str) -> None:
 
 
 def load_demo(*, user=None, other_apps: bool = True, progress: Callable[[str], None] = _quiet) -> DemoSummary:
-    """The structure; with ``other_apps`` also facilities, funding and people (most of the time taken).
-    ``progress`` hears each stage's summary line as the stage finishes (the loader runs a minute or more)."""
+    """The structure; with ``other_apps`` also every registered part (facilities, funding, people…) in their
+    declared order. ``progress`` hears each stage's summary line as the stage finishes."""
     rows = read_structure()
     figures = community_figures(rows)
     plans = adjustment_plans(figures)
@@ -483,7 +513,11 @@ def load_demo(*, user=None, other_apps: bool = True, progress: Callable[[str], N
         Compound.objects.filter(code=stray).exclude(sub_district=streets[other]).update(sub_district=streets[other])
 
         if other_apps:
-            summary.more = _load_other_apps(figures, plans, communities, user, progress)
+            world = DemoWorld(figures=figures, adjustments=plans,
+                              communities={code: communities[code] for code in figures}, user=user,
+                              today=timezone.localdate())
+            for part in demo_parts():
+                summary.more += _announce(progress, part.load(world))
         progress("正在按合规规则复核载入的记录……")
 
     demo_codes = [r.code for r in rows]

@@ -39,6 +39,15 @@ def save_clean(obj: Any, user: Any, reason: str | None = None) -> Any:
     return obj
 
 
+def clean_new(obj: Any, *, given: Iterable[str] = ()) -> Any:
+    """A bulk writer's check of a new row: the field checks and clean() that save_clean runs, without the
+    queries the database answers itself at the insert (unique fields, constraints). ``given``: foreign keys
+    set to rows the caller read from the database, or writes in the same batch (their pk comes then), so
+    they need no look-up of their own."""
+    obj.full_clean(exclude=list(given), validate_unique=False, validate_constraints=False)
+    return obj
+
+
 BULK_BATCH = 2_000  # rows per INSERT/UPDATE statement: large enough to amortize, small enough for SQLite's limits
 
 
@@ -163,7 +172,7 @@ def _bulk_history(model: Any, objs: list[Any], user: Any, reason: str | None, *,
     def row(obj: Any) -> tuple:
         who = getattr(obj, "_history_user", acting)
         return (*values(obj), getattr(obj, "_history_date", now), who.pk if who is not None else None,
-                getattr(obj, "_change_reason", None) or reason or "", kind)
+                getattr(obj, "_change_reason", None) or reason or None, kind)  # NULL without one, as a save writes
 
     insert_values(historical, [*tracked, "history_date", "history_user_id", "history_change_reason", "history_type"],
                   (row(obj) for obj in objs))

@@ -18,11 +18,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import Unit
+from communities.demo import DemoWorld, register_demo_part
 from communities.models import Community
+from core.records import clean_new
 
 from .lifecycle import ORDER, STREET, transition_for
 from .models import CORE_SERVICES, Acquisition, Facility, FacilityKind, FacilityStatus, ServiceCategory
-from .services import facility_advance, facility_create, facility_update
+from .services import facilities_create_bulk, facility_advance, facility_update
 
 SEED = 20242
 DEMO_REASON = "演示数据"
@@ -204,11 +206,18 @@ class FacilityCounts:
                 f"本次记录流程环节 {self.steps} 个"]
 
 
+@register_demo_part(name="facilities", order=10)
+def load_demo_part(world: DemoWorld) -> list[str]:
+    return load_facilities(specs=facility_plan(world.figures), communities=world.communities, user=world.user).lines()
+
+
 def load_facilities(*, specs: list[FacilitySpec], communities: dict[str, Community], user=None) -> FacilityCounts:
     counts = FacilityCounts()
     from communities.models import Compound
 
     existing = {f.code: f for f in Facility.objects.filter(code__in=[s.code for s in specs])}
+    new: list[Facility] = []
+    stepping: list[tuple[Facility, Community, FacilitySpec]] = []
     compounds = {c.code: c for c in Compound.objects.filter(
         code__in=[s.fields["compound_code"] for s in specs if "compound_code" in s.fields])}
     for spec in specs:
@@ -222,8 +231,10 @@ def load_facilities(*, specs: list[FacilitySpec], communities: dict[str, Communi
                                 spec.steps)
         facility = existing.get(spec.code)
         if facility is None:
-            facility = facility_create(user=user, reason=DEMO_REASON, code=spec.code, community=community,
-                                       name=spec.name, kind=spec.kind, **spec.fields)
+            # New facilities are written together below, each checked as facility_create checks it.
+            facility = clean_new(Facility(code=spec.code, community=community, name=spec.name, kind=spec.kind,
+                                          **spec.fields), given=("community", "compound"))
+            new.append(facility)
             counts.created += 1
         else:
             # The lifecycle fields belong to the steps; the rest is restored if edited.
@@ -236,6 +247,10 @@ def load_facilities(*, specs: list[FacilitySpec], communities: dict[str, Communi
                 counts.updated += 1
             else:
                 counts.unchanged += 1
+        if spec.steps:
+            stepping.append((facility, community, spec))
+    facilities_create_bulk(facilities=new, user=user, reason=DEMO_REASON)
+    for facility, community, spec in stepping:
         for target, on, note in spec.steps:
             if ORDER.index(S(facility.status)) >= ORDER.index(S(target)):
                 continue

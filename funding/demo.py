@@ -16,10 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from communities.demo import DemoWorld, register_demo_part
 from communities.models import Community
+from core.records import clean_new
 
-from .models import FundingLevel, SalaryFunding, SalaryLevel
-from .services import allocation_upsert, disbursement_create, salary_funding_upsert, task_fund_create
+from .models import Allocation, Disbursement, FundingLevel, SalaryFunding, SalaryLevel, TaskFund
+from .services import (
+    allocation_upsert,
+    allocations_create_bulk,
+    disbursement_create,
+    disbursements_create_bulk,
+    salary_funding_upsert,
+    task_fund_create,
+)
 
 SEED = 20243
 CITY = Decimal(130000)
@@ -110,8 +119,13 @@ class FundingCounts:
         return [f"社区工作经费：{self.allocations} 条，薪酬经费：{self.salaries} 条（本次写入 {self.written} 条）"]
 
 
+@register_demo_part(name="funding", order=20)
+def load_demo_part(world: DemoWorld) -> list[str]:
+    plan = funding_plan(list(world.figures), world.today)
+    return load_funding(plan=plan, communities=world.communities, user=world.user).lines()
+
+
 def load_funding(*, plan: FundingPlan, communities: dict[str, Community], user=None) -> FundingCounts:
-    from .models import Allocation, Disbursement, TaskFund
 
     counts = FundingCounts()
     ids = {c.pk for c in communities.values()}
@@ -123,20 +137,38 @@ def load_funding(*, plan: FundingPlan, communities: dict[str, Community], user=N
         (d.allocation.community_id, d.allocation.year, d.allocation.level, d.paid_on, d.amount)
         for d in Disbursement.objects.filter(allocation__community_id__in=ids).select_related("allocation")
     }
+    # New allocations and their payments are written in two batches, each row checked as the services check it;
+    # an allocation already recorded (a second run, or edited since) still goes through the services.
+    new: dict[tuple[int, int, FundingLevel], Allocation] = {}
+    owed: list[tuple[tuple[int, int, FundingLevel], date, Decimal]] = []
     for code, year, level, planned, payments in plan.allocations:
         community = communities[code]
         key = (community.pk, year, level)
-        if stored.get(key) != planned:
+        if key not in stored:
+            new[key] = clean_new(Allocation(community=community, year=year, level=level, planned=planned),
+                                 given=("community",))
+            counts.written += 1
+        elif stored[key] != planned:
             allocation_upsert(community=community, year=year, level=level, planned=planned, user=user,
                               reason=DEMO_REASON)
             counts.written += 1
         for paid_on, amount in payments:
             if (*key, paid_on, amount.quantize(Decimal("0.01"))) not in made:
-                allocation = Allocation.objects.get(community=community, year=year, level=level)
-                disbursement_create(allocation=allocation, amount=amount, paid_on=paid_on, user=user,
-                                    reason=DEMO_REASON)
+                owed.append((key, paid_on, amount))
                 counts.written += 1
         counts.allocations += 1
+    allocations_create_bulk(allocations=list(new.values()), user=user, reason=DEMO_REASON)
+    batch: list[Disbursement] = []
+    for key, paid_on, amount in owed:
+        if key in new:
+            batch.append(clean_new(Disbursement(allocation=new[key], amount=amount, paid_on=paid_on),
+                                   given=("allocation",)))
+        else:
+            community_id, year, level = key
+            allocation = Allocation.objects.get(community_id=community_id, year=year, level=level)
+            disbursement_create(allocation=allocation, amount=amount, paid_on=paid_on, user=user,
+                                reason=DEMO_REASON)
+    disbursements_create_bulk(disbursements=batch, user=user, reason=DEMO_REASON)
     salaries = {(s.year, s.level): s.amount for s in SalaryFunding.objects.all()}
     for year, salary_level, amount in plan.salaries:
         # The service saves (and records history) even when nothing changed.

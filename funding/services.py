@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from communities.models import Community
-from core.records import save_clean
+from core.records import bulk_insert, bulk_update, save_clean
 
 from .models import Allocation, Disbursement, SalaryFunding, TaskFund
 
@@ -64,6 +64,41 @@ def disbursement_create(*, allocation: Allocation, amount: Decimal, paid_on: dat
             allocation.disbursed = total
             save_clean(allocation, user, reason)
         return payment
+
+
+def allocations_create_bulk(*, allocations: list[Allocation], user=None, reason: str | None = None) -> None:
+    """Write many new allocations the caller has already checked (core.records.clean_new), with their
+    history: the demo district's years. The database's unique (community, year, level) stands behind the
+    caller's check."""
+    from compliance.onsave import rows_written
+
+    with transaction.atomic():
+        bulk_insert(Allocation, allocations, user=user, reason=reason)
+        rows_written(Allocation, allocations, created=True)
+
+
+def disbursements_create_bulk(*, disbursements: list[Disbursement], user=None, reason: str | None = None) -> None:
+    """Write many payments the caller has already checked and bring each allocation's running total (已拨付合计)
+    to their sum, as ``disbursement_create`` does one payment at a time."""
+    from compliance.onsave import rows_written
+
+    with transaction.atomic():
+        bulk_insert(Disbursement, disbursements, user=user, reason=reason)
+        rows_written(Disbursement, disbursements, created=True)
+        ids = {d.allocation_id for d in disbursements}
+        sums = dict(Disbursement.objects.filter(allocation_id__in=ids).order_by().values("allocation_id")
+                    .annotate(total=Sum("amount")).values_list("allocation_id", "total"))
+        changed = []
+        for allocation in Allocation.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+            # SQLite sums decimals as floats: back to cents before comparing and saving.
+            total = Decimal(str(sums.get(allocation.pk) or 0)).quantize(Decimal("0.01"))
+            if allocation.disbursed != total:
+                allocation.disbursed = total
+                # As save_clean checks it (the allocation was read just now: its community needs no look-up).
+                allocation.full_clean(exclude=["community"], validate_unique=False, validate_constraints=False)
+                changed.append(allocation)
+        bulk_update(Allocation, changed, ["disbursed"], user=user, reason=reason)
+        rows_written(Allocation, changed, changed=["disbursed"])
 
 
 def salary_funding_upsert(

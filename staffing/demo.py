@@ -20,7 +20,12 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from communities.demo import DemoWorld, register_demo_part
 from communities.models import Community, PartyOrgType
+from core.records import clean_new, update_rows
 
 from . import idnumbers
 from .models import (
@@ -46,11 +51,12 @@ from .models import (
 from .services import (
     assessment_decision_record,
     assessment_record,
+    assessments_create_bulk,
     employment_create,
     employment_update,
     exit_advance,
     exit_start,
-    person_create,
+    people_create_bulk,
     seat_create,
     training_event_record,
     vacancy_fill,
@@ -418,32 +424,67 @@ class StaffingCounts:
         ]
 
 
+@register_demo_part(name="staffing", order=30)
+def load_demo_part(world: DemoWorld) -> list[str]:
+    plan = staffing_plan(world.figures, world.adjustments, world.today)
+    return load_staffing(plan=plan, communities=world.communities, user=world.user).lines()
+
+
 def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user=None) -> StaffingCounts:
     counts = StaffingCounts()
     persons = {p.id_number: p for p in Person.objects.with_id_numbers(plan.persons)}
-    for number, spec in plan.persons.items():
-        if number not in persons:
-            persons[number] = person_create(id_number=number, name=spec.name, education=spec.education, user=user)
-            counts.created += 1
-
     jobs = {(e.person_id, e.community_id): e for e in Employment.objects.filter(person__in=persons.values())}
     seats = set(Seat.objects.filter(person__in=persons.values()).values_list("person_id", "community_id", "body"))
+
+    # People not yet recorded are written with their seats and jobs in batches, as the 人员 import writes new
+    # people: each row checked by its model as the services check it (save_clean's full_clean), the database's
+    # constraints standing behind the unique and check constraints. Rows of people already recorded (a second
+    # run, or a demo edited since) still go one at a time through the services.
+    fresh: dict[str, Person] = {}
+    recorded = {p.id_number_hash: p.pk for p in persons.values()}
+    today = timezone.localdate()
+    for number, spec in plan.persons.items():
+        if number not in persons:
+            person = Person(id_number=idnumbers.normalize(number), name=spec.name.strip(),
+                            education=spec.education.strip())
+            person.clean_fields()
+            person.clean(recorded, today)  # the numbers recorded, read once (as the 人员 import checks them)
+            fresh[number] = persons[number] = person
+    new_seats: list[Seat] = []
+    new_jobs: list[Employment] = []
     for staff in plan.communities:
         community = communities[staff.code]
         for number, body, role, start in staff.seats:
             person = persons[number]
-            if (person.pk, community.pk, body) not in seats:
+            if number in fresh:
+                new_seats.append(clean_new(Seat(person=person, community=community, body=body, role=role,
+                                                start_on=start), given=("person", "community")))
+            elif (person.pk, community.pk, body) not in seats:
                 seat_create(person=person, community=community, body=body, role=role, start_on=start, user=user)
                 seats.add((person.pk, community.pk, body))
                 counts.created += 1
         for job in staff.jobs:
             person = persons[job.person]
-            if (person.pk, community.pk) not in jobs:
-                jobs[person.pk, community.pk] = employment_create(
-                    person=person, community=community, user=user, full_time=job.full_time, post=job.post,
-                    grade=job.grade, entry_on=job.entry_on, entry_channel=job.entry_channel,
-                )
+            fields = {"full_time": job.full_time, "post": job.post, "grade": job.grade, "entry_on": job.entry_on,
+                      "entry_channel": job.entry_channel}
+            if job.person in fresh:
+                new_jobs.append(clean_new(Employment(person=person, community=community, **fields),
+                                          given=("person", "community")))
+            elif (person.pk, community.pk) not in jobs:
+                jobs[person.pk, community.pk] = employment_create(person=person, community=community, user=user,
+                                                                  **fields)
                 counts.created += 1
+    if fresh:
+        _check_overlaps(new_seats, new_jobs)
+        people = list(fresh.values())
+        people_create_bulk(persons=people, employments=new_jobs, seats=new_seats, user=user)
+        # 所属社区 as person_refresh_community sets it after each seat or job (an update, no history row).
+        homes = _homes(new_seats, new_jobs)
+        for person in people:
+            person.community_id = homes.get(person.pk)
+        update_rows(Person, [p for p in people if p.community_id is not None], ["community"])
+        jobs.update({(e.person_id, e.community_id): e for e in new_jobs})
+        counts.created += len(people) + len(new_seats) + len(new_jobs)
 
     started = set(ExitProcedure.objects.filter(employment__in=jobs.values()).values_list("employment_id", flat=True))
     for staff in plan.communities:
@@ -487,11 +528,21 @@ def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user
         counts.created += added
 
     assessed = set(Assessment.objects.filter(person__in=persons.values()).values_list("person_id", "year"))
+    results: list[Assessment] = []
+    later: list[tuple[Person, int, str, date | None]] = []
     for number, year, result, assessed_on in plan.assessments:
         person = persons[number]
-        if (person.pk, year) not in assessed:
-            assessment_record(person=person, year=year, result=result, assessed_on=assessed_on, user=user)
-            counts.created += 1
+        if (person.pk, year) in assessed:
+            continue
+        if any(r.person_id == person.pk and r.year == year for r in results[-3:]):
+            later.append((person, year, result, assessed_on))  # a second result for the year: the upsert's update
+            continue
+        results.append(clean_new(Assessment(person=person, year=year, result=result, assessed_on=assessed_on),
+                                 given=("person",)))
+    assessments_create_bulk(assessments=results, user=user)
+    for person, year, result, assessed_on in later:
+        assessment_record(person=person, year=year, result=result, assessed_on=assessed_on, user=user)
+    counts.created += len(results) + len(later)
 
     for number, grade in plan.grade_rises:
         employment = Employment.objects.filter(person=persons[number]).order_by("-entry_on").first()
@@ -516,3 +567,56 @@ def load_staffing(*, plan: StaffingPlan, communities: dict[str, Community], user
     counts.attendances = TrainingAttendance.objects.filter(person__in=demo).count()
     counts.assessments = Assessment.objects.filter(person__in=demo).count()
     return counts
+
+
+def _overlap(start: date | None, end: date | None, other_start: date | None, other_end: date | None) -> bool:
+    """[start, end) meets [other_start, other_end); open ends are infinite."""
+    return (other_end is None or start is None or other_end > start) and (
+        end is None or other_start is None or other_start < end)
+
+
+def _check_overlaps(seats: list[Seat], jobs: list[Employment]) -> None:
+    """What Seat.clean() and Employment.clean() ask the database about a person's other rows, asked of the rows
+    written together (new people have no others): one seat per body at a time and the 两委 of one community
+    only; one employment at a time."""
+    errors: list[ValidationError] = []
+    by_person: dict[int, list[Seat]] = {}
+    for seat in seats:
+        for other in by_person.setdefault(id(seat.person), []):
+            if _overlap(seat.start_on, seat.end_on, other.start_on, other.end_on):
+                if other.community_id != seat.community_id:
+                    errors.append(ValidationError(f"{seat.person.name}：一人不能同时在两个社区的两委任职。",
+                                                  code="seat_two_communities"))
+                elif other.body == seat.body:
+                    errors.append(ValidationError(f"{seat.person.name}在同一时期已在本社区{Body(seat.body).label}任职。",
+                                                  code="seat_duplicate"))
+        by_person[id(seat.person)].append(seat)
+    held: dict[int, list[Employment]] = {}
+    for job in jobs:
+        for other_job in held.setdefault(id(job.person), []):
+            if job.entry_on and other_job.entry_on and _overlap(job.entry_on, job.leave_on, other_job.entry_on,
+                                                                other_job.leave_on):
+                errors.append(ValidationError(f"{job.person.name}在同一时期已是{other_job.community.name}的社区工作者。",
+                                              code="employment_overlap"))
+        held[id(job.person)].append(job)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _homes(seats: list[Seat], jobs: list[Employment]) -> dict[int, int]:
+    """person pk → 所属社区 as person_refresh_community reads it: the community of the latest-started seat or
+    dated employment (the later written on a tie, a seat before a job); else of any employment."""
+    dated: list[tuple[int, tuple[date, int, int], int]] = []  # person, (date, seat 1 / job 0, pk), community
+    undated: dict[int, int] = {}
+    for seat in seats:
+        dated.append((seat.person_id, (seat.start_on, 1, seat.pk), seat.community_id))
+    for job in jobs:
+        if job.entry_on is None:
+            undated[job.person_id] = min(job.community_id, undated.get(job.person_id, job.community_id))
+        else:
+            dated.append((job.person_id, (job.entry_on, 0, job.pk), job.community_id))
+    latest: dict[int, tuple[tuple[date, int, int], int]] = {}
+    for person, key, community in dated:
+        if person not in latest or key > latest[person][0]:
+            latest[person] = (key, community)
+    return {**undated, **{person: community for person, (_key, community) in latest.items()}}

@@ -481,6 +481,18 @@ def assessments_record(*, year: int, results: dict[Person, str], user=None) -> i
         return count
 
 
+def assessments_create_bulk(*, assessments: list[Assessment], user=None, reason: str | None = None) -> None:
+    """Write many new (person, year) results the caller has already validated, with their history: the demo's
+    years of results. The database's unique (person, year) stands behind the caller's check."""
+    from compliance.onsave import rows_written
+
+    with transaction.atomic():
+        for assessment in assessments:
+            assessment.person_id = assessment.person.pk
+        bulk_insert(Assessment, assessments, user=user, reason=reason)
+        rows_written(Assessment, assessments, created=True)
+
+
 def assessment_decision_record(*, assessment: Assessment, kind: str, decided_on: date, note: str = "",
                                user=None) -> AssessmentDecision:
     """考核结果运用 (措施十四): the 街办's decision on grade or contract after an assessment; kept, never edited."""

@@ -117,3 +117,17 @@ def test_restores_edited_demo_figures(demo):
     Community.objects.filter(code="610104001001").update(households=9)
     call_command("load_demo", "--structure-only", stdout=StringIO())
     assert Community.objects.get(code="610104001001").households == 1180
+
+
+def test_each_app_registers_its_demo_part_in_the_declared_order():
+    # The ground app names none of the apps that stand on it: their demo.py modules register themselves.
+    from pathlib import Path
+
+    from communities.demo import demo_parts, register_demo_part
+
+    assert [(part.name, part.order) for part in demo_parts()] == [("facilities", 10), ("funding", 20), ("staffing", 30)]
+    ground = "\n".join(p.read_text(encoding="utf-8") for p in Path(DATA_FILE).parents[1].rglob("*.py"))
+    for app in ("facilities", "funding", "staffing"):
+        assert f"from {app}" not in ground and f"import {app}" not in ground
+    with pytest.raises(ValueError, match="both declare order 20"):
+        register_demo_part(name="another", order=20)(lambda world: [])

@@ -1,23 +1,9 @@
 import time
-from contextlib import contextmanager
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from audit.context import audited_command
 from communities.demo import load_demo
-
-
-@contextmanager
-def _without_sql_log():
-    # Under DEBUG every query is logged, and the SQLite backend runs one more
-    # query per statement to quote its parameters: a fifth of the demo's time.
-    debug = settings.DEBUG
-    settings.DEBUG = False
-    try:
-        yield
-    finally:
-        settings.DEBUG = debug
 
 
 class Command(BaseCommand):
@@ -44,8 +30,7 @@ class Command(BaseCommand):
             self.stdout.flush()
             last = now
 
-        with _without_sql_log():
-            summary = load_demo(other_apps=not structure_only, progress=progress)
+        summary = load_demo(other_apps=not structure_only, progress=progress)
         progress("复核完毕")
         for line in summary.closing_lines():
             self.stdout.write(line)
