@@ -33,15 +33,16 @@ migrate: install
 # The demo accounts come last, after the sweep: under `make run` they are the last lines before runserver's own
 # banner and address. The security log goes to var/log/security.log (settings: DJANGO_SECURITY_LOG_FILE).
 demo: migrate
-	@echo "[2/4] 载入莲湖区演示数据（9 个街道办事处、142 个社区及其小区、服务设施、经费和人员；约一分钟）……"
+	@echo "[2/4] 载入莲湖区演示数据（9 个街道办事处、142 个社区及其小区、服务设施、经费和人员；约半分钟）……"
 	@DJANGO_DEBUG=1 $(PY) manage.py load_demo
 	@echo "[3/4] 按合规规则检查全部记录……"
 	@DJANGO_DEBUG=1 $(PY) manage.py compliance_sweep
 	@echo "[4/4] 创建演示账号（安全日志写入 var/log/security.log）："
 	@DJANGO_DEBUG=1 $(PY) manage.py create_demo_users
 
+# --skip-checks: migrate ran the system checks a moment ago; the accounts table stays right above the address.
 run: intro demo
-	@DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@DJANGO_DEBUG=1 $(PY) manage.py runserver --skip-checks 127.0.0.1:$(PORT)
 
 intro:
 	@echo "make run：在 var/lianhu.sqlite3 建立数据库，载入演示数据，做一次合规检查，创建演示账号，然后启动开发服务器；"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
@@ -63,6 +64,7 @@ def demo_users_ensure() -> list[DemoLogin]:
     """Create or repair the demo users; a second run changes nothing."""
     User = get_user_model()
     logins = []
+    hashed = ""  # one hash of the one public password for every new demo user: each costs a third of a second
     with transaction.atomic():
         groups = ensure_role_groups()
         for spec in SPECS:
@@ -80,7 +82,8 @@ def demo_users_ensure() -> list[DemoLogin]:
                     dirty = True
             if created or not user.check_password(DEMO_PASSWORD):
                 validate_password(DEMO_PASSWORD, user)
-                user.set_password(DEMO_PASSWORD)
+                hashed = hashed or make_password(DEMO_PASSWORD)
+                user.password = hashed
                 dirty = True
             if dirty:
                 user.save()
