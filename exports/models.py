@@ -66,3 +66,8 @@ class ExportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(99, int(100 * self.rows_done / self.rows_total))
+
+    @property
+    def percent_step(self) -> int:
+        """The progress bar's width class (imports.css has one per 5 %): no inline style under the CSP."""
+        return self.percent // 5 * 5

@@ -160,6 +160,10 @@ def _job_for(request: HttpRequest, pk) -> ExportJob:
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = list(services.exports_for_user(request.user)[:50])
+    streets = dict(registry.streets(request.user))
+    for job in jobs:
+        street = (job.options or {}).get("street")
+        job.scope = streets.get(street, street) if street else "全部"  # type: ignore[attr-defined]
     return render(request, "exports/job_list.html", {
         "jobs": jobs, "retention_days": services.retention_days(), "limit": services.stream_max_rows(),
     })
