@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
 
 COMMUNITY_ROWS = 115_000
 PERSON_ROWS = 100_000
+PERSON_UPDATE_ROWS = 20_000  # 人员 rows of people already recorded (the first of the created ones, changed)
 EXPORT_ROWS = 1_000_000
 STREETS = 1_000
 GOALS = {"create": 10_000, "update": 3_000, "export": 10_000, "memory_mb": 200, "ratio": 0.7}
@@ -77,7 +78,8 @@ def community_workbook(path: Path, rows: int, streets: int, households_bump: int
     book.close()
 
 
-def person_workbook(path: Path, rows: int, communities: list[str]) -> None:
+def person_workbook(path: Path, rows: int, communities: list[str], bump: int = 0) -> None:
+    """``bump``: the same people with another grade and education (a file that updates people already recorded)."""
     import xlsxwriter
 
     from staffing.idnumbers import make_valid
@@ -91,8 +93,132 @@ def person_workbook(path: Path, rows: int, communities: list[str]) -> None:
         born = dt.date(1970, 1, 1) + dt.timedelta(days=i // 1000)
         number = make_valid(f"610104{born:%Y%m%d}{i % 1000:03d}")
         ws.write_row(i + 1, 0, [number, f"基准人员{i}", communities[i % len(communities)], "是", "是", "", "", "其他",
-                                5 + i % 10, "本科", "2020-01-01", "公开招聘", "", "", "", ""])
+                                5 + i % 10 + bump, "硕士" if bump else "本科", "2020-01-01", "公开招聘", "", "", "", ""])
     book.close()
+
+
+def compound_workbook(path: Path, rows: int, communities: list[str]) -> None:
+    """小区 rows, each in one of the bench's 社区 (the 街办 follows from it)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = book.add_worksheet("小区")
+    ws.write_row(0, 0, ["小区编号", "小区名称", "社区代码", "户数", "建成日期", "应配建社区用房", "已提供社区用房",
+                        "物业服务方式", "管理主体未明确"])
+    for i in range(rows):
+        ws.write_row(i + 1, 0, [f"BX{i:08d}", f"基准小区{i}", communities[i % len(communities)], 100 + i % 900,
+                                "2005-06-01", "是" if i % 3 == 0 else "否", "是" if i % 6 == 0 else "否",
+                                "市场化物业", "否"])
+    book.close()
+
+
+# -- django-import-export on the same rows (issue 17, item 4) --------------------------------------------------
+
+
+def peer_resource(validate: bool):
+    """A django-import-export ModelResource for the 社区 sheet's columns in bulk mode: ``use_bulk`` (bulk_create
+    in batches), instances never looked up (``force_init_instance``: every row is new, as in this file),
+    no diffs; ``clean_model_instances`` runs full_clean() on every instance — Community.clean(), the checks the
+    form and our import run — when ``validate``. Widgets read the sheet's labels (党支部, 是/否) and 街办 codes."""
+    from import_export import fields, resources, widgets
+
+    from communities.models import Community, PartyOrgType, SubDistrict
+
+    class Label(widgets.Widget):
+        def __init__(self, choices):
+            super().__init__()
+            self.values = {str(label): value for value, label in choices}
+            self.labels = {value: str(label) for value, label in choices}
+
+        def clean(self, value, row=None, **kwargs):
+            return self.values.get(str(value).strip(), value)
+
+        def render(self, value, obj=None, **kwargs):
+            return self.labels.get(value, value)
+
+    yes_no = Label([(True, "是"), (False, "否")])
+    text = widgets.CharWidget()
+    number = widgets.IntegerWidget()
+    day = widgets.DateWidget("%Y-%m-%d")
+
+    class CommunityResource(resources.ModelResource):
+        code = fields.Field("code", "社区代码", widget=text)
+        name = fields.Field("name", "社区名称", widget=text)
+        sub_district = fields.Field("sub_district", "街道办事处", widget=widgets.ForeignKeyWidget(SubDistrict, "code"))
+        households = fields.Field("households", "户数", widget=number)
+        population = fields.Field("population", "常住人口", widget=number)
+        founded_on = fields.Field("founded_on", "成立日期", widget=day)
+        party_org_type = fields.Field("party_org_type", "党组织类型", widget=Label(PartyOrgType.choices))
+        east = fields.Field("east", "东至", widget=text)
+        south = fields.Field("south", "南至", widget=text)
+        west = fields.Field("west", "西至", widget=text)
+        north = fields.Field("north", "北至", widget=text)
+        social_org_count = fields.Field("social_org_count", "社会组织数", widget=number)
+        has_property_committee = fields.Field("has_property_committee", "环境和物业管理委员会", widget=yes_no)
+
+        class Meta:
+            model = Community
+            fields = ("code", "name", "sub_district", "households", "population", "founded_on", "party_org_type",
+                      "east", "south", "west", "north", "social_org_count", "has_property_committee")
+            import_id_fields = ("code",)
+            use_bulk = True
+            batch_size = 1000
+            force_init_instance = True
+            skip_diff = True
+            clean_model_instances = validate
+
+    return CommunityResource()
+
+
+def peer_import(path: Path, validate: bool) -> dict:
+    """The 社区 workbook through django-import-export, read as its admin reads an .xlsx (its XLSX format), in a
+    transaction rolled back afterwards so our import then writes the very same rows."""
+    from django.db import transaction
+    from import_export.formats.base_formats import XLSX
+
+    start = time.perf_counter()
+    dataset = XLSX().create_dataset(path.read_bytes())
+    read = time.perf_counter() - start
+    with transaction.atomic():
+        result = peer_resource(validate).import_data(dataset, dry_run=False, use_transactions=True,
+                                                     raise_errors=False)
+        seconds = time.perf_counter() - start
+        errors = len(result.invalid_rows) + len(result.row_errors())
+        transaction.set_rollback(True)
+    return {"rows": len(dataset), "seconds": seconds, "read": read, "errors": errors}
+
+
+def export_communities_ours(path: Path) -> tuple[int, float]:
+    """The bench's 社区 rows in the 社区 sheet's columns, written by core.writer (the ledgers' writer)."""
+    from communities.models import Community, PartyOrgType
+    from core.writer import DATE, NUMBER, Col, XlsxBook
+
+    party = {value: str(label) for value, label in PartyOrgType.choices}
+    start = time.perf_counter()
+    book = XlsxBook(path)
+    sheet = book.sheet("社区", [Col("社区代码"), Col("社区名称"), Col("街道办事处"), Col("户数", NUMBER),
+                                Col("常住人口", NUMBER), Col("成立日期", DATE), "党组织类型", "东至", "南至", "西至",
+                                "北至", Col("社会组织数", NUMBER), "环境和物业管理委员会"])
+    rows = (Community.objects.filter(sub_district__code__startswith="9").order_by("code").values_list(
+        "code", "name", "sub_district_id", "households", "population", "founded_on", "party_org_type", "east",
+        "south", "west", "north", "social_org_count", "has_property_committee"))
+    sheet.extend([*values[:6], party.get(values[6], values[6]), *values[7:12], "是" if values[12] else "否"]
+                 for values in rows.iterator(chunk_size=5000))
+    book.close()
+    return sheet.rows_written, time.perf_counter() - start
+
+
+def export_communities_peer(path: Path) -> tuple[int, float]:
+    """The same rows through the same Resource's export and import-export's XLSX format."""
+    from import_export.formats.base_formats import XLSX
+
+    from communities.models import Community
+
+    start = time.perf_counter()
+    dataset = peer_resource(True).export(
+        Community.objects.filter(sub_district__code__startswith="9").order_by("code").select_related("sub_district"))
+    path.write_bytes(XLSX().export_data(dataset))
+    return len(dataset), time.perf_counter() - start
 
 
 def timed_import(path: Path) -> tuple[float, float, ImportResult]:
@@ -310,6 +436,48 @@ def export_compliance_bare() -> dict:
 # -- the run -------------------------------------------------------------------
 
 
+def peer_lines(peers: dict[str, dict]) -> list[str]:
+    """The django-import-export runs on the same rows, figure by figure."""
+    lines = ["| django-import-export, same rows | rows | read s | total s | rows/s | rows refused |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for key, name in (("import_True", "社区 import, bulk, clean_model_instances=True"),
+                      ("import_False", "社区 import, bulk, no validation")):
+        if key in peers:
+            p = peers[key]
+            lines.append(f"| {name} | {p['rows']:,} | {p['read']:.1f} | {p['seconds']:.1f} | "
+                         f"{p['rows'] / p['seconds']:,.0f} | {p['errors']} |")
+    for key, name in (("export_ours", "社区 export, ours (core.writer)"),
+                      ("export_peer", "社区 export, import-export Resource + XLSX format")):
+        if key in peers:
+            p = peers[key]
+            lines.append(f"| {name} | {p['rows']:,} | – | {p['seconds']:.1f} | {p['rows'] / p['seconds']:,.0f} | – |")
+    return lines
+
+
+def summary_table(results: list[tuple], peers: dict[str, dict]) -> list[str]:
+    """One table: each goal of this bench, the figure, the ratio (to the goal, or to django-import-export on the
+    same rows) and pass/miss. Import figures are the import's own time (read, check, write, commit)."""
+    rate = {name: rows / (secs - rejudge) for name, rows, secs, rejudge, _goal in results}
+    lines = ["| goal | figure | ratio | result |", "|---|---:|---:|---|"]
+    for name, _rows, _secs, _rejudge, goal in results:
+        lines.append(f"| {name} ≥ {goal:,} rows/s | {rate[name]:,.0f} rows/s | {rate[name] / goal:.2f} × goal | "
+                     f"{'pass' if rate[name] >= goal else 'miss'} |")
+    ours = rate.get("社区 import, creating")
+    for key, name, goal in (("import_True", "社区 import ahead of import-export bulk with clean_model_instances", True),
+                            ("import_False", "社区 import against import-export bulk without validation", False)):
+        if ours and key in peers:
+            theirs = peers[key]["rows"] / peers[key]["seconds"]
+            ratio = ours / theirs
+            verdict = ("pass" if ratio > 1 else "miss") if goal else "(stated, no goal)"
+            lines.append(f"| {name} | {ours:,.0f} vs {theirs:,.0f} rows/s | {ratio:.2f} | {verdict} |")
+    if "export_ours" in peers and "export_peer" in peers:
+        mine = peers["export_ours"]["rows"] / peers["export_ours"]["seconds"]
+        theirs = peers["export_peer"]["rows"] / peers["export_peer"]["seconds"]
+        lines.append(f"| 社区 export ahead of import-export's XLSX | {mine:,.0f} vs {theirs:,.0f} rows/s | "
+                     f"{mine / theirs:.2f} | {'pass' if mine > theirs else 'miss'} |")
+    return lines
+
+
 def run(scale: float = 1.0, export_rows: int | None = None, profile: bool = True) -> list[str]:
     from django.contrib.auth import get_user_model
 
@@ -325,10 +493,16 @@ def run(scale: float = 1.0, export_rows: int | None = None, profile: bool = True
     build_streets(streets)
 
     results = []
+    peers: dict[str, dict] = {}
     skip_import = os.environ.get("SHEETS_SKIP_IMPORT") == "1"  # exports only, on an earlier run's data
     book = work / "社区.xlsx"
     if not skip_import:
         community_workbook(book, n_communities, streets)
+        if os.environ.get("SHEETS_SKIP_PEER") != "1":
+            for validate in (True, False):
+                log(f"importing {n_communities} 社区 rows through django-import-export (bulk, "
+                    f"clean_model_instances={validate}), rolled back")
+                peers[f"import_{validate}"] = peer_import(book, validate)
         log(f"importing {n_communities} 社区 rows (create)")
         seconds, rejudge, result = timed_import(book)
         assert result.ok, [str(i) for i in result.issues[:5]]
@@ -343,12 +517,33 @@ def run(scale: float = 1.0, export_rows: int | None = None, profile: bool = True
     codes = list(Community.objects.filter(sub_district__code__startswith="9").order_by("code")
                  .values_list("code", flat=True))
     if not skip_import:
+        compounds_book = work / "小区.xlsx"
+        n_compounds = n_communities
+        compound_workbook(compounds_book, n_compounds, codes)
+        log(f"importing {n_compounds} 小区 rows (create)")
+        seconds, rejudge, result = timed_import(compounds_book)
+        assert result.ok, [str(i) for i in result.issues[:5]]
+        results.append(("小区 import, creating", n_compounds, seconds, rejudge, GOALS["create"]))
+
         people_book = work / "人员.xlsx"
         person_workbook(people_book, n_people, codes)
         log(f"importing {n_people} 人员 rows (create)")
         seconds, rejudge, result = timed_import(people_book)
         assert result.ok, [str(i) for i in result.issues[:5]]
         results.append(("人员 import, creating", n_people, seconds, rejudge, GOALS["create"]))
+
+        n_update = max(int(PERSON_UPDATE_ROWS * scale), 100)
+        person_workbook(people_book, n_update, codes, bump=1)
+        log(f"importing {n_update} 人员 rows of people already recorded (update)")
+        seconds, rejudge, result = timed_import(people_book)
+        assert result.ok and len(result.sheet("人员").updated) == n_update, [str(i) for i in result.issues[:5]]
+        results.append(("人员 import, updating recorded people", n_update, seconds, rejudge, GOALS["update"]))
+
+        log("exporting the 社区 rows: ours and django-import-export's XLSX")
+        peers["export_ours"] = dict(zip(("rows", "seconds"), export_communities_ours(work / "社区-ours.xlsx"),
+                                        strict=True))
+        peers["export_peer"] = dict(zip(("rows", "seconds"), export_communities_peer(work / "社区-peer.xlsx"),
+                                        strict=True))
 
     lines += ["| import | rows | import s (read, check, write, commit) | rows/s | goal rows/s | "
               "re-judge after commit s | total s | rows/s incl. re-judge |",
@@ -357,6 +552,9 @@ def run(scale: float = 1.0, export_rows: int | None = None, profile: bool = True
         own = secs - rejudge
         lines.append(f"| {name} | {rows:,} | {own:.1f} | {rows / own:,.0f} | {goal:,} | {rejudge:.1f} | {secs:.1f} | "
                      f"{rows / secs:,.0f} |")
+    if peers:
+        lines += ["", *peer_lines(peers)]
+    lines += ["", *summary_table(results, peers)]
 
     log(f"building {export_rows:,} findings and people for the exports")
     build_export_rows(export_rows)
@@ -401,6 +599,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianhu.settings")
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret-" + "x" * 40)
+    # The 人员 rows' ID numbers are encrypted at rest: bench-only keys (a production process has its own).
+    os.environ.setdefault("DJANGO_FIELD_ENCRYPTION_KEY", "YmVuY2gtb25seS1saWFuaHUtaWQtbnVtYmVyLWtleTA=")
+    os.environ.setdefault("DJANGO_FIELD_HASH_KEY", "bench-only-lianhu-id-number-digest")
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     import environ

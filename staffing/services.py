@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
-from core.records import apply_changes, bulk_insert, save_clean, set_history
+from core.records import apply_changes, bulk_insert, bulk_update, save_clean, set_history
 
 from . import idnumbers
 from .models import (
@@ -124,6 +124,24 @@ def people_create_bulk(*, persons: list[Person], employments: list[Employment], 
         rows_written(Employment, employments, created=True)
         rows_written(Seat, seats, created=True)
         vacancies_after_departures(seats=[s for s in seats if s.end_on is not None], user=user)
+
+
+def people_update_bulk(*, persons: list[Person], employments: list[Employment], fields: list[str],
+                       moved: dict[int, int], user=None, reason: str | None = None) -> None:
+    """Write many recorded people the caller has already validated (the workbook import's rows of people already
+    recorded): their names and education as person_update saves them, the ``fields`` of their jobs as
+    employment_update saves them, each with its history, and the 所属社区 of ``moved`` people (pk → community
+    id) as person_refresh_community sets it (without history, as it does)."""
+    from compliance.onsave import rows_written
+
+    with transaction.atomic():
+        bulk_update(Person, persons, ["name", "education"], user=user)
+        bulk_update(Employment, employments, fields, user=user, reason=reason)
+        for pk, community_id in moved.items():
+            Person.objects.filter(pk=pk).update(community_id=community_id)
+        rows_written(Person, persons, changed=["name", "education"])
+        attnames = {f.name: f.attname for f in Employment._meta.concrete_fields}
+        rows_written(Employment, employments, changed=[attnames[f] for f in fields])
 
 
 # --- 两委 seats and vacancies ------------------------------------------------

@@ -11,6 +11,7 @@ number with its row; duplicates are found on the whole number here.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Mapping
 from datetime import date
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from communities.models import Community
 from communities.sheets import communities_by_code
+from core.records import apply_changes
 from core.sheets import (
     Action,
     CellError,
@@ -50,10 +52,12 @@ from .models import (
     EntryChannel,
     LeaveWay,
     Person,
+    PersonTransfer,
     Post,
     Seat,
     SeatRole,
     TrainingKind,
+    TransferStatus,
 )
 
 ID_HEADER = "身份证号"
@@ -132,6 +136,33 @@ def _require_person_scope(person: Person, ctx) -> None:
 def _masked_integrity(error: IntegrityError) -> RowRefused:
     # The database's own text may quote the row, ID number included.
     return RowRefused(ID_HEADER, f"数据库拒绝写入：{idnumbers.redact(str(error))}", "integrity")
+
+
+class _RecordedPeople:
+    """The recorded people an import's rows name, with their jobs, seats and confirmed transfers: read in one
+    query each (rows locked, as _lock_person locks one) instead of several per row."""
+
+    def __init__(self) -> None:
+        self.persons: dict[int, Person] = {}
+        self.jobs: dict[int, list[Employment]] = {}
+        self.seats: dict[int, list[Seat]] = {}
+        self.transfers: set[tuple[int, str]] = set()
+        self.moved: dict[int, int] = {}  # person pk → new 所属社区 (person_refresh_community)
+
+    @classmethod
+    def read(cls, pks: list[int]) -> _RecordedPeople:
+        known = cls()
+        if not pks:
+            return known
+        known.persons = {p.pk: p for p in Person.objects.select_for_update(of=("self",))
+                         .select_related("community").filter(pk__in=pks).order_by("pk")}
+        for job in Employment.objects.select_related("community").filter(person_id__in=pks):
+            known.jobs.setdefault(job.person_id, []).append(job)
+        for seat in Seat.objects.select_related("community").filter(person_id__in=pks):
+            known.seats.setdefault(seat.person_id, []).append(seat)
+        known.transfers = {(person, str(street)) for person, street in PersonTransfer.objects.filter(
+            person_id__in=pks, status=TransferStatus.CONFIRMED).values_list("person_id", "to_sub_district_id")}
+        return known
 
 
 class StaffingSheet(Sheet):
@@ -240,9 +271,10 @@ class PersonSheet(StaffingSheet):
             raise
 
     def bulk_apply(self, rows: list[ParsedRow], ctx) -> list[Action | list[Issue] | None]:
-        """Rows of ID numbers not yet recorded, checked as ``write`` checks them (each model's ``clean()`` given
-        the recorded numbers, read once) and written in batches; rows of people already recorded (their seats
-        and jobs to compare and update) go one at a time."""
+        """The rows as ``write`` would write them, checked as it checks them (each model's ``clean()`` given the
+        recorded numbers, the person's jobs and the day, read once) and written in batches: new people with their
+        job and seats; recorded people renamed and their job in the row's community changed. Rows of recorded
+        people that name a seat, use up a transfer or start a new job go one at a time (``write``)."""
         digest = idcrypto.digester()
         digests = {row.data["id_number"]: digest(row.data["id_number"]) for row in rows}
         recorded = dict(Person.objects.filter(id_number_hash__in=list(digests.values()))
@@ -254,15 +286,30 @@ class PersonSheet(StaffingSheet):
         persons: list[Person] = []
         employments: list[Employment] = []
         seats: list[Seat] = []
+        known = _RecordedPeople.read([pk for pk in recorded.values()])
+        updated_people: list[Person] = []
+        updated_jobs: list[Employment] = []
+        job_fields: set[str] = set()
         for parsed in rows:
             data = parsed.data
-            if digests[data["id_number"]] in recorded:
-                outcomes.append(None)
-                continue
             try:
                 community = _community(data["community"], ctx)
                 if scope is not None:
                     ctx.require_street(community.sub_district_id, "社区代码")
+                pk = recorded.get(digests[data["id_number"]])
+                if pk is not None:
+                    decided = self._update_recorded(known, pk, data, community, recorded, today)
+                    if decided is None:  # seats, a transfer, a new job: the one-at-a-time path (write)
+                        outcomes.append(None)
+                        continue
+                    person, job, fields = decided
+                    if person is not None:
+                        updated_people.append(person)
+                    if job is not None:
+                        updated_jobs.append(job)
+                        job_fields.update(fields)
+                    outcomes.append(Action.UPDATED if person is not None or job is not None else Action.UNCHANGED)
+                    continue
                 person, jobs, held = self._new_person(data, community, recorded, today, makers)
             except RowRefused as refused:
                 outcomes.append([(refused.column, refused.message, refused.code)])
@@ -279,7 +326,68 @@ class PersonSheet(StaffingSheet):
         # A batch the database refuses is retried row by row by the import, whose messages mask ID numbers.
         services.people_create_bulk(persons=persons, employments=employments, seats=seats, user=ctx.user,
                                     reason=self.history_reason)
+        services.people_update_bulk(persons=updated_people, employments=updated_jobs, fields=sorted(job_fields),
+                                    moved=known.moved, user=ctx.user, reason=self.history_reason)
         return outcomes
+
+    def _update_recorded(self, known: _RecordedPeople, pk: int, data: dict[str, Any], community: Community,
+                         recorded: Mapping[str, int], today: date) -> tuple[Person | None, Employment | None,
+                                                                             list[str]] | None:
+        """A row of a person already recorded, decided as ``write`` decides it, from the person's rows read once:
+        (the person if renamed, the job if changed, the job's changed fields); None for what ``write`` does with
+        more steps (a seat, a confirmed transfer to use up, a new job): that row goes one at a time.
+        Refusals raise as in ``write``."""
+        person = known.persons[pk]
+        jobs, seats = known.jobs.get(pk, []), known.seats.get(pk, [])
+        street = community.sub_district_id
+        # person_require_registrable, read from the rows at hand.
+        held = person.community.sub_district_id if person.community is not None else None
+        if (pk, street) in known.transfers:
+            return None  # registrable through a confirmed transfer, which this registration uses up
+        if (held is None and (jobs or seats)) or (held is not None and held != street):
+            raise ValidationError({"id_number": ValidationError(services.HELD_ELSEWHERE, code="id_held_elsewhere")})
+        if data["party_role"] or data["committee_role"]:
+            return None
+        if data.get("leave_on") and any(s.community_id == community.pk and s.end_on is None for s in seats):
+            return None  # an open seat ends with the departure (seat_update and its vacancy)
+        renamed = None
+        name, education = data["name"].strip(), data["education"].strip()
+        if (person.name, person.education) != (name, education):
+            renamed = copy.copy(person)
+            renamed._state = copy.copy(person._state)
+            renamed.name, renamed.education = name, education
+            renamed.clean(recorded, today)
+        if not data["is_worker"]:
+            return renamed, None, []
+        here = [job for job in jobs if job.community_id == community.pk]
+        if not here or any(job.entry_on is None for job in here):
+            return None  # a new job, or an order of jobs the database decides (NULL dates)
+        job = copy.copy(max(here, key=lambda j: (j.entry_on, j.pk)))
+        job._state = copy.copy(job._state)
+        job._state.fields_cache = dict(job._state.fields_cache)
+        changed = apply_changes(job, {
+            "full_time": data["full_time"], "post": data["post"], "grade": data.get("grade"),
+            "entry_on": data.get("entry_on"), "entry_channel": data["entry_channel"], "leave_on": data.get("leave_on"),
+            "leave_way": data["leave_way"], "resignation_submitted_on": data.get("resignation_submitted_on"),
+            "filed_on": data.get("filed_on")})
+        if not changed:
+            return renamed, None, []
+        job.clean(jobs, today)
+        # person_refresh_community after the job's save: 所属社区 follows the latest-started seat or dated job
+        # (a seat wins a tie, as max() over seats then jobs picks the first).
+        dated = [j for j in (*(j for j in jobs if j.pk != job.pk), job) if j.entry_on is not None]
+        latest_job = max(dated, key=lambda j: (j.entry_on, j.pk), default=None)
+        latest_seat = max(seats, key=lambda s: (s.start_on, s.pk), default=None)
+        job_on = latest_job.entry_on if latest_job is not None else None
+        if latest_seat is not None and (job_on is None or latest_seat.start_on >= job_on):
+            community_id = latest_seat.community_id
+        elif latest_job is not None:
+            community_id = latest_job.community_id
+        else:
+            return None  # an undated job places the person: the database's first, one at a time
+        if community_id != person.community_id:
+            known.moved[person.pk] = community_id
+        return renamed, job, changed
 
     def _new_person(self, data: dict[str, Any], community: Community, recorded: Mapping[str, int], today: date,
                     makers: tuple) -> tuple[Person, list[Employment], list[Seat]]:
