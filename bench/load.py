@@ -29,6 +29,7 @@ Environment:
 
 from __future__ import annotations
 
+import base64
 import html.parser
 import http.cookiejar
 import json
@@ -88,6 +89,11 @@ def server_env() -> dict[str, str]:
         DJANGO_SECURE_COOKIES="0",
         DJANGO_LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="lianhu.settings",
+        # Debug off needs the ID-number keys (staffing/idcrypto.py); fixed bench-only values.
+        DJANGO_FIELD_ENCRYPTION_KEY=os.environ.get("DJANGO_FIELD_ENCRYPTION_KEY")
+        or base64.urlsafe_b64encode(b"bench-only-key-not-a-secret-32b!").decode(),
+        DJANGO_FIELD_HASH_KEY=os.environ.get("DJANGO_FIELD_HASH_KEY") or "bench-only-hash-key-not-a-secret",
+        DJANGO_SITE_URL=f"http://127.0.0.1:{PORT}",
     )
     return env
 

@@ -20,6 +20,7 @@ Environment:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -40,6 +41,9 @@ os.environ["DJANGO_DEBUG"] = "0"
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret-" + "x" * 40)
 os.environ.pop("CELERY_BROKER_URL", None)  # sweeps run in this process, as `compliance_sweep` does
 os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+# Debug off needs the ID-number keys (staffing/idcrypto.py); fixed bench-only values.
+os.environ.setdefault("DJANGO_FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(b"bench-only-key-not-a-secret-32b!").decode())
+os.environ.setdefault("DJANGO_FIELD_HASH_KEY", "bench-only-hash-key-not-a-secret")
 
 AS_OF = dt.date(2026, 6, 30)
 FULL_COMMUNITIES = 115_000
