@@ -49,25 +49,16 @@ def _violations(path: Path, forbidden) -> list[str]:
     return sorted(found)
 
 
-def _case(path: Path, xfail: dict[str, str]):
-    relative = str(path.relative_to(ROOT))
-    marks = [pytest.mark.xfail(strict=True, reason=xfail[relative])] if relative in xfail else []
-    return pytest.param(path, id=relative, marks=marks)
+def _cases(app: str) -> list:
+    return [pytest.param(p, id=str(p.relative_to(ROOT))) for p in _modules(app)]
 
 
-# Other helpers' work in progress (issue 16): remove a mark when its change lands (strict: the test then says so).
-GROUND_PENDING = {
-    "communities/demo.py": "speed: communities.demo still runs the facilities, funding and staffing demos by name "
-                           "(each app's demo.py is to register its part instead)",
-}
-
-
-@pytest.mark.parametrize("path", [_case(p, GROUND_PENDING) for p in _modules(GROUND)])
+@pytest.mark.parametrize("path", _cases(GROUND))
 def test_ground_app_imports_no_domain_app(path):
     assert _violations(path, lambda name: _app_of(name) in DOMAIN) == []
 
 
-@pytest.mark.parametrize("path", [_case(p, {}) for p in _modules("core")])
+@pytest.mark.parametrize("path", _cases("core"))
 def test_core_imports_neither_the_ground_app_nor_a_domain_app(path):
     assert _violations(path, lambda name: _app_of(name) in (GROUND, *DOMAIN)) == []
 
@@ -77,7 +68,7 @@ def _domain_models(name: str) -> bool:
     return parts[0] in DOMAIN and parts[0] != "exports" and len(parts) > 1 and parts[1] == "models"
 
 
-@pytest.mark.parametrize("path", [_case(p, {}) for p in _modules("exports")])
+@pytest.mark.parametrize("path", _cases("exports"))
 def test_exports_reads_no_domain_apps_models(path):
     assert _violations(path, _domain_models) == []
 
