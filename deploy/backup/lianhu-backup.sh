@@ -28,7 +28,9 @@ log "database: $dump ($(du -h "$dump" | cut -f1))"
 
 if [ -n "$MEDIA_ROOT" ] && [ -d "$MEDIA_ROOT" ]; then
     media="$BACKUP_DIR/media-$stamp.tgz"
-    tar czf "$media.part" -C "$(dirname "$MEDIA_ROOT")" "$(basename "$MEDIA_ROOT")"
+    # Background exports (media/exports) are left out: copies of the database's rows, possibly with full ID
+    # numbers, that the retention purge deletes after export_days; a backup must not keep them for years.
+    tar czf "$media.part" --exclude="$(basename "$MEDIA_ROOT")/exports" -C "$(dirname "$MEDIA_ROOT")" "$(basename "$MEDIA_ROOT")"
     mv "$media.part" "$media"
     (cd "$BACKUP_DIR" && sha256sum "$(basename "$media")" > "$(basename "$media").sha256")
     files+=("$media" "$media.sha256")
