@@ -60,6 +60,10 @@ class ExportPlan:
         return self.rows > stream_max_rows()
 
     @property
+    def as_of(self) -> dt.date | None:
+        return _as_of(self.options)
+
+    @property
     def filename(self) -> str:
         if self.workbook is not None:
             return self.workbook.filename(_as_of(self.options))

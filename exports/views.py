@@ -72,7 +72,7 @@ def _stream(request: HttpRequest, plan: services.ExportPlan, fmt: str) -> HttpRe
     """The file (or the print page) of a small export, written while it is sent."""
     if plan.workbook is not None:
         book = XlsxBook()
-        plan.workbook.write(book, user=request.user, as_of=services._as_of(plan.options))
+        plan.workbook.write(book, user=request.user, as_of=plan.as_of)
         return book.response(plan.filename)
     data = plan.ledger
     assert data is not None
