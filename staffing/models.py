@@ -237,9 +237,9 @@ class Seat(models.Model):
             if others is None:
                 others = list(Seat.objects.filter(person_id=self.person_id).select_related("community"))
             # Ranges [start_on, end_on) that meet; open ends are infinite.
-            overlapping = sorted((o for o in others if o.pk != self.pk and (o.end_on is None or o.end_on > self.start_on)
-                                  and (self.end_on is None or o.start_on < self.end_on)),
-                                 key=lambda o: (o.community.code, o.body, o.role, o.start_on, o.pk))
+            overlapping = [o for o in others if o.pk != self.pk and (o.end_on is None or o.end_on > self.start_on)
+                           and (self.end_on is None or o.start_on < self.end_on)]
+            overlapping.sort(key=lambda o: (o.community.code, o.body, o.role, o.start_on, o.pk))
             elsewhere = next((o for o in overlapping if o.community_id != self.community_id), None)
             if elsewhere is not None:
                 errors.setdefault("community", []).append(
@@ -374,11 +374,11 @@ class Employment(models.Model):
             if others is None:
                 others = list(Employment.objects.filter(person_id=self.person_id).select_related("community"))
             entry_on, leave_on = self.entry_on, self.leave_on
-            # In the model's ordering (community, newest entry first), as the query this replaces read them.
-            other = next((o for o in sorted(others, key=lambda o: (o.community.code, -o.entry_on.toordinal()
-                                                                   if o.entry_on else 0, o.pk))
-                          if o.pk != self.pk and o.entry_on is not None and (o.leave_on is None or o.leave_on > entry_on)
-                          and (leave_on is None or o.entry_on < leave_on)), None)
+            overlapping = [o for o in others if o.pk != self.pk and o.entry_on is not None
+                           and (o.leave_on is None or o.leave_on > entry_on) and (leave_on is None or o.entry_on < leave_on)]
+            # The first in the model's ordering (community, newest entry first), as the query this replaces read it.
+            other = min(overlapping, key=lambda o: (o.community.code, -(o.entry_on.toordinal() if o.entry_on else 0), o.pk),
+                        default=None)
             if other is not None:
                 add(
                     "entry_on",

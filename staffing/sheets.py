@@ -11,7 +11,6 @@ number with its row; duplicates are found on the whole number here.
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Mapping
 from datetime import date
@@ -19,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from communities.models import Community
@@ -139,30 +139,45 @@ def _masked_integrity(error: IntegrityError) -> RowRefused:
 
 
 class _RecordedPeople:
-    """The recorded people an import's rows name, with their jobs, seats and confirmed transfers: read in one
-    query each (rows locked, as _lock_person locks one) instead of several per row."""
+    """The recorded people an import's rows name (by digest), with their jobs, seats and confirmed transfers: one
+    query each (people locked, as _lock_person locks one) instead of several per row. The clear ID number is not
+    read (decrypting it is the rows' own number anyway)."""
 
     def __init__(self) -> None:
         self.persons: dict[int, Person] = {}
+        self.by_digest: dict[str, int] = {}
         self.jobs: dict[int, list[Employment]] = {}
         self.seats: dict[int, list[Seat]] = {}
         self.transfers: set[tuple[int, str]] = set()
         self.moved: dict[int, int] = {}  # person pk → new 所属社区 (person_refresh_community)
 
     @classmethod
-    def read(cls, pks: list[int]) -> _RecordedPeople:
+    def read(cls, digests: list[str]) -> _RecordedPeople:
         known = cls()
+        known.persons = {p.pk: p for p in Person.objects.filter(id_number_hash__in=digests)
+                         .defer("id_number").select_for_update().order_by("pk")}
+        known.by_digest = {p.id_number_hash: p.pk for p in known.persons.values()}
+        pks = list(known.persons)
         if not pks:
             return known
-        known.persons = {p.pk: p for p in Person.objects.select_for_update(of=("self",))
-                         .select_related("community").filter(pk__in=pks).order_by("pk")}
-        for job in Employment.objects.select_related("community").filter(person_id__in=pks):
+        for job in Employment.objects.filter(person_id__in=pks).order_by():
             known.jobs.setdefault(job.person_id, []).append(job)
-        for seat in Seat.objects.select_related("community").filter(person_id__in=pks):
+        for seat in Seat.objects.filter(person_id__in=pks).order_by():
             known.seats.setdefault(seat.person_id, []).append(seat)
         known.transfers = {(person, str(street)) for person, street in PersonTransfer.objects.filter(
             person_id__in=pks, status=TransferStatus.CONFIRMED).values_list("person_id", "to_sub_district_id")}
         return known
+
+
+def _clone(obj: Any) -> Any:
+    """A separate copy of a loaded instance to change (the loaded one stays as stored): copy.copy of a model
+    goes through __reduce_ex__/__getstate__, a third of a recorded person's row."""
+    clone = object.__new__(type(obj))
+    clone.__dict__.update(obj.__dict__)
+    state = clone._state = ModelState()
+    state.adding, state.db = obj._state.adding, obj._state.db
+    state.fields_cache = dict(obj._state.fields_cache)
+    return clone
 
 
 class StaffingSheet(Sheet):
@@ -277,8 +292,8 @@ class PersonSheet(StaffingSheet):
         people that name a seat, use up a transfer or start a new job go one at a time (``write``)."""
         digest = idcrypto.digester()
         digests = {row.data["id_number"]: digest(row.data["id_number"]) for row in rows}
-        recorded = dict(Person.objects.filter(id_number_hash__in=list(digests.values()))
-                        .values_list("id_number_hash", "pk"))
+        known = _RecordedPeople.read(list(digests.values()))
+        recorded = known.by_digest
         today = timezone.localdate()
         makers = (instance_factory(Person), instance_factory(Employment), instance_factory(Seat))
         scope = ctx.street_scope
@@ -286,7 +301,7 @@ class PersonSheet(StaffingSheet):
         persons: list[Person] = []
         employments: list[Employment] = []
         seats: list[Seat] = []
-        known = _RecordedPeople.read([pk for pk in recorded.values()])
+        street_of = {c.pk: c.sub_district_id for c in communities_by_code(ctx).values()}
         updated_people: list[Person] = []
         updated_jobs: list[Employment] = []
         job_fields: set[str] = set()
@@ -298,7 +313,7 @@ class PersonSheet(StaffingSheet):
                     ctx.require_street(community.sub_district_id, "社区代码")
                 pk = recorded.get(digests[data["id_number"]])
                 if pk is not None:
-                    decided = self._update_recorded(known, pk, data, community, recorded, today)
+                    decided = self._update_recorded(known, pk, data, community, street_of, today)
                     if decided is None:  # seats, a transfer, a new job: the one-at-a-time path (write)
                         outcomes.append(None)
                         continue
@@ -331,7 +346,7 @@ class PersonSheet(StaffingSheet):
         return outcomes
 
     def _update_recorded(self, known: _RecordedPeople, pk: int, data: dict[str, Any], community: Community,
-                         recorded: Mapping[str, int], today: date) -> tuple[Person | None, Employment | None,
+                         street_of: Mapping[int, str], today: date) -> tuple[Person | None, Employment | None,
                                                                              list[str]] | None:
         """A row of a person already recorded, decided as ``write`` decides it, from the person's rows read once:
         (the person if renamed, the job if changed, the job's changed fields); None for what ``write`` does with
@@ -341,7 +356,7 @@ class PersonSheet(StaffingSheet):
         jobs, seats = known.jobs.get(pk, []), known.seats.get(pk, [])
         street = community.sub_district_id
         # person_require_registrable, read from the rows at hand.
-        held = person.community.sub_district_id if person.community is not None else None
+        held = street_of.get(person.community_id) if person.community_id is not None else None
         if (pk, street) in known.transfers:
             return None  # registrable through a confirmed transfer, which this registration uses up
         if (held is None and (jobs or seats)) or (held is not None and held != street):
@@ -353,18 +368,16 @@ class PersonSheet(StaffingSheet):
         renamed = None
         name, education = data["name"].strip(), data["education"].strip()
         if (person.name, person.education) != (name, education):
-            renamed = copy.copy(person)
-            renamed._state = copy.copy(person._state)
+            renamed = _clone(person)
+            renamed.id_number = data["id_number"]  # the number the row found them by (not read: ciphertext)
             renamed.name, renamed.education = name, education
-            renamed.clean(recorded, today)
+            renamed.clean(known.by_digest, today)
         if not data["is_worker"]:
             return renamed, None, []
         here = [job for job in jobs if job.community_id == community.pk]
         if not here or any(job.entry_on is None for job in here):
             return None  # a new job, or an order of jobs the database decides (NULL dates)
-        job = copy.copy(max(here, key=lambda j: (j.entry_on, j.pk)))
-        job._state = copy.copy(job._state)
-        job._state.fields_cache = dict(job._state.fields_cache)
+        job = _clone(max(here, key=lambda j: (j.entry_on, j.pk)))
         changed = apply_changes(job, {
             "full_time": data["full_time"], "post": data["post"], "grade": data.get("grade"),
             "entry_on": data.get("entry_on"), "entry_channel": data["entry_channel"], "leave_on": data.get("leave_on"),
