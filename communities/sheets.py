@@ -93,6 +93,7 @@ def _unknown_street(value: str) -> tuple[str, str, str]:
 class CommunitySheet(Sheet):
     name = "社区"
     key = "社区代码"
+    models = (Community,)
     columns = [
         Column("社区代码", "code", COMMUNITY_CODE),
         Column("社区名称", "name", text(60)),
@@ -204,6 +205,7 @@ class CommunitySheet(Sheet):
 class CompoundSheet(Sheet):
     name = "小区"
     key = "小区编号"
+    models = (Compound,)
     depends_on = ("社区",)
     columns = [
         Column("小区编号", "code", text(32)),

@@ -114,6 +114,7 @@ def text(max_length: int) -> Parser:
             raise CellError(f"不能超过{max_length}个字符（现为{len(result)}个）。", "too_long")
         return result
 
+    parse.max_length = max_length  # type: ignore[attr-defined]  # compared with the model field's (tests)
     return parse
 
 
@@ -175,6 +176,7 @@ def choice(choices: type[Choices]) -> Parser:
             raise CellError(f"应为以下之一：{'、'.join(by_label)}。", "bad_choice")
         return by_label[label]
 
+    parse.choices = choices  # type: ignore[attr-defined]  # compared with the model field's (tests)
     return parse
 
 
@@ -238,6 +240,9 @@ class Sheet:
     key: ClassVar[str]  # header of the natural-key column
     depends_on: ClassVar[tuple[str, ...]] = ()
     history_reason: ClassVar[str] = "工作簿导入"
+    # The models whose fields the columns fill: a column's length and choices must be the field's own, so the
+    # import refuses what the form refuses (tests/imports/test_sheet_declarations.py).
+    models: ClassVar[tuple[type, ...]] = ()
 
     @classmethod
     def column(cls, header: str) -> Column:

@@ -68,6 +68,7 @@ def community_for_row(code: str, ctx) -> Community:
 class FacilitySheet(Sheet):
     name = "设施"
     key = "设施编号"
+    models = (Facility,)
     depends_on = ("社区",)
     columns = [
         Column("设施编号", "code", text(32)),

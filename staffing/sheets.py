@@ -56,6 +56,7 @@ from .models import (
     Post,
     Seat,
     SeatRole,
+    TrainingEvent,
     TrainingKind,
     TransferStatus,
 )
@@ -230,6 +231,7 @@ class StaffingSheet(Sheet):
 class PersonSheet(StaffingSheet):
     name = "人员"
     key = ID_HEADER
+    models = (Person, Employment, Seat)
     depends_on = ("社区",)
     columns = [
         Column(ID_HEADER, "id_number", id_number),
@@ -493,6 +495,7 @@ class PersonSheet(StaffingSheet):
 class TrainingSheet(StaffingSheet):
     name = "培训"
     key = ID_HEADER
+    models = (TrainingEvent,)
     depends_on = ("人员",)
     duplicate_fields = ("id_number", "title", "kind", "held_on")
     columns = [
