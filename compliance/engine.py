@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,12 +27,11 @@ from core.records import insert_rows, update_rows
 from . import catalogue, duties
 from .models import LIVE_STATUSES, Finding, FindingEvent, FindingEventKind, FindingStatus, Sweep
 from .parameters import params_for_rules
+from .pg import IN_CHUNK, in_array, no_jit
 from .rules import DISTRICT_PK, Result, Rule
 
 logger = logging.getLogger(__name__)
 
-# Keeps IN lists under every backend's parameter limit (SQLite: 32766).
-IN_CHUNK = 5000
 
 
 @dataclass
@@ -223,26 +222,9 @@ def _scoped_queryset(rule: Rule, as_of: dt.date, target_pks, community_pks, orph
     return qs
 
 
-def _in_array(qs, column: str, values: list[int], *, always: bool = False) -> Iterator:
-    """Rows of ``qs`` whose ``column`` is in ``values``: on PostgreSQL one query, the list sent as one constant
-    array, ``= ANY(array)``, which PostgreSQL (14+) tests by hashing it once; IN lists elsewhere.
-    ``IN (SELECT unnest(array))`` was a join the planner sized from statistics that a first sweep's own writes
-    leave stale: it picked a nested loop over both lists (81 s against 24 ms for 12,000 targets, measured).
-    Django's psycopg cursors bind client-side, so the array reaches the server as a constant.
-    ``always``: on PostgreSQL query even for no values, so a chunk's queries do not depend on its data."""
-    if not values and not (always and connection.vendor == "postgresql"):
-        return
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(qs.model._meta.db_table)
-        yield from qs.extra(where=[f"{table}.{column} = ANY(%s::bigint[])"], params=[values])
-        return
-    for part in _chunks(values):
-        yield from qs.filter(**{f"{column}__in": part})
-
-
 def _by_target(qs, pks: list[int]) -> Iterator[Finding]:
     """Findings of these targets."""
-    yield from _in_array(qs, "target_pk", pks)
+    yield from in_array(qs, "target_pk", pks)
 
 
 def _street_names() -> dict[str, str]:
@@ -257,7 +239,7 @@ def _locate(results: list[Result], rule: Rule, names: dict[str, str] | None = No
     from communities.models import Community
 
     need = {r.community_id for r in results if r.community_id is not None and r.sub_district_id is None}
-    streets: dict[int, str] = dict(_in_array(Community.objects.values_list("pk", "sub_district_id"), "id",
+    streets: dict[int, str] = dict(in_array(Community.objects.values_list("pk", "sub_district_id"), "id",
                                              sorted(need), always=always))
     for r in results:
         if r.sub_district_id is None and r.community_id is not None:
@@ -464,7 +446,7 @@ def evaluate_rules(
     found = (_live_by_rule(rules, target_pks)
              if isinstance(target_pks, Mapping) and sweep is None and community_pks is None and bounds is None
              and not orphans else None)
-    with _no_jit(sweep is not None):
+    with no_jit(sweep is not None):
         for rule in rules:
             _evaluate_guarded(rule, total, as_of=as_of, params=all_params[rule.id], target_pks=target_pks,
                               community_pks=community_pks, orphans=orphans, bounds=bounds, sweep=sweep, now=now,
@@ -498,7 +480,7 @@ def snapshot_rules(*, rules: Iterable[Rule], as_of: dt.date, sweep: Sweep, bound
     previous = (Sweep.objects.filter(status=SweepStatus.FINISHED, live=False, as_of__lt=as_of)
                 .order_by("-as_of", "-finished_at", "-id").first())
     total = Changes()
-    with _no_jit(True):
+    with no_jit(True):
         for rule in rules:
             started = time.perf_counter()
             try:
@@ -531,11 +513,11 @@ def _snapshot_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], sweep: 
     was_open = (Finding.objects.filter(rule_id=rule.id, target_type=rule.target, first_seen__lte=as_of)
                 .filter(Q(status__in=LIVE_STATUSES) | Q(last_seen__gte=as_of))
                 .values_list("target_pk", "first_seen"))
-    for pk, first in _in_array(was_open, "target_pk", pks, always=True):
+    for pk, first in in_array(was_open, "target_pk", pks, always=True):
         seen[pk] = min(first, seen.get(pk, first))
     if previous is not None:
         earlier = model.objects.filter(sweep=previous, rule_id=rule.id).values_list("target_pk", "first_seen")
-        for pk, first in _in_array(earlier, "target_pk", pks, always=True):
+        for pk, first in in_array(earlier, "target_pk", pks, always=True):
             seen[pk] = min(first, seen.get(pk, first))
     rows = []
     for r in results:
@@ -570,23 +552,6 @@ def _live_by_rule(rules: list[Rule], target_pks: Mapping[str, Iterable[int]]) ->
         if f.target_type == kinds[f.rule_id] and f.target_pk in wanted[f.rule_id]:
             found[f.rule_id][f.target_pk] = f
     return found
-
-
-@contextmanager
-def _no_jit(on: bool) -> Iterator[None]:
-    """PostgreSQL's JIT compiles each sweep query for seconds (the plans' costs are large, the work per row
-    small): measured 2.0 of 5.9 s on a chunk of M12.worker_training. Off for the sweep's own queries."""
-    if not on or connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    try:
-        yield
-    finally:
-        if connection.connection is not None and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET jit")
 
 
 def _evaluate_guarded(rule: Rule, total: Changes, *, as_of, params, target_pks, community_pks, orphans, bounds,

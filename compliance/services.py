@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from accounts.roles import is_reviewer
 
-from .engine import Changes, _no_jit, evaluate_rules, snapshot_rules
+from . import pg
+from .engine import Changes, evaluate_rules, snapshot_rules
 from .models import (
     Finding,
     FindingEvent,
@@ -77,7 +78,7 @@ def reevaluate(rule_targets: Mapping[str, Iterable[int]] | Iterable[tuple[str, i
     # re-judge writes, picks nested loops (20 s a query, measured). Slices keep lists small, the statistics
     # are refreshed between slices as a sweep's chunks do, and JIT stays off as for a sweep.
     total = Changes()
-    with _no_jit(True):
+    with pg.no_jit():
         for start in range(0, biggest, REEVALUATE_SLICE):
             part = {k: pks[start:start + REEVALUATE_SLICE] for k, pks in targets.items() if len(pks) > start}
             total.merge(evaluate_rules(rules=registry.select(sorted(part)), as_of=as_of, target_pks=part,
@@ -340,19 +341,7 @@ def sweep_chunk_run(*, sweep_id: int, rule_ids: list[str], bounds: list[int | No
 
 
 def _fresh_finding_statistics() -> None:
-    """ANALYZE the findings when much of the table changed since the last statistics (a first sweep writes
-    hundreds of thousands of rows between autovacuum runs): with a table believed empty, PostgreSQL joins
-    a chunk's failing targets to the findings by a nested loop over both lists (54 s instead of 0.1 s)."""
-    if connection.vendor != "postgresql":
-        return
-    table = Finding._meta.db_table
-    # One statement whether or not it analyzes, so a chunk's queries do not depend on the data.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-            f"WHERE s.relname = '{table}' AND s.n_mod_since_analyze > 0.2 * GREATEST(c.reltuples, 0) + 1000) "
-            f"THEN ANALYZE {connection.ops.quote_name(table)}; END IF; END $$"
-        )
+    pg.analyze_if_stale(Finding._meta.db_table)
 
 
 def sweep_finish(*, sweep_id: int) -> Sweep:
