@@ -255,10 +255,10 @@ def timed_import(path: Path) -> tuple[float, float, ImportResult, float, float]:
     the clerk waits for before the data is in. The re-judge of everything it touched then runs after the
     commit (in the same Celery task for a web upload), timed separately. CPU: this process and its database
     session (cpu_seconds)."""
-    import compliance.services
+    import compliance.rejudge
     from imports.services import workbook_import
 
-    original = compliance.services.reevaluate
+    original = compliance.rejudge.rejudge_now
     spent = [0.0, 0.0]
 
     def timed(*args, **kwargs):
@@ -269,13 +269,13 @@ def timed_import(path: Path) -> tuple[float, float, ImportResult, float, float]:
             spent[0] += time.perf_counter() - begin
             spent[1] += cpu_seconds() - begin_cpu
 
-    compliance.services.reevaluate = timed  # onsave looks it up at call time
+    compliance.rejudge.rejudge_now = timed  # the on-commit step looks it up at call time
     try:
         start, start_cpu = time.perf_counter(), cpu_seconds()
         result = workbook_import(file=path)
         return time.perf_counter() - start, spent[0], result, cpu_seconds() - start_cpu, spent[1]
     finally:
-        compliance.services.reevaluate = original
+        compliance.rejudge.rejudge_now = original
 
 
 def profile_import(path: Path, limit: int = 25) -> str:

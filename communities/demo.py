@@ -27,7 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from compliance.onsave import bulk_changes
+from compliance.rejudge import bulk_changes
 
 from .models import (
     AdjustmentKind,

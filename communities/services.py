@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.roles import clerk_group_name
 from audit.models import Kind
 from audit.services import security_events_record
+from compliance.rejudge import rejudge_on_commit
 from core.records import apply_changes, bulk_insert, bulk_update, insert_values, save_clean, set_history
 
 from .models import (
@@ -130,12 +131,10 @@ def community_create_bulk(*, communities: list[Community], user=None, reason: st
     their history, and grant their 街办's clerks the usual rights: the workbook import's new 社区 rows.
 
     The database's constraints still stand behind the caller's checks: a row they refuse fails the batch."""
-    from compliance.onsave import rows_written
-
     with transaction.atomic():
         bulk_insert(Community, communities, user=user, reason=reason)
         community_grant_bulk(communities=communities, user=user)
-        rows_written(Community, communities, created=True)
+        rejudge_on_commit(Community, communities, created=True)
         return communities
 
 
@@ -143,12 +142,10 @@ def community_update_bulk(*, communities: list[Community], fields: list[str], us
                           reason: str | None = None) -> None:
     """Write ``fields`` of many validated communities that keep their code and 街办 (a move retires a code and
     moves rights: that is community_update's, one at a time), with their history."""
-    from compliance.onsave import rows_written
-
     with transaction.atomic():
         bulk_update(Community, communities, fields, user=user, reason=reason)
         attnames = {f.name: f.attname for f in Community._meta.concrete_fields}
-        rows_written(Community, communities, changed=[attnames[f] for f in fields])
+        rejudge_on_commit(Community, communities, changed=[attnames[f] for f in fields])
 
 
 def community_revoke(*, community: Community, on: date | None = None, user=None, reason: str = "") -> Community:
@@ -192,15 +189,13 @@ def compound_write_bulk(*, creates: list[Compound], updates: list[Compound], fie
     """Write many compounds the caller has already validated (``compound_problems``, the stored rows read once):
     the workbook import's 小区 rows. New ones and the ``fields`` of changed ones, with their history; the
     caller sets 所在街道 and 未明确登记日期 as compound_create/compound_update would."""
-    from compliance.onsave import rows_written
-
     with transaction.atomic():
         bulk_insert(Compound, creates, user=user, reason=reason)
         bulk_update(Compound, updates, fields, user=user, reason=reason)
-        rows_written(Compound, creates, created=True)
+        rejudge_on_commit(Compound, creates, created=True)
         if updates:
             attnames = {f.name: f.attname for f in Compound._meta.concrete_fields}
-            rows_written(Compound, updates, changed=[attnames[f] for f in fields])
+            rejudge_on_commit(Compound, updates, changed=[attnames[f] for f in fields])
 
 
 def adjustment_create(*, community: Community, user=None, **fields: Any) -> CommunityAdjustment:

@@ -10,7 +10,7 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         from . import checks as compliance_checks
         from . import pg  # noqa: F401  (registers the in_array lookup)
-        from .onsave import connect_receivers
+        from .rejudge import connect_receivers
 
         # Every app's rules.py, the way the admin finds admin.py.
         autodiscover_modules("rules")

@@ -65,8 +65,24 @@ def rule_errors(reg: Registry, domains: set[str] | None = None,
     return errors
 
 
+def mapper_errors(reg: Registry) -> list[checks.CheckMessage]:
+    """A mapper that may fan out from one changed row to many targets must declare the columns it watches
+    (``@watching``): undeclared, every edit of the row (a community's 户数) re-judges all of them."""
+    errors: list[checks.CheckMessage] = []
+    for rule in reg.all():
+        for model, mapper in rule.read_models().items():
+            if getattr(mapper, "fields", None) is not None or getattr(mapper, "one_to_one", False):
+                continue
+            name = getattr(mapper, "__qualname__", repr(mapper))
+            errors.append(checks.Error(
+                f"规则 {rule.id} 读取 {model._meta.label} 的映射 {name} 可能由一行牵动多个对象，却没有声明它读取哪些列。",
+                hint="用 @watching(\"列名\", ...) 声明映射依据的列；每行至多对应一个对象的映射用 @one_to_one 标明。",
+                id="compliance.E008", obj=type(rule)))
+    return errors
+
+
 def check_rules(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    return rule_errors(registry) + requirement_check_errors()
+    return rule_errors(registry) + mapper_errors(registry) + requirement_check_errors()
 
 
 def requirement_check_errors(requirements=None) -> list[checks.CheckMessage]:

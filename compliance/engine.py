@@ -8,101 +8,40 @@ does not depend on the number of targets.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from communities.models import Community
 from core.records import insert_rows, update_rows
 
 from . import catalogue, duties
-from .models import LIVE_STATUSES, Finding, FindingEvent, FindingEventKind, FindingStatus, Sweep
+from .changes import Changes, capture_changes, capturing  # noqa: F401  (views import capture_changes from here)
+from .models import (
+    LIVE_STATUSES,
+    Finding,
+    FindingEvent,
+    FindingEventKind,
+    FindingStatus,
+    Sweep,
+    SweepFinding,
+    SweepStatus,
+)
 from .parameters import params_for_rules
 from .pg import IN_CHUNK, in_array, no_jit
 from .rules import DISTRICT_PK, Result, Rule
+from .trends import daily_counts_refresh
 
 logger = logging.getLogger(__name__)
 
-
-
-@dataclass
-class Changes:
-    """What an evaluation did to the findings."""
-
-    opened: list[Finding] = field(default_factory=list)  # new, or reopened after a waiver ended
-    resolved: list[Finding] = field(default_factory=list)
-    still_open: list[Finding] = field(default_factory=list)  # failing before and still failing
-    errors: list[dict[str, str]] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    recorded: int = 0  # a replay's snapshot rows (SweepFinding) written
-    # (rule, 街办) of every finding opened, changed or resolved: the daily counts to refresh.
-    touched: set[tuple[str, str | None]] = field(default_factory=set)
-    # Targets handed to a Celery worker instead of judged here (see onsave): their findings are not known yet.
-    pending: int = 0
-
-    def merge(self, other: Changes) -> Changes:
-        self.pending += other.pending
-        self.recorded += other.recorded
-        self.touched |= other.touched
-        self.opened += other.opened
-        self.resolved += other.resolved
-        self.still_open += other.still_open
-        self.errors += other.errors
-        for rule_id, seconds in other.timings.items():
-            self.timings[rule_id] = self.timings.get(rule_id, 0.0) + seconds
-        return self
-
-    def __bool__(self) -> bool:
-        return bool(self.opened or self.resolved or self.pending)
-
-
-# -- what the last evaluation changed, for the page after a save -------------
-
-_local = threading.local()
-
-
-def _collectors() -> list[Changes]:
-    if not hasattr(_local, "collectors"):
-        _local.collectors = []
-    return _local.collectors
-
-
-@contextmanager
-def capture_changes() -> Iterator[Changes]:
-    """Collect what evaluations run inside the block open and resolve.
-
-    A view wraps its service call: the service's on-commit evaluation runs
-    before the block ends (the service's atomic block commits inside it), so
-
-        with capture_changes() as changes:
-            compound_update(compound=c, **data)
-        messages.info(request, f"新发现 {len(changes.opened)} 项，已整改 {len(changes.resolved)} 项")
-    """
-    changes = Changes()
-    _collectors().append(changes)
-    try:
-        yield changes
-    finally:
-        _collectors().remove(changes)
-
-
-def capturing() -> bool:
-    """Is a page waiting to say what this save changed (a ``capture_changes()`` block is open)?"""
-    return bool(_collectors())
-
-
-def _publish(changes: Changes) -> None:
-    for collector in _collectors():
-        collector.merge(changes)
 
 
 # -- evaluation ---------------------------------------------------------------
@@ -167,8 +106,6 @@ ELECTION_RULE = "M11.election_deadline"
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """Calendar months; a day the target month lacks clamps to its last day (as approvals.rules reads 三个月)."""
-    import calendar
-
     index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)
     month += 1
@@ -227,17 +164,9 @@ def _by_target(qs, pks: list[int]) -> Iterator[Finding]:
     yield from in_array(qs, "target_pk", pks)
 
 
-def _street_names() -> dict[str, str]:
-    from communities.models import SubDistrict
-
-    return dict(SubDistrict.objects.values_list("code", "name"))
-
-
 def _locate(results: list[Result], rule: Rule, names: dict[str, str] | None = None, *, always: bool = True) -> None:
     """Fill 街办 where the rule left it out (one query; ``always``: run whatever the results, as a sweep chunk
     does, else only when a result needs it, as after a save). The 责任单位 comes from ``duties``, not here."""
-    from communities.models import Community
-
     need = {r.community_id for r in results if r.community_id is not None and r.sub_district_id is None}
     streets: dict[int, str] = dict(in_array(Community.objects.values_list("pk", "sub_district_id"), "id",
                                              sorted(need), always=always))
@@ -452,13 +381,9 @@ def evaluate_rules(
                               community_pks=community_pks, orphans=orphans, bounds=bounds, sweep=sweep, now=now,
                               catch_errors=catch_errors, names=names, deadline_days=days, months=months,
                               live_found=None if found is None else found.get(rule.id))
-    if sweep is None:
-        if total.touched and as_of == timezone.localdate():
-            # Today's record changed: keep today's trend point true (a sweep refreshes the whole day at its end).
-            from .trends import daily_counts_refresh
-
-            daily_counts_refresh(day=as_of, pairs=total.touched)
-        _publish(total)
+    if sweep is None and total.touched and as_of == timezone.localdate():
+        # Today's record changed: keep today's trend point true (a sweep refreshes the whole day at its end).
+        daily_counts_refresh(day=as_of, pairs=total.touched)
     return total
 
 
@@ -471,8 +396,6 @@ def snapshot_rules(*, rules: Iterable[Rule], as_of: dt.date, sweep: Sweep, bound
     A snapshot row's ``first_seen`` (and so its deadline) is carried from the live finding that was open on
     ``as_of`` or from the latest earlier replay that found it, else ``as_of``. Per rule: the evaluation, one
     read of each source of ``first_seen``, one insert, whatever the number of targets."""
-    from .models import SweepFinding, SweepStatus
-
     rules = list(rules)
     all_params = _with_overrides(params_for_rules(rules, as_of), params)
     days = duties.deadline_days_loader()

@@ -1,5 +1,6 @@
-"""Parameter values in force on a date: the catalogue's defaults overridden by
-the latest ``RuleParameter`` whose effective date is on or before it."""
+"""Rule parameters: the values in force on a date (the catalogue's defaults overridden by the latest
+``RuleParameter`` whose effective date is on or before it), and the services that set a new dated value
+(a rule's, the 督导 escalation's, the 整改期限's), each recorded in the security log."""
 
 from __future__ import annotations
 
@@ -9,9 +10,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
+from audit.models import Kind
+from audit.services import security_event_record
+
+from . import escalation
+from .duties import DEADLINE_DEFAULTS, DEADLINE_KEY, DUE_BY_RULE
 from .models import RuleParameter
-from .rules import Rule
+from .rules import Rule, registry
 
 
 def to_json(default: Any, value: Any) -> Any:
@@ -142,8 +149,6 @@ def type_label(default: Any) -> str:
 def params_for_rules(rules: Iterable[Rule], as_of: dt.date) -> dict[str, dict[str, Any]]:
     """All rules' parameters in force on ``as_of``, in one query; a shared parameter (catalogue ``shared``)
     takes its source rule's value in force that day."""
-    from .rules import registry
-
     rules = list(rules)
     by_id = {r.id: r for r in rules}
     for rule in rules:
@@ -173,7 +178,100 @@ def params_for(rule: Rule, as_of: dt.date) -> dict[str, Any]:
 
 def scale_bounds(as_of: dt.date) -> tuple[int, int]:
     """措施四's 户数 bounds in force on ``as_of`` (M04.households'), which the 规模 label and 措施六 share."""
-    from .rules import registry
-
     values = params_for(registry.get("M04.households"), as_of)
     return int(values["min_households"]), int(values["max_households"])
+
+
+# -- setting a parameter: a dated value, recorded with who and why --------------------
+
+
+def rule_parameter_set(*, rule_id: str, name: str, value: Any, effective_from: dt.date, user=None,
+                       reason: str) -> RuleParameter:
+    """Record a new value in force from ``effective_from``; earlier values stay."""
+    if rule_id not in registry:
+        raise ValidationError(f"规则 {rule_id} 不存在。", code="unknown_rule")
+    rule = registry.get(rule_id)
+    if name in rule.shared:
+        source = rule.shared[name]
+        raise ValidationError(
+            f"规则 {rule_id} 的“{param_label(name)}”与规则 {source} 共用同一个数值，请在 {source} 上设置"
+            "（一处设置，共用的规则同时生效）。", code="shared_parameter")
+    if name not in rule.params:
+        known = "、".join(rule.params) or "无"
+        raise ValidationError(f"规则 {rule_id} 没有参数“{name}”（可设置的参数：{known}）。", code="unknown_parameter")
+    if not (reason or "").strip():
+        raise ValidationError("请填写调整参数的理由。", code="reason_required")
+    if not isinstance(effective_from, dt.date):
+        raise ValidationError("请填写生效日期（YYYY-MM-DD）。", code="effective_from_required")
+    stored = to_json(rule.params[name], value)
+    with transaction.atomic():
+        parameter = RuleParameter.objects.create(
+            rule_id=rule_id, name=name, value=stored, effective_from=effective_from,
+            set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
+        )
+        _parameter_audit(parameter, user)
+        return parameter
+
+
+def escalation_parameter_set(*, name: str, value: Any, effective_from: dt.date, user=None,
+                             reason: str) -> RuleParameter:
+    """A new 提醒/督办/约谈 threshold in force from a date; the old ones stay."""
+    if name not in escalation.DEFAULTS:
+        raise ValidationError(f"督导升级没有参数“{name}”（可设置的参数：{'、'.join(escalation.DEFAULTS)}）。",
+                              code="unknown_parameter")
+    if not (reason or "").strip():
+        raise ValidationError("请填写调整参数的理由。", code="reason_required")
+    if not isinstance(effective_from, dt.date):
+        raise ValidationError("请填写生效日期（YYYY-MM-DD）。", code="effective_from_required")
+    stored = to_json(escalation.DEFAULTS[name], value)
+    if stored < 0:
+        raise ValidationError(f"{escalation.PARAM_LABELS[name]}应为不小于 0 的整数。", code="invalid_value")
+    # The ladder must keep rising on the day the value takes effect.
+    thresholds = {**escalation.params(effective_from), name: stored}
+    remind, supervise, interview = (thresholds["remind_overdue_days"], thresholds["supervise_overdue_days"],
+                                    thresholds["interview_overdue_days"])
+    if not remind < supervise < interview:
+        raise ValidationError(
+            f"逾期天数须逐级增加：提醒 {remind} 天 < 督办 {supervise} 天 < 约谈 {interview} 天。",
+            code="escalation_order")
+    with transaction.atomic():
+        parameter = RuleParameter.objects.create(
+            rule_id=escalation.ESCALATION_KEY, name=name, value=stored, effective_from=effective_from,
+            set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
+        )
+        _parameter_audit(parameter, user)
+        return parameter
+
+
+def deadline_parameter_set(*, name: str, value: Any, effective_from: dt.date, user=None,
+                           reason: str) -> RuleParameter:
+    """A new 整改期限 (days from first found) in force from a date: by severity (``violation_days``,
+    ``warning_days``) or for one rule (its id). Findings first found before keep their deadline."""
+    if name not in DEADLINE_DEFAULTS and name not in registry:
+        raise ValidationError(f"整改期限没有参数“{name}”（可设置：{'、'.join(DEADLINE_DEFAULTS)} 或规则编号）。",
+                              code="unknown_parameter")
+    if name in DUE_BY_RULE:
+        raise ValidationError(f"规则 {name} 的整改期限由措施条文规定的日期确定，不能按天数设置。",
+                              code="deadline_fixed_by_rule")
+    if not (reason or "").strip():
+        raise ValidationError("请填写调整参数的理由。", code="reason_required")
+    if not isinstance(effective_from, dt.date):
+        raise ValidationError("请填写生效日期（YYYY-MM-DD）。", code="effective_from_required")
+    stored = to_json(30, value)
+    if stored <= 0:
+        raise ValidationError("整改期限应为正整数（天）。", code="invalid_value")
+    with transaction.atomic():
+        parameter = RuleParameter.objects.create(
+            rule_id=DEADLINE_KEY, name=name, value=stored, effective_from=effective_from,
+            set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
+        )
+        _parameter_audit(parameter, user)
+        return parameter
+
+
+def _parameter_audit(parameter: RuleParameter, user) -> None:
+    security_event_record(
+        kind=Kind.PARAMETER_CHANGE, user=user,
+        detail={"rule": parameter.rule_id, "name": parameter.name, "value": parameter.value,
+                "effective_from": parameter.effective_from, "reason": parameter.reason},
+    )

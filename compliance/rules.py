@@ -46,7 +46,11 @@ Contract:
   list, never one per instance. On an update it is called with both the row
   as it was and as it is now, so a compound moved between communities
   re-judges both. A mapper decorated ``@watching("status", ...)`` is skipped
-  for an update that changes none of those columns.
+  for an update that changes none of those columns. A mapper that may reach
+  many targets from one row (a community to its people) must say which
+  columns it watches; one that names at most one target per row is
+  ``same_pk``, ``via(...)``, ``district`` or marked ``@one_to_one``
+  (system check compliance.E008).
 - A district rule (target ``district``) ignores the queryset: its
   ``target_queryset`` returns None and it yields one Result with
   ``target_pk=DISTRICT_PK`` and ``key="district"``. Map its reads with
@@ -106,6 +110,15 @@ class Result:
         self.required = _plain(self.required)
 
 
+def one_to_one(mapper: Mapper) -> Mapper:
+    """Mark a mapper whose every changed row names at most one target (the row itself, the row it points to,
+    or one row found through it): it cannot fan out, so it need not say which columns it watches. Any other
+    mapper must be ``@watching`` (the system check compliance.E008)."""
+    setattr(mapper, "one_to_one", True)  # noqa: B010 (a function attribute mypy does not know)
+    return mapper
+
+
+@one_to_one
 def same_pk(objs: Sequence[models.Model]) -> list[int]:
     """The changed row is the target."""
     return [o.pk for o in objs if o.pk is not None]
@@ -118,13 +131,13 @@ def via(attname: str) -> Mapper:
         return [v for v in (getattr(o, attname, None) for o in objs) if v is not None]
 
     mapper.__name__ = f"via_{attname}"
-    return mapper
+    return one_to_one(mapper)
 
 
 def watching(*attnames: str) -> Callable[[Mapper], Mapper]:
     """Mark a mapper as reading only these columns (attnames) of the changed row: an update that changes none
     of them re-judges nothing through it. A new or deleted row, or a bulk write that does not say what it
-    changed, always goes through; a bulk insert (``rows_written(created=True)``) does not: no row refers to
+    changed, always goes through; a bulk insert (``rejudge_on_commit(..., created=True)``) does not: no row refers to
     rows that did not exist before it.
 
     For mappers that fan out from a row to many targets (a community to its people): a 户数 edit need not
@@ -138,6 +151,7 @@ def watching(*attnames: str) -> Callable[[Mapper], Mapper]:
     return mark
 
 
+@one_to_one
 def district(objs: Sequence[models.Model]) -> list[int]:
     """Any change re-judges the district as a whole."""
     return [DISTRICT_PK] if objs else []
@@ -258,6 +272,7 @@ __all__ = [
     "Severity",
     "Target",
     "district",
+    "one_to_one",
     "register",
     "registry",
     "same_pk",

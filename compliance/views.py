@@ -56,6 +56,7 @@ from .selectors import (
     streets_for_user,
     sweep_findings_for_user,
 )
+from .sweeps import nightly_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -546,8 +547,6 @@ def sweep_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def sweep_start(request: HttpRequest) -> HttpResponse:
-    from .tasks import nightly_sweep
-
     if not is_reviewer(request.user):
         raise PermissionDenied("只有区民政局审核员或管理员可以启动巡检。")
     form = SweepStartForm(request.POST)
@@ -557,7 +556,7 @@ def sweep_start(request: HttpRequest) -> HttpResponse:
     as_of = form.cleaned_data["as_of"] or timezone.localdate()
     running = services.sweep_running()
     if running is not None:
-        messages.error(request, _error_text(services._refuse(running)))
+        messages.error(request, _error_text(services.sweep_refusal(running)))
         return redirect("compliance:sweep_list")
     who = request.user.get_full_name() or request.user.username  # type: ignore[union-attr]  # login_required
     try:

@@ -55,7 +55,7 @@ def bulk_insert(model: Any, objs: list[Any], *, user: Any = None, reason: str | 
     """Insert already-validated rows and their history ("+") in batches; the objects get their pks.
 
     For writers of many rows at once (the workbook import). No save signals are sent: the caller tells the
-    rules what changed (``compliance.onsave.rows_written``)."""
+    rules what changed (``compliance.rejudge.rejudge_on_commit``)."""
     if not objs:
         return objs
     insert_rows(model, objs)

@@ -185,6 +185,8 @@ def _planned_centers_of(objs) -> list[int]:
                                         status=FacilityStatus.PLANNED).values_list("pk", flat=True))
 
 
+# M08.planned_area reads of a facility: what makes it a counted or a planned center, its area and its names.
+@watching("kind", "status", "community_id", "building_area", "handed_over_on", "code", "name")
 def _community_centers(objs) -> list[int]:
     """A facility's change re-judges the community's planned centers: the counted area is part of their test."""
     return list(Facility.objects.filter(community_id__in={o.community_id for o in objs}, kind=FacilityKind.CENTER,
@@ -317,6 +319,12 @@ class ResidentialUtilities(Rule):
                                 message=f"综合服务设施“{row['name']}”未登记水、电、气、暖是否执行居民生活类价格，请核实登记")
 
 
+# M19.property_fee reads of a compound its 住宅物业服务收费标准 and, in the message, its name.
+@watching("residential_property_fee", "name")
+def _centers_in_compounds(objs) -> list[int]:
+    return list(Facility.objects.filter(compound_id__in=[o.pk for o in objs]).values_list("pk", flat=True))
+
+
 @register
 class PropertyFee(Rule):
     id = "M19.property_fee"
@@ -325,9 +333,7 @@ class PropertyFee(Rule):
         "综合服务设施，登记了所在小区和物业服务收费、且该小区登记了住宅物业服务收费标准的，设施收费高于小区标准即违规"
         "（以小数比较，相等不违规）；任一项未登记的不判断。"
     )
-    reads = {Facility: same_pk, Community: _facilities_of_revoked,
-             "communities.Compound": lambda objs: list(Facility.objects.filter(
-                 compound_id__in=[o.pk for o in objs]).values_list("pk", flat=True))}
+    reads = {Facility: same_pk, Community: _facilities_of_revoked, "communities.Compound": _centers_in_compounds}
 
     def target_queryset(self, as_of):
         return Facility.objects.filter(kind=FacilityKind.CENTER).exclude(community__status="revoked")

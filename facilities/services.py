@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Unit
+from compliance.rejudge import rejudge_on_commit
 from core.records import apply_changes, bulk_insert, save_clean
 
 from .lifecycle import STREET, acting_units, may_act, skip_message, transition_for
@@ -27,11 +28,9 @@ def facility_create(*, user=None, reason: str | None = None, **fields: Any) -> F
 def facilities_create_bulk(*, facilities: list[Facility], user=None, reason: str | None = None) -> None:
     """Records many facilities as they are today, each already checked by the caller (core.records.clean_new),
     with their history: the demo district's. The database's unique code stands behind the caller's check."""
-    from compliance.onsave import rows_written
-
     with transaction.atomic():
         bulk_insert(Facility, facilities, user=user, reason=reason)
-        rows_written(Facility, facilities, created=True)
+        rejudge_on_commit(Facility, facilities, created=True)
 
 
 def facility_update(*, facility: Facility, user=None, reason: str | None = None, **fields: Any) -> list[str]:

@@ -9,7 +9,7 @@ from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from communities.models import Community
-from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Rule, district, register, same_pk, via
+from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Rule, district, one_to_one, register, same_pk, via
 
 from .models import Allocation, Disbursement, FundingLevel, SalaryFunding, SalaryLevel, TaskFund
 
@@ -29,7 +29,9 @@ def month_day(year: int, text: str) -> dt.date:
     return dt.date(year, month, day)
 
 
+@one_to_one
 def _allocations_of(objs) -> list[int]:
+    """A disbursement re-judges the community of its allocation."""
     return list(Allocation.objects.filter(pk__in={o.allocation_id for o in objs}).values_list("community_id", flat=True))
 
 

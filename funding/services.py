@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from communities.models import Community
+from compliance.rejudge import rejudge_on_commit
 from core.records import bulk_insert, bulk_update, save_clean
 
 from .models import Allocation, Disbursement, SalaryFunding, TaskFund
@@ -70,21 +71,17 @@ def allocations_create_bulk(*, allocations: list[Allocation], user=None, reason:
     """Write many new allocations the caller has already checked (core.records.clean_new), with their
     history: the demo district's years. The database's unique (community, year, level) stands behind the
     caller's check."""
-    from compliance.onsave import rows_written
-
     with transaction.atomic():
         bulk_insert(Allocation, allocations, user=user, reason=reason)
-        rows_written(Allocation, allocations, created=True)
+        rejudge_on_commit(Allocation, allocations, created=True)
 
 
 def disbursements_create_bulk(*, disbursements: list[Disbursement], user=None, reason: str | None = None) -> None:
     """Write many payments the caller has already checked and bring each allocation's running total (已拨付合计)
     to their sum, as ``disbursement_create`` does one payment at a time."""
-    from compliance.onsave import rows_written
-
     with transaction.atomic():
         bulk_insert(Disbursement, disbursements, user=user, reason=reason)
-        rows_written(Disbursement, disbursements, created=True)
+        rejudge_on_commit(Disbursement, disbursements, created=True)
         ids = {d.allocation_id for d in disbursements}
         sums = dict(Disbursement.objects.filter(allocation_id__in=ids).order_by().values("allocation_id")
                     .annotate(total=Sum("amount")).values_list("allocation_id", "total"))
@@ -98,7 +95,7 @@ def disbursements_create_bulk(*, disbursements: list[Disbursement], user=None, r
                 allocation.full_clean(exclude=["community"], validate_unique=False, validate_constraints=False)
                 changed.append(allocation)
         bulk_update(Allocation, changed, ["disbursed"], user=user, reason=reason)
-        rows_written(Allocation, changed, changed=["disbursed"])
+        rejudge_on_commit(Allocation, changed, changed=["disbursed"])
 
 
 def salary_funding_upsert(

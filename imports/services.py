@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
-from compliance.onsave import bulk_changes
+from compliance.rejudge import bulk_changes
 from core.sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of the GBK Excel writes on Chinese Windows.

@@ -36,7 +36,7 @@ from django.utils import timezone
 from communities.models import Community, CommunityStatus, PartyOrgType
 from compliance.catalogue import Severity
 from compliance.engine import chunk_bounds, range_q
-from compliance.rules import Result, Rule, register, same_pk, via, watching
+from compliance.rules import Result, Rule, one_to_one, register, same_pk, via, watching
 
 from .models import (
     Assessment,
@@ -370,10 +370,12 @@ class VacancyRule(CommunityRule):
 # --- person rules ------------------------------------------------------------------
 
 
-def persons_of(objs) -> list[int]:
-    return [o.person_id for o in objs if getattr(o, "person_id", None)]
+# A seat, job, attendance or assessment re-judges its own person.
+persons_of = via("person_id")
 
 
+# The training rules read an event's type and date (``_attended``), not its title or organiser.
+@watching("kind", "held_on")
 def attendees_of_events(objs) -> list[int]:
     ids = [o.pk for o in objs if o.pk is not None]
     if not ids:
@@ -695,6 +697,7 @@ def _decision_start(year: int, assessed_on) -> dt.date:
     return _as_date(assessed_on) or dt.date(year + 1, 1, 1)
 
 
+@one_to_one
 def persons_of_assessments(objs) -> list[int]:
     ids = [o.assessment_id for o in objs if getattr(o, "assessment_id", None)]
     return list(Assessment.objects.filter(pk__in=ids).values_list("person_id", flat=True)) if ids else []

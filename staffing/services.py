@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
+from compliance.rejudge import rejudge_on_commit
 from core.records import apply_changes, bulk_insert, bulk_update, save_clean, set_history
 
 from . import idnumbers
@@ -110,8 +111,6 @@ def people_create_bulk(*, persons: list[Person], employments: list[Employment], 
     ``employments``/``seats`` name their person by the instance (its pk is set here) and the caller sets each
     person's 所属社区 as person_refresh_community would. New people have no other rows to overlap, so no lock
     is needed; the database's unique ID number stands behind the caller's check."""
-    from compliance.onsave import rows_written
-
     with transaction.atomic():
         bulk_insert(Person, persons, user=user, reason=reason)
         for job in employments:
@@ -120,9 +119,9 @@ def people_create_bulk(*, persons: list[Person], employments: list[Employment], 
             seat.person_id = seat.person.pk
         bulk_insert(Employment, employments, user=user, reason=reason)
         bulk_insert(Seat, seats, user=user, reason=reason)
-        rows_written(Person, persons, created=True)
-        rows_written(Employment, employments, created=True)
-        rows_written(Seat, seats, created=True)
+        rejudge_on_commit(Person, persons, created=True)
+        rejudge_on_commit(Employment, employments, created=True)
+        rejudge_on_commit(Seat, seats, created=True)
         vacancies_after_departures(seats=[s for s in seats if s.end_on is not None], user=user)
 
 
@@ -132,16 +131,14 @@ def people_update_bulk(*, persons: list[Person], employments: list[Employment], 
     recorded): their names and education as person_update saves them, the ``fields`` of their jobs as
     employment_update saves them, each with its history, and the 所属社区 of ``moved`` people (pk → community
     id) as person_refresh_community sets it (without history, as it does)."""
-    from compliance.onsave import rows_written
-
     with transaction.atomic():
         bulk_update(Person, persons, ["name", "education"], user=user)
         bulk_update(Employment, employments, fields, user=user, reason=reason)
         for pk, community_id in moved.items():
             Person.objects.filter(pk=pk).update(community_id=community_id)
-        rows_written(Person, persons, changed=["name", "education"])
+        rejudge_on_commit(Person, persons, changed=["name", "education"])
         attnames = {f.name: f.attname for f in Employment._meta.concrete_fields}
-        rows_written(Employment, employments, changed=[attnames[f] for f in fields])
+        rejudge_on_commit(Employment, employments, changed=[attnames[f] for f in fields])
 
 
 # --- 两委 seats and vacancies ------------------------------------------------
@@ -502,13 +499,11 @@ def assessments_record(*, year: int, results: dict[Person, str], user=None) -> i
 def assessments_create_bulk(*, assessments: list[Assessment], user=None, reason: str | None = None) -> None:
     """Write many new (person, year) results the caller has already validated, with their history: the demo's
     years of results. The database's unique (person, year) stands behind the caller's check."""
-    from compliance.onsave import rows_written
-
     with transaction.atomic():
         for assessment in assessments:
             assessment.person_id = assessment.person.pk
         bulk_insert(Assessment, assessments, user=user, reason=reason)
-        rows_written(Assessment, assessments, created=True)
+        rejudge_on_commit(Assessment, assessments, created=True)
 
 
 def assessment_decision_record(*, assessment: Assessment, kind: str, decided_on: date, note: str = "",

@@ -1,8 +1,8 @@
 """The system checks keep the registered rules and the catalogue in step."""
 
 from compliance import catalogue
-from compliance.checks import check_rules, rule_errors
-from compliance.rules import Registry, Rule
+from compliance.checks import check_rules, mapper_errors, rule_errors
+from compliance.rules import Registry, Rule, one_to_one, same_pk, via, watching
 
 
 def ids(messages):
@@ -71,3 +71,24 @@ def test_rule_takes_metadata_from_catalogue():
     assert cls.community_lookup == "pk"
     assert _rule("M08.handover").community_lookup == "community"
     assert _rule("M19.salary_share").community_lookup is None
+
+
+def test_a_mapper_that_fans_out_must_say_what_it_watches():
+    """compliance.E008: a community → its facilities mapper with no @watching would re-judge every facility on
+    each 户数 edit; one row → one target (same_pk, via, @one_to_one) or a declared @watching passes."""
+    from communities.models import Community, Compound
+
+    def facilities_of(objs):
+        return []
+
+    reg = Registry()
+    reg.register(type("R", (Rule,), {"id": "M08.handover", "reads": {Community: facilities_of}}))
+    (error,) = mapper_errors(reg)
+    assert error.id == "compliance.E008" and "M08.handover" in error.msg and "communities.Community" in error.msg
+
+    reg = Registry()
+    reg.register(type("R", (Rule,), {"id": "M08.handover", "reads": {
+        Community: watching("status")(facilities_of), Compound: via("community_id")}}))
+    reg.register(type("R", (Rule,), {"id": "M04.households", "reads": {
+        Community: same_pk, Compound: one_to_one(lambda objs: [])}}))
+    assert mapper_errors(reg) == []

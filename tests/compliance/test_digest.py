@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from communities.models import Community
-from compliance import services
+from compliance import digest, services
 from compliance.models import Sweep
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_street_without_clerk_emails_is_skipped(make_community, clerk_qingnian, 
 
 def test_a_long_digest_lists_the_first_findings_and_counts_the_rest(make_community, clerks, mailoutbox, monkeypatch,
                                                                    django_capture_on_commit_callbacks):
-    monkeypatch.setattr(services, "DIGEST_LIST_MAX", 2)
+    monkeypatch.setattr(digest, "DIGEST_LIST_MAX", 2)
     for households in (500, 600, 700):
         make_community("qingnian", households=households)
     sweep(django_capture_on_commit_callbacks)

@@ -12,8 +12,8 @@ from communities.models import Community
 from compliance import services
 from compliance.engine import capture_changes, evaluate_rules
 from compliance.models import Finding, FindingEvent, FindingStatus, RuleParameter
-from compliance.onsave import bulk_changes
 from compliance.parameters import params_for
+from compliance.rejudge import bulk_changes
 from compliance.rules import registry
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from communities import services as community_services
 from communities.models import Community
-from compliance import services as compliance_services
-from compliance.onsave import read_index, targets_for
+from compliance import rejudge as rejudging
+from compliance.rejudge import read_index, targets_for
 from compliance.rules import registry
 from tests.staffing import builders as staffing
 
@@ -24,14 +24,14 @@ COMPOUND_RULES = {"M03.compound_unassigned", "M03.jurisdiction_dispute", "M09.fa
 def judged(monkeypatch):
     """Rule id → target pks each on-commit evaluation was asked for (and still evaluates them)."""
     asked: dict[str, set[int]] = {}
-    real = compliance_services.reevaluate
+    real = rejudging.rejudge_now
 
     def spy(rule_targets, **kwargs):
         for rule_id, pks in rule_targets.items():
             asked.setdefault(rule_id, set()).update(pks)
         return real(rule_targets, **kwargs)
 
-    monkeypatch.setattr(compliance_services, "reevaluate", spy)
+    monkeypatch.setattr(rejudging, "rejudge_now", spy)
     return asked
 
 

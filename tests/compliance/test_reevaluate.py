@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from communities.models import Community
-from compliance import services
+from compliance import rejudge, services, sweeps
 from compliance.models import Finding, FindingStatus
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def live(rule_id):
 def test_slices_open_update_and_resolve_like_one_evaluation(make_community, monkeypatch):
     small = [make_community(households=h) for h in (500, 800, 999, 1000, 4000, 6000, 700)]
     pks = [c.pk for c in small]
-    monkeypatch.setattr(services, "REEVALUATE_SLICE", 2)
+    monkeypatch.setattr(rejudge, "REEVALUATE_SLICE", 2)
     services.reevaluate({"M04.households": pks})
     # Below 1000 or above 5000 fail: 500, 800, 999, 6000, 700.
     assert [m for _pk, m, _s in live("M04.households")] == [500, 800, 999, 6000, 700]
@@ -32,7 +32,7 @@ def test_slices_open_update_and_resolve_like_one_evaluation(make_community, monk
     sliced = live("M04.households")
     assert [m for _pk, m, _s in sliced] == [7000, 700]
 
-    monkeypatch.setattr(services, "REEVALUATE_SLICE", 5_000)
+    monkeypatch.setattr(rejudge, "REEVALUATE_SLICE", 5_000)
     services.reevaluate({"M04.households": pks})
     assert live("M04.households") == sliced
     assert Finding.objects.filter(rule_id="M04.households", status=FindingStatus.RESOLVED).count() == 3
@@ -43,11 +43,11 @@ def test_past_the_threshold_a_sweep_of_the_rules_judges_instead(make_community, 
     from compliance.models import Sweep, SweepStatus
 
     communities = [make_community(households=h) for h in (500, 3000, 6000)]
-    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    monkeypatch.setattr(rejudge, "SWEEP_INSTEAD_ABOVE", 2)
     with django_capture_on_commit_callbacks() as callbacks:
         services.reevaluate({"M04.households": [c.pk for c in communities]})
     # Like a save's re-judge, it mails no digest.
-    assert not any(getattr(c, "func", None) is services._queue_digest for c in callbacks)
+    assert not any(getattr(c, "func", None) is sweeps.queue_digest for c in callbacks)
     sweep = Sweep.objects.get()
     assert (sweep.status, sweep.triggered_by, sweep.rule_ids) == (
         SweepStatus.FINISHED, services.REJUDGE_SWEEP_TRIGGER, ["M04.households"])
@@ -58,7 +58,7 @@ def test_with_a_sweep_running_the_targets_are_judged_by_lists(make_community, mo
     from compliance.models import Sweep, SweepStatus
 
     communities = [make_community(households=h) for h in (500, 3000, 6000)]
-    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    monkeypatch.setattr(rejudge, "SWEEP_INSTEAD_ABOVE", 2)
     Sweep.objects.create(as_of="2026-01-01", rule_ids=["M04.households"], triggered_by="别人")
     services.reevaluate({"M04.households": [c.pk for c in communities]})
     assert Sweep.objects.filter(status=SweepStatus.RUNNING).count() == 1
@@ -73,7 +73,7 @@ def test_with_a_broker_the_sweep_of_the_rules_concerned_is_queued(make_community
                         lambda args=(), kwargs=None, **options: queued.append(tuple(args)))
     settings.CELERY_TASK_ALWAYS_EAGER = False
     communities = [make_community(households=h) for h in (500, 3000, 6000)]
-    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    monkeypatch.setattr(rejudge, "SWEEP_INSTEAD_ABOVE", 2)
     today = timezone.localdate()
     services.reevaluate({"M04.households": [c.pk for c in communities]}, as_of=today)
     assert queued == [(today.isoformat(), None, services.REJUDGE_SWEEP_TRIGGER, ["M04.households"])]
@@ -83,7 +83,7 @@ def test_a_past_day_is_judged_by_lists_not_by_a_replay(make_community, monkeypat
     from compliance.models import Sweep
 
     communities = [make_community(households=h) for h in (500, 3000, 6000)]
-    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    monkeypatch.setattr(rejudge, "SWEEP_INSTEAD_ABOVE", 2)
     services.reevaluate({"M04.households": [c.pk for c in communities]}, as_of=dt.date(2026, 6, 30))
     assert not Sweep.objects.exists()
     assert [m for _pk, m, _s in live("M04.households")] == [500, 6000]
@@ -102,7 +102,7 @@ def test_with_the_broker_down_the_targets_are_judged_by_lists(make_community, mo
     monkeypatch.setitem(tasks.nightly_sweep.app.conf, "task_always_eager", False)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     communities = [make_community(households=h) for h in (500, 3000, 6000)]
-    monkeypatch.setattr(services, "SWEEP_INSTEAD_ABOVE", 2)
+    monkeypatch.setattr(rejudge, "SWEEP_INSTEAD_ABOVE", 2)
     services.reevaluate({"M04.households": [c.pk for c in communities]}, as_of=timezone.localdate())
     assert not Sweep.objects.exists()
     assert [m for _pk, m, _s in live("M04.households")] == [500, 6000]

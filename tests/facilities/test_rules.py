@@ -242,7 +242,7 @@ class TestHandoverIsAboutCenters:
         assert waiting.code in found and other.code not in found
 
     def test_a_households_edit_rejudges_only_the_plan_among_facility_rules(self, make_community):
-        from compliance.onsave import targets_for
+        from compliance.rejudge import targets_for
 
         c = make_community()
         plan = center(c, "10", status="planned")
@@ -253,6 +253,39 @@ class TestHandoverIsAboutCenters:
         assert quiet["M08.planned_area"] == {plan.pk}
         assert "M08.handover" not in quiet and "M19.residential_utilities" not in quiet
         assert targets_for(Community, [c, old], {"status"})["M08.handover"] == {plan.pk, accepted.pk}
+
+
+@pytest.mark.django_db
+def test_a_households_edit_of_a_community_rejudges_no_facility_rule(make_community, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    """The whole save path (community_update → commit → re-judge): the community's built, accepted, in-use and
+    revoked-of facilities are not re-judged by any facility rule for a 户数 edit; 撤销 re-judges them."""
+    from communities.services import community_update
+    from compliance import rejudge
+    from compliance.catalogue import Target
+
+    asked: dict[str, set[int]] = {}
+    real = rejudge.rejudge_now
+
+    def spy(rule_targets, **kwargs):
+        for rule_id, pks in rule_targets.items():
+            asked.setdefault(rule_id, set()).update(pks)
+        return real(rule_targets, **kwargs)
+
+    monkeypatch.setattr(rejudge, "rejudge_now", spy)
+    facility_rules = {r.id for r in registry.all() if r.target == Target.FACILITY}
+    c = make_community()
+    built = [center(c, "1050"), center(c, "1050", status="accepted", accepted_on=AS_OF - timedelta(days=100)),
+             plaza(c, "1000"), embedded(c, "elderly")]
+    asked.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        community_update(community=Community.objects.get(pk=c.pk), households=c.households + 500)
+    assert asked.get("M04.households") == {c.pk}  # the community itself is re-judged
+    assert not facility_rules & set(asked), {k: v for k, v in asked.items() if k in facility_rules}
+    asked.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        community_revoke(community=Community.objects.get(pk=c.pk), reason="测试撤销")
+    assert asked["M08.handover"] == {f.pk for f in built}
 
 
 @pytest.mark.django_db
