@@ -12,8 +12,8 @@ import calendar
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -37,7 +37,7 @@ from .models import (
 )
 from .parameters import params_for_rules
 from .pg import IN_CHUNK, in_array, no_jit
-from .rules import DISTRICT_PK, Result, Rule
+from .rules import DISTRICT_PK, Bounds, Context, Result, Rule, range_q
 from .trends import daily_counts_refresh
 
 logger = logging.getLogger(__name__)
@@ -50,44 +50,6 @@ logger = logging.getLogger(__name__)
 def _chunks(items: list, size: int = IN_CHUNK) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-Bounds = tuple[int | None, int | None]
-
-
-_chunk_bounds: ContextVar[Bounds | None] = ContextVar("chunk_bounds", default=None)
-
-
-def chunk_bounds() -> Bounds | None:
-    """While a rule evaluates a sweep chunk: its range of community pks (lo, hi), else None.
-
-    A rule whose rows carry their own community (seats, employments) may narrow
-    the rows with ``range_q("community_id", bounds)`` instead of joining back to
-    the narrowed target queryset, so PostgreSQL reads the chunk by index. Its
-    findings then belong to the rows' community, which is how the chunk
-    reconciles them.
-    """
-    return _chunk_bounds.get()
-
-
-def range_q(lookup: str, bounds: Bounds) -> Q:
-    return _range_q(lookup, bounds)
-
-
-def _range_q(lookup: str, bounds: Bounds) -> Q:
-    """A sweep chunk: community pks in [lo, hi); the last chunk (hi None) also holds rows with no community."""
-    lo, hi = bounds
-    parts = []
-    if lo is not None:
-        parts.append(Q(**{f"{lookup}__gte": lo}))
-    if hi is not None:
-        parts.append(Q(**{f"{lookup}__lt": hi}))
-    if not parts:
-        return Q()  # the whole district in one chunk
-    q = Q(*parts)
-    if hi is None and lookup != "pk":
-        q |= Q(**{f"{lookup}__isnull": True})
-    return q
 
 
 # -- the election window of a new community (docs/clauses.md) -------------------------
@@ -131,32 +93,12 @@ def _outside_window(rule: Rule, qs, as_of: dt.date, months: int | None):
                          f"{prefix}approved_on__lte": as_of})
 
 
-def _judged(rule: Rule, as_of: dt.date, months: int | None):
+def judged(rule: Rule, as_of: dt.date, months: int | None):
+    """The rule's targets on ``as_of``, less the communities inside their election window."""
     qs = rule.target_queryset(as_of)
     if rule.is_district or qs is None:
         return qs
     return _outside_window(rule, qs, as_of, months)
-
-
-def _scoped_queryset(rule: Rule, as_of: dt.date, target_pks, community_pks, orphans: bool,
-                     bounds: Bounds | None = None, months: int | None = None):
-    qs = _judged(rule, as_of, months)
-    if rule.is_district or qs is None:
-        return qs
-    if target_pks is not None:
-        qs = qs.filter(pk__in=list(target_pks))
-    if bounds is not None:
-        qs = qs.filter(_range_q(rule.community_lookup or "pk", bounds))
-    if community_pks is not None:
-        q = Q(**{f"{rule.community_lookup}__in": list(community_pks)})
-        if orphans and rule.community_lookup != "pk":
-            q |= Q(**{f"{rule.community_lookup}__isnull": True})
-        return qs.filter(q)
-    if orphans:
-        if rule.community_lookup == "pk":
-            return qs.none()
-        qs = qs.filter(**{f"{rule.community_lookup}__isnull": True})
-    return qs
 
 
 def _by_target(qs, pks: list[int]) -> Iterator[Finding]:
@@ -164,7 +106,7 @@ def _by_target(qs, pks: list[int]) -> Iterator[Finding]:
     yield from in_array(qs, "target_pk", pks)
 
 
-def _locate(results: list[Result], rule: Rule, names: dict[str, str] | None = None, *, always: bool = True) -> None:
+def _locate(results: list[Result], rule: Rule, *, always: bool = True) -> None:
     """Fill 街办 where the rule left it out (one query; ``always``: run whatever the results, as a sweep chunk
     does, else only when a result needs it, as after a save). The 责任单位 comes from ``duties``, not here."""
     need = {r.community_id for r in results if r.community_id is not None and r.sub_district_id is None}
@@ -210,46 +152,64 @@ def _with_overrides(in_force: dict[str, dict[str, Any]],
     return {rule_id: {**values, **given.get(rule_id, {})} for rule_id, values in in_force.items()}
 
 
-def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_pks: list[int] | None,
-                  community_pks: Iterable[int] | None, orphans: bool, sweep: Sweep | None, now,
-                  bounds: Bounds | None = None, names: dict[str, str] | None = None,
-                  live_found: dict[int, Finding] | None = None,
-                  deadline_days: duties.DeadlineDays | None = None, months: int | None = None) -> Changes:
-    changes = Changes()
-    days = deadline_days or duties.deadline_days_loader()
-    scoped = target_pks is not None
-    if community_pks is not None:
-        community_pks = list(community_pks)
-    if rule.is_district and ((target_pks is not None and DISTRICT_PK not in target_pks) or community_pks is not None
-                             or (bounds is not None and bounds[1] is not None)):
-        return changes  # the district is judged once per sweep, in its last chunk
-    qs = _scoped_queryset(rule, as_of, target_pks, community_pks, orphans, bounds, months)
-    if scoped and not rule.is_district and not target_pks:
-        return changes
-    token = _chunk_bounds.set(bounds)
-    try:
-        failing = _worst(rule.evaluate(qs, as_of, params), rule)
-    finally:
-        _chunk_bounds.reset(token)
+@dataclass(frozen=True)
+class Scope:
+    """What one evaluation judges: the given targets (a save), a sweep chunk (``bounds``), some communities
+    (``communities``, with ``orphans``: also the targets with no community; previews) or, with nothing set,
+    everything. It narrows a rule's target queryset and finds the live findings the result must reconcile."""
 
-    live = Finding.objects.filter(rule_id=rule.id, target_type=rule.target, status__in=LIVE_STATUSES)
-    existing: dict[int, Finding] = {}
-    if rule.is_district:
-        existing = {f.target_pk: f for f in live}
-    elif live_found is not None:
-        existing = live_found
-    elif target_pks is not None:
-        existing = {f.target_pk: f for f in _by_target(live, sorted(set(target_pks)))}
-    elif community_pks is None and bounds is None and not orphans:
-        existing = {f.target_pk: f for f in live}  # everything: any live finding not failing now is resolved
-    else:
-        # A part of the district (a sweep chunk): it reconciles completely for its own findings, those whose
-        # community is in the part, so no later step has to find what the chunk did not see.
-        if bounds is not None:
-            region = _range_q("community_id", bounds)
-        elif community_pks is not None:
-            region = Q(community_id__in=community_pks)
-            if orphans:
+    targets: list[int] | None = None
+    communities: list[int] | None = None
+    orphans: bool = False
+    bounds: Bounds | None = None
+
+    def skips(self, rule: Rule) -> bool:
+        """Nothing to judge: the district outside the last chunk (it is judged once per sweep), no targets."""
+        if rule.is_district:
+            return ((self.targets is not None and DISTRICT_PK not in self.targets) or self.communities is not None
+                    or (self.bounds is not None and self.bounds[1] is not None))
+        return self.targets is not None and not self.targets
+
+    def narrow(self, rule: Rule, qs):
+        """The rule's judged targets (``judged``) inside this scope."""
+        if rule.is_district or qs is None:
+            return qs
+        lookup = rule.community_lookup or "pk"
+        if self.targets is not None:
+            qs = qs.filter(pk__in=list(self.targets))
+        if self.bounds is not None:
+            qs = qs.filter(range_q(lookup, self.bounds))
+        if self.communities is not None:
+            q = Q(**{f"{lookup}__in": list(self.communities)})
+            if self.orphans and lookup != "pk":
+                q |= Q(**{f"{lookup}__isnull": True})
+            return qs.filter(q)
+        if self.orphans:
+            if lookup == "pk":
+                return qs.none()
+            qs = qs.filter(**{f"{lookup}__isnull": True})
+        return qs
+
+    def existing(self, rule: Rule, failing: dict[int, Result], rejudge: Callable[[list[int]], Iterable[Result]],
+                 prefetched: dict[int, Finding] | None = None) -> dict[int, Finding]:
+        """Target pk → the live finding the evaluation reconciles. ``failing`` may grow: see the last case.
+
+        A part of the district (a sweep chunk) reconciles completely for its own findings, those whose
+        community is in the part, so no later step has to find what the chunk did not see."""
+        live = Finding.objects.filter(rule_id=rule.id, target_type=rule.target, status__in=LIVE_STATUSES)
+        if rule.is_district:
+            return {f.target_pk: f for f in live}
+        if prefetched is not None:
+            return prefetched
+        if self.targets is not None:
+            return {f.target_pk: f for f in _by_target(live, sorted(set(self.targets)))}
+        if self.communities is None and self.bounds is None and not self.orphans:
+            return {f.target_pk: f for f in live}  # everything: any live finding not failing now is resolved
+        if self.bounds is not None:
+            region = range_q("community_id", self.bounds)
+        elif self.communities is not None:
+            region = Q(community_id__in=self.communities)
+            if self.orphans:
                 region |= Q(community_id__isnull=True)
         else:
             region = Q(community_id__isnull=True)
@@ -259,19 +219,32 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
         # A finding in the part whose target was not judged failing here may belong to a target now judged
         # in another part (a person whose seat is elsewhere): re-judge just those before resolving them.
         stale = sorted(set(existing) - set(failing))
-        if stale:
-            whole = _judged(rule, as_of, months)
-            assert whole is not None, "only district rules have no target queryset, and they are judged whole"
-            for part in _chunks(stale):
-                _worst(rule.evaluate(whole.filter(pk__in=part), as_of, params), rule, into=failing)
+        for part in _chunks(stale):
+            _worst(rejudge(part), rule, into=failing)
+        return existing
 
-    results = list(failing.values())
-    _locate(results, rule, always=sweep is not None)
-    create: list[Finding] = []
-    update: list[Finding] = []
-    events: list[FindingEvent] = []
-    sweep_id = sweep.pk if sweep else None
+
+@dataclass
+class Reconciliation:
+    """What to write so the live findings say what the failing results say (``reconcile``)."""
+
+    create: list[Finding] = field(default_factory=list)  # new findings
+    update: list[Finding] = field(default_factory=list)  # changed or reopened, fields already set
+    resolve: list[Finding] = field(default_factory=list)  # live, no longer failing
+    events: list[FindingEvent] = field(default_factory=list)  # reopened and severity changes
+    opened: list[Finding] = field(default_factory=list)  # new or reopened, in the results' order
+    still_open: list[Finding] = field(default_factory=list)
+
+
+def reconcile(rule: Rule, results: Iterable[Result], existing: Mapping[int, Finding], *, as_of: dt.date, now,
+              sweep_id: int | None, params: dict[str, Any], days: Callable) -> Reconciliation:
+    """Pure: from a rule's failing results (one per target, 街办 filled) and the live findings of the targets
+    judged, what to open, update (changed data, a waiver ended, a new severity) and resolve. Reads nothing
+    and writes nothing; the findings to update are changed in place."""
+    plan = Reconciliation()
+    failing: set[int] = set()
     for r in results:
+        failing.add(r.target_pk)
         f = existing.get(r.target_pk)
         severity = r.severity or rule.severity
         data = {
@@ -285,8 +258,8 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
             f = Finding(rule_id=rule.id, clause=rule.clause, target_type=rule.target, target_pk=r.target_pk,
                         status=FindingStatus.OPEN, first_seen=as_of, last_seen=as_of, opened_at=now,
                         last_sweep_id=sweep_id, **data)
-            create.append(f)
-            changes.opened.append(f)
+            plan.create.append(f)
+            plan.opened.append(f)
             continue
         reopened = f.status == FindingStatus.WAIVED and f.waived_until is not None and as_of > f.waived_until
         old_severity = f.severity
@@ -294,7 +267,7 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
         if not changed and not reopened:
             # Unchanged: not rewritten. An open finding was last seen by the latest sweep (escalation.seen_until).
             if f.status == FindingStatus.OPEN:
-                changes.still_open.append(f)
+                plan.still_open.append(f)
             continue
         for k in changed:
             setattr(f, k, data[k])
@@ -303,44 +276,74 @@ def _evaluate_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], target_
             f.status = FindingStatus.OPEN
             f.opened_at = now
             f.resolved_at = None
-            events.append(FindingEvent(finding=f, kind=FindingEventKind.REOPENED, as_of=as_of, severity=f.severity,
-                                       measured=f.measured, sweep_id=sweep_id,
-                                       note=f"豁免已于 {f.waived_until:%Y-%m-%d} 到期，数据仍不达标"))
-            changes.opened.append(f)
+            plan.events.append(FindingEvent(finding=f, kind=FindingEventKind.REOPENED, as_of=as_of,
+                                            severity=f.severity, measured=f.measured, sweep_id=sweep_id,
+                                            note=f"豁免已于 {f.waived_until:%Y-%m-%d} 到期，数据仍不达标"))
+            plan.opened.append(f)
         else:
             if f.severity != old_severity:
-                events.append(FindingEvent(finding=f, kind=FindingEventKind.SEVERITY, as_of=as_of,
-                                           severity=f.severity, measured=f.measured, sweep_id=sweep_id,
-                                           note=f"{catalogue.Severity.label(old_severity)} → "
-                                                f"{catalogue.Severity.label(f.severity)}"))
+                plan.events.append(FindingEvent(finding=f, kind=FindingEventKind.SEVERITY, as_of=as_of,
+                                                severity=f.severity, measured=f.measured, sweep_id=sweep_id,
+                                                note=f"{catalogue.Severity.label(old_severity)} → "
+                                                     f"{catalogue.Severity.label(f.severity)}"))
             if f.status == FindingStatus.OPEN:
-                changes.still_open.append(f)
-        update.append(f)
+                plan.still_open.append(f)
+        plan.update.append(f)
+    plan.resolve = [f for pk, f in existing.items() if pk not in failing]
+    return plan
 
-    resolve = [f for pk, f in existing.items() if pk not in failing]
 
-    if create:
-        insert_rows(Finding, create)  # COPY on PostgreSQL: a first sweep writes hundreds of thousands
+def write_findings(plan: Reconciliation, *, as_of: dt.date, now, sweep_id: int | None) -> Changes:
+    """Write a reconciliation: a fixed number of statements whatever its size, the events last."""
+    changes = Changes(opened=plan.opened, still_open=plan.still_open)
+    events = list(plan.events)
+    if plan.create:
+        insert_rows(Finding, plan.create)  # COPY on PostgreSQL: a first sweep writes hundreds of thousands
         events += [FindingEvent(finding=f, kind=FindingEventKind.OPENED, as_of=as_of, severity=f.severity,
-                                measured=f.measured, sweep_id=sweep_id, note=f.message) for f in create]
-    if update:
+                                measured=f.measured, sweep_id=sweep_id, note=f.message) for f in plan.create]
+    if plan.update:
         # Not Django's bulk_update: its CASE per field over the whole batch grows with the square of the batch
         # (213 s for the findings of a 5,000-row import that changed every 户数).
-        update_rows(Finding, update,
+        update_rows(Finding, plan.update,
                     [*_DATA_FIELDS, "last_seen", "last_sweep_id", "status", "opened_at", "resolved_at"])
-    if resolve:
-        for part in _chunks([f.pk for f in resolve]):
+    if plan.resolve:
+        for part in _chunks([f.pk for f in plan.resolve]):
             Finding.objects.filter(pk__in=part).update(status=FindingStatus.RESOLVED, resolved_at=now,
                                                        last_sweep_id=sweep_id)
-        for f in resolve:
+        for f in plan.resolve:
             f.status, f.resolved_at = FindingStatus.RESOLVED, now
             events.append(FindingEvent(finding=f, kind=FindingEventKind.RESOLVED, as_of=as_of, sweep_id=sweep_id,
                                        note="数据已达标（或对象已不再评估），问题关闭"))
-        changes.resolved += resolve
+        changes.resolved += plan.resolve
     if events:
         insert_rows(FindingEvent, events)
-    changes.touched |= {(f.rule_id, f.sub_district_id) for f in (*create, *update, *resolve)}
+    changes.touched |= {(f.rule_id, f.sub_district_id) for f in (*plan.create, *plan.update, *plan.resolve)}
     return changes
+
+
+def _failing(rule: Rule, qs, as_of: dt.date, params: dict[str, Any], chunk: Bounds | None) -> dict[int, Result]:
+    return _worst(rule.evaluate(qs, as_of, Context(params, as_of=as_of, chunk=chunk)), rule)
+
+
+def _evaluate_one(rule: Rule, scope: Scope, *, as_of: dt.date, params: dict[str, Any], sweep: Sweep | None, now,
+                  days: duties.DeadlineDays, months: int | None,
+                  prefetched: dict[int, Finding] | None = None) -> Changes:
+    """One rule over one scope: judge, find what is live, reconcile, write."""
+    if scope.skips(rule):
+        return Changes()
+    failing = _failing(rule, scope.narrow(rule, judged(rule, as_of, months)), as_of, params, scope.bounds)
+
+    def rejudge(pks: list[int]) -> Iterable[Result]:
+        whole = judged(rule, as_of, months)
+        assert whole is not None, "only district rules have no target queryset, and they are judged whole"
+        return rule.evaluate(whole.filter(pk__in=pks), as_of, Context(params, as_of=as_of))
+
+    existing = scope.existing(rule, failing, rejudge, prefetched)
+    results = list(failing.values())
+    _locate(results, rule, always=sweep is not None)
+    sweep_id = sweep.pk if sweep else None
+    plan = reconcile(rule, results, existing, as_of=as_of, now=now, sweep_id=sweep_id, params=params, days=days)
+    return write_findings(plan, as_of=as_of, now=now, sweep_id=sweep_id)
 
 
 def evaluate_rules(
@@ -369,18 +372,24 @@ def evaluate_rules(
     now = timezone.now()
     all_params = _with_overrides(params_for_rules(rules, as_of), params)
     total = Changes()
-    names: dict[str, str] = {}  # the 责任单位 is a code now (duties); names are read where shown
     days = duties.deadline_days_loader()  # once per call: the 整改期限 parameters and the election window's months
     months = days.election_months(as_of) if any(r.id in ELECTION_WINDOW_RULES for r in rules) else None
     found = (_live_by_rule(rules, target_pks)
              if isinstance(target_pks, Mapping) and sweep is None and community_pks is None and bounds is None
              and not orphans else None)
+    communities = None if community_pks is None else list(community_pks)
     with no_jit(sweep is not None):
         for rule in rules:
-            _evaluate_guarded(rule, total, as_of=as_of, params=all_params[rule.id], target_pks=target_pks,
-                              community_pks=community_pks, orphans=orphans, bounds=bounds, sweep=sweep, now=now,
-                              catch_errors=catch_errors, names=names, deadline_days=days, months=months,
-                              live_found=None if found is None else found.get(rule.id))
+            if isinstance(target_pks, Mapping):
+                if rule.id not in target_pks:
+                    continue
+                pks: list[int] | None = list(target_pks[rule.id])
+            else:
+                pks = None if target_pks is None else list(target_pks)
+            scope = Scope(targets=pks, communities=communities, orphans=orphans, bounds=bounds)
+            _evaluate_guarded(rule, scope, total, as_of=as_of, params=all_params[rule.id], sweep=sweep, now=now,
+                              catch_errors=catch_errors, days=days, months=months,
+                              prefetched=None if found is None else found.get(rule.id))
     if sweep is None and total.touched and as_of == timezone.localdate():
         # Today's record changed: keep today's trend point true (a sweep refreshes the whole day at its end).
         daily_counts_refresh(day=as_of, pairs=total.touched)
@@ -422,12 +431,7 @@ def _snapshot_one(rule: Rule, *, as_of: dt.date, params: dict[str, Any], sweep: 
                   days: duties.DeadlineDays, months: int | None, previous: Sweep | None, model) -> int:
     if rule.is_district and bounds[1] is not None:
         return 0  # the district is judged once per sweep, in its last chunk
-    qs = _scoped_queryset(rule, as_of, None, None, False, bounds, months)
-    token = _chunk_bounds.set(bounds)
-    try:
-        failing = _worst(rule.evaluate(qs, as_of, params), rule)
-    finally:
-        _chunk_bounds.reset(token)
+    failing = _failing(rule, Scope(bounds=bounds).narrow(rule, judged(rule, as_of, months)), as_of, params, bounds)
     results = list(failing.values())
     _locate(results, rule, always=True)
     pks = sorted(failing)
@@ -477,23 +481,15 @@ def _live_by_rule(rules: list[Rule], target_pks: Mapping[str, Iterable[int]]) ->
     return found
 
 
-def _evaluate_guarded(rule: Rule, total: Changes, *, as_of, params, target_pks, community_pks, orphans, bounds,
-                      sweep, now, catch_errors: bool, names: dict[str, str],
-                      live_found: dict[int, Finding] | None = None,
-                      deadline_days: duties.DeadlineDays | None = None, months: int | None = None) -> None:
-    if isinstance(target_pks, Mapping):
-        if rule.id not in target_pks:
-            return
-        pks: list[int] | None = list(target_pks[rule.id])
-    else:
-        pks = None if target_pks is None else list(target_pks)
+def _evaluate_guarded(rule: Rule, scope: Scope, total: Changes, *, as_of: dt.date, params: dict[str, Any],
+                      sweep: Sweep | None, now, catch_errors: bool, days: duties.DeadlineDays, months: int | None,
+                      prefetched: dict[int, Finding] | None = None) -> None:
     started = time.perf_counter()
     try:
         # A savepoint per rule: a rule that fails leaves no half-written findings.
         with transaction.atomic():
-            total.merge(_evaluate_one(rule, as_of=as_of, params=params, target_pks=pks, community_pks=community_pks,
-                                      orphans=orphans, sweep=sweep, now=now, bounds=bounds, names=names,
-                                      live_found=live_found, deadline_days=deadline_days, months=months))
+            total.merge(_evaluate_one(rule, scope, as_of=as_of, params=params, sweep=sweep, now=now, days=days,
+                                      months=months, prefetched=prefetched))
     except Exception as exc:
         if not catch_errors:
             raise
@@ -524,9 +520,9 @@ def preview_rules(
     for rule in rules:
         if rule.is_district:
             continue  # a district rule does not judge one proposed community
-        qs = _scoped_queryset(rule, as_of, None, pks, False)
+        qs = Scope(communities=pks).narrow(rule, judged(rule, as_of, None))
         failing: dict[int, Result] = {}
-        for r in rule.evaluate(qs, as_of, all_params[rule.id]):
+        for r in rule.evaluate(qs, as_of, Context(all_params[rule.id], as_of=as_of)):
             if r.passed:
                 continue
             r.severity = r.severity or rule.severity

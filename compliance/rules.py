@@ -30,7 +30,8 @@ Contract:
   the changed targets or to a sweep chunk), the as-of date ("today": anything
   dated later has not happened) and the parameters in force on that date
   (``params["min_households"]``; the catalogue's defaults overridden by dated
-  values). It must compute with the database: a fixed number of queries no
+  values), a ``Context`` that also says which sweep chunk is judged
+  (``chunk_of(params)``). It must compute with the database: a fixed number of queries no
   matter how many targets, never one query per target.
 - Yield a ``Result`` per failing target. Passing targets may be yielded with
   ``passed=True`` or simply omitted: every target in scope that has no failing
@@ -71,6 +72,7 @@ from typing import Any, ClassVar
 
 from django.apps import apps
 from django.db import models
+from django.db.models import Q
 
 from . import catalogue
 from .catalogue import Severity, Target
@@ -79,6 +81,46 @@ DISTRICT_PK = 0
 DISTRICT_KEY = "district"
 
 Mapper = Callable[[Sequence[models.Model]], Iterable[int]]
+
+# A sweep chunk: community pks in [lo, hi); None is an open end.
+Bounds = tuple[int | None, int | None]
+
+
+class Context(dict):
+    """What ``evaluate`` receives as ``params``: the parameters in force (``params["min_households"]``) and,
+    as attributes, the rest of what it may ask of the evaluation: ``as_of`` and ``chunk``, the sweep chunk's
+    range of community pks (None when not a sweep chunk). A plain dict of parameters works too (tests)."""
+
+    def __init__(self, params: dict[str, Any], *, as_of: dt.date, chunk: Bounds | None = None) -> None:
+        super().__init__(params)
+        self.as_of = as_of
+        self.chunk = chunk
+
+
+def chunk_of(params: dict[str, Any]) -> Bounds | None:
+    """The sweep chunk a rule is evaluated for, else None.
+
+    A rule whose rows carry their own community (seats, employments) may narrow the rows with
+    ``range_q("community_id", chunk)`` instead of joining back to the narrowed target queryset, so PostgreSQL
+    reads the chunk by index. Its findings then belong to the rows' community, which is how the chunk
+    reconciles them."""
+    return getattr(params, "chunk", None)
+
+
+def range_q(lookup: str, bounds: Bounds) -> Q:
+    """A sweep chunk: community pks in [lo, hi); the last chunk (hi None) also holds rows with no community."""
+    lo, hi = bounds
+    parts = []
+    if lo is not None:
+        parts.append(Q(**{f"{lookup}__gte": lo}))
+    if hi is not None:
+        parts.append(Q(**{f"{lookup}__lt": hi}))
+    if not parts:
+        return Q()  # the whole district in one chunk
+    q = Q(*parts)
+    if hi is None and lookup != "pk":
+        q |= Q(**{f"{lookup}__isnull": True})
+    return q
 
 
 def _plain(value: Any) -> Any:
@@ -219,6 +261,7 @@ class Rule:
         raise NotImplementedError(f"{self.id}: evaluate() 未实现")
 
     # -- helpers for rules --------------------------------------------------
+    # The one way to build a failing result: severity defaults to the rule's.
     def fail(self, *, target_pk: int, key: str, community_id: int | None, measured: Any = None,
              required: Any = None, message: str = "", severity: str | None = None, **extra: Any) -> Result:
         return Result(target_pk=target_pk, key=key, community_id=community_id, passed=False,
@@ -266,13 +309,17 @@ register = registry.register
 __all__ = [
     "DISTRICT_KEY",
     "DISTRICT_PK",
+    "Bounds",
+    "Context",
     "Registry",
     "Result",
     "Rule",
     "Severity",
     "Target",
+    "chunk_of",
     "district",
     "one_to_one",
+    "range_q",
     "register",
     "registry",
     "same_pk",

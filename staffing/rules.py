@@ -35,8 +35,7 @@ from django.utils import timezone
 
 from communities.models import Community, CommunityStatus, PartyOrgType
 from compliance.catalogue import Severity
-from compliance.engine import chunk_bounds, range_q
-from compliance.rules import Result, Rule, one_to_one, register, same_pk, via, watching
+from compliance.rules import Result, Rule, chunk_of, one_to_one, range_q, register, same_pk, via, watching
 
 from .models import (
     Assessment,
@@ -392,10 +391,10 @@ def persons_of_communities(objs) -> list[int]:
     return list(Person.objects.filter(community_id__in=ids).values_list("pk", flat=True)) if ids else []
 
 
-def _scope(rows, persons):
+def _scope(rows, persons, params):
     """Seats/employments of the persons judged. In a sweep chunk: the rows of the chunk's communities, read by
     the community index (a join back to the chunk's persons scans every row of the table)."""
-    bounds = chunk_bounds()
+    bounds = chunk_of(params)
     if bounds is None:
         return rows.filter(person__in=persons)
     return rows.filter(range_q("community_id", bounds))
@@ -446,7 +445,7 @@ class TrainingRule(PersonRule):
     kind_label = "全员培训"
     reads = {**PersonRule.reads, TrainingAttendance: persons_of, TrainingEvent: attendees_of_events}
 
-    def holders(self, queryset, as_of):
+    def holders(self, queryset, as_of, params):
         """Rows (a seat or an employment) with person_id, community_id and ``since``, the hire date."""
         raise NotImplementedError
 
@@ -457,7 +456,7 @@ class TrainingRule(PersonRule):
         prev = _attended(self.kind, dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31))
         now = _attended(self.kind, dt.date(year, 1, 1), as_of)
         rows = (
-            self.holders(queryset, as_of)
+            self.holders(queryset, as_of, params)
             .annotate(trained_prev=prev, trained_now=now)
             .filter(Q(trained_prev=False) | Q(trained_now=False))
             .order_by("person_id", "since")
@@ -494,8 +493,8 @@ class WorkerTraining(TrainingRule):
         "12月1日前为预警、12月1日起为违规。"
     )
 
-    def holders(self, queryset, as_of):
-        return _scope(_live(_jobs(as_of)), queryset).annotate(since=F("entry_on"))
+    def holders(self, queryset, as_of, params):
+        return _scope(_live(_jobs(as_of)), queryset, params).annotate(since=F("entry_on"))
 
 
 @register
@@ -508,9 +507,9 @@ class LeaderTraining(TrainingRule):
         "（不论是否社区工作者），任职日期按其书记/主任职务的最早任职日期；日期与严重程度同全员培训。"
     )
 
-    def holders(self, queryset, as_of):
+    def holders(self, queryset, as_of, params):
         return (
-            _scope(_live(_seats(as_of)), queryset)
+            _scope(_live(_seats(as_of)), queryset, params)
             .filter(Q(body=Body.PARTY, role=SeatRole.SECRETARY) | Q(body=Body.COMMITTEE, role=SeatRole.DIRECTOR))
             .annotate(since=F("start_on"))
         )
@@ -525,7 +524,7 @@ class PostGrade(PersonRule):
         jobs = _live(_jobs(as_of)).filter(Q(post="") | Q(grade__isnull=True)).order_by().values(
             "person_id", "person__public_id", "person__name", "community_id", "post", "grade"
         )
-        for job in _scope(jobs, queryset):
+        for job in _scope(jobs, queryset, params):
             missing = [label for label, absent in (("岗位", not job["post"]), ("等级", job["grade"] is None)) if absent]
             yield self.fail(target_pk=job["person_id"], key=job["person__public_id"], community_id=job["community_id"],
                             measured="未定" + "、".join(missing), required="岗位和等级",
@@ -547,7 +546,7 @@ class Archive(PersonRule):
             "person_id", "person__public_id", "person__name", "person__education", "community_id", "entry_on",
             "entry_channel",
         )
-        for job in _scope(jobs, queryset):
+        for job in _scope(jobs, queryset, params):
             missing = [label for label, absent in (
                 ("学历", not job["person__education"]),
                 ("入职日期", job["entry_on"] is None),
@@ -575,7 +574,7 @@ class AnnualAssessment(PersonRule):
             Q(assessed_on__isnull=True) | Q(assessed_on__lte=as_of)
         ))
         rows = (
-            _scope(_live(_jobs(as_of)), queryset)
+            _scope(_live(_jobs(as_of)), queryset, params)
             .filter(entry_on__lte=dt.date(year - 1, 12, 31))
             .filter(~assessed)
             .order_by()
@@ -593,10 +592,10 @@ class AnnualAssessment(PersonRule):
             )
 
 
-def _exits(queryset, as_of):
+def _exits(queryset, as_of, params):
     """Employments of these persons that ended on or before as-of and are not yet filed."""
     return (
-        _scope(_live(Employment.objects), queryset).filter(leave_on__isnull=False, leave_on__lte=as_of)
+        _scope(_live(Employment.objects), queryset, params).filter(leave_on__isnull=False, leave_on__lte=as_of)
         .filter(Q(filed_on__isnull=True) | Q(filed_on__gt=as_of))
     )
 
@@ -612,7 +611,7 @@ class ResignationNotice(PersonRule):
 
     def evaluate(self, queryset, as_of, params):
         days = params["notice_days"]
-        rows = _exits(queryset, as_of).filter(leave_way=LeaveWay.RESIGNATION).values(
+        rows = _exits(queryset, as_of, params).filter(leave_way=LeaveWay.RESIGNATION).values(
             "person_id", "person__public_id", "person__name", "community_id", "leave_on", "resignation_submitted_on"
         )
         for row in rows:
@@ -640,7 +639,7 @@ class ExitFiling(PersonRule):
 
     def evaluate(self, queryset, as_of, params):
         days = params["filing_days"]
-        rows = _exits(queryset, as_of).filter(leave_way__in=[LeaveWay.RESIGNATION, LeaveWay.DISMISSAL]).values(
+        rows = _exits(queryset, as_of, params).filter(leave_way__in=[LeaveWay.RESIGNATION, LeaveWay.DISMISSAL]).values(
             "person_id", "person__public_id", "person__name", "community_id", "leave_on", "leave_way"
         )
         for row in rows:
@@ -668,7 +667,7 @@ class ApprovalBeforeFiling(PersonRule):
 
     def evaluate(self, queryset, as_of, params):
         rows = (
-            _scope(_live(Employment.objects), queryset)
+            _scope(_live(Employment.objects), queryset, params)
             .filter(leave_way__in=[LeaveWay.RESIGNATION, LeaveWay.DISMISSAL], filed_on__isnull=False,
                     filed_on__lte=as_of)
             .filter(Q(approved_on__isnull=True) | Q(approved_on__gt=F("filed_on")) | Q(approved_on__gt=as_of))
@@ -776,7 +775,7 @@ class GradeGrowth(PersonRule):
                 .filter(Q(assessed_on__isnull=True) | Q(assessed_on__lte=as_of))
                 .order_by().values("person_id").annotate(n=Count("pk")).values("n")[:1])
         rows = (
-            _scope(_live(_jobs(as_of)), queryset)
+            _scope(_live(_jobs(as_of)), queryset, params)
             .filter(entry_on__lte=start, grade__isnull=False)
             .annotate(good_n=Coalesce(Subquery(good, output_field=IntegerField()), 0))
             .filter(good_n=years)
