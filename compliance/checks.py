@@ -9,6 +9,7 @@ from django.apps import apps
 from django.core import checks
 
 from . import catalogue
+from . import requirements as reqs
 from .catalogue import Severity, Target
 from .rules import Registry, registry
 
@@ -87,7 +88,6 @@ def check_rules(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
 
 def requirement_check_errors(requirements=None) -> list[checks.CheckMessage]:
     """Every requirement of the policy has a status, and every rule answers to one (compliance/requirements.py)."""
-    from . import requirements as reqs
 
     found = reqs.requirement_errors(reqs.REQUIREMENTS if requirements is None else requirements)
     return [checks.Error(f"条款要求 {where}：{what}。", hint="在 compliance/requirements.py 中补全。",

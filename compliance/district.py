@@ -12,6 +12,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, Sum
 
+from communities.models import Community
+from staffing.models import Employment, active_on
+
 from .parameters import params_for_rules
 from .rules import registry
 
@@ -37,8 +40,6 @@ def _progress(rule_id: str, as_of: dt.date, params: dict) -> dict[str, int]:
 
 def district_figures(as_of: dt.date) -> list[Figure]:
     """A fixed number of queries whatever the district's size."""
-    from communities.models import Community
-    from staffing.models import Employment, active_on
 
     ids = ["M06.district_adjustment", "M11.worker_ratio", "M17.district_targets", "M17.social_orgs"]
     params = params_for_rules([registry.get(i) for i in ids], as_of)

@@ -35,6 +35,7 @@ from django.db.models import Q
 from accounts.models import Unit
 
 from .catalogue import RULES, Severity
+from .models import RuleParameter, lead_labels, unit_label  # noqa: F401  (lead_labels: read as duties.lead_labels)
 
 STREET = "street"
 DEPARTMENT = "department"
@@ -133,18 +134,6 @@ def duty(rule_id: str) -> Duty:
     return DUTIES.get(rule_id, DEFAULT_DUTY)
 
 
-def unit_label(code: str) -> str:
-    """A Unit code as people read it."""
-    try:
-        return str(Unit(code).label)
-    except ValueError:
-        return code
-
-
-def lead_labels(lead: str) -> str:
-    return "、".join(unit_label(c) for c in lead.split(",") if c)
-
-
 def responsible_label(rule_id: str) -> str:
     """The catalogue page's 责任单位 of a rule (the 街办, or the department)."""
     d = duty(rule_id)
@@ -238,8 +227,6 @@ class Deadlines:
     ELECTION = ("M11.election_deadline", "election_months")
 
     def __init__(self) -> None:
-        from .models import RuleParameter
-
         self.rows = list(
             RuleParameter.objects.filter(Q(rule_id=DEADLINE_KEY) | Q(rule_id=self.ELECTION[0], name=self.ELECTION[1]))
             .order_by("effective_from", "created_at", "id").values_list("rule_id", "name", "value", "effective_from"))

@@ -1,9 +1,15 @@
-"""The one evaluation path: saves, bulk imports and sweeps all come here.
+"""The one evaluation path: saves (via compliance.rejudge), bulk imports and sweeps all come here.
 
-For each rule: build its target queryset (narrowed to the changed targets or
-to a sweep chunk), let the rule compute results with the database, and
-reconcile them with the live findings in bulk. The number of queries per rule
-does not depend on the number of targets.
+For each rule, in four parts (``_evaluate_one``):
+
+1. judge: ``Scope.narrow`` narrows the rule's target queryset to the changed targets, a sweep chunk or some
+   communities, and the rule computes its failing results with the database (``Rule.evaluate``);
+2. ``Scope.existing`` finds the live findings those results must be reconciled with;
+3. ``reconcile`` decides, without the database, what to open, update and resolve;
+4. ``write_findings`` writes that in a fixed number of statements.
+
+The number of queries per rule does not depend on the number of targets. PostgreSQL specifics live in
+``compliance.pg``.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.models import Unit
+
 from .catalogue import CHINESE_NUMERALS, Severity, Target
 
 
@@ -182,14 +184,22 @@ class Finding(models.Model):
 
     @property
     def lead_name(self) -> str:
-        from .duties import lead_labels
-
         return lead_labels(self.lead_unit)
 
 
-def responsible_name(kind: str, unit: str, sub_district) -> str:
-    from .duties import unit_label
+def unit_label(code: str) -> str:
+    """A Unit code as people read it."""
+    try:
+        return str(Unit(code).label)
+    except ValueError:
+        return code
 
+
+def lead_labels(lead: str) -> str:
+    return "、".join(unit_label(c) for c in lead.split(",") if c)
+
+
+def responsible_name(kind: str, unit: str, sub_district) -> str:
     if kind == ResponsibleKind.DEPARTMENT:
         return unit_label(unit)
     return sub_district.name if sub_district is not None else ""
@@ -343,8 +353,6 @@ class SweepFinding(models.Model):
 
     @property
     def lead_name(self) -> str:
-        from .duties import lead_labels
-
         return lead_labels(self.lead_unit)
 
 

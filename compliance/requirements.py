@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from .catalogue import RULES
+
 CHECKED = "checked"
 RECORDED = "recorded"
 NOT_CHECKABLE = "not_checkable"
@@ -213,7 +215,6 @@ def status_counts() -> dict[str, int]:
 
 def requirement_errors(requirements=REQUIREMENTS, rule_ids=None) -> list[tuple[str, str]]:
     """(requirement or rule id, what is wrong) for the system check and its tests."""
-    from .catalogue import RULES
 
     known = set(RULES) if rule_ids is None else set(rule_ids)
     errors: list[tuple[str, str]] = []

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from accounts.models import units_of
 from accounts.roles import is_admin, is_department, is_reviewer
 from communities.models import SubDistrict
 from communities.selectors import sub_districts_for_user
 from core.shortcuts import one_or_404
+from funding.models import Allocation, FundingLevel
 
-from .catalogue import Target
-from .models import Finding, Sweep, SweepStatus
+from .catalogue import RULES, Severity, Target
+from .models import LIVE_STATUSES, Finding, FindingStatus, ResponsibleKind, Sweep, SweepFinding, SweepStatus
+from .parameters import params_for_rules
+from .rules import registry
 
 
 def sees_whole_district(user) -> bool:
@@ -51,9 +55,7 @@ def findings_for_unit(user) -> QuerySet[Finding]:
     """待我办理 of a department user: the findings whose 责任单位 is one of the user's units (accounts
     DepartmentMembership), never another unit's, never a person's (personal data stays with the 街办 and
     区民政局's reviewers on the findings pages). Reviewers act for 区民政局 (accounts.models.units_of)."""
-    from accounts.models import units_of
 
-    from .models import ResponsibleKind
 
     if not user.is_authenticated:
         return Finding.objects.none()
@@ -66,9 +68,7 @@ def findings_for_unit(user) -> QuerySet[Finding]:
 
 def sweep_findings_for_user(user, sweep: Sweep):
     """A replay's snapshot, scoped as the live findings are (``user`` None: all of it, for commands)."""
-    from accounts.models import units_of
 
-    from .models import ResponsibleKind, SweepFinding
 
     rows = SweepFinding.objects.filter(sweep=sweep)
     if user is None:
@@ -113,7 +113,6 @@ def _group(number) -> str:
 
 def _work_funds(community, as_of) -> str:
     """实有 of 社区工作经费: the year's registered 市级/区级 配套 (one query)."""
-    from funding.models import Allocation, FundingLevel
 
     planned = dict(Allocation.objects.filter(community=community, year=as_of.year).values_list("level", "planned"))
     parts = []
@@ -135,10 +134,6 @@ def community_requirements(community, as_of, user=None) -> dict:
     force on ``as_of``; 实有 is the community's figure, or what the rule
     measured when it fails. Three queries, whatever the number of rules.
     """
-    from .catalogue import RULES, Severity
-    from .models import LIVE_STATUSES, FindingStatus
-    from .parameters import params_for_rules
-    from .rules import registry
 
     # Whose findings: the same selector as the findings pages (a department user's unit only, no person's).
     base = Finding.objects.all() if user is None else findings_for_user(user)

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +31,7 @@ from ui.listing import SortKey, paginate, sort_queryset
 
 from . import catalogue, charts, duties, escalation, requirements, services
 from .catalogue import Severity, Target
+from .district import district_figures
 from .filters import FindingFilter
 from .forms import ParameterForm, SupervisionForm, SweepStartForm, WaiveForm
 from .models import (
@@ -87,7 +88,6 @@ def _form_errors(form) -> str:
 @login_required
 @require_GET
 def district_figures_page(request: HttpRequest) -> HttpResponse:
-    from .district import district_figures
 
     today = timezone.localdate()
     return render(request, "compliance/district_figures.html", {
@@ -579,7 +579,6 @@ def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         sweep = Sweep.objects.get(pk=pk)
     except Sweep.DoesNotExist:
-        from django.http import Http404
 
         raise Http404("没有找到这次巡检。") from None
     timings = sorted(sweep.rule_timings.items(), key=lambda kv: -kv[1])

@@ -56,17 +56,28 @@ def _dec(value: Any) -> Decimal:
 COMMUNITY_READS = {Community: same_pk, Facility: via("community_id")}
 
 
+class CommunityFacilitiesRule(Rule):
+    """A rule on what a community's counted facilities add up to (措施七, 措施十六): judged per community,
+    re-judged when the community or one of its facilities changes."""
+
+    reads = COMMUNITY_READS
+
+    def target_queryset(self, as_of):
+        return Community.objects.judged(as_of)
+
+    def short(self, row: dict, *, measured: Any, required: Any, message: str, **extra: Any):
+        """A community row that falls short: the one failing result of these rules."""
+        return self.fail(target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=measured,
+                         required=required, message=message, **extra)
+
+
 @register
-class FacilityArea(Rule):
+class FacilityArea(CommunityFacilitiesRule):
     id = "M07.facility_area"
     reading = (
         "对每个未撤销社区，合计状态为“已移交”或“使用中”的综合服务设施建筑面积（以小数比较，1049.99㎡低于1050㎡），"
         "应配面积为户数×每百户30㎡÷100；成立日期在2024-02-29（含）以后且不足2000户的新建社区，应配不低于600㎡。"
     )
-    reads = COMMUNITY_READS
-
-    def target_queryset(self, as_of):
-        return Community.objects.judged(as_of)
 
     def required(self, row: dict, params: dict) -> tuple[Decimal, str]:
         households = row["households"] or 0
@@ -102,20 +113,16 @@ class FacilityArea(Rule):
             area = _dec(row["area"])
             required, basis = self.required(row, params)
             if area < required:
-                yield self.fail(
-                    target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=area, required=required,
+                yield self.short(
+                    row, measured=area, required=required,
                     message=f"社区综合服务设施建筑面积 {fmt(area)}㎡，低于应配 {fmt(required)}㎡（{basis}）",
                 )
 
 
 @register
-class OutdoorPlaza(Rule):
+class OutdoorPlaza(CommunityFacilitiesRule):
     id = "M07.outdoor_plaza"
     reading = "对每个未撤销社区，合计状态为“已移交”或“使用中”的室外活动广场场地面积，不低于1000㎡（以小数比较）。"
-    reads = COMMUNITY_READS
-
-    def target_queryset(self, as_of):
-        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         required = Decimal(str(params["min_plaza_area"]))
@@ -128,23 +135,19 @@ class OutdoorPlaza(Rule):
         for row in rows:
             area = _dec(row["area"])
             if area < required:
-                yield self.fail(
-                    target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=area, required=required,
+                yield self.short(
+                    row, measured=area, required=required,
                     message=f"室外活动广场面积 {fmt(area)}㎡，低于 {fmt(required)}㎡",
                 )
 
 
 @register
-class ActivityShare(Rule):
+class ActivityShare(CommunityFacilitiesRule):
     id = "M07.activity_share"
     reading = (
         "居民活动区域面积占比 = 状态为“已移交”或“使用中”的综合服务设施的居民活动区域面积合计 ÷ 建筑面积合计，"
         "不低于60%；没有计入的设施（分母为0）视为不达标，实测记0。"
     )
-    reads = COMMUNITY_READS
-
-    def target_queryset(self, as_of):
-        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         minimum = Decimal(str(params["min_activity_share"]))
@@ -166,8 +169,8 @@ class ActivityShare(Rule):
             detail = (
                 f"居民活动区域 {fmt(activity)}㎡ ÷ 建筑面积 {fmt(building)}㎡" if building > 0 else "没有计入的综合服务设施"
             )
-            yield self.fail(
-                target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=share, required=minimum,
+            yield self.short(
+                row, measured=share, required=minimum,
                 message=f"居民活动区域面积占比 {fmt(share)}%（{detail}），低于 {fmt(minimum)}%",
             )
 
@@ -226,13 +229,9 @@ class Handover(Rule):
 
 
 @register
-class EmbeddedServices(Rule):
+class EmbeddedServices(CommunityFacilitiesRule):
     id = "M16.embedded_services"
     reading = "养老服务、婴幼儿托育、儿童托管、社区助餐四类嵌入式服务设施，各至少有一处状态为“已移交”或“使用中”。"
-    reads = COMMUNITY_READS
-
-    def target_queryset(self, as_of):
-        return Community.objects.judged(as_of)
 
     def evaluate(self, queryset, as_of, params):
         # Two reads: which (community, category) pairs have a counted facility, then the communities. Four
@@ -246,9 +245,8 @@ class EmbeddedServices(Rule):
         for row in queryset.order_by().values("pk", "code"):
             missing = [c.label for c in CORE_SERVICES if (row["pk"], c.value) not in present]
             if missing:
-                yield self.fail(
-                    target_pk=row["pk"], key=row["code"], community_id=row["pk"],
-                    measured=len(CORE_SERVICES) - len(missing), required=len(CORE_SERVICES),
+                yield self.short(
+                    row, measured=len(CORE_SERVICES) - len(missing), required=len(CORE_SERVICES),
                     message=f"嵌入式服务设施缺少：{'、'.join(missing)}（已有 {len(CORE_SERVICES) - len(missing)}/4 类）",
                 )
 
