@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import Decimal
+from typing import ClassVar
 
 from django.db.models import (
     Count,
@@ -114,6 +115,23 @@ def annotate_composition(queryset, as_of: dt.date, names: tuple[str, ...] = COMP
         "workers_n": lambda: _count_persons(_jobs(as_of)),
     }
     return queryset.annotate(**{name: makers[name]() for name in names})
+
+
+def composition_of(seats, jobs) -> dict[str, int]:
+    """``annotate_composition``'s six figures for one community, from its seats and jobs active on the day
+    (``Seat.objects.active_on(day)``/``Employment.objects.active_on(day)`` of that community), as the
+    community's 两委 page has already read them: the same definitions, counted without a query."""
+    party = {s.person_id for s in seats if s.body == Body.PARTY}
+    committee = {s.person_id for s in seats if s.body == Body.COMMITTEE}
+    members = {s.person_id for s in seats}
+    return {
+        "party_n": len(party),
+        "committee_n": len(committee),
+        "cross_n": len(party & committee),
+        "liangwei_n": len(members),
+        "fulltime_n": len(members & {j.person_id for j in jobs if j.full_time}),
+        "workers_n": len({j.person_id for j in jobs}),
+    }
 
 
 def required_workers(population: int, per_10k: int | float) -> int:
@@ -221,51 +239,61 @@ class CommitteeSize(CommunityRule):
                                   message=f"居委会现有 {n} 人，{row['households']} 户应设 {expected} 人")
 
 
+class ShareRule(CommunityRule):
+    """A share of the 两委 at or above a minimum percentage: ``part`` ÷ ``whole`` (composition figures) against
+    ``params[minimum]``, compared exactly (``share_ok``); an empty whole fails and measures 0."""
+
+    part: ClassVar[str]
+    whole: ClassVar[str]
+    minimum: ClassVar[str]
+
+    def evaluate(self, queryset, as_of, params):
+        minimum = params[self.minimum]
+        for row in self.rows(queryset, as_of):
+            part, whole = row[self.part], row[self.whole]
+            if not share_ok(part, whole, minimum):
+                yield self.result(row, measured=percent(part, whole), required=minimum,
+                                  message=self.message(part, whole, minimum))
+
+    def message(self, part: int, whole: int, minimum) -> str:
+        raise NotImplementedError
+
+
 @register
-class CrossAppointment(CommunityRule):
+class CrossAppointment(ShareRule):
     id = "M10.cross_appointment"
-    needs = ("cross_n", "party_n")
+    part, whole = "cross_n", "party_n"
+    needs = (part, whole)
+    minimum = "min_cross_share"
     reading = (
         "措施十：支委、居委交叉任职比例不低于60%。口径：同时在居委会任职的党组织成员人数 ÷ 党组织成员"
         "人数（不是 ÷ 两委总人数：5+9人的两委在11人上限内至少3人交叉，3/5恰为60%）。没有党组织成员时"
         "按不达标处理，实测为0。"
     )
 
-    def evaluate(self, queryset, as_of, params):
-        minimum = params["min_cross_share"]
-        for row in self.rows(queryset, as_of):
-            cross, party = row["cross_n"], row["party_n"]
-            if share_ok(cross, party, minimum):
-                continue
-            if party == 0:
-                message = f"社区党组织没有在任成员，交叉任职比例按0计，应不低于 {minimum}%"
-            else:
-                message = (f"交叉任职比例 {percent(cross, party)}%（党组织成员 {party} 人中 {cross} 人同时任居委会成员），"
-                           f"低于 {minimum}%（口径：交叉任职人数÷党组织成员数）")
-            yield self.result(row, measured=percent(cross, party), required=minimum, message=message)
+    def message(self, part, whole, minimum):
+        if whole == 0:
+            return f"社区党组织没有在任成员，交叉任职比例按0计，应不低于 {minimum}%"
+        return (f"交叉任职比例 {percent(part, whole)}%（党组织成员 {whole} 人中 {part} 人同时任居委会成员），"
+                f"低于 {minimum}%（口径：交叉任职人数÷党组织成员数）")
 
 
 @register
-class FulltimeShare(CommunityRule):
+class FulltimeShare(ShareRule):
     id = "M10.fulltime_share"
-    needs = ("fulltime_n", "liangwei_n")
+    part, whole = "fulltime_n", "liangwei_n"
+    needs = (part, whole)
+    minimum = "min_fulltime_share"
     reading = (
         "措施十：社区专职工作者进“两委”比例不低于40%。口径：两委成员（去重人数）中同时是本社区在职"
         "专职社区工作者的人数 ÷ 两委成员人数。两委无人时按不达标处理，实测为0。"
     )
 
-    def evaluate(self, queryset, as_of, params):
-        minimum = params["min_fulltime_share"]
-        for row in self.rows(queryset, as_of):
-            ft, total = row["fulltime_n"], row["liangwei_n"]
-            if share_ok(ft, total, minimum):
-                continue
-            if total == 0:
-                message = f"社区“两委”没有在任成员，专职社区工作者比例按0计，应不低于 {minimum}%"
-            else:
-                message = (f"“两委”{total} 人中专职社区工作者 {ft} 人，比例 {percent(ft, total)}%，低于 {minimum}%"
-                           "（口径：专职社区工作者人数÷两委去重人数）")
-            yield self.result(row, measured=percent(ft, total), required=minimum, message=message)
+    def message(self, part, whole, minimum):
+        if whole == 0:
+            return f"社区“两委”没有在任成员，专职社区工作者比例按0计，应不低于 {minimum}%"
+        return (f"“两委”{whole} 人中专职社区工作者 {part} 人，比例 {percent(part, whole)}%，低于 {minimum}%"
+                "（口径：专职社区工作者人数÷两委去重人数）")
 
 
 @register

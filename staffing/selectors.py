@@ -7,9 +7,6 @@ people, reviewers and administrators everyone.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.db import connections, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.roles import is_admin, is_clerk, is_reviewer
@@ -77,19 +74,20 @@ def exit_procedure_for_user(user, pk, perm: str = "view_community") -> ExitProce
 def community_composition(community, as_of) -> dict:
     """The 两委 and workers of one community on a date, with sizes against what the policy expects.
 
-    Figures come from the same annotation the rules use, so the page and the
-    findings cannot disagree.
+    The six 两委 figures are the rules' own definitions (``rules.composition_of``, kept equal to
+    ``rules.annotate_composition`` by tests/staffing/test_selectors.py), counted from the seats and workers
+    this page lists anyway, so the page and the findings cannot disagree.
     """
     from communities.models import PartyOrgType
 
     from . import rules
 
-    row = composition_row(community.pk, as_of)
     rank = {role: i for roles in ROLES_OF_BODY.values() for i, role in enumerate(roles)}
     seats = sorted(Seat.objects.active_on(as_of).filter(community=community).select_related("person"),
                    key=lambda s: (rank.get(s.role, 9), s.start_on, s.person.name))
     workers = list(Employment.objects.active_on(as_of).filter(community=community).select_related("person")
                    .order_by("-full_time", "post", "-grade", "person__name"))
+    row = rules.composition_of(seats, workers)
     worker_ids = {e.person_id for e in workers}
     fulltime_ids = {e.person_id for e in workers if e.full_time}
     committee_ids = {s.person_id for s in seats if s.body == "committee"}
@@ -130,68 +128,6 @@ def community_composition(community, as_of) -> dict:
         "exits": list(ExitProcedure.objects.filter(employment__community=community)
                       .select_related("employment__person").order_by("-pk")[:50]),
     }
-
-
-# Stand-ins the composition statement is compiled with once per database (see composition_row).
-_PROBE_DAY = dt.date(1901, 2, 3)
-_PROBE_PK = -7_654_321
-_COMPILED: dict[str, tuple[str, list] | None] = {}
-
-
-def _compile_composition(alias: str) -> tuple[str, list] | None:
-    """The statement with each parameter's role: "day", "pk" or a constant; None if any parameter is
-    neither a stand-in nor clearly a constant (e.g. a date derived from the day), so nothing is guessed."""
-    from communities.models import Community
-
-    from . import rules
-
-    qs = rules.annotate_composition(Community.objects.using(alias).filter(pk=_PROBE_PK), _PROBE_DAY)
-    sql, params = qs.values(*rules.COMPOSITION).query.sql_with_params()
-    ops = connections[alias].ops
-    days = {_PROBE_DAY, ops.adapt_datefield_value(_PROBE_DAY)}
-    slots: list = []
-    for value in params:
-        if value in days:
-            slots.append("day")
-        elif value == _PROBE_PK:
-            slots.append("pk")
-        elif isinstance(value, str) and not value[:1].isdigit():
-            slots.append(("const", value))  # a body's name
-        elif isinstance(value, int) and value not in (1901, 2, 3):  # True, Coalesce's 0 (not a part of the day)
-            slots.append(("const", value))
-        else:
-            return None
-    return sql, slots
-
-
-def composition_row(community_pk: int, as_of: dt.date) -> dict:
-    """``rules.annotate_composition`` for one community: the rules' own statement, compiled once.
-
-    Building its six correlated subqueries costs ~8 ms of Python on every community page, while the
-    SQL differs only in the date and the pk; they are substituted into the statement compiled once
-    with stand-ins. A statement with any other parameter falls back to the ORM.
-    """
-    from communities.models import Community
-
-    from . import rules
-
-    alias = router.db_for_read(Community)
-    if alias not in _COMPILED:
-        _COMPILED[alias] = _compile_composition(alias)
-    compiled = _COMPILED[alias]
-    if compiled is None:
-        return rules.annotate_composition(Community.objects.filter(pk=community_pk), as_of).values(
-            *rules.COMPOSITION).get()
-    sql, slots = compiled
-    connection = connections[alias]
-    day = connection.ops.adapt_datefield_value(as_of)
-    params = [day if s == "day" else community_pk if s == "pk" else s[1] for s in slots]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        values = cursor.fetchone()
-    if values is None:
-        raise Community.DoesNotExist(community_pk)
-    return dict(zip(rules.COMPOSITION, values, strict=True))
 
 
 def _params(as_of) -> dict:

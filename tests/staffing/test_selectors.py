@@ -1,4 +1,5 @@
-"""The community page's 两委 figures: the rules' own statement, compiled once (staffing.selectors.composition_row)."""
+"""The community page's 两委 figures (staffing.selectors.community_composition): counted from the seats and
+workers the page lists (rules.composition_of), equal to the rules' own annotation on every day."""
 
 from datetime import date
 
@@ -13,7 +14,7 @@ from . import builders
 pytestmark = pytest.mark.django_db
 
 
-def test_compiled_composition_matches_the_rules_annotation_on_every_day(streets):
+def test_the_page_figures_match_the_rules_annotation_on_every_day(streets):
     c = builders.community(streets["qingnian"])
     other = builders.community(streets["qingnian"], "002")
     people = builders.bulk_people(6, c)
@@ -22,18 +23,15 @@ def test_compiled_composition_matches_the_rules_annotation_on_every_day(streets)
     builders.bulk_workers(c, people[2:4], entry_on=date(2022, 1, 1))
     builders.bulk_workers(c, people[4:], full_time=False)
     builders.party(other, 2, end_on=date(2021, 12, 31))
-    selectors._COMPILED.clear()
+    seen = set()
     for community in (c, other):
         for day in (date(2019, 1, 1), date(2021, 6, 1), date(2022, 6, 1), date(2023, 6, 1)):
             orm = rules.annotate_composition(Community.objects.filter(pk=community.pk), day).values(
                 *rules.COMPOSITION).get()
-            assert selectors.composition_row(community.pk, day) == orm, (community.code, day)
-    assert selectors._COMPILED["default"] is not None  # compiled, not the fallback
-    assert selectors.composition_row(c.pk, date(2023, 6, 1))["cross_n"] == 2
-
-
-def test_a_statement_with_an_unrecognised_parameter_falls_back_to_the_orm(streets, monkeypatch):
-    c = builders.community(streets["qingnian"])
-    builders.party(c, 2)
-    monkeypatch.setattr(selectors, "_COMPILED", {"default": None})
-    assert selectors.composition_row(c.pk, date(2024, 1, 1))["party_n"] == 2
+            page = selectors.community_composition(community, day)
+            assert {name: page[name] for name in rules.COMPOSITION} == orm, (community.code, day)
+            seen.add(tuple(orm.values()))
+    assert len(seen) >= 4  # the days differ: the comparison is not of empty figures
+    figures = selectors.community_composition(c, date(2023, 6, 1))
+    assert (figures["party_n"], figures["committee_n"], figures["cross_n"]) == (3, 4, 2)
+    assert (figures["liangwei_n"], figures["fulltime_n"], figures["workers_n"]) == (5, 2, 4)
