@@ -7,8 +7,9 @@
 2. ``targets_for``: each rule's ``reads`` mappers turn the rows into the targets to re-judge; a ``@watching``
    mapper is skipped when the update changed none of its columns.
 3. The targets wait for the transaction to commit (``transaction.on_commit``): a rolled-back write judges
-   nothing, and the writes of one transaction are judged together, once (``_Pending``). Inside ``bulk_changes()`` (the
-   workbook import) rows are only collected and mapped once per model when the block ends.
+   nothing, and the writes of one transaction are judged together, once (``_Pending``). Inside
+   ``bulk_changes()`` (the workbook import, the demo) rows are only collected, and mapped once per model
+   when the block ends.
 4. At commit, ``_judge``: a page's save with a real Celery broker (COMPLIANCE_REJUDGE_ASYNC) goes to the
    ``compliance.rejudge`` task and the page hears "pending"; otherwise ``rejudge_now`` judges here:
    ``compliance.engine.evaluate_rules`` on those targets (in slices for an import, or a sweep of the rules

@@ -16,6 +16,13 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from communities.models import Community, SubDistrict
+from compliance import requirements as reqs
+from compliance.catalogue import CHINESE_NUMERALS, CLAUSES, RULES, Severity, Target
+from compliance.models import Finding, FindingStatus, Sweep, SweepStatus
+from compliance.names import rule_name
+from compliance.policy import NO_RULE_REASONS
+from compliance.selectors import findings_for_user, streets_for_user, sweep_findings_for_user
 from core.writer import DATE, Col, XlsxBook, is_dangerous, text_width
 
 CHUNK = 5_000
@@ -35,8 +42,6 @@ def findings_as_of(user, as_of: dt.date | None):
     Without ``as_of``: the live findings open now, as of today, with the last live sweep as the source. With
     ``as_of`` D: the snapshot of the latest finished replay as of D (``compliance_sweep --as-of D``); with no
     replay of D, the live records read as they stood on D (found by then, not closed by then)."""
-    from compliance.models import Finding, FindingStatus, Sweep, SweepStatus
-    from compliance.selectors import findings_for_user, sweep_findings_for_user
 
     finished = Sweep.objects.filter(status=SweepStatus.FINISHED)
     if as_of is None:
@@ -58,8 +63,6 @@ def findings_as_of(user, as_of: dt.date | None):
 
 def _street_communities(user, streets: list[tuple[str, str]], findings) -> tuple[dict, dict]:
     """Per 街办: judged communities, and those with an open violation (two queries)."""
-    from communities.models import Community
-    from compliance.catalogue import Severity
 
     codes = [code for code, _name in streets]
     total = dict(Community.objects.judged().filter(sub_district_id__in=codes).order_by()
@@ -84,11 +87,6 @@ def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | Non
     columns), the severity row, one row per 街办, the row of findings that belong to no 街办,
     and the 全区 row.
     """
-    from communities.models import SubDistrict
-    from compliance.catalogue import CLAUSES, Severity, Target
-    from compliance.names import rule_name
-    from compliance.policy import NO_RULE_REASONS
-    from compliance.selectors import streets_for_user
 
     findings, as_of, sweep = findings_as_of(user, as_of)
     book.footer = f"&L评估日期 {as_of:%Y-%m-%d}&R第 &P 页，共 &N 页"
@@ -230,8 +228,6 @@ def write_compliance_workbook(book: XlsxBook, *, user=None, as_of: dt.date | Non
 def _requirements_sheet(book: XlsxBook, names: dict[str, str]) -> None:
     """The policy sub-clause by sub-clause (issue 15): each requirement quoted, with what the system does about it.
     Not a measure sheet: the count of findings written leaves it out."""
-    from compliance import requirements as reqs
-    from compliance.catalogue import CHINESE_NUMERALS
 
     counts = "；".join(f"{reqs.STATUS_LABELS[k]} {n} 项" for k, n in reqs.status_counts().items())
     ws = book.sheet("条款要求", [
@@ -245,6 +241,5 @@ def _requirements_sheet(book: XlsxBook, names: dict[str, str]) -> None:
 
 
 def _rules():
-    from compliance.catalogue import RULES
 
     return sorted(RULES.values(), key=lambda s: (s.clause, s.id))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from django import template
+from django.db.models import Count
 from django.utils import timezone
+from django.utils.html import format_html
 
-from compliance import catalogue
+from compliance import catalogue, names
+from compliance.models import LIVE_STATUSES, Finding, FindingStatus, SupervisionLevel
+from compliance.selectors import community_requirements, findings_for_user
 
 register = template.Library()
 
@@ -32,7 +36,6 @@ def level_badge(value: str) -> str:
 
 @register.filter
 def level_label(value: str) -> str:
-    from compliance.models import SupervisionLevel
 
     return dict(SupervisionLevel.choices).get(value, "")
 
@@ -56,19 +59,16 @@ def rule_title(rule_id: str) -> str:
 @register.filter
 def rule_name(rule_id: str) -> str:
     """``措施四·户数规模`` for ``M04.households``."""
-    from compliance.names import rule_name as name
 
-    return name(rule_id)
+    return names.rule_name(rule_id)
 
 
 @register.filter
 def rule_label(rule_id: str) -> str:
     """The rule's name with its id in the tooltip (ids are for attributes, names for eyes)."""
-    from django.utils.html import format_html
 
-    from compliance.names import rule_name as name
 
-    return format_html('<span class="rule-name" title="{}">{}</span>', rule_id, name(rule_id))
+    return format_html('<span class="rule-name" title="{}">{}</span>', rule_id, names.rule_name(rule_id))
 
 
 @register.filter
@@ -90,7 +90,6 @@ def plain(value) -> str:
 
 @register.inclusion_tag("compliance/_community_panel.html", takes_context=True)
 def community_compliance_panel(context, community):
-    from compliance.selectors import community_requirements
 
     today = timezone.localdate()
     request = context.get("request")
@@ -100,10 +99,7 @@ def community_compliance_panel(context, community):
 @register.inclusion_tag("compliance/_home_summary.html")
 def home_findings_summary(user):
     """The home page's card: the user's open findings by severity, each count a link into the list."""
-    from django.db.models import Count
 
-    from compliance.models import FindingStatus
-    from compliance.selectors import findings_for_user
 
     counts = dict(findings_for_user(user).filter(status=FindingStatus.OPEN).values_list("severity")
                   .annotate(n=Count("id")).order_by())
@@ -114,7 +110,6 @@ def home_findings_summary(user):
 @register.inclusion_tag("compliance/_target_findings.html")
 def target_findings_panel(target_type: str, obj):
     """A record page's live findings (the compound page: 划入社区, 管理主体, 物业, 用房欠账)."""
-    from compliance.models import LIVE_STATUSES, Finding
 
     findings = Finding.objects.filter(target_type=target_type, target_pk=obj.pk, status__in=LIVE_STATUSES)
     return {"findings": list(findings.order_by("clause", "rule_id"))}
