@@ -17,7 +17,7 @@ from core.params import year_param
 from core.shortcuts import one_or_404
 from core.views import service_form
 from core.writer import attachment
-from ui.listing import SortKey, sort_queryset
+from ui.listing import SortKey, sort_queryset, sort_rows
 
 from . import flow, reports, services
 from .forms import (
@@ -261,12 +261,26 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
                         filename=att.original_name)
 
 
+# The 台账's columns (rows are reports.ledger_rows dicts, sorted in Python: ui.listing.sort_rows).
+LEDGER_SORTS = {
+    "name": SortKey("社区名称", ["name", "code"]),
+    "code": SortKey("社区代码", ["code"]),
+    "street": SortKey("街道办事处", ["street", "code"]),
+    "kind": SortKey("设立方式", ["kind", "code"]),
+    "approved_on": SortKey("批复日期", ["approved_on", "code"]),
+    "document_no": SortKey("批复文号", ["document_no", "code"]),
+    "election_on": SortKey("两委选举日期", ["election_on", "code"]),
+    "credit_code": SortKey("统一社会信用代码", ["credit_code", "code"]),
+}
+
+
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     if not is_reviewer(request.user):
         raise PermissionDenied("台账由区民政局查看。")
     year = year_param(request)
-    return render(request, "approvals/ledger.html", {"rows": reports.ledger_rows(year), "year": year,
+    rows, sorting = sort_rows(request, reports.ledger_rows(year), LEDGER_SORTS, "approved_on")
+    return render(request, "approvals/ledger.html", {"rows": rows, "year": year, "sorting": sorting,
                                                      "all_rows": reports.ledger_rows()})
 
 

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import is_reviewer
 from audit.context import client_ip
 from lianhu.queue import QueueUnavailable, enqueue
-from ui.listing import SortKey, paginate, sort_queryset
+from ui.listing import SortKey, paginate, sort_queryset, sort_rows
 
 from . import catalogue, charts, duties, escalation, requirements, services
 from .catalogue import Severity, Target
@@ -373,6 +372,16 @@ def _clause_status_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     return {k: sum(1 for r in rows if r["req"].status == k) for k in requirements.STATUS_LABELS}
 
 
+# The coverage matrix's columns (rows are the 20 措施, built in Python: ui.listing.sort_rows).
+CATALOGUE_SORTS = {
+    "number": SortKey("措施", ["number"]),
+    "lead": SortKey("牵头单位", ["lead", "number"]),
+    "responsible": SortKey("责任单位", ["responsible", "number"]),
+    "checked": SortKey("要求（检查/记录/不可检查）", ["checked", "number"]),
+    "rules": SortKey("规则", ["rule_count", "number"]),
+}
+
+
 @login_required
 def rule_catalogue(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -434,14 +443,20 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
                 "open": open_counts.get(spec.id, 0),
                 "in_sweep": sweep is not None and spec.id in sweep.rule_ids,
             })
+        req_rows = _requirement_rows(number)
+        counts = _clause_status_counts(req_rows)
         clauses.append({
             "info": info,
             "text": clause_text(number),
             "rules": items,
             "no_rule_reason": NO_RULE_REASONS.get(number, "") if not specs else "",
-            "requirements": (req_rows := _requirement_rows(number)),
-            "requirement_counts": _clause_status_counts(req_rows),
+            "requirements": req_rows,
+            "requirement_counts": counts,
+            # Flat, for the coverage matrix's sort headers (CATALOGUE_SORTS).
+            "number": number, "lead": info.lead_text, "responsible": info.responsible_text,
+            "checked": counts.get("checked", 0), "rule_count": len(items),
         })
+    matrix, sorting = sort_rows(request, clauses, CATALOGUE_SORTS, "number")
     deadline_params = [
         {"name": name, "label": duties.DEADLINE_LABELS[name], "default": default, "current": deadline_now[name],
          "kind": "整数", "history": history.get((duties.DEADLINE_KEY, name), [])}
@@ -455,6 +470,8 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
     ]
     return render(request, "compliance/rule_catalogue.html", {
         "clauses": clauses,
+        "matrix": matrix,
+        "sorting": sorting,
         "sweep": sweep,
         "can_edit": reviewer,
         "form": ParameterForm(initial={"effective_from": today}),
@@ -574,6 +591,24 @@ def sweep_start(request: HttpRequest) -> HttpResponse:
     return redirect("compliance:sweep_list")
 
 
+# A sweep's opened/resolved events (finding__ columns) and a replay's snapshot rows (their own columns).
+SWEEP_EVENT_SORTS = {
+    "rule": SortKey("规则", ["finding__rule_id", "finding__target_key"]),
+    "target": SortKey("对象", ["finding__target_key", "finding__rule_id"]),
+    "community": SortKey("社区", ["finding__community__name", "finding__rule_id", "finding__target_key"]),
+    "street": SortKey("街道办事处", ["finding__sub_district_id", "finding__rule_id", "finding__target_key"]),
+    "severity": SortKey("严重程度", ["severity_rank", "finding__rule_id", "finding__target_key"]),
+}
+SNAPSHOT_SORTS = {
+    "rule": SortKey("规则", ["rule_id", "target_key"]),
+    "target": SortKey("对象", ["target_key", "rule_id"]),
+    "community": SortKey("社区", ["community__name", "rule_id", "target_key"]),
+    "unit": SortKey("责任单位", ["responsible_kind", "sub_district_id", "responsible_unit", "rule_id", "target_key"]),
+    "severity": SortKey("严重程度", ["severity_rank", "rule_id", "target_key"]),
+    "due": SortKey("整改期限", ["due_date", "rule_id", "target_key"]),
+}
+
+
 @login_required
 def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -587,11 +622,13 @@ def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not sweep.live:
         # A replay: its own snapshot, read on its own date; the live findings are not its.
         snapshot = sweep_findings_for_user(request.user, sweep)
+        ordered, sorting = sort_queryset(
+            request, snapshot.select_related("community", "sub_district").alias(severity_rank=SEVERITY_RANK),
+            SNAPSHOT_SORTS, "rule")
         return render(request, "compliance/sweep_detail.html", {
             "sweep": sweep,
-            "page": Paginator(snapshot.select_related("community", "sub_district").order_by("rule_id", "target_key",
-                                                                                          "id"),
-                              PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": paginate(request, ordered, PAGE_SIZE),
+            "sorting": sorting,
             "ladder": escalation.ladder(snapshot, escalation.params(sweep.as_of), as_of=sweep.as_of),
             "timings": timing_rows,
         })
@@ -600,11 +637,15 @@ def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
     events = (
         FindingEvent.objects.filter(sweep=sweep, kind__in=kinds, finding__in=findings_for_user(request.user))
         .select_related("finding", "finding__community", "finding__sub_district")
-        .order_by("finding__rule_id", "finding__target_key", "id")
+        .alias(severity_rank=Case(*[When(finding__severity=sev, then=Value(rank))
+                                    for sev, rank in Severity.RANK.items()],
+                                  default=Value(0), output_field=IntegerField()))
     )
+    ordered, sorting = sort_queryset(request, events, SWEEP_EVENT_SORTS, "rule")
     return render(request, "compliance/sweep_detail.html", {
         "sweep": sweep,
         "show": "resolved" if show == "resolved" else "opened",
-        "page": Paginator(events, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": paginate(request, ordered, PAGE_SIZE),
+        "sorting": sorting,
         "timings": timing_rows,
     })

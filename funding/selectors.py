@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import Unit, units_of
@@ -37,14 +38,23 @@ def _level(field: str, level: str, year: int) -> Subquery:
     return Subquery(sub, output_field=MONEY)
 
 
-def funding_table(user, year: int, standards: dict[str, Decimal]) -> dict[str, Any]:
-    """One row per visible community (not 撤销), grouped by 街办, with shortfalls against the standard."""
+def _gap(planned: str, standard: Decimal):
+    """The shortfall as SQL, the same as the figure shown (未登记 counts as the whole standard): a column to sort by."""
+    return Greatest(Value(standard, output_field=MONEY) - Coalesce(planned, Value(Decimal("0")), output_field=MONEY),
+                    Value(Decimal("0")), output_field=MONEY)
+
+
+def funding_table(user, year: int, standards: dict[str, Decimal], order: Sequence = ("code",)) -> dict[str, Any]:
+    """One row per visible community (not 撤销), grouped by 街办, with shortfalls against the standard.
+
+    ``order``: how rows sit inside each 街办 (ORDER BY terms over the row's columns and the annotations
+    below, from the view's sort headers); the 街办 stay in code order."""
     tasks = (
         TaskFund.objects.filter(community=OuterRef("pk"), year=year).order_by().values("community")
         .annotate(total=Sum("amount")).values("total")
     )
     rows = (
-        communities_for_user(user).judged().select_related("sub_district").order_by("sub_district__code", "code")
+        communities_for_user(user).judged().select_related("sub_district")
         .annotate(
             city_planned=_level("planned", FundingLevel.CITY, year),
             city_disbursed=_level("disbursed", FundingLevel.CITY, year),
@@ -52,6 +62,13 @@ def funding_table(user, year: int, standards: dict[str, Decimal]) -> dict[str, A
             district_disbursed=_level("disbursed", FundingLevel.DISTRICT, year),
             task_total=Coalesce(Subquery(tasks, output_field=MONEY), Value(Decimal("0")), output_field=MONEY),
         )
+        .annotate(city_gap=_gap("city_planned", standards["city"]),
+                  district_gap=_gap("district_planned", standards["district"]))
+        .annotate(short_flag=Case(
+            When(Q(city_planned__isnull=True) | Q(district_planned__isnull=True) | Q(city_gap__gt=0)
+                 | Q(district_gap__gt=0), then=Value(1)),
+            default=Value(0), output_field=IntegerField()))
+        .order_by("sub_district__code", *order)
     )
     groups: dict[str, dict[str, Any]] = {}
     zero = Decimal("0")

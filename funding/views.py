@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.params import year_param
 from core.views import service_form
+from ui.listing import SortKey, sort_order
 
 from . import services
 from .forms import AllocationForm, SalaryForm, TaskFundForm
@@ -41,15 +42,32 @@ def _require_entry(user) -> None:
         raise PermissionDenied("经费由区财政局、区民政局录入，您无权录入。")
 
 
+# The funding table's columns a reader may sort by (inside each 街办; funding_table's annotations).
+FUNDING_SORTS = {
+    "code": SortKey("社区代码", ["code"]),
+    "name": SortKey("社区", ["name", "code"]),
+    "city_planned": SortKey("市级配套（元）", ["city_planned", "code"]),
+    "city_disbursed": SortKey("市级已拨付（元）", ["city_disbursed", "code"]),
+    "district_planned": SortKey("区级配套（元）", ["district_planned", "code"]),
+    "district_disbursed": SortKey("区级已拨付（元）", ["district_disbursed", "code"]),
+    "city_gap": SortKey("市级缺口（元）", ["city_gap", "code"]),
+    "district_gap": SortKey("区级缺口（元）", ["district_gap", "code"]),
+    "task_total": SortKey("费随事转（元）", ["task_total", "code"]),
+    "short": SortKey("结论", ["short_flag", "code"]),
+}
+
+
 @login_required
 def funding_overview(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     standards = _standards(year)
+    order, sorting = sort_order(request, FUNDING_SORTS, "code")
     context = {
         "year": year,
         "years": range(timezone.localdate().year + 1, timezone.localdate().year - 6, -1),
         "standards": standards,
-        "table": funding_table(request.user, year, standards),
+        "sorting": sorting,
+        "table": funding_table(request.user, year, standards, order),
         "tasks": task_funds_for_user(request.user).filter(year=year).select_related("community"),
         "can_enter": may_enter_funding(request.user),
     }

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles import is_admin
+from ui.listing import paginate
 
 from . import health
 from .models import TaskRecord, TaskState
@@ -76,6 +76,6 @@ def tasks(request: HttpRequest) -> HttpResponse:
             records = records.filter(subject_type=key, subject_id=value)
             subject = (label, value)
             break
-    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, records, PAGE_SIZE)
     return render(request, "ops/tasks.html", {"page": page, "state": state, "subject": subject,
                                               "states": TaskState.choices})

@@ -20,10 +20,29 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.roles import is_reviewer
 from compliance.selectors import finding_for_user, findings_for_user, last_finished_sweep
 from core.shortcuts import one_or_404
+from ui.listing import SortKey, paginate, sort_queryset
 
 from . import assessment, compat, flow, reports, selectors, services
 from .forms import BulletinForm, DocumentForm, MeasuresForm, RequestCloseForm, ReviewForm
 from .models import Bulletin, RectAction, RectAttachment, RectState
+
+PAGE_SIZE = 50
+# doc_no is 督[year]N号: year, kind and number order it as it reads.
+DOCUMENT_SORTS = {
+    "doc_no": SortKey("文号", ["year", "-kind", "number"]),
+    "kind": SortKey("文种", ["kind", "-year", "-number"]),
+    "unit": SortKey("责任单位", ["unit", "-issued_on"]),
+    "issued_on": SortKey("发文日期", ["issued_on", "year", "number"]),
+    "reply_by": SortKey("反馈期限", ["reply_by", "year", "number"]),
+    "created_by": SortKey("拟稿人", ["created_by__username", "-issued_on"]),
+}
+BULLETIN_SORTS = {
+    "doc_no": SortKey("文号", ["year", "number"]),
+    "title": SortKey("标题", ["title"]),
+    "period": SortKey("统计期间", ["period_end", "period_start"]),
+    "state": SortKey("状态", ["state", "-period_end"]),
+    "issued": SortKey("签发", ["issued_at", "-period_end"]),
+}
 
 
 def _message(error: ValidationError) -> str:
@@ -139,8 +158,10 @@ def document_list(request: HttpRequest) -> HttpResponse:
     if reviewer:
         sweep = last_finished_sweep()
         ladder = reports.unit_ladder(sweep.as_of if sweep else timezone.localdate())
+    ordered, sorting = sort_queryset(request, selectors.documents_for_user(user), DOCUMENT_SORTS, "-doc_no")
     return render(request, "supervision/document_list.html", {
-        "documents": selectors.documents_for_user(user)[:300], "ladder": ladder, "can_issue": reviewer, "form": form,
+        "page": paginate(request, ordered, PAGE_SIZE), "sorting": sorting, "ladder": ladder, "can_issue": reviewer,
+        "form": form,
     })
 
 
@@ -204,9 +225,10 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
                 return redirect("supervision:bulletin_detail", pk=b.pk)
         else:
             messages.error(request, f"未起草：{_form_errors(form)}")
+    ordered, sorting = sort_queryset(request, selectors.bulletins_for_user(user).select_related("drafted_by", "issued_by"),
+                                     BULLETIN_SORTS, "-period")
     return render(request, "supervision/bulletin_list.html", {
-        "bulletins": selectors.bulletins_for_user(user).select_related("drafted_by", "issued_by")[:200],
-        "form": form, "can_draft": reviewer,
+        "page": paginate(request, ordered, PAGE_SIZE), "sorting": sorting, "form": form, "can_draft": reviewer,
     })
 
 

@@ -59,18 +59,45 @@ def _ordering(spec: SortKey, descending: bool) -> list:
     return orders
 
 
-def sort_queryset(
-    request: HttpRequest, queryset: QuerySet, keys: Mapping[str, SortKey], default: str
-) -> tuple[QuerySet, Sorting]:
-    """The queryset ordered by the reader's choice (``?sort=``), or by ``default`` for anything not whitelisted."""
+def sort_order(request: HttpRequest, keys: Mapping[str, SortKey], default: str) -> tuple[list, Sorting]:
+    """The ORDER BY terms of the reader's choice (``?sort=``), or of ``default`` for anything not whitelisted,
+    ``pk`` last: for a list that orders its rows under a grouping of its own (the funding table, by 街办)."""
     asked = request.GET.get(SORT_PARAM, "")
     descending = asked.startswith("-")
     key = asked.lstrip("-")
     if key not in keys:
         descending = default.startswith("-")
         key = default.lstrip("-")
-    ordered = queryset.order_by(*_ordering(keys[key], descending), "-pk" if descending else "pk")
-    return ordered, Sorting(keys=keys, key=key, descending=descending, default=default)
+    orders = [*_ordering(keys[key], descending), "-pk" if descending else "pk"]
+    return orders, Sorting(keys=keys, key=key, descending=descending, default=default)
+
+
+def sort_queryset(
+    request: HttpRequest, queryset: QuerySet, keys: Mapping[str, SortKey], default: str
+) -> tuple[QuerySet, Sorting]:
+    """The queryset ordered by the reader's choice (``?sort=``), or by ``default`` for anything not whitelisted."""
+    orders, sorting = sort_order(request, keys, default)
+    return queryset.order_by(*orders), sorting
+
+
+def sort_rows(request: HttpRequest, rows: Sequence, keys: Mapping[str, SortKey], default: str) -> tuple[list, Sorting]:
+    """A list built in Python (no queryset behind it) sorted the same way: each SortKey field names a key
+    of the row (a dict) or an attribute; missing values sort last either way, as in SQL above."""
+    _orders, sorting = sort_order(request, keys, default)
+    spec = keys[sorting.key]
+
+    def value(row, name):
+        return row.get(name) if isinstance(row, Mapping) else getattr(row, name, None)
+
+    ordered = list(rows)
+    # Stable sorts, last field first; each field's own direction, then the reader's.
+    for name in reversed(spec.fields):
+        reverse = name.startswith("-") != sorting.descending
+        name = name.lstrip("-")
+        present = [r for r in ordered if value(r, name) is not None]
+        missing = [r for r in ordered if value(r, name) is None]
+        ordered = sorted(present, key=lambda r: value(r, name), reverse=reverse) + missing
+    return ordered, sorting
 
 
 def page_size(request: HttpRequest, default: int = DEFAULT_PAGE_SIZE) -> int:
