@@ -108,8 +108,11 @@ def _integral(value: Any) -> int | None:
 
 def text(max_length: int) -> Parser:
     def parse(value: Any) -> str:
-        whole = _integral(value) if isinstance(value, int | float) else None
-        result = str(whole if whole is not None else value).strip()
+        if value.__class__ is str:
+            result = value.strip()
+        else:
+            whole = _integral(value) if isinstance(value, int | float) else None
+            result = str(whole if whole is not None else value).strip()
         if len(result) > max_length:
             raise CellError(f"不能超过{max_length}个字符（现为{len(result)}个）。", "too_long")
         return result
@@ -135,7 +138,7 @@ MAX_INTEGER = 2_147_483_647  # the largest value an integer column holds (Postgr
 
 
 def non_negative_integer(value: Any) -> int:
-    number = _integral(value)
+    number = value if value.__class__ is int else _integral(value)
     if number is None or number < 0:
         raise CellError("必须是非负整数。", "not_non_negative_integer")
     if number > MAX_INTEGER:
@@ -197,10 +200,13 @@ _FORMULA = (_REFUSED, "不接受公式，请把单元格改为数值或文字后
 
 def _parse_cell(raw: Any, parse: Parser, blank: bool) -> tuple:
     """One non-empty cell: (_VALUE, value), (_BLANK,) for a cell of spaces, or (_REFUSED, message, code)."""
-    if is_formula(raw):
+    if raw.__class__ is str:  # most cells: is_formula and is_blank without their isinstance checks
+        if raw[:1] == "=":
+            return _FORMULA
+        if not raw.strip():
+            return (_BLANK,)
+    elif is_formula(raw):
         return _FORMULA
-    if is_blank(raw):
-        return (_BLANK,)
     try:
         return (_VALUE, parse(raw))
     except CellError as error:
