@@ -2,7 +2,8 @@
 
 Standalone:  .venv/bin/python bench/sheets_bench.py   (PostgreSQL, DATABASE_URL default
 postgres:///lianhu_sheets_bench — dropped and rebuilt; SHEETS_SCALE=0.1 for a tenth of the rows;
-SHEETS_EXPORT_ROWS for the export size, default 1,000,000).
+SHEETS_EXPORT_ROWS for the export size, default 1,000,000; SHEETS_SKIP_PEER=1 leaves out the django-import-export
+runs, whose validated import takes about 100 rows/s: some 20 minutes at full scale).
 
 From bench/run.py:  ``import sheets_bench; lines = sheets_bench.run(scale)`` after Django is set up on
 a bench database; it returns Markdown lines for the report. It adds its own 街办 (codes 9xxxxxxxx)
