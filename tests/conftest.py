@@ -110,6 +110,21 @@ def today(monkeypatch):
     return set_today
 
 
+# Modules that share state outside their own test database: the real broker's Redis database (a worker test
+# purges its queues and starts a worker that the health page would count). Under ``make test`` (pytest-xdist,
+# ``--dist loadgroup``) each group runs on one worker, one test after another; every other test has a
+# database of its own per worker (test_<name>_gw0, _gw1, …).
+SHARED_REDIS = {"tests.compliance.test_celery_worker", "tests.compliance.test_worker_faults", "tests.ops.test_health"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # tryfirst: xdist reads the group marks in its own hook of the same name.
+    for item in items:
+        if item.module is not None and item.module.__name__ in SHARED_REDIS:
+            item.add_marker(pytest.mark.xdist_group("redis"))
+
+
 def pytest_report_header(config):
     # CI's log must say which database the suite really ran on.
     from django.conf import settings
