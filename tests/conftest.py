@@ -110,19 +110,36 @@ def today(monkeypatch):
     return set_today
 
 
-# Modules that share state outside their own test database: the real broker's Redis database (a worker test
-# purges its queues and starts a worker that the health page would count). Under ``make test`` (pytest-xdist,
-# ``--dist loadgroup``) each group runs on one worker, one test after another; every other test has a
-# database of its own per worker (test_<name>_gw0, _gw1, …).
-SHARED_REDIS = {"tests.compliance.test_celery_worker", "tests.compliance.test_worker_faults", "tests.ops.test_health"}
+# How `make test` (pytest-xdist, --dist loadgroup) shares the tests out: one test at a time to whichever worker
+# is free, each worker with a database of its own (test_<name>_gw0, _gw1, …), except the groups below, each of
+# which runs on one worker, one test after another.
+XDIST_GROUPS = {
+    # State outside the test database: the broker's Redis database (the real-worker tests purge its queues and
+    # start workers that take each other's tasks and that the health page counts).
+    "tests.compliance.test_celery_worker": "redis",
+    "tests.compliance.test_worker_faults": "redis",
+    "tests.compliance.test_scale_out": "redis",
+    "tests.ops.test_health": "redis",
+    # Cheap tests behind a costly module- or session-scoped world, built once instead of once per worker.
+    "tests.accounts.test_demo_users": "structure-demo",
+    "tests.communities.test_load_demo": "structure-demo",
+    "tests.communities.test_rules": "structure-demo",
+    "tests.compliance.test_demo_ladder": "tests.compliance.test_demo_ladder",
+    "tests.test_demo_all_apps": "tests.test_demo_all_apps",
+    "tests.test_permission_matrix": "tests.test_permission_matrix",
+    "tests.test_fuzz_forms": "tests.test_fuzz_forms",
+    "tests.test_fuzz_query": "tests.test_fuzz_query",
+    # tests/test_every_record_page.py is left out on purpose: its roles take minutes each, spread over the workers.
+}
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     # tryfirst: xdist reads the group marks in its own hook of the same name.
     for item in items:
-        if item.module is not None and item.module.__name__ in SHARED_REDIS:
-            item.add_marker(pytest.mark.xdist_group("redis"))
+        group = XDIST_GROUPS.get(item.module.__name__) if item.module is not None else None
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_report_header(config):
