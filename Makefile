@@ -50,11 +50,12 @@ intro:
 
 # pytest-django reads the settings before tests/conftest.py runs, so the debug
 # flag the suite needs (no SSL redirect, a development key) is set here.
-# One pytest-xdist worker per core, each with its own test database (and its own session demo); tests that
-# share Redis run on one worker (tests/conftest.py, --dist loadgroup). TEST_WORKERS=0 runs in one process.
+# One pytest-xdist worker per core, each with its own test database, session demo and Redis database
+# (tests/conftest.py); --dist loadscope keeps a module's tests on one worker, so a module's world is built once.
+# TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 test: install
-	DJANGO_DEBUG=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	DJANGO_DEBUG=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

@@ -7,6 +7,15 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 import pytest
 from django.contrib.auth import get_user_model
 
+# Under `make test` (pytest-xdist) every worker has a test database of its own (test_<name>_gw0, _gw1, …) and,
+# read here before any test module, a Redis database of its own for the real-worker tests: worker N uses the
+# database N below the one given (CI: 15, 14), so one worker's test never purges or takes the other's tasks, nor
+# counts its Celery workers (kombu keeps even broadcasts apart by database).
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER.startswith("gw") and os.environ.get("LIANHU_CI_REDIS_URL"):
+    _base, _, _db = os.environ["LIANHU_CI_REDIS_URL"].rpartition("/")
+    os.environ["LIANHU_CI_REDIS_URL"] = f"{_base}/{int(_db) - int(_WORKER[2:])}"
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
@@ -108,38 +117,6 @@ def today(monkeypatch):
         return day
 
     return set_today
-
-
-# How `make test` (pytest-xdist, --dist loadgroup) shares the tests out: one test at a time to whichever worker
-# is free, each worker with a database of its own (test_<name>_gw0, _gw1, …), except the groups below, each of
-# which runs on one worker, one test after another.
-XDIST_GROUPS = {
-    # State outside the test database: the broker's Redis database (the real-worker tests purge its queues and
-    # start workers that take each other's tasks and that the health page counts).
-    "tests.compliance.test_celery_worker": "redis",
-    "tests.compliance.test_worker_faults": "redis",
-    "tests.compliance.test_scale_out": "redis",
-    "tests.ops.test_health": "redis",
-    # Cheap tests behind a costly module- or session-scoped world, built once instead of once per worker.
-    "tests.accounts.test_demo_users": "structure-demo",
-    "tests.communities.test_load_demo": "structure-demo",
-    "tests.communities.test_rules": "structure-demo",
-    "tests.compliance.test_demo_ladder": "tests.compliance.test_demo_ladder",
-    "tests.test_demo_all_apps": "tests.test_demo_all_apps",
-    "tests.test_permission_matrix": "tests.test_permission_matrix",
-    "tests.test_fuzz_forms": "tests.test_fuzz_forms",
-    "tests.test_fuzz_query": "tests.test_fuzz_query",
-    # tests/test_every_record_page.py is left out on purpose: its roles take minutes each, spread over the workers.
-}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    # tryfirst: xdist reads the group marks in its own hook of the same name.
-    for item in items:
-        group = XDIST_GROUPS.get(item.module.__name__) if item.module is not None else None
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_report_header(config):
