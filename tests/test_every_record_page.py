@@ -16,14 +16,16 @@ In the visible text (tags, attributes, scripts and styles removed) there may be 
 (``M04.households``) and no parameter name (``min_households``): ids may sit in ``title``/``data-``
 attributes and URLs only. A 500 anywhere fails the role's test with the exception.
 
-Size and time (demo of 2026-12, PostgreSQL): about 18,000 page loads — record pages: admin 4,556,
-reviewer 4,556, each department (zhujian, guihua, daxing, caizheng) 1,646, each clerk ~410; plus 150–310
-list and filter pages per role. Measured 2026-12-03 on the shared 2-core machine at load average ~9 (six
-other suites running): the administrator's test, 4,866 loads, took 1,181 s wall, and the whole process
-(demo fixture included) 176 s of CPU; a page costs 10–15 ms of Python in the view and template (person
-11.8 queries, facility 8, community 23, 两委 14) and about as much again in the test client, the check and
-PostgreSQL. Estimated on an idle 2-core runner: about 6–7 minutes for the module — over the 3 minutes
-aimed at; the two harness costs below are already cut (about a third of each page), the rest is the pages.
+Size and time (demo of 2026-12, PostgreSQL), measured 2026-12-03 on the shared 2-core machine with other
+suites running (load average 9 falling to 3.5), page loads (record pages + list and filter pages) and wall
+seconds per role: admin 4,866 / 1,181 s; reviewer 4,865 / 1,274 s; qingnian 562 / 281 s; zaoyuan 900 /
+282 s; zhujian 1,949 / 462 s; guihua 1,949 / 282 s; daxing 1,948 / 88 s; caizheng 1,968 / 92 s — 19,007
+loads. CPU of the Python process, demo fixture included: 176 s (admin alone), 191 s (reviewer alone),
+300 s (the six others). At load ~4 a page took 35–60 ms wall (daxing, caizheng); a page costs 10–15 ms of
+Python in its view and template (person 11.8 queries, facility 8, community 23, 两委 14), about as much
+again in the test client and the check, plus PostgreSQL. Estimated on an idle 2-core runner: about
+8 minutes for the module — well over the 3 minutes aimed at; the two harness costs below are already cut
+(about a third of each page), the rest is the pages themselves.
 Run with ``-s`` for pages and seconds per role and page type.
 """
 
