@@ -12,99 +12,29 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from compliance import services
 from compliance.models import Finding, FindingStatus, Sweep, SweepStatus
+from tests.celery_world import ready_producer, start_worker, stop_worker, worker_env
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-REDIS_URL = os.environ.get("LIANHU_CI_REDIS_URL", "")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 120
 # Today's (live) sweep: one as of another day is a replay and writes only its own snapshot (issue 12).
 
 
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI 必须用真实的 Celery worker 跑这条测试：{reason}")
-    pytest.skip(reason)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    host = db["HOST"] or ""
-    auth = db["USER"] or ""
-    if db["PASSWORD"]:
-        auth += f":{db['PASSWORD']}"
-    if auth:
-        auth += "@"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    # The worker must read what this test commits: the test database, not the configured one.
-    return f"postgres://{auth}{host}{port}/{db['NAME']}"
-
-
-def _producer():
-    """A Celery app of its own that only publishes: never eager, whatever the settings say."""
-    from celery import Celery
-
-    # Not the current app: the project's shared tasks must keep resolving to lianhu's own app afterwards.
-    producer = Celery("lianhu-test-producer", broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
-    producer.conf.task_always_eager = False
-    return producer
-
-
 @pytest.fixture
 def celery_worker_process(transactional_db):
-    if not REDIS_URL:
-        _unavailable("LIANHU_CI_REDIS_URL 未设置（只有 .ci/run 会设置）")
-    if connection.vendor != "postgresql":
-        _unavailable(f"需要 PostgreSQL（当前 {connection.vendor}）：worker 进程要读同一个测试数据库")
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        _unavailable(f"Redis {REDIS_URL} 无法连接：{exc}")
-
-    producer = _producer()
-    # Leftovers of an earlier, killed run would be consumed first.
-    producer.control.purge()
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "1",
-        "DJANGO_SETTINGS_MODULE": "lianhu.settings",
-        "CELERY_BROKER_URL": REDIS_URL,
-        "CELERY_RESULT_BACKEND": REDIS_URL,
-        "DATABASE_URL": _database_url(),
-        "DJANGO_CONN_MAX_AGE": "0",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "lianhu", "worker", "--pool=prefork", "--concurrency=2",
-         "--without-mingle", "--without-gossip", "-l", "WARNING", "-n", f"pytest-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True,
-    )
+    producer = ready_producer()
+    proc = start_worker(f"pytest-{os.getpid()}@%h", worker_env(), pool="prefork")
     try:
         yield producer, proc
     finally:
-        # The worker and its pool children form one process group: end them all, whatever happened.
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
+        stop_worker(proc)
         producer.control.purge()
         producer.close()
 

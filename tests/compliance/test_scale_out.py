@@ -9,21 +9,16 @@ workers are other processes reading the committed test database. Under CI a miss
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from compliance import services
 from compliance.models import Finding, FindingStatus, Sweep, SweepStatus
 from ops.models import TaskRecord
-
-from .test_celery_worker import REDIS_URL, ROOT, _database_url, _producer, _unavailable
+from tests.celery_world import ready_producer, start_worker, stop_worker, worker_env
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -31,53 +26,12 @@ WAIT_SECONDS = 180
 CHUNKS = 12
 
 
-def _start_worker(name: str, env: dict) -> subprocess.Popen:
-    # One process each (--pool=solo): a worker holds one chunk at a time (prefetch multiplier 1, acks_late), so
-    # the queue hands the next chunk to whichever machine is free, as in production.
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "lianhu", "worker", "--pool=solo", "--without-mingle",
-         "--without-gossip", "-l", "WARNING", "-n", name],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True,
-    )
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-
-
 @pytest.fixture
 def two_workers(transactional_db):
-    if not REDIS_URL:
-        _unavailable("LIANHU_CI_REDIS_URL 未设置（只有 .ci/run 会设置）")
-    if connection.vendor != "postgresql":
-        _unavailable(f"需要 PostgreSQL（当前 {connection.vendor}）：worker 进程要读同一个测试数据库")
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        _unavailable(f"Redis {REDIS_URL} 无法连接：{exc}")
-
-    producer = _producer()
-    producer.control.purge()
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "1",
-        "DJANGO_SETTINGS_MODULE": "lianhu.settings",
-        "CELERY_BROKER_URL": REDIS_URL,
-        "CELERY_RESULT_BACKEND": REDIS_URL,
-        "DATABASE_URL": _database_url(),
-        "DJANGO_CONN_MAX_AGE": "0",
-    }
+    producer = ready_producer()
+    env = worker_env()
     names = [f"machine-a-{os.getpid()}@lianhu", f"machine-b-{os.getpid()}@lianhu"]
-    procs = [_start_worker(name, env) for name in names]
+    procs = [start_worker(name, env) for name in names]
     try:
         # Both consume before the sweep is queued: otherwise the first one up would simply take everything.
         deadline = time.monotonic() + 60
@@ -93,7 +47,7 @@ def two_workers(transactional_db):
         yield producer, procs, names
     finally:
         for proc in procs:
-            _stop(proc)
+            stop_worker(proc)
         producer.control.purge()
         producer.close()
 

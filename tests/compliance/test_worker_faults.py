@@ -8,23 +8,20 @@ PostgreSQL; under CI a missing Redis fails instead of skipping.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from communities.models import Community
 from compliance.models import Sweep, SweepStatus
 from imports import services as import_services
 from imports.models import StoredUpload, UploadState
-from tests.compliance.test_celery_worker import REDIS_URL, ROOT, _database_url, _producer, _unavailable
+from tests.celery_world import ready_producer, start_worker, stop_worker, worker_env
 from tests.imports.test_import_workbook import COMMUNITY_HEADERS, community_row, xlsx
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -37,41 +34,20 @@ WITHIN = VISIBILITY + 60
 
 @pytest.fixture
 def workers(transactional_db, tmp_path):
-    if not REDIS_URL:
-        _unavailable("LIANHU_CI_REDIS_URL 未设置（只有 .ci/run 会设置）")
-    if connection.vendor != "postgresql":
-        _unavailable(f"需要 PostgreSQL（当前 {connection.vendor}）：worker 进程要读同一个测试数据库")
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        _unavailable(f"Redis {REDIS_URL} 无法连接：{exc}")
-    producer = _producer()
-    producer.control.purge()
+    producer = ready_producer()
     started: list[subprocess.Popen] = []
     marks = tmp_path / "marks"
 
     def start(name: str, slow: bool = False) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DJANGO_DEBUG": "1",
-            "DJANGO_SETTINGS_MODULE": "lianhu.settings",
-            "CELERY_BROKER_URL": REDIS_URL,
-            "CELERY_RESULT_BACKEND": REDIS_URL,
-            "DATABASE_URL": _database_url(),
-            "DJANGO_CONN_MAX_AGE": "0",
-            "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY),
-            "IMPORT_LEASE_SECONDS": str(IMPORT_LEASE),
-            "COMPLIANCE_SWEEP_LEASE_SECONDS": "120",
-            "LIANHU_FAULT_MARKS": str(marks),
-        }
-        command = [sys.executable, "-m", "celery", "-A", "lianhu", "worker", "--pool=prefork", "--concurrency=2",
-                   "--without-mingle", "--without-gossip", "-l", "WARNING", "-n", f"{name}-{os.getpid()}@%h"]
-        if slow:
-            command += ["--include", "tests.compliance.slow_worker"]
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+        env = worker_env(
+            DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY),
+            IMPORT_LEASE_SECONDS=str(IMPORT_LEASE),
+            COMPLIANCE_SWEEP_LEASE_SECONDS="120",
+            LIANHU_FAULT_MARKS=str(marks),
+        )
+        more = ("--include", "tests.compliance.slow_worker") if slow else ()
+        proc = start_worker(f"{name}-{os.getpid()}@%h", env, pool="prefork", more=more)
         started.append(proc)
         return proc
 
@@ -79,9 +55,7 @@ def workers(transactional_db, tmp_path):
         yield producer, start, marks
     finally:
         for proc in started:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+            stop_worker(proc, kill=True)
         producer.control.purge()
         producer.close()
 

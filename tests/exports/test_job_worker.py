@@ -11,14 +11,12 @@ import time
 import openpyxl
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 
 from exports import services
 from exports.models import ExportJob, ExportState
 from ops.models import TaskRecord
-from tests.compliance.test_celery_worker import REDIS_URL, _database_url, _producer, _unavailable
-from tests.compliance.test_scale_out import _start_worker, _stop
+from tests.celery_world import ready_producer, start_worker, stop_worker, worker_env
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -27,30 +25,14 @@ WAIT_SECONDS = 120
 
 @pytest.fixture
 def export_worker(transactional_db):
-    if not REDIS_URL:
-        _unavailable("LIANHU_CI_REDIS_URL 未设置（只有 .ci/run 会设置）")
-    if connection.vendor != "postgresql":
-        _unavailable(f"需要 PostgreSQL（当前 {connection.vendor}）：worker 进程要读同一个测试数据库")
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        _unavailable(f"Redis {REDIS_URL} 无法连接：{exc}")
-    producer = _producer()
-    producer.control.purge()
-    env = {
-        **os.environ, "DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "lianhu.settings",
-        "CELERY_BROKER_URL": REDIS_URL, "CELERY_RESULT_BACKEND": REDIS_URL, "DATABASE_URL": _database_url(),
-        "DJANGO_CONN_MAX_AGE": "0",
-        # The web side and the worker share one media root, as on two machines with NFS (deployment.md).
-        "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    proc = _start_worker(f"exports-{os.getpid()}@lianhu", env)
+    producer = ready_producer()
+    # The web side and the worker share one media root, as on two machines with NFS (deployment.md).
+    env = worker_env(DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    proc = start_worker(f"exports-{os.getpid()}@lianhu", env)
     try:
         yield producer, proc
     finally:
-        _stop(proc)
+        stop_worker(proc)
         producer.control.purge()
         producer.close()
 
