@@ -265,17 +265,7 @@ class CompoundSheet(Sheet):
             data = dict(parsed.data)
             code = data.pop("code")
             try:
-                community = self._community(data.get("community"), ctx)
-                data["community"] = community
-                street = data.pop("sub_district", None)
-                if community is not None:
-                    if street is not None and street.code != community.sub_district_id:
-                        raise RowRefused(
-                            "街道办事处",
-                            f"街道办事处“{street.name}”与所属社区的街道“{community.sub_district.name}”不一致。",
-                            "street_mismatch",
-                        )
-                    street = community.sub_district
+                street = self._placed(data, ctx)
                 existing = stored.get(code)
                 if existing is not None and scope is not None:
                     ctx.require_street(existing.sub_district.code if existing.sub_district else None, "小区编号")
@@ -283,7 +273,7 @@ class CompoundSheet(Sheet):
                     street = own_street  # a clerk's new unassigned compound lies in their own 街办
                 if street is not None:
                     if scope is not None:
-                        ctx.require_street(street.code, "社区代码" if community else "街道办事处")
+                        ctx.require_street(street.code, "社区代码" if data["community"] else "街道办事处")
                     data["sub_district"] = street
                 elif existing is None:
                     ctx.require_street(None, "街道办事处")
@@ -326,8 +316,9 @@ class CompoundSheet(Sheet):
                             reason=self.history_reason)
         return outcomes
 
-    def apply_row(self, data: dict[str, Any], ctx) -> Action:
-        code = data.pop("code")
+    def _placed(self, data: dict[str, Any], ctx):
+        """The row's community (put into ``data``) and its 街道办事处: the community's own when one is named;
+        a named 街道办事处 that differs from it is refused. The bulk and the single-row paths share this."""
         community = self._community(data.get("community"), ctx)
         data["community"] = community
         street = data.pop("sub_district", None)
@@ -339,6 +330,11 @@ class CompoundSheet(Sheet):
                     "street_mismatch",
                 )
             street = community.sub_district
+        return street
+
+    def apply_row(self, data: dict[str, Any], ctx) -> Action:
+        code = data.pop("code")
+        street = self._placed(data, ctx)
         existing = Compound.objects.select_related("community", "sub_district").filter(code=code).first()
         if existing is not None:
             ctx.require_street(existing.sub_district.code if existing.sub_district else None, "小区编号")
@@ -346,7 +342,7 @@ class CompoundSheet(Sheet):
             # A clerk's new unassigned compound lies in their own 街办.
             street = SubDistrict.objects.get(code=next(iter(ctx.street_scope)))
         if street is not None:
-            ctx.require_street(street.code, "社区代码" if community else "街道办事处")
+            ctx.require_street(street.code, "社区代码" if data["community"] else "街道办事处")
             data["sub_district"] = street
         elif existing is None:
             ctx.require_street(None, "街道办事处")
