@@ -204,13 +204,8 @@ def rule_parameter_set(*, rule_id: str, name: str, value: Any, effective_from: d
     if not isinstance(effective_from, dt.date):
         raise ValidationError("请填写生效日期（YYYY-MM-DD）。", code="effective_from_required")
     stored = to_json(rule.params[name], value)
-    with transaction.atomic():
-        parameter = RuleParameter.objects.create(
-            rule_id=rule_id, name=name, value=stored, effective_from=effective_from,
-            set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
-        )
-        _parameter_audit(parameter, user)
-        return parameter
+    return _parameter_record(rule_id=rule_id, name=name, stored=stored, effective_from=effective_from,
+                             user=user, reason=reason)
 
 
 def escalation_parameter_set(*, name: str, value: Any, effective_from: dt.date, user=None,
@@ -234,13 +229,8 @@ def escalation_parameter_set(*, name: str, value: Any, effective_from: dt.date, 
         raise ValidationError(
             f"逾期天数须逐级增加：提醒 {remind} 天 < 督办 {supervise} 天 < 约谈 {interview} 天。",
             code="escalation_order")
-    with transaction.atomic():
-        parameter = RuleParameter.objects.create(
-            rule_id=escalation.ESCALATION_KEY, name=name, value=stored, effective_from=effective_from,
-            set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
-        )
-        _parameter_audit(parameter, user)
-        return parameter
+    return _parameter_record(rule_id=escalation.ESCALATION_KEY, name=name, stored=stored, effective_from=effective_from,
+                             user=user, reason=reason)
 
 
 def deadline_parameter_set(*, name: str, value: Any, effective_from: dt.date, user=None,
@@ -260,9 +250,15 @@ def deadline_parameter_set(*, name: str, value: Any, effective_from: dt.date, us
     stored = to_json(30, value)
     if stored <= 0:
         raise ValidationError("整改期限应为正整数（天）。", code="invalid_value")
+    return _parameter_record(rule_id=DEADLINE_KEY, name=name, stored=stored, effective_from=effective_from,
+                             user=user, reason=reason)
+
+
+def _parameter_record(*, rule_id: str, name: str, stored: Any, effective_from: dt.date, user, reason: str) -> RuleParameter:
+    """One dated value and its audit line, together: the three setters differ only in how they check the value."""
     with transaction.atomic():
         parameter = RuleParameter.objects.create(
-            rule_id=DEADLINE_KEY, name=name, value=stored, effective_from=effective_from,
+            rule_id=rule_id, name=name, value=stored, effective_from=effective_from,
             set_by=user if user is not None and user.is_authenticated else None, reason=reason.strip(),
         )
         _parameter_audit(parameter, user)
