@@ -18,12 +18,14 @@ ImproperlyConfigured, and ``check --deploy`` reports it (staffing.E001).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -63,6 +65,81 @@ def decrypt(token: str) -> str:
     except InvalidToken:
         # Never the token itself in the message: it ends up in logs.
         raise ImproperlyConfigured("身份证号密文无法用当前密钥解密：请检查 DJANGO_FIELD_ENCRYPTION_KEY。") from None
+
+
+@lru_cache(maxsize=4)
+def _key_parts(keys: tuple[str, ...]) -> tuple[tuple[object, object, bytes], ...]:
+    """Per key: SHA-256 states with the HMAC pads of its signing half absorbed, and its AES-128 half."""
+    parts = []
+    for key in keys:
+        raw = base64.urlsafe_b64decode(key)
+        signing = raw[:16].ljust(64, b"\0")
+        parts.append((hashlib.sha256(bytes(b ^ 0x36 for b in signing)),
+                      hashlib.sha256(bytes(b ^ 0x5C for b in signing)), raw[16:]))
+    return tuple(parts)
+
+
+def decrypt_many(tokens: Sequence[str | None]) -> list[str | None]:
+    """``decrypt`` of many tokens (None and "" pass through): for a reader of many rows (the 人员台账).
+
+    The same Fernet checks, in the same order as ``MultiFernet.decrypt``: version byte, HMAC-SHA256 of the
+    token under each key's signing half in turn (constant-time compare), then AES-128-CBC and PKCS7 padding,
+    but without building cryptography's HMAC and cipher objects per token (about 11 µs each): the HMAC reuses
+    SHA-256 states keyed once, and a whole batch's blocks are decrypted in one AES call per key, each block
+    then XORed with the one before it (that is CBC). A token this path does not take (malformed, tampered,
+    another key) goes through ``decrypt`` itself, which decides and raises as always."""
+    keys, _ = _keys()
+    parts = _key_parts(tuple(keys))
+    blocks: list[list[bytes]] = [[] for _ in parts]  # per key: the tokens' decoded bytes
+    where: list[tuple[int, int] | None] = []  # per token: (key, position) or None for decrypt()
+    for token in tokens:
+        if not token:
+            where.append(None)
+            continue
+        try:
+            data = base64.urlsafe_b64decode(token)
+        except ValueError:
+            data = b""
+        if len(data) < 73 or data[0] != 0x80 or (len(data) - 57) % 16:
+            where.append(None)
+            continue
+        body, mac = data[:-32], data[-32:]
+        for n, (inner, outer, _aes) in enumerate(parts):
+            i = inner.copy()  # type: ignore[attr-defined]
+            i.update(body)
+            o = outer.copy()  # type: ignore[attr-defined]
+            o.update(i.digest())
+            if hmac.compare_digest(o.digest(), mac):
+                blocks[n].append(data)
+                where.append((n, len(blocks[n]) - 1))
+                break
+        else:
+            where.append(None)
+    plain: list[list[str | None]] = []
+    for (_inner, _outer, aes), datas in zip(parts, blocks, strict=True):
+        out: list[str | None] = []
+        if datas:
+            decrypted = Cipher(algorithms.AES(aes), modes.ECB()).decryptor().update(
+                b"".join([d[25:-32] for d in datas]))
+            at = 0
+            for d in datas:
+                size = len(d) - 57
+                padded = (int.from_bytes(decrypted[at:at + size], "big") ^ int.from_bytes(d[9:9 + size], "big")
+                          ).to_bytes(size, "big")
+                at += size
+                pad = padded[-1]
+                try:
+                    if not 1 <= pad <= 16 or padded[-pad:] != bytes((pad,)) * pad:
+                        raise ValueError
+                    out.append(padded[:-pad].decode())
+                except ValueError:  # bad padding or not UTF-8: decrypt() raises its own error
+                    out.append(None)
+        plain.append(out)
+    result: list[str | None] = []
+    for token, place in zip(tokens, where, strict=True):
+        value = None if place is None else plain[place[0]][place[1]]
+        result.append(token if not token else value if value is not None else decrypt(token))  # type: ignore[arg-type]
+    return result
 
 
 def rotate(token: str) -> str:
