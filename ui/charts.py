@@ -14,7 +14,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any, TypedDict
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Count, F, Func, IntegerField, QuerySet, Value
 from django.db.models.expressions import BaseExpression
 
 
@@ -72,6 +72,29 @@ def bin_labels(edges: Sequence[float | int | Decimal], unit: str = "", integer: 
     return labels
 
 
+class _Bin(Func):
+    """``CASE WHEN v < e0 THEN 0 WHEN v < e1 THEN 1 … ELSE n END``: the SQL of ``Case(When(v__lt=e0, then=0), …)``,
+    with the value compiled once instead of a lookup resolved and compiled per edge (about 4 ms of Python a
+    chart at 30 edges, on every list page that shows one)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, edges: Sequence[float | int | Decimal]):
+        super().__init__(expression)
+        self.edges = tuple(edges)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        value = self.get_source_expressions()[0]
+        sql, params = compiler.compile(value)
+        whens, out = [], []
+        for i, edge in enumerate(self.edges):
+            # The edge as the lookup would send it: prepared for the value's own field.
+            edge_sql, edge_params = compiler.compile(Value(edge, output_field=value.output_field))
+            whens.append(f"WHEN {sql} < {edge_sql} THEN {i}")
+            out += [*params, *edge_params]
+        return f"CASE {' '.join(whens)} ELSE {len(self.edges)} END", out
+
+
 def histogram(queryset: QuerySet, value: BaseExpression | str, edges: Sequence[float | int | Decimal]) -> list[int]:
     """How many rows of ``queryset`` fall in each bin: below edges[0], [edges[i], edges[i+1]), ≥ edges[-1].
 
@@ -81,10 +104,9 @@ def histogram(queryset: QuerySet, value: BaseExpression | str, edges: Sequence[f
         annotated, field = queryset.order_by(), value
     else:
         annotated, field = queryset.order_by().annotate(_chart_value=value), "_chart_value"
-    whens = [When(**{f"{field}__lt": edge}, then=Value(i)) for i, edge in enumerate(edges)]
     rows = (
         annotated.filter(**{f"{field}__isnull": False})
-        .annotate(_chart_bin=Case(*whens, default=Value(len(edges)), output_field=IntegerField()))
+        .annotate(_chart_bin=_Bin(F(field), edges))
         .values("_chart_bin")
         .annotate(n=Count("pk"))
         .order_by()
