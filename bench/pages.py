@@ -261,13 +261,13 @@ def main() -> int:
     db = "PostgreSQL" if connection.vendor == "postgresql" else connection.vendor
     print(f"\n{args.role}, {db}, median of {args.n} (CPU of this process), load average {load:.1f}"
           f" → {os.getloadavg()[0]:.1f}")
-    head = "| page | CPU ms | queries |" + (" before ms | before queries |" if before else "")
+    head = "| page | CPU ms | min ms | queries |" + (" before ms | before min | before queries |" if before else "")
     print(head)
-    print("|---|---:|---:|" + ("---:|---:|" if before else ""))
+    print("|---|---:|---:|---:|" + ("---:|---:|---:|" if before else ""))
     for kind, f in figures.items():
-        row = f"| {kind} | {f['ms']} | {f['queries']:g} |"
+        row = f"| {kind} | {f['ms']} | {f['min_ms']} | {f['queries']:g} |"
         if before.get(kind):
-            row += f" {before[kind]['ms']} | {before[kind]['queries']:g} |"
+            row += f" {before[kind]['ms']} | {before[kind]['min_ms']} | {before[kind]['queries']:g} |"
         print(row)
     if args.save:
         Path(args.save).write_text(json.dumps(figures, indent=1))

@@ -46,7 +46,6 @@ from django.db.models.functions import Coalesce, Greatest
 from .models import (
     Finding,
     FindingStatus,
-    RuleParameter,
     SupervisionAction,
     SupervisionLevel,
     Sweep,
@@ -73,13 +72,10 @@ LEVELS = [SupervisionLevel.REMIND, SupervisionLevel.SUPERVISE, SupervisionLevel.
 
 def params(as_of: dt.date) -> dict[str, int]:
     """The thresholds in force on ``as_of``: defaults overridden by the latest dated value."""
+    from .parameters import dated_values
+
     out = dict(DEFAULTS)
-    rows = (
-        RuleParameter.objects.filter(rule_id=ESCALATION_KEY, effective_from__lte=as_of)
-        .order_by("name", "effective_from", "created_at", "id")
-        .values_list("name", "value")
-    )
-    for name, value in rows:
+    for _key, name, value in dated_values([ESCALATION_KEY], as_of):
         if name in out:
             out[name] = int(value)
     return out

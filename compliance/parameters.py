@@ -14,6 +14,7 @@ from django.db import transaction
 
 from audit.models import Kind
 from audit.services import security_event_record
+from core import pagememo
 
 from . import escalation
 from .duties import DEADLINE_DEFAULTS, DEADLINE_KEY, DUE_BY_RULE
@@ -146,6 +147,25 @@ def type_label(default: Any) -> str:
     return "文字"
 
 
+_ORDER = ("rule_id", "name", "effective_from", "created_at", "id")
+
+
+def dated_values(rule_ids: Iterable[str], as_of: dt.date) -> list[tuple[str, str, Any]]:
+    """(rule_id, name, value) of the values in force by ``as_of`` for these keys, oldest first per name
+    (ordered by rule, name, effective date, creation): the last one of a name is the one in force."""
+    wanted = set(rule_ids)
+    page = pagememo.memo()
+    if page is None:
+        return list(RuleParameter.objects.filter(rule_id__in=wanted, effective_from__lte=as_of)
+                    .order_by(*_ORDER).values_list("rule_id", "name", "value"))
+    # A page asked four times (its three panels and the 规模 label): the whole small table, read once.
+    if "rule_parameters" not in page:
+        page["rule_parameters"] = list(RuleParameter.objects.order_by(*_ORDER)
+                                       .values_list("rule_id", "name", "value", "effective_from"))
+    return [(rule_id, name, value) for rule_id, name, value, effective_from in page["rule_parameters"]
+            if rule_id in wanted and effective_from <= as_of]
+
+
 def params_for_rules(rules: Iterable[Rule], as_of: dt.date) -> dict[str, dict[str, Any]]:
     """All rules' parameters in force on ``as_of``, in one query; a shared parameter (catalogue ``shared``)
     takes its source rule's value in force that day."""
@@ -156,12 +176,7 @@ def params_for_rules(rules: Iterable[Rule], as_of: dt.date) -> dict[str, dict[st
             if source not in by_id and source in registry:
                 by_id[source] = registry.get(source)
     out = {rule_id: dict(r.params) for rule_id, r in by_id.items()}
-    rows = (
-        RuleParameter.objects.filter(rule_id__in=list(out), effective_from__lte=as_of)
-        .order_by("rule_id", "name", "effective_from", "created_at", "id")
-        .values_list("rule_id", "name", "value")
-    )
-    for rule_id, name, value in rows:
+    for rule_id, name, value in dated_values(out, as_of):
         defaults = by_id[rule_id].params
         if name in defaults:  # a parameter the rule no longer has is ignored
             out[rule_id][name] = from_json(defaults[name], value)

@@ -8,3 +8,11 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "公共部件"
+
+    def ready(self) -> None:
+        from django.core.signals import request_finished, request_started
+
+        from . import pagememo
+
+        request_started.connect(pagememo.start, dispatch_uid="core.pagememo.start")
+        request_finished.connect(pagememo.end, dispatch_uid="core.pagememo.end")
