@@ -105,8 +105,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "communities.context_processors.user_scope",
             ],
-            # {{ n|num }} and {{ a|area }} in every template (lianhu/numbers.py).
-            "builtins": ["lianhu.numbers"],
+            # {{ n|num }} and {{ a|area }} in every template (lianhu/numbers.py); dates as YYYY-MM-DD without
+            # DateFormat's cost (lianhu/dates.py, after Django's own filters so its ``date`` is the one used).
+            "builtins": ["lianhu.numbers", "lianhu.dates"],
         },
     },
 ]
