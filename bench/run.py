@@ -525,6 +525,20 @@ def reset_findings() -> None:
         cursor.execute(f"TRUNCATE {tables} CASCADE")
 
 
+def live_on_as_of() -> None:
+    """The sweeps measured are live ones (they reconcile the findings), as the nightly sweep is: "today" is
+    AS_OF. Any other day makes a sweep a replay (its own snapshot, nothing reconciled), which is not what
+    the goals are set for."""
+    from django.utils import timezone
+
+    real = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        return AS_OF if value is None else real(value, timezone)
+
+    timezone.localdate = localdate
+
+
 def quiet_digest() -> None:
     """The clerks' digest is its own Celery task after a sweep; keep it out of the sweep's time."""
     from compliance import sweeps
@@ -547,6 +561,7 @@ def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budg
     with query_counter() as queries:
         started = time.perf_counter()
         sweep = services.sweep_start(as_of=AS_OF, rule_ids=rule_ids, triggered_by=f"bench: {label}")
+        assert sweep.live, "a replay was measured instead of a live sweep (live_on_as_of)"
         chunks = services.sweep_plan(sweep=sweep)
         community_chunks = chunks[:-1]
         sampled = None
@@ -689,6 +704,7 @@ def main() -> None:
         recreate_database(config)
         django.setup()
         quiet_digest()
+        live_on_as_of()
         from django.core.management import call_command
 
         started = time.perf_counter()
@@ -733,6 +749,7 @@ def main() -> None:
     else:
         django.setup()
         quiet_digest()
+        live_on_as_of()
         log("reusing the bench database built earlier at this scale")
         reset_findings()
         groups = rule_groups()
