@@ -77,9 +77,13 @@ bench: install
 	# (EXPORT_BENCH_DATABASE_URL, default postgres:///lianhu_exports_bench; EXPORT_BENCH_ROWS=100000 quick).
 	# Writes bench-results/export_jobs.md.
 	$(PY) bench/export_jobs.py
-	# Load test: gunicorn on 127.0.0.1, 20 users for 60 s (LOAD_DATABASE_URL, default postgres:///lianhu_load).
-	# Writes bench-results/load.md.
+	# Load test: gunicorn on 127.0.0.1, 20 users for 60 s (LOAD_DATABASE_URL, default postgres:///lianhu_load),
+	# three runs in a row on the same database. Writes bench-results/load.md, load-2.md, load-3.md.
 	$(PY) bench/load.py
+	LOAD_REUSE=1 LOAD_RUN=2 $(PY) bench/load.py
+	LOAD_REUSE=1 LOAD_RUN=3 $(PY) bench/load.py
+	# Every goal of issue 17 in one table: bench-results/summary.md.
+	$(PY) bench/summary.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .ruff_cache

@@ -162,6 +162,7 @@ def main() -> None:
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "export_jobs.md").write_text(report, encoding="utf-8")
+    (out / "export_jobs.json").write_text(json.dumps({"results": results, "load": load}), encoding="utf-8")
     print()
     print(report)
 

@@ -25,6 +25,7 @@ Environment:
   LOAD_CELERY     1       0: no broker and no worker, saves re-judge in the request (eager), db sessions
   LOAD_THINK      1.0     mean seconds a user reads a page before the next click (exponential);
                           0 hammers the server back to back, which measures capacity, not users.
+  LOAD_RUN        1       which of consecutive runs this is (files load.json, load-2.json, …)
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ CELERY = os.environ.get("LOAD_CELERY", "1") != "0"
 BROKER_URL = os.environ.get("LOAD_BROKER_URL", "redis://127.0.0.1:6379/11")
 CACHE_URL = os.environ.get("LOAD_CACHE_URL", "redis://127.0.0.1:6379/12")
 THINK = float(os.environ.get("LOAD_THINK", "1.0"))
+# `make bench` runs the load three times in a row (the goal asks for three consecutive runs): run 1 clears the
+# files of earlier runs, run N writes load-N.json beside load.json for bench/summary.py.
+RUN = int(os.environ.get("LOAD_RUN", "1"))
 BASE = f"http://127.0.0.1:{PORT}"
 GOAL_P95_MS = 300.0
 DEMO_PASSWORD = "Lianhu@2024demo"
@@ -414,8 +418,12 @@ def main() -> int:
         lines += ["", "Errors (first kinds): " + "; ".join(sample)]
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
-    (out / "load.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (out / "load.json").write_text(json.dumps({"rows": rows, "goal_met": met, "workers": WORKERS, "threads": THREADS, "celery": CELERY,
+    if RUN == 1:
+        for stale in out.glob("load-*.*"):
+            stale.unlink()
+    suffix = "" if RUN == 1 else f"-{RUN}"
+    (out / f"load{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / f"load{suffix}.json").write_text(json.dumps({"rows": rows, "goal_met": met, "workers": WORKERS, "threads": THREADS, "celery": CELERY,
                                                "queued_at_end": queued, "drain_s": round(lag, 1),
                                                "app_cpu_s": round(app_cpu, 1), "wall_s": round(wall, 1), "users": USERS,
                                                "seconds": SECONDS, "think": THINK, "machine": machine}, ensure_ascii=False, indent=1))

@@ -26,6 +26,7 @@ Measured:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import resource
 import sys
@@ -47,6 +48,8 @@ PERSON_UPDATE_ROWS = 20_000  # 人员 rows of people already recorded (the first
 EXPORT_ROWS = 1_000_000
 STREETS = 1_000
 GOALS = {"create": 10_000, "update": 3_000, "export": 10_000, "memory_mb": 200, "ratio": 0.7}
+# The figures of the last run, for bench/summary.py's one table (bench-results/sheets.json).
+RECORD: dict = {"imports": [], "peers": {}, "exports": {}}
 
 
 def log(message: str) -> None:
@@ -598,6 +601,8 @@ def run(scale: float = 1.0, export_rows: int | None = None, profile: bool = True
     if peers:
         lines += ["", *peer_lines(peers)]
     lines += ["", *summary_table(results, peers)]
+    RECORD["imports"] = [dict(zip(("name", "rows", "seconds", "rejudge", "goal", "cpu"), r, strict=True)) for r in results]
+    RECORD["peers"] = peers
 
     log(f"building {export_rows:,} findings and people for the exports")
     build_export_rows(export_rows)
@@ -615,6 +620,8 @@ def run(scale: float = 1.0, export_rows: int | None = None, profile: bool = True
     log("exporting the compliance workbook")
     compliance = _in_child("compliance")
     compliance_bare = _in_child("compliance_bare")
+    RECORD["exports"] = {"people": ours, "people_bare": bare, "compliance": compliance,
+                         "compliance_bare": compliance_bare}
     lines += ["", "| export | rows | seconds | rows/s | peak RSS (MB) | bare xlsxwriter s | ratio |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for name, mine, base in (("people ledger", ours, bare), ("compliance workbook", compliance, compliance_bare)):
@@ -665,6 +672,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     scale = float(os.environ.get("SHEETS_SCALE", "1"))
     lines = run(scale)
+    RECORD["scale"] = scale
+    (ROOT / "bench-results").mkdir(exist_ok=True)
+    (ROOT / "bench-results" / "sheets.json").write_text(json.dumps(RECORD, ensure_ascii=False, indent=1),
+                                                        encoding="utf-8")
     text = "\n".join(lines) + "\n"
     print(text)
     out = ROOT / "bench-results" / "sheets.md"
