@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from compliance.rejudge import RejudgeAdmin
 from core.resources import SheetImportExportMixin
 
 from . import services
@@ -88,7 +89,7 @@ class CommunityAdminForm(forms.ModelForm):
 
 
 @admin.register(Community)
-class CommunityAdmin(SheetImportExportMixin, NoDeleteAdmin):
+class CommunityAdmin(RejudgeAdmin, SheetImportExportMixin, NoDeleteAdmin):
     resource_classes = [CommunityResource]
     list_display = ("code", "name", "sub_district", "households", "population", "status", "figures_are_sample",
                     "population_is_sample")
@@ -111,7 +112,7 @@ class CommunityAdmin(SheetImportExportMixin, NoDeleteAdmin):
 
 
 @admin.register(Compound)
-class CompoundAdmin(SheetImportExportMixin, NoDeleteAdmin):
+class CompoundAdmin(RejudgeAdmin, SheetImportExportMixin, NoDeleteAdmin):
     resource_classes = [CompoundResource]
     list_display = ("code", "name", "community", "sub_district", "households", "property_service", "jurisdiction_unclear")
     list_filter = ("sub_district", "property_service", "jurisdiction_unclear", "must_provide_facility")
@@ -130,7 +131,7 @@ class CompoundAdmin(SheetImportExportMixin, NoDeleteAdmin):
 
 
 @admin.register(CommunityAdjustment)
-class CommunityAdjustmentAdmin(NoDeleteAdmin):
+class CommunityAdjustmentAdmin(RejudgeAdmin, NoDeleteAdmin):
     list_display = ("community", "kind", "in_district_plan", "planned_on", "recorded_on")
     list_filter = ("kind", "in_district_plan")
     search_fields = ("community__name", "community__code", "reason")
@@ -152,7 +153,7 @@ class RetiredCommunityCodeAdmin(admin.ModelAdmin):
         return False
 
 
-class ServiceDeleteAdmin(SimpleHistoryAdmin):
+class ServiceDeleteAdmin(RejudgeAdmin, SimpleHistoryAdmin):
     """Records that may be withdrawn: deletes go through the service so the rules re-judge."""
 
     delete_service = None

@@ -3,6 +3,7 @@ views, the workbook import and load_demo all come through here."""
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.roles import clerk_group_name
 from audit.models import Kind
 from audit.services import security_events_record
-from compliance.rejudge import rejudge_on_commit
+from compliance.rejudge import changed_columns, rejudge_on_commit
 from core.records import apply_changes, bulk_insert, bulk_update, insert_values, save_clean, set_history
 
 from .models import (
@@ -67,6 +68,7 @@ def community_create(*, user=None, reason: str | None = None, grant: bool = True
     with transaction.atomic():
         community = Community(**fields)
         save_clean(community, user, reason)
+        rejudge_on_commit(Community, [community], created=True)
         if grant:
             _grant_community(community, community.sub_district)
         return community
@@ -117,6 +119,7 @@ def community_update(*, community: Community, user=None, reason: str | None = No
         if not changed:
             return []
         save_clean(community, user, reason)
+        rejudge_on_commit(Community, [community, old], changed=changed_columns(old, community))
         if old.code != community.code:
             RetiredCommunityCode.objects.create(code=old.code, community=community)
         if old.sub_district_id != community.sub_district_id:
@@ -151,9 +154,11 @@ def community_update_bulk(*, communities: list[Community], fields: list[str], us
 def community_revoke(*, community: Community, on: date | None = None, user=None, reason: str = "") -> Community:
     """撤销: the record, its code and its history stay; it is simply no longer judged."""
     with transaction.atomic():
+        old = copy.copy(community)
         community.status = CommunityStatus.REVOKED
         community.revoked_on = on or timezone.localdate()
         save_clean(community, user, reason or "撤销")
+        rejudge_on_commit(Community, [community, old], changed=changed_columns(old, community))
         return community
 
 
@@ -169,11 +174,13 @@ def compound_create(*, user=None, reason: str | None = None, **fields: Any) -> C
         if compound.jurisdiction_unclear and compound.unclear_since is None:
             compound.unclear_since = timezone.localdate()
         save_clean(compound, user, reason)
+        rejudge_on_commit(Compound, [compound], created=True)
         return compound
 
 
 def compound_update(*, compound: Compound, user=None, reason: str | None = None, **fields: Any) -> list[str]:
     with transaction.atomic():
+        old = copy.copy(compound)  # as it was: a move re-judges the community it left too
         changed = apply_changes(compound, fields)
         if not changed:
             return []
@@ -181,6 +188,7 @@ def compound_update(*, compound: Compound, user=None, reason: str | None = None,
         if compound.jurisdiction_unclear and compound.unclear_since is None:
             compound.unclear_since = timezone.localdate()
         save_clean(compound, user, reason)
+        rejudge_on_commit(Compound, [compound, old], changed=changed_columns(old, compound))
         return changed
 
 
@@ -202,6 +210,7 @@ def adjustment_create(*, community: Community, user=None, **fields: Any) -> Comm
     with transaction.atomic():
         adjustment = CommunityAdjustment(community=community, **fields)
         save_clean(adjustment, user, None)
+        rejudge_on_commit(CommunityAdjustment, [adjustment], created=True)
         return adjustment
 
 
@@ -210,15 +219,18 @@ def monitoring_point_create(*, community: Community, designated_on: date, note: 
     with transaction.atomic():
         point = MonitoringPoint(community=community, designated_on=designated_on, note=note)
         save_clean(point, user, None)
+        rejudge_on_commit(MonitoringPoint, [point], created=True)
         return point
 
 
 def monitoring_point_update(*, point: MonitoringPoint, user=None, reason: str | None = None, **fields: Any) -> list[str]:
     with transaction.atomic():
+        old = copy.copy(point)
         changed = apply_changes(point, fields)
         if not changed:
             return []
         save_clean(point, user, reason)
+        rejudge_on_commit(MonitoringPoint, [point, old], changed=changed_columns(old, point))
         return changed
 
 
@@ -226,26 +238,33 @@ def monitoring_point_delete(*, point: MonitoringPoint, user=None, reason: str = 
     """Withdraw a designation; the history keeps that it existed."""
     with transaction.atomic():
         set_history(point, user, reason or "取消监测点")
+        gone = copy.copy(point)  # delete() clears the instance's pk
         point.delete()
+        rejudge_on_commit(MonitoringPoint, [gone])
 
 
 def typical_case_create(*, kind: str, title: str, community: Community, year: int, user=None) -> TypicalCase:
     with transaction.atomic():
         case = TypicalCase(kind=kind, title=title, community=community, year=year)
         save_clean(case, user, None)
+        rejudge_on_commit(TypicalCase, [case], created=True)
         return case
 
 
 def typical_case_update(*, case: TypicalCase, user=None, reason: str | None = None, **fields: Any) -> list[str]:
     with transaction.atomic():
+        old = copy.copy(case)
         changed = apply_changes(case, fields)
         if not changed:
             return []
         save_clean(case, user, reason)
+        rejudge_on_commit(TypicalCase, [case, old], changed=changed_columns(old, case))
         return changed
 
 
 def typical_case_delete(*, case: TypicalCase, user=None, reason: str = "") -> None:
     with transaction.atomic():
         set_history(case, user, reason or "删除案例")
+        gone = copy.copy(case)  # delete() clears the instance's pk
         case.delete()
+        rejudge_on_commit(TypicalCase, [gone])

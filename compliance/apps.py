@@ -10,9 +10,9 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         from . import checks as compliance_checks
         from . import pg  # noqa: F401  (registers the in_array lookup)
-        from .rejudge import connect_receivers
+        from .rejudge import build_index
 
         # Every app's rules.py, the way the admin finds admin.py.
         autodiscover_modules("rules")
-        connect_receivers()
+        build_index()
         checks.register(compliance_checks.check_rules, "compliance")

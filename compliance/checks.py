@@ -6,11 +6,13 @@ import importlib.util
 from collections import Counter
 
 from django.apps import apps
+from django.contrib import admin
 from django.core import checks
 
 from . import catalogue
 from . import requirements as reqs
 from .catalogue import Severity, Target
+from .rejudge import RejudgeAdmin, rule_read_models
 from .rules import Registry, registry
 
 
@@ -82,8 +84,26 @@ def mapper_errors(reg: Registry) -> list[checks.CheckMessage]:
     return errors
 
 
+def admin_errors(site=None, read: set | None = None) -> list[checks.CheckMessage]:
+    """Every admin of a model a rule reads (itself or in an inline) re-judges its edits: it uses the one hook,
+    ``compliance.rejudge.RejudgeAdmin``. No signal re-judges a bare save, so an admin without it would change
+    the data under the findings and leave them standing until the night's sweep."""
+    site = site or admin.site
+    read = rule_read_models() if read is None else read
+    errors: list[checks.CheckMessage] = []
+    for model, model_admin in site._registry.items():
+        reached = [m for m in (model, *(inline.model for inline in model_admin.inlines)) if m in read]
+        if reached and not isinstance(model_admin, RejudgeAdmin):
+            names = "、".join(m._meta.label for m in reached)
+            errors.append(checks.Error(
+                f"管理后台 {type(model_admin).__qualname__} 编辑规则读取的 {names}，却不会触发重新判定。",
+                hint="让它继承 compliance.rejudge.RejudgeAdmin（放在基类首位）。", id="compliance.E009",
+                obj=type(model_admin)))
+    return errors
+
+
 def check_rules(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    return rule_errors(registry) + mapper_errors(registry) + requirement_check_errors()
+    return rule_errors(registry) + mapper_errors(registry) + requirement_check_errors() + admin_errors()
 
 
 def requirement_check_errors(requirements=None) -> list[checks.CheckMessage]:

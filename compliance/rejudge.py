@@ -1,15 +1,19 @@
 """Re-judging after a write: the whole way from a written row to its findings, in the order it runs.
 
-1. ``rejudge_on_commit(Model, rows, changed=...)``: a write names the rows it wrote. Domain services call it
-   for their bulk writes (``bulk_insert``/``queryset.update``, which send no signals); a single save or
-   delete (a service's ``save_clean``, an admin edit) enters step 2 from the one model hook at the bottom of
-   this module, with the row as it was, so a compound moved to another community re-judges both sides.
+1. ``rejudge_on_commit(Model, rows, changed=...)``: every write names the rows it wrote, in so many words.
+   The domain services call it after each write, single or bulk: a save passes the row and the row as it was
+   (which the service read or copied before changing it, so a compound moved to another community re-judges
+   both sides) with ``changed=changed_columns(old, row)``; a new row passes ``created=True``; a delete passes
+   the row. The admin's edits come through ``RejudgeAdmin`` at the bottom of this module, the one hook left
+   (the system check compliance.E009 holds every admin of a model a rule reads to it). A bare
+   ``Model.save()`` re-judges nothing: no signal receiver stands behind the services.
 2. ``targets_for``: each rule's ``reads`` mappers turn the rows into the targets to re-judge; a ``@watching``
-   mapper is skipped when the update changed none of its columns.
+   mapper is skipped when the update changed none of its columns, and for new rows unless it is marked
+   ``new_rows`` (a new row that reaches rows written before it).
 3. The targets wait for the transaction to commit (``transaction.on_commit``): a rolled-back write judges
    nothing, and the writes of one transaction are judged together, once (``_Pending``). Inside
-   ``bulk_changes()`` (the workbook import, the demo) rows are only collected, and mapped once per model
-   when the block ends.
+   ``bulk_changes()`` (the workbook import, the demo) rows are only collected, and each mapper runs once per
+   model when the block ends.
 4. At commit, ``_judge``: a page's save with a real Celery broker (COMPLIANCE_REJUDGE_ASYNC) goes to the
    ``compliance.rejudge`` task and the page hears "pending"; otherwise ``rejudge_now`` judges here:
    ``compliance.engine.evaluate_rules`` on those targets (in slices for an import, or a sweep of the rules
@@ -20,6 +24,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 import logging
@@ -33,7 +38,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from lianhu.queue import QueueUnavailable, enqueue
@@ -42,7 +47,7 @@ from . import pg
 from .changes import Changes, capturing, publish
 from .engine import evaluate_rules
 from .models import Finding
-from .rules import Mapper, Registry, Rule, registry, same_pk
+from .rules import Mapper, Registry, Rule, registry
 from .sweeps import REJUDGE_SWEEP_TRIGGER, nightly_sweep, sweep_run, sweep_running
 
 logger = logging.getLogger(__name__)
@@ -59,15 +64,26 @@ def rejudge_on_commit(model: type[models.Model], rows: Sequence[models.Model], *
                       changed: Iterable[str] | None = None, created: bool = False, using: str | None = None) -> None:
     """Re-judge what these rows of ``model`` touch once the current transaction commits (at once outside one).
 
-    ``created``: new rows, which no other row refers to yet, so only their own targets are re-judged (as an
-    update changing no watched column); ``changed``: the columns an update wrote (None: unknown, every
-    mapper runs). For an update, pass the row as it was too when a mapper may follow a changed column."""
-    columns: set[str] | None = set() if created else (None if changed is None else set(changed))
+    ``created``: new rows; ``changed``: the columns (attnames) an update wrote (None: unknown, every mapper
+    runs). For an update, pass the row as it was too (``[row, old]``, with ``changed_columns(old, row)``) when a
+    mapper may follow a changed column; for a delete, the row as it was deleted (its pk still set)."""
+    columns = None if changed is None else frozenset(changed)
     batch = _open_batch()
     if batch is not None:
-        batch.add(model, rows, columns)
+        batch.add(model, rows, columns, created=created)
         return
-    _queue(targets_for(model, rows, columns), using)
+    try:
+        targets = targets_for(model, rows, columns, created=created)
+    except Exception:
+        # The write itself stands: a mapper's failure is logged, the next sweep judges what it missed.
+        logger.exception("无法确定 %s 变更影响的规则对象", model.__name__)
+        return
+    _queue(targets, using)
+
+
+def changed_columns(old: models.Model, new: models.Model) -> set[str]:
+    """The columns (attnames) whose value differs between the row as it was and as it is now."""
+    return {f.attname for f in new._meta.concrete_fields if getattr(old, f.attname) != getattr(new, f.attname)}
 
 
 # -- 2. rows to targets ---------------------------------------------------------------------------------------
@@ -86,16 +102,16 @@ _INDEX: dict[type[models.Model], list[tuple[Rule, Mapper]]] = {}
 
 
 def targets_for(model: type[models.Model], objs: Sequence[models.Model],
-                changed: set[str] | None = None) -> RuleTargets:
+                changed: Iterable[str] | None = None, *, created: bool = False) -> RuleTargets:
     """Rule id → target pks touched by these rows of ``model``; ``changed``: the columns an update changed
-    (None: unknown, every mapper runs)."""
+    (None: unknown, every mapper runs); ``created``: the rows are new."""
     out: RuleTargets = defaultdict(set)
     if not objs:
         return out
+    columns = None if changed is None else frozenset(changed)
     mapped: dict[Mapper, set[int]] = {}  # many rules share a mapper (same_pk): map the rows once per mapper
     for rule, mapper in _INDEX.get(model, ()):
-        watched = getattr(mapper, "fields", None)
-        if changed is not None and watched is not None and not watched & changed:
+        if not _reaches(mapper, columns, created):
             continue
         if mapper not in mapped:
             mapped[mapper] = set(mapper(list(objs)))
@@ -103,6 +119,18 @@ def targets_for(model: type[models.Model], objs: Sequence[models.Model],
         if pks:
             out[rule.id] |= pks
     return out
+
+
+def _reaches(mapper: Mapper, changed: frozenset[str] | None, created: bool) -> bool:
+    """Whether rows written so can reach a target through this mapper. A ``@watching`` mapper looks from a row
+    to the rows that refer to it (a community's people): no row refers to a row that did not exist before, so
+    new rows skip it, unless it is marked ``new_rows`` (it looks from the new row to rows written before it)."""
+    watched = getattr(mapper, "fields", None)
+    if watched is None:
+        return True
+    if created:
+        return bool(getattr(mapper, "new_rows", False))
+    return changed is None or bool(watched & changed)
 
 
 def _merge(into: RuleTargets, more: Mapping[str, Iterable[int]]) -> None:
@@ -163,24 +191,34 @@ def _queue(targets: RuleTargets, using: str | None = None) -> None:
 
 
 class BulkChanges:
-    """The rows of a bulk block, mapped to targets once per (model, columns) when it ends."""
+    """The rows of a bulk block, mapped to targets when it ends: each mapper once per model, over every row
+    that can reach a target through it."""
 
     def __init__(self) -> None:
-        # (model, columns changed or None for unknown) → rows
-        self.rows: dict[tuple[type[models.Model], frozenset[str] | None], list[models.Model]] = defaultdict(list)
+        # model → (columns changed or None for unknown, created) → rows
+        self.rows: dict[type[models.Model], dict[tuple[frozenset[str] | None, bool], list[models.Model]]] = \
+            defaultdict(lambda: defaultdict(list))
         self.targets: RuleTargets = {}
 
-    def add(self, model: type[models.Model], objs: Iterable[models.Model], changed: set[str] | None = None) -> None:
-        """Rows written without a save (bulk_create, queryset.update); ``changed`` as for ``targets_for``."""
-        self.rows[(model, None if changed is None else frozenset(changed))].extend(objs)
+    def add(self, model: type[models.Model], objs: Iterable[models.Model], changed: Iterable[str] | None = None,
+            *, created: bool = False) -> None:
+        """Rows written inside the block; ``changed`` and ``created`` as for ``targets_for``."""
+        self.rows[model][(None if changed is None else frozenset(changed), created)].extend(objs)
 
     def add_targets(self, targets: Mapping[str, Iterable[int]]) -> None:
         _merge(self.targets, targets)
 
     def collect(self) -> RuleTargets:
         out: RuleTargets = {}
-        for (model, changed), objs in self.rows.items():
-            _merge(out, targets_for(model, objs, None if changed is None else set(changed)))
+        for model, groups in self.rows.items():
+            mapped: dict[Mapper, set[int]] = {}
+            for rule, mapper in _INDEX.get(model, ()):
+                if mapper not in mapped:
+                    objs = [obj for (changed, created), rows in groups.items() if _reaches(mapper, changed, created)
+                            for obj in rows]
+                    mapped[mapper] = set(mapper(objs)) if objs else set()
+                if mapped[mapper]:
+                    out.setdefault(rule.id, set()).update(mapped[mapper])
         _merge(out, self.targets)
         return out
 
@@ -192,8 +230,8 @@ def _open_batch() -> BulkChanges | None:
 
 @contextmanager
 def bulk_changes() -> Iterator[BulkChanges]:
-    """Collect the rows written inside the block (saves included) and queue what they touch once, when it
-    ends without an exception (a failed import judges nothing)."""
+    """Collect the rows the services name inside the block (single saves included) and queue what they touch
+    once, when it ends without an exception (a failed import judges nothing)."""
     bulk = BulkChanges()
     if not hasattr(_local, "bulk"):
         _local.bulk = []
@@ -311,51 +349,94 @@ def rejudge(targets: dict[str, list[int]], as_of: str | None = None) -> dict:
     return {"opened": len(changes.opened), "resolved": len(changes.resolved), "errors": len(changes.errors)}
 
 
-# -- the model hook: single saves and deletes (services' save_clean, the admin) -------------------------------
 
 
-def _needs_old_row(model: type[models.Model]) -> bool:
-    return any(mapper is not same_pk for _rule, mapper in _INDEX.get(model, ()))
+# -- the admin's hook -----------------------------------------------------------------------------------------
 
 
-def _before_save(sender, instance, raw=False, using=None, **kwargs) -> None:
-    """The row as it was, for a model some mapper follows (a compound's community): read only then, only for
-    an update, and not inside a bulk block (which re-judges its rows without comparing columns)."""
-    if raw or _open_batch() is not None or instance._state.adding or instance.pk is None \
-            or not _needs_old_row(sender):
-        return
-    instance._compliance_old = sender._base_manager.using(using).filter(pk=instance.pk).first()
-
-
-def _after_write(sender, instance, using=None, raw=False, **kwargs) -> None:
-    if raw:
-        return
-    rows = [instance]
-    changed = None
-    old = instance.__dict__.pop("_compliance_old", None)
-    if old is not None:
-        rows.append(old)
-        changed = {f.attname for f in sender._meta.concrete_fields
-                   if getattr(old, f.attname) != getattr(instance, f.attname)}
-    batch = _open_batch()
-    if batch is not None:
-        batch.add(sender, rows, changed)
-        return
-    try:
-        targets = targets_for(sender, rows, changed)
-    except Exception:
-        # The save itself stands: a mapper's failure is logged, the next sweep judges what it missed.
-        logger.exception("无法确定 %s 变更影响的规则对象", sender.__name__)
-        return
-    _queue(targets, using)
-
-
-def connect_receivers() -> None:
+def build_index() -> None:
     """Called from ``ComplianceConfig.ready()`` after every rules module is imported."""
     _INDEX.clear()
     _INDEX.update(read_index())
-    for model in _INDEX:
-        uid = f"compliance:{model._meta.label}"
-        pre_save.connect(_before_save, sender=model, dispatch_uid=f"{uid}:pre", weak=False)
-        post_save.connect(_after_write, sender=model, dispatch_uid=f"{uid}:post", weak=False)
-        post_delete.connect(_after_write, sender=model, dispatch_uid=f"{uid}:delete", weak=False)
+
+
+def rule_read_models() -> set[type[models.Model]]:
+    return set(_INDEX)
+
+
+class RejudgeAdmin:
+    """The one hook left for the Django admin, whose edits reach no service: its saves, deletes and inline rows
+    re-judge through ``rejudge_on_commit`` as a service's would. An admin that saves or deletes through a
+    service overrides these methods, and the service re-judges. Every admin of a model a rule reads uses this
+    mixin (system check compliance.E009); put it first among the bases."""
+
+    def save_model(self, request, obj, form, change):
+        old = as_it_was(form) if change else None
+        super().save_model(request, obj, form, change)
+        if old is None:
+            rejudge_on_commit(type(obj), [obj], created=True)
+        else:
+            rejudge_on_commit(type(obj), [obj, old], changed=changed_columns(old, obj))
+
+    def delete_model(self, request, obj):
+        doomed = _doomed([obj])
+        super().delete_model(request, obj)
+        _rejudge_deleted(doomed)
+
+    def delete_queryset(self, request, queryset):
+        doomed = _doomed(list(queryset))
+        super().delete_queryset(request, queryset)
+        _rejudge_deleted(doomed)
+
+    def save_formset(self, request, form, formset, change):
+        model = formset.model
+        deleted = {id(f) for f in getattr(formset, "deleted_forms", ())}
+        olds = {f.instance.pk: as_it_was(f) for f in formset.initial_forms
+                if id(f) not in deleted and f.instance.pk is not None and f.has_changed()}
+        doomed = _doomed([f.instance for f in formset.initial_forms if id(f) in deleted and f.instance.pk is not None])
+        super().save_formset(request, form, formset, change)
+        rejudge_on_commit(model, formset.new_objects, created=True)
+        for obj, _names in formset.changed_objects:
+            old = olds.get(obj.pk)
+            if old is None:
+                rejudge_on_commit(model, [obj])
+            else:
+                rejudge_on_commit(model, [obj, old], changed=changed_columns(old, obj))
+        _rejudge_deleted(doomed)
+
+
+def as_it_was(form) -> models.Model:
+    """The row of a bound model form as it was before the form wrote its cleaned data into it: the form's
+    initial values of the fields it changed (no second read of the row)."""
+    old = copy.copy(form.instance)
+    meta = old._meta
+    for name in form.changed_data:
+        try:
+            field = meta.get_field(name)
+        except Exception:
+            continue
+        if getattr(field, "concrete", False) and not field.many_to_many and name in form.initial:
+            setattr(old, field.attname, form.initial[name])
+    return old
+
+
+def _doomed(objs: Sequence[models.Model]) -> dict[type[models.Model], list[models.Model]]:
+    """The rows a rule reads that deleting ``objs`` removes, cascades included, as they are before the delete
+    (which clears the pks of the instances it deletes: these are copies)."""
+    if not objs:
+        return {}
+    collector = Collector(using=objs[0]._state.db or "default")
+    collector.collect([copy.copy(obj) for obj in objs])
+    out: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+    for model, instances in collector.data.items():
+        if model in _INDEX:
+            out[model].extend(instances)
+    for queryset in collector.fast_deletes:
+        if queryset.model in _INDEX:
+            out[queryset.model].extend(queryset)
+    return out
+
+
+def _rejudge_deleted(doomed: Mapping[type[models.Model], Sequence[models.Model]]) -> None:
+    for model, rows in doomed.items():
+        rejudge_on_commit(model, rows)

@@ -176,11 +176,13 @@ def via(attname: str) -> Mapper:
     return one_to_one(mapper)
 
 
-def watching(*attnames: str) -> Callable[[Mapper], Mapper]:
+def watching(*attnames: str, new_rows: bool = False) -> Callable[[Mapper], Mapper]:
     """Mark a mapper as reading only these columns (attnames) of the changed row: an update that changes none
-    of them re-judges nothing through it. A new or deleted row, or a bulk write that does not say what it
-    changed, always goes through; a bulk insert (``rejudge_on_commit(..., created=True)``) does not: no row refers to
-    rows that did not exist before it.
+    of them re-judges nothing through it. A deleted row, or a write that does not say what it changed, always
+    goes through; a new row (``rejudge_on_commit(..., created=True)``) does not: such a mapper looks from a row
+    to the rows that refer to it, and no row refers to one that did not exist before. ``new_rows=True``: this
+    one looks from the row to rows written before it (a new facility to its community's planned centers), so
+    new rows go through it too.
 
     For mappers that fan out from a row to many targets (a community to its people): a 户数 edit need not
     re-judge every person rule for each of the community's people when those rules only read its 撤销 status.
@@ -188,6 +190,7 @@ def watching(*attnames: str) -> Callable[[Mapper], Mapper]:
 
     def mark(mapper: Mapper) -> Mapper:
         setattr(mapper, "fields", frozenset(attnames))  # noqa: B010 (a function attribute mypy does not know)
+        setattr(mapper, "new_rows", new_rows)  # noqa: B010
         return mapper
 
     return mark

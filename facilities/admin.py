@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from compliance.rejudge import RejudgeAdmin
 from core.resources import SheetImportExportMixin
 
 from .models import Facility, FacilityStep
@@ -19,7 +20,7 @@ class FacilityStepInline(admin.TabularInline):
 
 
 @admin.register(Facility)
-class FacilityAdmin(SheetImportExportMixin, SimpleHistoryAdmin):
+class FacilityAdmin(RejudgeAdmin, SheetImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [FacilityResource]
     list_display = ("code", "name", "community", "kind", "service_category", "building_area", "status")
     list_filter = ("kind", "status", "service_category", "community__sub_district")

@@ -189,9 +189,10 @@ def _planned_centers_of(objs) -> list[int]:
 
 
 # M08.planned_area reads of a facility: what makes it a counted or a planned center, its area and its names.
-@watching("kind", "status", "community_id", "building_area", "handed_over_on", "code", "name")
+@watching("kind", "status", "community_id", "building_area", "handed_over_on", "code", "name", new_rows=True)
 def _community_centers(objs) -> list[int]:
-    """A facility's change re-judges the community's planned centers: the counted area is part of their test."""
+    """A facility's change re-judges the community's planned centers: the counted area is part of their test.
+    A new facility too (``new_rows``): it adds to the counted area, or is itself a planned center."""
     return list(Facility.objects.filter(community_id__in={o.community_id for o in objs}, kind=FacilityKind.CENTER,
                                         status=FacilityStatus.PLANNED).values_list("pk", flat=True))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Unit
-from compliance.rejudge import rejudge_on_commit
+from compliance.rejudge import changed_columns, rejudge_on_commit
 from core.records import apply_changes, bulk_insert, save_clean
 
 from .lifecycle import STREET, acting_units, may_act, skip_message, transition_for
@@ -22,6 +23,7 @@ def facility_create(*, user=None, reason: str | None = None, **fields: Any) -> F
     with transaction.atomic():
         facility = Facility(**fields)
         save_clean(facility, user, reason)
+        rejudge_on_commit(Facility, [facility], created=True)
         return facility
 
 
@@ -43,6 +45,7 @@ def facility_update(*, facility: Facility, user=None, reason: str | None = None,
         if not changed:
             return []
         save_clean(facility, user, reason)
+        rejudge_on_commit(Facility, [facility, current], changed=changed_columns(current, facility))
         return changed
 
 
@@ -90,11 +93,13 @@ def facility_advance(
         reason = transition.condition(facility, on, note)
         if reason:
             raise ValidationError({"status": ValidationError(reason, code="lifecycle_condition")})
+        old = copy.copy(facility)
         source = facility.status
         facility.status = to_status
         if transition.sets_date:
             setattr(facility, transition.sets_date, on)
         save_clean(facility, user, transition.step)
+        rejudge_on_commit(Facility, [facility, old], changed=changed_columns(old, facility))
         return FacilityStep.objects.create(
             facility=facility,
             from_status=source,

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from compliance.rejudge import RejudgeAdmin
+
 from .models import Allocation, Disbursement, SalaryFunding, TaskFund
 
 
@@ -18,7 +20,7 @@ class DisbursementInline(admin.TabularInline):
 
 
 @admin.register(Allocation)
-class AllocationAdmin(SimpleHistoryAdmin):
+class AllocationAdmin(RejudgeAdmin, SimpleHistoryAdmin):
     list_display = ("community", "year", "level", "planned", "disbursed")
     readonly_fields = ("disbursed",)
     inlines = [DisbursementInline]
@@ -28,13 +30,13 @@ class AllocationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SalaryFunding)
-class SalaryFundingAdmin(SimpleHistoryAdmin):
+class SalaryFundingAdmin(RejudgeAdmin, SimpleHistoryAdmin):
     list_display = ("year", "level", "amount")
     list_filter = ("year", "level")
 
 
 @admin.register(TaskFund)
-class TaskFundAdmin(SimpleHistoryAdmin):
+class TaskFundAdmin(RejudgeAdmin, SimpleHistoryAdmin):
     list_display = ("community", "year", "task", "department", "amount", "received_on")
     list_filter = ("year",)
     search_fields = ("task", "department", "community__name")

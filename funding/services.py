@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from communities.models import Community
-from compliance.rejudge import rejudge_on_commit
+from compliance.rejudge import changed_columns, rejudge_on_commit
 from core.records import bulk_insert, bulk_update, save_clean
 
 from .models import Allocation, Disbursement, SalaryFunding, TaskFund
@@ -41,9 +42,14 @@ def allocation_upsert(
             wanted["note"] = note
         changed = [name for name, value in wanted.items() if getattr(allocation, name) != value]
         if not allocation.pk or changed:
+            old = copy.copy(allocation) if allocation.pk else None
             for name, value in wanted.items():
                 setattr(allocation, name, value)
             allocation = save_clean(allocation, user, reason)
+            if old is None:
+                rejudge_on_commit(Allocation, [allocation], created=True)
+            else:
+                rejudge_on_commit(Allocation, [allocation, old], changed=changed_columns(old, allocation))
         if paid:
             disbursement_create(allocation=allocation, amount=paid, paid_on=paid_on or timezone.localdate(),
                                 user=user, reason=reason)
@@ -58,12 +64,15 @@ def disbursement_create(*, allocation: Allocation, amount: Decimal, paid_on: dat
         allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
         payment = save_clean(Disbursement(allocation=allocation, amount=amount, paid_on=paid_on, note=note),
                              user, reason)
+        rejudge_on_commit(Disbursement, [payment], created=True)
         # SQLite sums decimals as floats: back to cents before comparing and saving.
         total = Decimal(str(allocation.disbursements.aggregate(total=Sum("amount"))["total"] or 0)).quantize(
             Decimal("0.01"))
         if allocation.disbursed != total:
+            old = copy.copy(allocation)
             allocation.disbursed = total
             save_clean(allocation, user, reason)
+            rejudge_on_commit(Allocation, [allocation, old], changed=changed_columns(old, allocation))
         return payment
 
 
@@ -105,12 +114,20 @@ def salary_funding_upsert(
         funding = SalaryFunding.objects.select_for_update().filter(year=year, level=level).first() or SalaryFunding(
             year=year, level=level
         )
+        old = copy.copy(funding) if funding.pk else None
         funding.amount = amount
         if note is not None:
             funding.note = note
-        return save_clean(funding, user, reason)
+        save_clean(funding, user, reason)
+        if old is None:
+            rejudge_on_commit(SalaryFunding, [funding], created=True)
+        else:
+            rejudge_on_commit(SalaryFunding, [funding, old], changed=changed_columns(old, funding))
+        return funding
 
 
 def task_fund_create(*, user=None, reason: str | None = None, **fields: Any) -> TaskFund:
     with transaction.atomic():
-        return save_clean(TaskFund(**fields), user, reason)
+        fund = save_clean(TaskFund(**fields), user, reason)
+        rejudge_on_commit(TaskFund, [fund], created=True)
+        return fund

@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from compliance.rejudge import RejudgeAdmin
 from core.resources import SheetImportExportMixin
 
 from .models import (
@@ -52,7 +53,7 @@ class IdNumberSearchForm(forms.Form):
 
 
 @admin.register(Person)
-class PersonAdmin(SheetImportExportMixin, NoDeleteAdmin):
+class PersonAdmin(RejudgeAdmin, SheetImportExportMixin, NoDeleteAdmin):
     resource_classes = [PersonResource]
     # The admin is for 管理员 only. Lists show numbers masked with the birth year; the change form holds the
     # whole number, and opening it is a reveal (security event). Search by number is posted (id-search/), so
@@ -99,7 +100,7 @@ class PersonAdmin(SheetImportExportMixin, NoDeleteAdmin):
 
 
 @admin.register(Seat)
-class SeatAdmin(NoDeleteAdmin):
+class SeatAdmin(RejudgeAdmin, NoDeleteAdmin):
     list_display = ("person", "community", "body", "role", "start_on", "end_on")
     list_filter = ("body", "role", "community__sub_district")
     search_fields = ("person__name", "person__public_id", "community__name", "community__code")
@@ -107,7 +108,7 @@ class SeatAdmin(NoDeleteAdmin):
 
 
 @admin.register(Employment)
-class EmploymentAdmin(NoDeleteAdmin):
+class EmploymentAdmin(RejudgeAdmin, NoDeleteAdmin):
     list_display = ("person", "community", "full_time", "post", "grade", "entry_on", "leave_on", "leave_way")
     list_filter = ("full_time", "post", "leave_way", "community__sub_district")
     search_fields = ("person__name", "person__public_id", "community__name", "community__code")
@@ -170,7 +171,7 @@ class AttendanceInline(admin.TabularInline):
 
 
 @admin.register(TrainingEvent)
-class TrainingEventAdmin(SimpleHistoryAdmin):
+class TrainingEventAdmin(RejudgeAdmin, SimpleHistoryAdmin):
     list_display = ("title", "kind", "held_on", "organiser")
     list_filter = ("kind",)
     search_fields = ("title",)
@@ -178,21 +179,21 @@ class TrainingEventAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(NoDeleteAdmin):
+class AssessmentAdmin(RejudgeAdmin, NoDeleteAdmin):
     list_display = ("person", "year", "result", "assessed_on")
     list_filter = ("year", "result")
     raw_id_fields = ("person",)
 
 
 @admin.register(AssessmentDecision)
-class AssessmentDecisionAdmin(NoDeleteAdmin):
+class AssessmentDecisionAdmin(RejudgeAdmin, NoDeleteAdmin):
     list_display = ("assessment", "kind", "decided_on")
     list_filter = ("kind",)
     raw_id_fields = ("assessment",)
 
 
 @admin.register(Vacancy)
-class VacancyAdmin(NoDeleteAdmin):
+class VacancyAdmin(RejudgeAdmin, NoDeleteAdmin):
     list_display = ("community", "body", "role", "vacated_on", "filled_on")
     raw_id_fields = ("community", "previous_seat", "filled_by")
 

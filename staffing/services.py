@@ -7,6 +7,7 @@ No function here logs an ID number; messages quote it masked.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -17,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
-from compliance.rejudge import rejudge_on_commit
+from compliance.rejudge import changed_columns, rejudge_on_commit
 from core.records import apply_changes, bulk_insert, bulk_update, save_clean, set_history
 
 from . import idnumbers
@@ -72,6 +73,7 @@ def person_create(*, id_number: str, name: str, education: str = "", phone: str 
         person = Person(id_number=idnumbers.normalize(id_number), name=(name or "").strip(),
                         education=(education or "").strip(), phone=(phone or "").strip())
         save_clean(person, user)
+        rejudge_on_commit(Person, [person], created=True)
         return person
 
 
@@ -79,10 +81,12 @@ def person_update(*, person: Person, user=None, **fields: Any) -> list[str]:
     with transaction.atomic():
         if "id_number" in fields:
             fields["id_number"] = idnumbers.normalize(fields["id_number"])
+        old = copy.copy(person)
         changed = apply_changes(person, fields)
         if not changed:
             return []
         save_clean(person, user)
+        rejudge_on_commit(Person, [person, old], changed=changed_columns(old, person))
         return changed
 
 
@@ -150,6 +154,7 @@ def seat_create(*, person: Person, community: Community, body: str, role: str, s
         _lock_person(person)
         seat = Seat(person=person, community=community, body=body, role=role, start_on=start_on, end_on=end_on)
         save_clean(seat, user)
+        rejudge_on_commit(Seat, [seat], created=True)
         person_refresh_community(person)
         if end_on is not None:
             vacancies_after_departures(seats=[seat], user=user)
@@ -160,10 +165,12 @@ def seat_update(*, seat: Seat, user=None, vacancy_reason: str = "", auto_vacancy
                 **fields: Any) -> list[str]:
     with transaction.atomic():
         _lock_person(seat.person)
+        old = copy.copy(seat)
         changed = apply_changes(seat, fields)
         if not changed:
             return []
         save_clean(seat, user)
+        rejudge_on_commit(Seat, [seat, old], changed=changed_columns(old, seat))
         person_refresh_community(seat.person)
         if auto_vacancy and "end_on" in changed and seat.end_on is not None:
             vacancies_after_departures(seats=[seat], reason=vacancy_reason, user=user)
@@ -180,6 +187,7 @@ def seat_end(*, seat: Seat, on: date, reason: str = "", open_vacancy: bool = Fal
             vacancy = Vacancy(community=seat.community, body=seat.body, role=seat.role, vacated_on=on,
                               reason=reason, previous_seat=seat)
             save_clean(vacancy, user)
+            rejudge_on_commit(Vacancy, [vacancy], created=True)
             return vacancy
         seat_update(seat=seat, end_on=on, user=user, vacancy_reason=reason)
         return Vacancy.objects.filter(previous_seat=seat).first()
@@ -226,6 +234,7 @@ def vacancies_after_departures(*, seats: Iterable[Seat], reason: str = "", user=
                           previous_seat=seat,
                           reason=reason or f"离任后{Body(seat.body).label}仅 {members} 人，低于 {minimum} 人")
         save_clean(vacancy, user, "自动登记空缺")
+        rejudge_on_commit(Vacancy, [vacancy], created=True)
         opened.append(vacancy)
     return opened
 
@@ -235,6 +244,7 @@ def vacancy_create(*, community: Community, body: str, role: str, vacated_on: da
     with transaction.atomic():
         vacancy = Vacancy(community=community, body=body, role=role, vacated_on=vacated_on, reason=reason)
         save_clean(vacancy, user)
+        rejudge_on_commit(Vacancy, [vacancy], created=True)
         return vacancy
 
 
@@ -248,9 +258,11 @@ def vacancy_fill(*, vacancy: Vacancy, person: Person, on: date, user=None) -> Se
             raise ValidationError({"filled_on": ValidationError("补选日期不能早于出缺日期。", code="end_before_start")})
         seat = seat_create(person=person, community=vacancy.community, body=vacancy.body, role=vacancy.role,
                            start_on=on, user=user)
+        old = copy.copy(vacancy)
         vacancy.filled_on = on
         vacancy.filled_by = seat
         save_clean(vacancy, user, "补选")
+        rejudge_on_commit(Vacancy, [vacancy, old], changed=changed_columns(old, vacancy))
         return seat
 
 
@@ -262,6 +274,7 @@ def employment_create(*, person: Person, community: Community, user=None, **fiel
         _lock_person(person)
         employment = Employment(person=person, community=community, **fields)
         save_clean(employment, user)
+        rejudge_on_commit(Employment, [employment], created=True)
         person_refresh_community(person)
         return employment
 
@@ -269,10 +282,12 @@ def employment_create(*, person: Person, community: Community, user=None, **fiel
 def employment_update(*, employment: Employment, user=None, reason: str | None = None, **fields: Any) -> list[str]:
     with transaction.atomic():
         _lock_person(employment.person)
+        old = copy.copy(employment)
         changed = apply_changes(employment, fields)
         if not changed:
             return []
         save_clean(employment, user, reason)
+        rejudge_on_commit(Employment, [employment, old], changed=changed_columns(old, employment))
         person_refresh_community(employment.person)
         return changed
 
@@ -461,12 +476,14 @@ def training_event_record(*, title: str, kind: str, held_on: date, persons: Iter
                 raise ValidationError({"held_on": ValidationError("培训日期不能晚于今天。", code="date_in_future")})
             set_history(event, user)
             event.save()
+            rejudge_on_commit(TrainingEvent, [event], created=True)
         ids = {p.pk for p in persons}
         if not ids:
             raise ValidationError({"persons": ValidationError("请至少选择一名参训人员。", code="required")})
         known = set(TrainingAttendance.objects.filter(event=event, person_id__in=ids).values_list("person_id", flat=True))
         new = [TrainingAttendance(event=event, person_id=pk) for pk in sorted(ids - known)]
         TrainingAttendance.objects.bulk_create(new)
+        rejudge_on_commit(TrainingAttendance, new, created=True)
         return event, len(new)
 
 
@@ -476,12 +493,17 @@ def assessment_record(*, person: Person, year: int, result: str, assessed_on: da
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update().filter(person=person, year=year).first()
         created = assessment is None
+        old = None if assessment is None else copy.copy(assessment)
         if assessment is None:
             assessment = Assessment(person=person, year=year)
         assessment.result = result
         if assessed_on is not None:
             assessment.assessed_on = assessed_on
         save_clean(assessment, user)
+        if old is None:
+            rejudge_on_commit(Assessment, [assessment], created=True)
+        else:
+            rejudge_on_commit(Assessment, [assessment, old], changed=changed_columns(old, assessment))
         return assessment, created
 
 
@@ -513,6 +535,7 @@ def assessment_decision_record(*, assessment: Assessment, kind: str, decided_on:
         decision = AssessmentDecision(assessment=assessment, kind=kind, decided_on=decided_on,
                                       note=(note or "").strip()[:200])
         save_clean(decision, user)
+        rejudge_on_commit(AssessmentDecision, [decision], created=True)
         return decision
 
 

@@ -92,3 +92,37 @@ def test_a_mapper_that_fans_out_must_say_what_it_watches():
     reg.register(type("R", (Rule,), {"id": "M04.households", "reads": {
         Community: same_pk, Compound: one_to_one(lambda objs: [])}}))
     assert mapper_errors(reg) == []
+
+
+def test_an_admin_of_a_rule_read_model_must_use_the_rejudge_hook():
+    """No signal re-judges a bare save: an admin editing a model a rule reads (or holding it in an inline)
+    without RejudgeAdmin would leave the findings standing (compliance.E009)."""
+    from django.contrib import admin
+
+    from communities.models import Community, SubDistrict
+    from compliance.checks import admin_errors
+    from compliance.rejudge import RejudgeAdmin
+    from staffing.models import TrainingAttendance, TrainingEvent
+
+    class AttendanceInline(admin.TabularInline):
+        model = TrainingAttendance
+
+    class PlainEventAdmin(admin.ModelAdmin):
+        inlines = [AttendanceInline]
+
+    class HookedAdmin(RejudgeAdmin, admin.ModelAdmin):
+        pass
+
+    site = admin.AdminSite(name="checks")
+    site.register(Community, admin.ModelAdmin)
+    site.register(SubDistrict, admin.ModelAdmin)  # no rule reads it: any admin will do
+    site.register(TrainingEvent, PlainEventAdmin)
+    read = {Community, TrainingAttendance}
+    found = admin_errors(site, read)
+    assert ids(found) == ["compliance.E009", "compliance.E009"]
+    assert {m.obj for m in found} == {admin.ModelAdmin, PlainEventAdmin}
+    fixed = admin.AdminSite(name="checks_fixed")
+    fixed.register(Community, HookedAdmin)
+    fixed.register(TrainingEvent, type("EventAdmin", (RejudgeAdmin, admin.ModelAdmin), {"inlines": [AttendanceInline]}))
+    assert admin_errors(fixed, read) == []
+    assert admin_errors() == []  # the project's own admins

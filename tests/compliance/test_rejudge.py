@@ -17,6 +17,7 @@ from tests.staffing import builders as staffing
 pytestmark = pytest.mark.django_db
 
 PERSON_RULES = {"M12.leader_training", "M12.worker_training", "M13.post_grade", "M13.archive"}
+COMMUNITY_READING_COMPOUNDS = "M03.compound_register"  # a community rule that reads its compounds (via community_id)
 COMPOUND_RULES = {"M03.compound_unassigned", "M03.jurisdiction_dispute", "M09.facility_debt"}
 
 
@@ -176,3 +177,87 @@ def test_the_page_after_a_queued_save_says_results_are_pending(client, clerk_qin
                            builders.community_post(c, households=2999), follow=True)
     assert response.status_code == 200 and len(queued) == 1
     assert PENDING in response.content.decode()
+
+
+# -- re-judging is a call: the services make it, a bare save does not, the admin through its hook ------------
+
+
+def test_a_bare_save_rejudges_nothing_the_service_does(make_community, judged, django_capture_on_commit_callbacks):
+    c = make_community(households=3000)
+    judged.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        c.households = 2999
+        c.save()  # no signal stands behind the services
+    assert judged == {}
+    with django_capture_on_commit_callbacks(execute=True):
+        community_services.community_update(community=Community.objects.get(pk=c.pk), households=2998)
+    assert judged["M04.households"] == {c.pk}
+
+
+def test_a_compound_moved_by_the_service_rejudges_both_communities(make_community, make_compound, judged,
+                                                                   django_capture_on_commit_callbacks):
+    """The service passes the row as it was (its own copy: the compound is not read again), so the community
+    it left is re-judged too."""
+    left, joined = make_community(), make_community()
+    compound = make_compound(community=left)
+    judged.clear()
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=False) as queued:
+        community_services.compound_update(compound=compound, community=joined)
+    # What the pre_save receiver read before each save: the stored row by its pk alone.
+    assert not [q["sql"] for q in queries.captured_queries
+                if re.search(r'FROM "communities_compound" WHERE "communities_compound"\."id" = \d+(?! AND)[^()]*LIMIT 1', q["sql"])]
+    for callback in queued:
+        callback()
+    assert judged[COMMUNITY_READING_COMPOUNDS] == {left.pk, joined.pk}
+    assert judged["M03.compound_unassigned"] == {compound.pk}
+
+
+def test_an_admin_change_rejudges_through_the_hook(admin_client, judged, django_capture_on_commit_callbacks):
+    """SalaryFundingAdmin saves with the admin's own save_model (no service): RejudgeAdmin names the row."""
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from compliance.rules import DISTRICT_PK
+    from funding.models import SalaryFunding
+    from funding.services import salary_funding_upsert
+
+    funding = salary_funding_upsert(year=timezone.localdate().year, level=SalaryFunding._meta.get_field("level")
+                                    .choices[0][0], amount=Decimal("100000"))
+    judged.clear()
+    url = reverse("admin:funding_salaryfunding_change", args=[funding.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, {"year": funding.year, "level": funding.level, "amount": "120000.00",
+                                           "note": "管理后台修改"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    funding.refresh_from_db()
+    assert funding.amount == Decimal("120000.00")
+    assert judged and all(pks == {DISTRICT_PK} for pks in judged.values())
+    judged.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:funding_salaryfunding_delete", args=[funding.pk]),
+                                     {"post": "yes"})
+    assert response.status_code == 302 and not SalaryFunding.objects.filter(pk=funding.pk).exists()
+    assert judged and all(pks == {DISTRICT_PK} for pks in judged.values())
+
+
+def test_an_admin_delete_rejudges_the_rows_it_cascades_to(make_community, judged,
+                                                          django_capture_on_commit_callbacks):
+    """Deleting a training event deletes its attendances: their people are re-judged (no post_delete now)."""
+    import datetime as dt
+
+    from django.contrib import admin
+
+    from staffing import services as staffing_services
+    from staffing.models import TrainingEvent
+
+    c = make_community()
+    job = staffing.worker(c)
+    event, _ = staffing_services.training_event_record(title="岗前培训", kind=TrainingEvent._meta.get_field("kind")
+                                                       .choices[0][0], held_on=dt.date(2025, 3, 1),
+                                                       persons=[job.person])
+    judged.clear()
+    model_admin = admin.site._registry[TrainingEvent]
+    with django_capture_on_commit_callbacks(execute=True):
+        model_admin.delete_model(None, event)
+    assert any(job.person_id in pks for pks in judged.values()), judged

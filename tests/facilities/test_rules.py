@@ -372,3 +372,31 @@ class TestPropertyFee:
         with pytest.raises(ValidationError) as excinfo:
             center(c, "1050", compound=self._compound(other, Decimal("1")))
         assert [e.code for e in excinfo.value.error_dict["compound"]] == ["compound_other_community"]
+
+
+@pytest.mark.django_db
+def test_a_new_facility_rejudges_its_communitys_planned_centers(make_community, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
+    """facility_create names its row as new (created=True): the community's planned centers, whose test counts
+    the area in use, are still re-judged (``_community_centers`` is marked ``new_rows``), and so is a new plan."""
+    from compliance import rejudge
+
+    asked: dict[str, set[int]] = {}
+    real = rejudge.rejudge_now
+
+    def spy(rule_targets, **kwargs):
+        for rule_id, pks in rule_targets.items():
+            asked.setdefault(rule_id, set()).update(pks)
+        return real(rule_targets, **kwargs)
+
+    monkeypatch.setattr(rejudge, "rejudge_now", spy)
+    c = make_community(households=3500)
+    plan = center(c, "449.99", status="planned")
+    asked.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        center(c, "600")
+    assert asked["M08.planned_area"] == {plan.pk}
+    asked.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = center(c, "10", status="planned")
+    assert asked["M08.planned_area"] == {plan.pk, second.pk}
