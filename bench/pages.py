@@ -82,11 +82,12 @@ def record_urls(user) -> dict[str, list[str]]:
         return random.Random(7).sample(values, min(k, len(values)))
 
     communities = some(communities_for_user(user))
+    editable = some(communities_for_user(user, "change_community"))  # none for a reviewer: she reads
     kinds = {
         "list": ["/communities/?page=1"],
         "detail": [reverse("communities:community_detail", args=[pk]) for pk in communities],
-        "edit": [reverse("communities:community_edit", args=[pk]) for pk in communities],
-        "save": [reverse("communities:community_edit", args=[pk]) for pk in communities],
+        "edit": [reverse("communities:community_edit", args=[pk]) for pk in editable],
+        "save": [reverse("communities:community_edit", args=[pk]) for pk in editable],
         "findings": ["/compliance/findings/"],
         "export": ["/exports/ledger/communities/"],
         "compound": [reverse("communities:compound_detail", args=[pk]) for pk in some(compounds_for_user(user))],

@@ -74,6 +74,17 @@ def communities_for_user(user, perm: str = "view_community") -> CommunityQuerySe
     return cast(CommunityQuerySet, _for_user(user, Community, perm))
 
 
+def community_permitted(user, pk, perm: str = "change_community") -> bool:
+    """Whether ``communities_for_user(user, perm)`` holds the community ``pk`` (one that exists): a page's
+    "may edit" asked it with an EXISTS query; the answer is the global permission, or the pk among those
+    granted (the same read the selector makes)."""
+    if not user.is_authenticated:
+        return False
+    if is_admin(user) or user.has_perm(f"communities.{perm}"):
+        return True
+    return pk in granted_pks(user, Community, perm)
+
+
 def community_for_user(user, pk, perm: str = "view_community") -> Community:
     return one_or_404(communities_for_user(user, perm).select_related("sub_district"),
                       "没有找到这个社区，或您无权查看。", pk=pk)

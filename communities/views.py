@@ -33,6 +33,7 @@ from .models import Community, CommunityStatus, Compound, Scale
 from .selectors import (
     communities_for_user,
     community_for_user,
+    community_permitted,
     compound_for_user,
     compounds_for_user,
     own_sub_districts,
@@ -46,7 +47,7 @@ PAGE_SIZE = 50
 
 
 def _can_change_community(user, community: Community) -> bool:
-    return communities_for_user(user, "change_community").filter(pk=community.pk).exists()
+    return community_permitted(user, community.pk)
 
 
 def _can_change_compound(user, compound: Compound) -> bool:

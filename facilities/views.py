@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from communities.selectors import communities_for_user
+from communities.selectors import communities_for_user, community_permitted
 from core.history import history_rows
 from core.views import service_action, service_form
 from ui.listing import SortKey, paginate, sort_queryset
@@ -95,7 +95,8 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "actions": actions,
         "pending": pending,
         "history": history_rows(facility),
-        "can_edit": facilities_for_user(request.user, "change_community").filter(pk=facility.pk).exists(),
+        # facilities_for_user(user, "change_community") holds it exactly when it holds the facility's community.
+        "can_edit": facility.community_id is not None and community_permitted(request.user, facility.community_id),
     }
     return render(request, "facilities/facility_detail.html", context)
 

@@ -35,7 +35,9 @@ def persons_for_user(user, perm: str = "view_community") -> QuerySet[Person]:
 
 
 def person_for_user(user, public_id: str, perm: str = "view_community") -> Person:
-    return one_or_404(persons_for_user(user, perm), "没有找到这名人员，或您无权查看。", public_id=public_id)
+    # With the community: the person page names it and asks whether it may be edited (one query fewer).
+    return one_or_404(persons_for_user(user, perm).select_related("community"), "没有找到这名人员，或您无权查看。",
+                      public_id=public_id)
 
 
 def employments_for_user(user, perm: str = "view_community") -> QuerySet[Employment]:

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from communities.selectors import communities_for_user, community_for_user
+from communities.selectors import communities_for_user, community_for_user, community_permitted
 from core.forms import errors_to_form
 from core.views import service_form
 from ui.listing import SortKey, paginate, sort_queryset
@@ -57,7 +57,7 @@ def _require_people_reader(user) -> None:
 
 
 def _can_change(user, community) -> bool:
-    return communities_for_user(user, "change_community").filter(pk=community.pk).exists()
+    return community_permitted(user, community.pk)
 
 
 def _community_persons(community):
@@ -196,7 +196,7 @@ def _person_page(request: HttpRequest, person: Person, *, revealed: bool) -> Htt
         "assessments": person.assessments.prefetch_related("decisions").order_by("-year"),
         "decision_form": AssessmentDecisionForm(),
         "care_records": person.care_records.all(),
-        "can_edit": person.community_id is not None and _can_change(request.user, person.community),
+        "can_edit": person.community_id is not None and community_permitted(request.user, person.community_id),
         "care_form": CareForm(),
     }
     return render(request, "staffing/person_detail.html", context)
