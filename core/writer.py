@@ -314,11 +314,25 @@ class XlsxSheet:
         self._pending = (row, tuple(values))
 
     def _write_direct(self, row: int, values: tuple) -> None:
-        cells = self._cells
+        cells, widths, letters = self._cells, self.widths, self._letters
         r = str(row + 1)
         parts = []
         for col, value in enumerate(values):
-            if value is not None and (cell := cells[col](r, col, value)):
+            if value is None:
+                continue
+            if value.__class__ is str and value:
+                # Text, whatever the column's kind (every writer hands text to _write_text): its plain case
+                # written out here, one call less per cell.
+                n = len(value)
+                width = n + 2 if value.isascii() else (len(value.encode("utf-8")) + n) // 2 + 2
+                if width > widths[col]:
+                    widths[col] = width
+                if (value[0] in FORMULA_STARTS or n > _LONG_TEXT or _PLAIN_UNSAFE.search(value)
+                        or value[0].isspace() or value[-1].isspace()):
+                    parts.append(self._cell_text(r, col, value))
+                else:
+                    parts.append(f'<c r="{letters[col]}{r}" t="inlineStr"><is><t>{value}</t></is></c>')
+            elif cell := cells[col](r, col, value):
                 parts.append(cell)
         if parts:
             self.ws.dim_rowmax = row
