@@ -261,3 +261,34 @@ def test_an_admin_delete_rejudges_the_rows_it_cascades_to(make_community, judged
     with django_capture_on_commit_callbacks(execute=True):
         model_admin.delete_model(None, event)
     assert any(job.person_id in pks for pks in judged.values()), judged
+
+
+def test_an_admin_inline_row_rejudges_through_the_hook(admin_client, make_community, judged,
+                                                       django_capture_on_commit_callbacks):
+    """An attendance added in the training event's inline (save_formset) re-judges its person."""
+    import datetime as dt
+
+    from django.urls import reverse
+
+    from staffing import services as staffing_services
+    from staffing.models import TrainingAttendance, TrainingEvent
+
+    c = make_community()
+    first, second = staffing.worker(c), staffing.worker(c)
+    kind = TrainingEvent._meta.get_field("kind").choices[0][0]
+    event, _ = staffing_services.training_event_record(title="岗前培训", kind=kind, held_on=dt.date(2025, 3, 1),
+                                                       persons=[first.person])
+    held = TrainingAttendance.objects.get(event=event)
+    judged.clear()
+    data = {"title": event.title, "kind": kind, "held_on": "2025-03-01", "organiser": "",
+            "attendances-TOTAL_FORMS": "2", "attendances-INITIAL_FORMS": "1", "attendances-MIN_NUM_FORMS": "0",
+            "attendances-MAX_NUM_FORMS": "1000",
+            "attendances-0-id": str(held.pk), "attendances-0-event": str(event.pk),
+            "attendances-0-person": str(first.person_id),
+            "attendances-1-id": "", "attendances-1-event": str(event.pk), "attendances-1-person": str(second.person_id)}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:staffing_trainingevent_change", args=[event.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert TrainingAttendance.objects.filter(event=event, person=second.person).exists()
+    assert any(second.person_id in pks for pks in judged.values()), judged
+    assert not any(first.person_id in pks for pks in judged.values())  # its row did not change
