@@ -32,7 +32,9 @@ def set_history(obj: Any, user: Any, reason: str | None = None) -> None:
 
 
 def save_clean(obj: Any, user: Any, reason: str | None = None) -> Any:
-    """Validate (the model's coded messages), name who and why, and save: a service's write of one record."""
+    """Validate (the model's coded messages), name who and why, and save: a service's write of one record.
+    Nothing re-judges it by itself: the service then names the row to the rules
+    (``compliance.rejudge.rejudge_on_commit``), as for a bulk write."""
     obj.full_clean()
     set_history(obj, user, reason)
     obj.save()
