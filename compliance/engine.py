@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Q
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from communities.models import Community
@@ -43,7 +44,7 @@ from .models import (
     SweepStatus,
 )
 from .parameters import params_for_rules
-from .pg import IN_CHUNK, in_array, is_postgresql, no_jit
+from .pg import IN_CHUNK, in_array, is_postgresql, no_jit, planner
 from .rules import DISTRICT_PK, Bounds, Context, Result, Rule, range_q
 from .trends import daily_counts_refresh
 
@@ -108,9 +109,26 @@ def judged(rule: Rule, as_of: dt.date, months: int | None):
     return _outside_window(rule, qs, as_of, months)
 
 
-def _by_target(qs, pks: list[int]) -> Iterator[Finding]:
-    """Findings of these targets."""
+def _by_target(qs, pks: list[int]) -> Iterator:
+    """Rows of these targets."""
     yield from in_array(qs, "target_pk", pks)
+
+
+_FINDING_COLUMNS = [f.attname for f in Finding._meta.concrete_fields]
+
+
+def _loaded(rows: Iterable[tuple]) -> Iterator[Finding]:
+    """Findings from rows of every column (``_FINDING_COLUMNS``), as the queryset would give them but without
+    Model.__init__ per row: a nightly sweep reads every live finding of its rules (hundreds of thousands)."""
+    new = object.__new__
+    columns = _FINDING_COLUMNS
+    for values in rows:
+        f = new(Finding)
+        fields = f.__dict__
+        fields.update(zip(columns, values, strict=True))
+        fields["_state"] = state = ModelState()
+        state.adding, state.db = False, DEFAULT_DB_ALIAS
+        yield f
 
 
 def _locate(results: list[Result], rule: Rule, *, always: bool = True) -> None:
@@ -203,15 +221,16 @@ class Scope:
 
         A part of the district (a sweep chunk) reconciles completely for its own findings, those whose
         community is in the part, so no later step has to find what the chunk did not see."""
-        live = Finding.objects.filter(rule_id=rule.id, target_type=rule.target, status__in=LIVE_STATUSES)
+        live = (Finding.objects.filter(rule_id=rule.id, target_type=rule.target, status__in=LIVE_STATUSES)
+                .values_list(*_FINDING_COLUMNS))
         if rule.is_district:
-            return {f.target_pk: f for f in live}
+            return {f.target_pk: f for f in _loaded(live)}
         if prefetched is not None:
             return prefetched
         if self.targets is not None:
-            return {f.target_pk: f for f in _by_target(live, sorted(set(self.targets)))}
+            return {f.target_pk: f for f in _loaded(_by_target(live, sorted(set(self.targets))))}
         if self.communities is None and self.bounds is None and not self.orphans:
-            return {f.target_pk: f for f in live}  # everything: any live finding not failing now is resolved
+            return {f.target_pk: f for f in _loaded(live)}  # everything: any live finding not failing now is resolved
         if self.bounds is not None:
             region = range_q("community_id", self.bounds)
         elif self.communities is not None:
@@ -220,9 +239,9 @@ class Scope:
                 region |= Q(community_id__isnull=True)
         else:
             region = Q(community_id__isnull=True)
-        existing = {f.target_pk: f for f in live.filter(region)}
+        existing = {f.target_pk: f for f in _loaded(live.filter(region))}
         # A failing target whose finding is filed under a community outside the part (the target moved).
-        existing.update((f.target_pk, f) for f in _by_target(live, sorted(set(failing) - set(existing))))
+        existing.update((f.target_pk, f) for f in _loaded(_by_target(live, sorted(set(failing) - set(existing)))))
         # A finding in the part whose target was not judged failing here may belong to a target now judged
         # in another part (a person whose seat is elsewhere): re-judge just those before resolving them.
         stale = sorted(set(existing) - set(failing))
@@ -367,7 +386,8 @@ def _opened_events(created: list[Finding], *, as_of: dt.date, sweep_id: int | No
 
 
 def _failing(rule: Rule, qs, as_of: dt.date, params: dict[str, Any], chunk: Bounds | None) -> dict[int, Result]:
-    return _worst(rule.evaluate(qs, as_of, Context(params, as_of=as_of, chunk=chunk)), rule)
+    with planner(rule.chunk_planner if chunk is not None else {}):
+        return _worst(rule.evaluate(qs, as_of, Context(params, as_of=as_of, chunk=chunk)), rule)
 
 
 def _evaluate_one(rule: Rule, scope: Scope, *, as_of: dt.date, params: dict[str, Any], sweep: Sweep | None, now,

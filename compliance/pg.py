@@ -79,6 +79,22 @@ def no_jit(on: bool = True) -> Iterator[None]:
                 cursor.execute("RESET jit")
 
 
+@contextmanager
+def planner(settings: dict[str, str]) -> Iterator[None]:
+    """PostgreSQL planner settings (``enable_hashjoin`` …) for the statements inside, reset after."""
+    if not settings or not is_postgresql():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(f"SET {name} = {value}" for name, value in settings.items()))
+    try:
+        yield
+    finally:
+        if connection.connection is not None and not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("; ".join(f"RESET {name}" for name in settings))
+
+
 def analyze_if_stale(table: str) -> None:
     """ANALYZE ``table`` when much of it changed since the last statistics (a first sweep writes hundreds of
     thousands of findings between autovacuum runs): with a table believed empty, PostgreSQL joins a chunk's

@@ -214,6 +214,9 @@ class Rule:
     reading: ClassVar[str] = ""
     reads: ClassVar[dict[Any, Mapper]] = {}
     community_lookup: ClassVar[str | None] = None
+    # PostgreSQL planner settings for this rule's queries in a sweep chunk (compliance.pg.planner), where the
+    # planner's choice for one chunk reads a whole table (measured in the rule's comment).
+    chunk_planner: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -568,21 +568,23 @@ class Archive(PersonRule):
     )
 
     def evaluate(self, queryset, as_of, params):
-        jobs = _live(_jobs(as_of)).filter(
-            Q(person__education="") | Q(entry_on__isnull=True) | Q(entry_channel="")
-        ).order_by().values(
-            "person_id", "person__public_id", "person__name", "person__education", "community_id", "entry_on",
-            "entry_channel",
+        # The person's 学历 by a subquery on its key, not in an OR across a join: that OR made PostgreSQL join (and
+        # hash) every person of the district for each chunk before filtering (0.67 s a chunk at 30 % scale).
+        education = Subquery(Person.objects.filter(pk=OuterRef("person_id")).order_by().values("education")[:1])
+        jobs = _live(_jobs(as_of)).annotate(p_education=education).filter(
+            Q(p_education="") | Q(entry_on__isnull=True) | Q(entry_channel="")
+        ).order_by().annotate(**_person_columns()).values(
+            "person_id", "p_public_id", "p_name", "p_education", "community_id", "entry_on", "entry_channel",
         )
         for job in _scope(jobs, queryset, params):
             missing = [label for label, absent in (
-                ("学历", not job["person__education"]),
+                ("学历", not job["p_education"]),
                 ("入职日期", job["entry_on"] is None),
                 ("入职方式", not job["entry_channel"]),
             ) if absent]
-            yield self.fail(target_pk=job["person_id"], key=job["person__public_id"], community_id=job["community_id"],
+            yield self.fail(target_pk=job["person_id"], key=job["p_public_id"], community_id=job["community_id"],
                             measured="缺" + "、".join(missing), required="档案完整",
-                            message=f"社区工作者{job['person__name']}的档案缺少{'、'.join(missing)}")
+                            message=f"社区工作者{job['p_name']}的档案缺少{'、'.join(missing)}")
 
 
 @register
@@ -593,6 +595,9 @@ class AnnualAssessment(PersonRule):
         "没有上一年度考核结果的，3月31日（含）前为预警、4月1日起为违规。"
     )
     reads = {**PersonRule.reads, Assessment: persons_of}
+    # The planner hashed every assessment of the district for each chunk's anti-join (0.94 s a chunk at 30 %
+    # scale, growing with the district); probing the person index for the chunk's employments took 0.29 s.
+    chunk_planner = {"enable_hashjoin": "off"}
 
     def evaluate(self, queryset, as_of, params):
         year = as_of.year
