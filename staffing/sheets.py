@@ -101,7 +101,7 @@ COMMITTEE_ROLES = {"主任": SeatRole.DIRECTOR, "副主任": SeatRole.DEPUTY_DIR
 
 
 def _community(code: str, ctx) -> Community:
-    community = communities_by_code(ctx).get(code)
+    community = communities_by_code(ctx, [code]).get(code)
     if community is not None:
         return community
     row = ctx.refused.get("社区", {}).get(code)
@@ -303,7 +303,11 @@ class PersonSheet(StaffingSheet):
         persons: list[Person] = []
         employments: list[Employment] = []
         seats: list[Seat] = []
-        street_of = {c.pk: c.sub_district_id for c in communities_by_code(ctx).values()}
+        communities_by_code(ctx, [row.data["community"] for row in rows])  # one read for the rows' 社区
+        # The 街办 of the recorded people's 所属社区 (person_require_registrable).
+        street_of = dict(Community.objects.filter(pk__in={p.community_id for p in known.persons.values()
+                                                          if p.community_id is not None})
+                         .values_list("pk", "sub_district_id"))
         updated_people: list[Person] = []
         updated_jobs: list[Employment] = []
         job_fields: set[str] = set()

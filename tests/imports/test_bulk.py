@@ -52,7 +52,7 @@ def test_what_the_checks_miss_the_database_refuses_and_the_row_is_named(existing
     # Blind both the import's and clean()'s view of existing codes: the taken code reaches the unique index.
     monkeypatch.setattr("communities.models.KnownCodes.read",
                         classmethod(lambda cls, codes=None, exclude_pk=None: cls(taken={}, retired={})))
-    monkeypatch.setattr("communities.sheets.communities_by_code", lambda ctx: {})
+    monkeypatch.setattr("communities.sheets.communities_by_code", lambda ctx, codes=(): {})
     book = xlsx({"社区": [COMMUNITY_HEADERS, community_row("610104001103"),
                          community_row("610104009001", street="枣园街道")]})
     result = workbook_import(file=book)
