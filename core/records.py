@@ -85,9 +85,8 @@ def insert_rows(model: Any, objs: list[Any], *, related: bool = True) -> list[An
     pk = meta.pk
     fields = list(meta.concrete_fields)
     quote = connection.ops.quote_name
-    for obj in objs if related else ():
-        # What bulk_create does first: an unsaved related object assigned to a FK lends its new pk.
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    if related:
+        _take_related_pks(meta, objs)
     with connection.cursor() as cursor, connection.wrap_database_errors:
         missing = [obj for obj in objs if obj.pk is None]
         if missing:
@@ -100,10 +99,41 @@ def insert_rows(model: Any, objs: list[Any], *, related: bool = True) -> list[An
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
                 copy.write_row([get(obj) for get in getters])
+    alias = connection.alias
     for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        state = obj._state
+        state.adding = False
+        state.db = alias
     return objs
+
+
+def _take_related_pks(meta: Any, objs: list[Any]) -> None:
+    """bulk_create's _prepare_related_fields_for_save, step for step for foreign keys: an unsaved related object
+    is refused; a saved one lends its key to an empty column (a person inserted just before their jobs); a
+    cached object whose key no longer matches the column is dropped from the cache. Without Django's walk over
+    every field and descriptor per row (a tenth of a bulk insert's Python time)."""
+    if meta.private_fields:  # generic relations: Django's own check
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        return
+    relations = [(f.name, f.attname, f.target_field.attname) for f in meta.concrete_fields if f.is_relation]
+    for obj in objs:
+        cache = obj._state.fields_cache
+        if not cache:
+            continue
+        fields = obj.__dict__
+        for name, attname, target in relations:
+            related = cache.get(name)
+            if related is None:
+                continue
+            if related.pk is None:
+                raise ValueError(f"bulk_create() prohibited to prevent data loss due to unsaved related object "
+                                 f"'{name}'.")
+            value = fields.get(attname)
+            if value is None or value == "":
+                value = fields[attname] = getattr(related, target)
+            if getattr(related, target) != value:
+                del cache[name]
 
 
 def _copy_getter(field: Any, connection: Any) -> Any:
@@ -112,6 +142,9 @@ def _copy_getter(field: Any, connection: Any) -> Any:
     auto_now dates and anything unusual). Half of a bulk insert's time went to preparing plain values."""
     from django.db import models
 
+    bulk = getattr(field, "copy_getter", None)
+    if bulk is not None:  # a field that knows a cheaper way for many rows (ID numbers: one cipher, one key)
+        return bulk(connection)
     plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.DateField,
              models.ForeignKey, models.AutoField, models.BigAutoField)
     special = (models.JSONField, models.FileField, models.DecimalField)

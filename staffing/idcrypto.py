@@ -59,6 +59,19 @@ def encrypt(number: str) -> str:
     return fernet().encrypt(number.encode()).decode("ascii")
 
 
+def encrypter() -> Callable[[str], str]:
+    """``encrypt`` with the keys read and the Fernet object taken once: for a writer of many numbers (a bulk insert).
+    Encrypting is Fernet's own (a fresh IV and timestamp per token); what this saves is the settings read and
+    MultiFernet's indirection per call, about a fifth of a number's encryption."""
+    fernet()  # the keys' checks and messages, as encrypt() gives them
+    encrypt_bytes = Fernet(_keys()[0][0].encode()).encrypt  # MultiFernet encrypts with the first key
+
+    def encrypt_one(number: str) -> str:
+        return encrypt_bytes(number.encode()).decode("ascii")
+
+    return encrypt_one
+
+
 def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode("ascii")).decode()
@@ -150,14 +163,15 @@ def rotate(token: str) -> str:
 def digest(number: str) -> str:
     """The keyed hash of a normalized number: 64 hex characters."""
     _, hash_key = _keys()
-    return hmac.new(hash_key.encode(), number.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(hash_key.encode(), number.encode(), "sha256").hex()
 
 
 def digester() -> Callable[[str], str]:
     """``digest`` with the key read once: for a writer of many numbers (the workbook import)."""
     _, hash_key = _keys()
     key = hash_key.encode()
-    return lambda number: hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+    # hmac.digest: the one-shot C path (hmac.new builds a Python HMAC object per number).
+    return lambda number: hmac.digest(key, number.encode(), "sha256").hex()
 
 
 def generate_key() -> str:
