@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from core.records import apply_changes
+from core.records import among, apply_changes
 from core.sheets import (
     Action,
     Column,
@@ -78,10 +78,10 @@ def communities_by_code(ctx, codes: Iterable[str | None] = ()) -> dict[str, Comm
     missing = sorted({code for code in codes if code and code not in looked and code not in communities})
     if missing:
         looked.update(missing)
-        step = 10_000 if connection.vendor == "postgresql" else 900  # SQLite's cap on a statement's parameters
+        step = 100_000 if connection.vendor == "postgresql" else 900  # SQLite's cap on a statement's parameters
         for start in range(0, len(missing), step):
-            communities.update((c.code, c) for c in Community.objects.select_related("sub_district")
-                               .filter(code__in=missing[start:start + step]))
+            communities.update((c.code, c) for c in among(Community.objects.select_related("sub_district"), "code",
+                                                          missing[start:start + step]))
     return communities
 
 
@@ -246,7 +246,7 @@ class CompoundSheet(Sheet):
     def _community(self, code: str | None, ctx) -> Community | None:
         if not code:
             return None
-        community = communities_by_code(ctx, [code]).get(code)
+        community = communities_by_code(ctx).get(code) or communities_by_code(ctx, [code]).get(code)
         if community is not None:
             return community
         row = ctx.refused.get("社区", {}).get(code)
@@ -257,8 +257,8 @@ class CompoundSheet(Sheet):
     def bulk_apply(self, rows: list[ParsedRow], ctx) -> list[Action | list[Issue] | None]:
         """The rows as apply_row would write them: the stored compounds of the file's codes read once, each row
         checked by ``compound_problems`` (the form's ``clean()``), then written in batches."""
-        stored = {c.code: c for c in Compound.objects.select_related("community", "sub_district")
-                  .filter(code__in=[row.data["code"] for row in rows])}
+        stored = {c.code: c for c in among(Compound.objects.select_related("community", "sub_district"), "code",
+                                           [row.data["code"] for row in rows])}
         stored_community = {c.pk: c.community_id for c in stored.values()}
         communities_by_code(ctx, [row.data["community"] for row in rows])  # one read for the rows' 社区
         today = timezone.localdate()

@@ -50,6 +50,22 @@ def clean_new(obj: Any, *, given: Iterable[str] = ()) -> Any:
     return obj
 
 
+def among(queryset: Any, field: str, values: Iterable[Any]) -> Any:
+    """``queryset.filter(<field>__in=values)`` for the many keys a bulk writer looks up (a file's codes, ID
+    digests): on PostgreSQL one array parameter (``= ANY(%s)``) instead of one placeholder per value, which
+    Django prepares one by one and psycopg's client-side binding then splits out of the query text again
+    (about 0.1 s for 10,000 codes, as much as reading the rows)."""
+    from django.db import connection
+
+    values = list(values)
+    if connection.vendor != "postgresql":
+        return queryset.filter(**{f"{field}__in": values})
+    meta = queryset.model._meta
+    quote = connection.ops.quote_name
+    column = f"{quote(meta.db_table)}.{quote(meta.get_field(field).column)}"
+    return queryset.extra(where=[f"{column} = ANY(%s)"], params=[values])
+
+
 BULK_BATCH = 2_000  # rows per INSERT/UPDATE statement: large enough to amortize, small enough for SQLite's limits
 
 

@@ -261,43 +261,61 @@ class Sheet:
                 return column.header
         return cls.key
 
-    def parse_row(self, row: int, values: dict[str, Any], ctx: SheetContext) -> ParsedRow:
-        """Parse every present cell; then ``clean_row`` for checks across cells."""
-        data: dict[str, Any] = {}
-        issues: list[tuple[str, str, str]] = []
+    def parse_rows(self, rows: list[tuple[int, list[Any]]], positions: dict[str, int], ctx: SheetContext
+                   ) -> list[ParsedRow]:
+        """Parse the present cells of many rows (``positions``: header → index in a row's values, every row at
+        least that long), column by column; then, row by row in order, ``finish_row`` (``clean_row`` for checks
+        across cells).
+
+        Column by column because a sheet's cells repeat down a column (choices, 是/否, dates, codes): each
+        distinct text or date is parsed once per import and column, and a column whose cells all parse is
+        copied into the rows in one pass, without a call, a dict of cells and a walk over the columns per row."""
+        n = len(rows)
+        data: list[dict[str, Any]] = [{} for _ in range(n)]
+        issues: list[list[tuple[str, str, str]]] = [[] for _ in range(n)]
+        required = (_REFUSED, "不能为空。", "required")
         for header, field, parse, blank, empty, memo in self.compiled_columns():
-            if header not in values:
+            index = positions.get(header)
+            if index is None:
                 continue
-            raw = values[header]
-            if raw is None:
-                if blank:
-                    data[field] = empty
+            blank_outcome = (_VALUE, empty) if blank else required
+            outcomes: list[tuple] = []
+            add = outcomes.append
+            get = memo.get
+            for _row, values in rows:
+                raw = values[index]
+                if raw is None:
+                    add(blank_outcome)
+                    continue
+                kind = raw.__class__
+                if kind is str or kind is datetime:
+                    # Numbers are not memoised: 1, 1.0 and True are equal keys with different readings.
+                    outcome = get(raw)
+                    if outcome is None:
+                        outcome = memo[raw] = _parse_cell(raw, parse, blank)
                 else:
-                    issues.append((header, "不能为空。", "required"))
+                    outcome = _parse_cell(raw, parse, blank)
+                add(blank_outcome if outcome[0] is _BLANK else outcome)
+            if all(outcome[0] is _VALUE for outcome in outcomes):
+                for cells, outcome in zip(data, outcomes, strict=True):
+                    cells[field] = outcome[1]
                 continue
-            kind = raw.__class__
-            if kind is str or kind is datetime:
-                # The same text or date cell parses the same way every time: parsed once per import and column
-                # (choices, 是/否, dates and codes repeat down a sheet). Numbers are not memoised: 1, 1.0 and
-                # True are equal keys with different readings.
-                outcome = memo.get(raw)
-                if outcome is None:
-                    outcome = memo[raw] = _parse_cell(raw, parse, blank)
-            else:
-                outcome = _parse_cell(raw, parse, blank)
-            if outcome[0] is _VALUE:
-                data[field] = outcome[1]
-            elif outcome[0] is _BLANK:
-                if blank:
-                    data[field] = empty
+            for cells, found, outcome in zip(data, issues, outcomes, strict=True):
+                if outcome[0] is _VALUE:
+                    cells[field] = outcome[1]
                 else:
-                    issues.append((header, "不能为空。", "required"))
-            else:
-                issues.append((header, outcome[1], outcome[2]))
+                    found.append((header, outcome[1], outcome[2]))
         key_field = self._key_field()
-        parsed = ParsedRow(row=row, key=str(data.get(key_field, "")), data=data, issues=issues)
+        parsed_rows = []
+        for (row, _values), cells, found in zip(rows, data, issues, strict=True):
+            parsed = ParsedRow(row=row, key=str(cells.get(key_field, "")), data=cells, issues=found)
+            self.finish_row(parsed, ctx)
+            parsed_rows.append(parsed)
+        return parsed_rows
+
+    def finish_row(self, parsed: ParsedRow, ctx: SheetContext) -> None:
+        """A row once its cells are parsed: ``clean_row``; sheets add their own steps (the row's key…) after it."""
         self.clean_row(parsed, ctx)
-        return parsed
 
     def compiled_columns(self) -> list[tuple[str, str, Parser, bool, Any, dict]]:
         """The columns as the row loop reads them, made once per sheet object: (header, field, parser, blank,

@@ -54,12 +54,11 @@ class FundingSheet(Sheet):
         Column("区级配套", "district", money),
     ]
 
-    def parse_row(self, row, values, ctx) -> ParsedRow:
-        parsed = super().parse_row(row, values, ctx)
+    def finish_row(self, parsed: ParsedRow, ctx) -> None:
+        super().finish_row(parsed, ctx)
         # One row per community and year: the same community may appear once per year.
         if parsed.key and "year" in parsed.data:
             parsed.key = f"{parsed.key} {parsed.data['year']}年"
-        return parsed
 
     def apply_row(self, data: dict[str, Any], ctx) -> Action:
         if ctx.user is not None and not may_enter_funding(ctx.user):

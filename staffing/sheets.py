@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from communities.models import Community
 from communities.sheets import communities_by_code
-from core.records import apply_changes
+from core.records import among, apply_changes
 from core.sheets import (
     Action,
     CellError,
@@ -101,7 +101,7 @@ COMMITTEE_ROLES = {"主任": SeatRole.DIRECTOR, "副主任": SeatRole.DEPUTY_DIR
 
 
 def _community(code: str, ctx) -> Community:
-    community = communities_by_code(ctx, [code]).get(code)
+    community = communities_by_code(ctx).get(code) or communities_by_code(ctx, [code]).get(code)
     if community is not None:
         return community
     row = ctx.refused.get("社区", {}).get(code)
@@ -155,15 +155,15 @@ class _RecordedPeople:
     @classmethod
     def read(cls, digests: list[str]) -> _RecordedPeople:
         known = cls()
-        known.persons = {p.pk: p for p in Person.objects.filter(id_number_hash__in=digests)
+        known.persons = {p.pk: p for p in among(Person.objects, "id_number_hash", digests)
                          .defer("id_number").select_for_update().order_by("pk")}
         known.by_digest = {p.id_number_hash: p.pk for p in known.persons.values()}
         pks = list(known.persons)
         if not pks:
             return known
-        for job in Employment.objects.filter(person_id__in=pks).order_by():
+        for job in among(Employment.objects.order_by(), "person", pks):
             known.jobs.setdefault(job.person_id, []).append(job)
-        for seat in Seat.objects.filter(person_id__in=pks).order_by():
+        for seat in among(Seat.objects.order_by(), "person", pks):
             known.seats.setdefault(seat.person_id, []).append(seat)
         known.transfers = {(person, str(street)) for person, street in PersonTransfer.objects.filter(
             person_id__in=pks, status=TransferStatus.CONFIRMED).values_list("person_id", "to_sub_district_id")}
@@ -197,8 +197,9 @@ class StaffingSheet(Sheet):
                 for header, field, parse, blank, empty, memo in super().compiled_columns()]
         return compiled
 
-    def parse_row(self, row: int, values: dict[str, Any], ctx) -> ParsedRow:
-        parsed = super().parse_row(row, values, ctx)
+    def finish_row(self, parsed: ParsedRow, ctx) -> None:
+        super().finish_row(parsed, ctx)
+        row = parsed.row
         number = parsed.data.get("id_number")
         parsed.key = f"{idnumbers.mask(number) if number else '（无效身份证号）'}（第{row}行）"
         if number and all(f in parsed.data for f in self.duplicate_fields):
@@ -208,7 +209,6 @@ class StaffingSheet(Sheet):
                 parsed.issues.append((ID_HEADER, f"与第{seen[identity]}行重复。", "duplicate_key"))
             else:
                 seen[identity] = row
-        return parsed
 
     @classmethod
     def header_for_field(cls, field: str) -> str:
@@ -273,10 +273,9 @@ class PersonSheet(StaffingSheet):
         if parsed.issues and data.get("id_number"):
             ctx.cache.setdefault("staffing_refused_ids", {}).setdefault(data["id_number"], parsed.row)
 
-    def parse_row(self, row: int, values: dict[str, Any], ctx) -> ParsedRow:
-        parsed = super().parse_row(row, values, ctx)
-        parsed.data["_row"] = row
-        return parsed
+    def finish_row(self, parsed: ParsedRow, ctx) -> None:
+        super().finish_row(parsed, ctx)
+        parsed.data["_row"] = parsed.row
 
     def apply_row(self, data: dict[str, Any], ctx) -> Action:
         row = data.pop("_row", None)
