@@ -111,7 +111,7 @@ def insert_rows(model: Any, objs: list[Any], *, related: bool = True) -> list[An
             for obj, (value,) in zip(missing, cursor.fetchall(), strict=True):
                 obj.pk = value
         columns = ", ".join(quote(f.column) for f in fields)
-        getters = [_copy_getter(f, connection) for f in fields]
+        getters = [_copy_getter(f, connection, objs) for f in fields]
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
                 copy.write_row([get(obj) for get in getters])
@@ -152,7 +152,7 @@ def _take_related_pks(meta: Any, objs: list[Any]) -> None:
                 del cache[name]
 
 
-def _copy_getter(field: Any, connection: Any) -> Any:
+def _copy_getter(field: Any, connection: Any, objs: list[Any]) -> Any:
     """How COPY reads a field's value: straight from the instance where psycopg adapts the Python value as
     Django would (text, numbers, booleans, dates, keys), through Django's own preparation otherwise (JSON,
     auto_now dates and anything unusual). Half of a bulk insert's time went to preparing plain values."""
@@ -160,7 +160,7 @@ def _copy_getter(field: Any, connection: Any) -> Any:
 
     bulk = getattr(field, "copy_getter", None)
     if bulk is not None:  # a field that knows a cheaper way for many rows (ID numbers: one cipher, one key)
-        return bulk(connection)
+        return bulk(connection, objs)
     plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.DateField,
              models.ForeignKey, models.AutoField, models.BigAutoField)
     special = (models.JSONField, models.FileField, models.DecimalField)

@@ -40,18 +40,14 @@ class EncryptedIdNumberField(models.Field):
             return value
         return idcrypto.encrypt(idnumbers.normalize(value))
 
-    def copy_getter(self, connection: Any) -> Any:
-        """What ``core.records`` copies for many rows: get_prep_value's ciphertext, with one Fernet for the lot."""
-        encrypt = idcrypto.encrypter()
+    def copy_getter(self, connection: Any, objs: list[Any]) -> Any:
+        """What ``core.records`` copies for these rows: get_prep_value's ciphertext, encrypted as one batch."""
         attname, normalize = self.attname, idnumbers.normalize
-
-        def get(obj: Any) -> Any:
-            value = getattr(obj, attname)
-            if value is None or value == "":
-                return value
-            return encrypt(normalize(value))
-
-        return get
+        values = [getattr(obj, attname) for obj in objs]
+        numbers = [normalize(v) for v in values if v is not None and v != ""]
+        tokens = iter(idcrypto.encrypt_many(numbers))
+        by_obj = {id(obj): (v if v is None or v == "" else next(tokens)) for obj, v in zip(objs, values, strict=True)}
+        return lambda obj: by_obj[id(obj)]
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "isnull":
@@ -92,7 +88,7 @@ class IdNumberDigestField(models.Field):
         setattr(model_instance, self.attname, value)
         return value
 
-    def copy_getter(self, connection: Any) -> Any:
+    def copy_getter(self, connection: Any, objs: list[Any]) -> Any:
         """What ``core.records`` copies for many rows: pre_save's digest, with the key read once."""
         digest = idcrypto.digester()
         source, attname, normalize = self.source, self.attname, idnumbers.normalize

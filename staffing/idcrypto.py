@@ -21,6 +21,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
+import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -59,17 +61,47 @@ def encrypt(number: str) -> str:
     return fernet().encrypt(number.encode()).decode("ascii")
 
 
-def encrypter() -> Callable[[str], str]:
-    """``encrypt`` with the keys read and the Fernet object taken once: for a writer of many numbers (a bulk insert).
-    Encrypting is Fernet's own (a fresh IV and timestamp per token); what this saves is the settings read and
-    MultiFernet's indirection per call, about a fifth of a number's encryption."""
+def encrypt_many(numbers: Sequence[str]) -> list[str]:
+    """``encrypt`` of many numbers: for a writer of many rows (the workbook import's new people).
+
+    Fernet tokens as ``Fernet.encrypt`` makes them under the first key — version byte, one timestamp for the
+    batch, a fresh random IV per token, AES-128-CBC of the PKCS7-padded number, HMAC-SHA256 — which any
+    ``decrypt`` reads. Without cryptography's cipher, padder and HMAC objects per token (about 15 µs each): the
+    HMAC reuses the SHA-256 states keyed once (as ``decrypt_many``), and CBC goes block by block for the whole
+    batch, each round one AES call over every token's next block XORed with its block before."""
+    keys, _ = _keys()
     fernet()  # the keys' checks and messages, as encrypt() gives them
-    encrypt_bytes = Fernet(_keys()[0][0].encode()).encrypt  # MultiFernet encrypts with the first key
-
-    def encrypt_one(number: str) -> str:
-        return encrypt_bytes(number.encode()).decode("ascii")
-
-    return encrypt_one
+    inner, outer, aes = _key_parts(tuple(keys))[0]
+    if not numbers:
+        return []
+    padded = []
+    for number in numbers:
+        data = number.encode()
+        pad = 16 - len(data) % 16
+        padded.append(data + bytes((pad,)) * pad)
+    ivs = os.urandom(16 * len(numbers))
+    chain = [ivs[16 * n:16 * n + 16] for n in range(len(numbers))]  # per token: the block before (IV first)
+    ciphertext: list[list[bytes]] = [[] for _ in numbers]
+    encrypt_blocks = Cipher(algorithms.AES(aes), modes.ECB()).encryptor().update
+    for at in range(0, max(len(p) for p in padded), 16):
+        going = [n for n, p in enumerate(padded) if len(p) > at]
+        mixed = b"".join([(int.from_bytes(padded[n][at:at + 16], "big") ^ int.from_bytes(chain[n], "big")
+                           ).to_bytes(16, "big") for n in going])
+        out = encrypt_blocks(mixed)
+        for k, n in enumerate(going):
+            block = out[16 * k:16 * k + 16]
+            ciphertext[n].append(block)
+            chain[n] = block
+    stamp = b"\x80" + int(time.time()).to_bytes(8, "big")
+    tokens = []
+    for n in range(len(numbers)):
+        basic = stamp + ivs[16 * n:16 * n + 16] + b"".join(ciphertext[n])
+        i = inner.copy()  # type: ignore[attr-defined]
+        i.update(basic)
+        o = outer.copy()  # type: ignore[attr-defined]
+        o.update(i.digest())
+        tokens.append(base64.urlsafe_b64encode(basic + o.digest()).decode("ascii"))
+    return tokens
 
 
 def decrypt(token: str) -> str:
