@@ -121,12 +121,16 @@ class Person(models.Model):
         # clean() reports a taken ID number itself, masked; the digest is computed at save.
         super().validate_unique(exclude={*(exclude or ()), "id_number", "id_number_hash"})
 
-    def clean(self, recorded: Mapping[str, int] | None = None, today: date | None = None) -> None:
+    def clean(self, recorded: Mapping[str, int] | None = None, today: date | None = None,
+              facts: idnumbers.IdFacts | None = None) -> None:
         """``recorded``: digest → pk of the ID numbers already recorded, read once by a writer of many people (the
-        workbook import); None: this number is looked up in the database (a form). ``today``: the writer's day."""
+        workbook import); None: this number is looked up in the database (a form). ``today``: the writer's day.
+        ``facts``: what idnumbers.parse read from this very number on that day (the import's cell parser did),
+        so it is not parsed twice; another number is parsed as always."""
         errors: dict[str, list[ValidationError]] = {}
         try:
-            facts = idnumbers.parse(self.id_number, today=today or _today())
+            if facts is None or facts.number != self.id_number:
+                facts = idnumbers.parse(self.id_number, today=today or _today())
         except ValidationError as exc:
             errors.setdefault("id_number", []).append(exc)
         else:

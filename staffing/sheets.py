@@ -64,14 +64,18 @@ from .models import (
 ID_HEADER = "身份证号"
 
 
-def id_number(value: Any, today: date | None = None) -> str:
+def id_number(value: Any, today: date | None = None, read: dict[str, idnumbers.IdFacts] | None = None) -> str:
+    """``read``: where to keep what was read of each number (Person.clean then need not parse it again)."""
     if not isinstance(value, str):
         # An 18-digit number stored as a number has already lost its last digits in Excel.
         raise CellError("身份证号须以文本格式录入（数字格式会丢失末几位），请把单元格设为文本后重新填写。", "id_format")
     try:
-        return idnumbers.parse(value, today=today).number
+        facts = idnumbers.parse(value, today=today)
     except ValidationError as error:
         raise CellError(error.messages[0], error.code or "id_format") from None
+    if read is not None:
+        read[facts.number] = facts
+    return facts.number
 
 
 def labels(mapping: Mapping[str, str]):
@@ -191,7 +195,8 @@ class StaffingSheet(Sheet):
         compiled = self.__dict__.get("_compiled")
         if compiled is None:
             # The ID number's birth date is checked against the import's day, read once.
-            check = functools.partial(id_number, today=timezone.localdate())
+            self.id_facts: dict[str, idnumbers.IdFacts] = {}
+            check = functools.partial(id_number, today=timezone.localdate(), read=self.id_facts)
             compiled = self.__dict__["_compiled"] = [
                 (header, field, check if parse is id_number else parse, blank, empty, memo)
                 for header, field, parse, blank, empty, memo in super().compiled_columns()]
@@ -413,7 +418,7 @@ class PersonSheet(StaffingSheet):
         new_person, new_job, new_seat = makers
         person = new_person({"id_number": data["id_number"], "name": data["name"].strip(),
                              "education": data["education"].strip()})
-        person.clean(recorded, today)
+        person.clean(recorded, today, self.__dict__.get("id_facts", {}).get(data["id_number"]))
         jobs: list[Employment] = []
         if data["is_worker"]:
             job = new_job({"person": person, "community": community, "full_time": data["full_time"],
