@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The 30-minute idle timeout: the session's expiry pushed forward at most once a minute.
+    "accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -160,9 +162,10 @@ AXES_RESET_ON_SUCCESS = True
 LIANHU_PROXY_COUNT = max(env.int("DJANGO_PROXY_COUNT", default=0), 0)
 AXES_CLIENT_IP_CALLABLE = "accounts.network.client_address"
 
-# Sessions end after 30 minutes without a request and when the browser closes.
+# Sessions end after 30 minutes without a request (29 to 30: accounts.middleware.IdleTimeoutMiddleware pushes
+# the expiry at most once a minute) and when the browser closes.
 SESSION_COOKIE_AGE = 1800
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Security events are kept at least this long (security_events_purge refuses fewer than 180 days).
@@ -245,8 +248,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Production sets a Redis cache so the web processes see the import progress a
 # Celery worker reports; the per-process default is enough for one process.
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
-# With that shared Redis cache, sessions live there too: SESSION_SAVE_EVERY_REQUEST (the 30-minute idle
-# timeout) then refreshes a key's TTL instead of UPDATEing a PostgreSQL row on every request. A Redis
+# With that shared Redis cache, sessions live there too: IdleTimeoutMiddleware (the 30-minute idle
+# timeout) then refreshes a key's TTL instead of UPDATEing a PostgreSQL row once a minute. A Redis
 # restart signs everyone out. A per-process cache cannot hold sessions for several workers: the database does.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cache"
