@@ -18,7 +18,6 @@ Environment:
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import resource
@@ -32,15 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-os.environ["DATABASE_URL"] = os.environ.get("EXPORT_BENCH_DATABASE_URL", "postgres:///lianhu_exports_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianhu.settings")
-os.environ["DJANGO_DEBUG"] = "0"
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret-" + "x" * 40)
-os.environ.pop("CELERY_BROKER_URL", None)  # the task is applied in the worker-like child, eagerly
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-# Debug off needs the ID-number keys; fixed bench-only values, so the worker child reads what the build wrote.
-os.environ.setdefault("DJANGO_FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(b"bench-only-key-not-a-secret-32b!").decode())
-os.environ.setdefault("DJANGO_FIELD_HASH_KEY", "bench-only-hash-key-not-a-secret")
+from benchenv import bench_environment  # noqa: E402
+
+# The task is applied in the worker-like child, eagerly; the child reads the numbers the build encrypted.
+bench_environment(os.environ.get("EXPORT_BENCH_DATABASE_URL", "postgres:///lianhu_exports_bench"), force_database=True)
 os.environ.setdefault("DJANGO_MEDIA_ROOT", tempfile.mkdtemp(prefix="export-bench-media-"))
 
 PEOPLE_PER_COMMUNITY = 20

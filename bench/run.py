@@ -20,7 +20,6 @@ Environment:
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import os
@@ -34,16 +33,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("DATABASE_URL", "postgres:///lianhu_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianhu.settings")
-# Debug off: the debug cursor would format every bulk statement; the key only has to exist.
-os.environ["DJANGO_DEBUG"] = "0"
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret-" + "x" * 40)
-os.environ.pop("CELERY_BROKER_URL", None)  # sweeps run in this process, as `compliance_sweep` does
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-# Debug off needs the ID-number keys (staffing/idcrypto.py); fixed bench-only values.
-os.environ.setdefault("DJANGO_FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(b"bench-only-key-not-a-secret-32b!").decode())
-os.environ.setdefault("DJANGO_FIELD_HASH_KEY", "bench-only-hash-key-not-a-secret")
+from benchenv import bench_environment  # noqa: E402
+
+# Sweeps run in this process, as `compliance_sweep` does.
+bench_environment("postgres:///lianhu_bench")
 
 AS_OF = dt.date(2026, 6, 30)
 FULL_COMMUNITIES = 115_000

@@ -648,15 +648,9 @@ def main() -> None:
     if sys.argv[1:2] == ["--child"]:  # an export measured in its own process (see _in_child)
         _child(sys.argv[2])
         return
-    os.environ.setdefault("DATABASE_URL", "postgres:///lianhu_sheets_bench")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianhu.settings")
-    os.environ["DJANGO_DEBUG"] = "0"
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret-" + "x" * 40)
-    # The 人员 rows' ID numbers are encrypted at rest: bench-only keys (a production process has its own).
-    os.environ.setdefault("DJANGO_FIELD_ENCRYPTION_KEY", "YmVuY2gtb25seS1saWFuaHUtaWQtbnVtYmVyLWtleTA=")
-    os.environ.setdefault("DJANGO_FIELD_HASH_KEY", "bench-only-lianhu-id-number-digest")
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    from benchenv import bench_environment
+
+    bench_environment("postgres:///lianhu_sheets_bench")
     import environ
     import psycopg
 

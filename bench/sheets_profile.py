@@ -26,14 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-os.environ.setdefault("DATABASE_URL", "postgres:///lianhu_sheets_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianhu.settings")
-os.environ["DJANGO_DEBUG"] = "0"
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret-" + "x" * 40)
-os.environ.setdefault("DJANGO_FIELD_ENCRYPTION_KEY", "YmVuY2gtb25seS1saWFuaHUtaWQtbnVtYmVyLWtleTA=")
-os.environ.setdefault("DJANGO_FIELD_HASH_KEY", "bench-only-lianhu-id-number-digest")
-os.environ.pop("CELERY_BROKER_URL", None)
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+from benchenv import bench_environment  # noqa: E402
+
+bench_environment("postgres:///lianhu_sheets_bench")
 
 KINDS = ("community_create", "community_update", "compound_create", "person_create", "person_update")
 COMMUNITY_HEADERS = ["社区代码", "社区名称", "街道办事处", "户数", "常住人口", "成立日期", "党组织类型", "东至", "南至", "西至",

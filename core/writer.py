@@ -404,19 +404,24 @@ class XlsxSheet:
             self.widths[col] = width
         return self._number(r, col, float(value) if isinstance(value, Decimal) else value, fmt)
 
+    def _datetime_cell(self, col: int, value: dt.datetime) -> tuple[dt.datetime, Any]:
+        """A datetime as Excel holds it (local time, no zone) and its format; widens the column to fit."""
+        if value.tzinfo is not None:
+            from django.utils import timezone
+
+            value = timezone.localtime(value).replace(tzinfo=None)
+        # An Excel date cell read back is a datetime at midnight: it stays a date.
+        whole_day = value.time() == dt.time()
+        width = DATE_WIDTH + 1 if whole_day else DATETIME_WIDTH + 1
+        if width > self.widths[col]:
+            self.widths[col] = width
+        return value, self.book.date if whole_day else self.book.datetime
+
     def _cell_date(self, r: str, col: int, value: Any) -> str:
         if value is None or value == "":
             return ""
         if isinstance(value, dt.datetime):
-            if value.tzinfo is not None:
-                from django.utils import timezone
-
-                value = timezone.localtime(value).replace(tzinfo=None)
-            whole_day = value.time() == dt.time()
-            fmt = self.book.date if whole_day else self.book.datetime
-            width = DATE_WIDTH + 1 if whole_day else DATETIME_WIDTH + 1
-            if width > self.widths[col]:
-                self.widths[col] = width
+            value, fmt = self._datetime_cell(col, value)
             return (f'<c r="{self._letters[col]}{r}"{self.book.style_attr(fmt)}>'
                     f'<v>{self.ws._convert_date_time(value):.16G}</v></c>')
         if isinstance(value, dt.date):
@@ -480,16 +485,7 @@ class XlsxSheet:
         if value is None or value == "":
             return
         if isinstance(value, dt.datetime):
-            if value.tzinfo is not None:
-                from django.utils import timezone
-
-                value = timezone.localtime(value).replace(tzinfo=None)
-            # An Excel date cell read back is a datetime at midnight: it stays a date.
-            whole_day = value.time() == dt.time()
-            fmt = self.book.date if whole_day else self.book.datetime
-            width = DATE_WIDTH + 1 if whole_day else DATETIME_WIDTH + 1
-            if width > self.widths[col]:
-                self.widths[col] = width
+            value, fmt = self._datetime_cell(col, value)
             self.ws.write_datetime(row, col, value, fmt)
         elif isinstance(value, dt.date):
             if self.widths[col] < DATE_WIDTH + 1:
