@@ -8,8 +8,9 @@ import datetime as dt
 from django.db.models import Q
 
 from communities.models import Community
+from communities.rules import community_columns
 from compliance.catalogue import Severity
-from compliance.rules import Result, Rule, register, same_pk
+from compliance.rules import Result, Rule, register
 
 # add_months is not invertible at month ends (01-31 + 1 month = 02-28 = 01-28 + 1 month);
 # the SQL bound is widened by this many days and Python decides exactly.
@@ -37,7 +38,7 @@ class ElectionDeadline(Rule):
         "期限前30天（参数）起（含）至期限当日为预警，过期限为违规，更早不提示；选举一经登记即无发现。"
         "评估日之后的选举日期视为尚未选举，评估日之后的批复视为尚未批复。"
     )
-    reads = {Community: same_pk}
+    reads = {Community: community_columns("election_on")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)

@@ -10,7 +10,19 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subque
 from django.db.models.functions import Coalesce, Trim
 from django.utils import timezone
 
-from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Result, Rule, district, register, same_pk, via, watching
+from compliance.rules import (
+    DISTRICT_KEY,
+    DISTRICT_PK,
+    Mapper,
+    Result,
+    Rule,
+    district,
+    register,
+    same_pk,
+    same_pk_watching,
+    via,
+    watching,
+)
 
 from .models import (
     AdjustmentKind,
@@ -27,6 +39,19 @@ from .models import (
 
 def fmt_pct(value: Decimal) -> str:
     return format(Decimal(value).normalize(), "f")
+
+
+# What every rule judging a community reads of it, whatever else it reads: whether it is judged at all on the
+# day (Community.objects.judged: 撤销 status and date, 成立/批复 dates; the engine's election window: 批复日期),
+# the finding's key (社区代码) and the 街办 the finding is filed under.
+JUDGED_COLUMNS = ("status", "revoked_on", "founded_on", "approved_on", "sub_district_id", "code")
+
+
+def community_columns(*columns: str) -> Mapper:
+    """The mapper of a rule judging communities that reads these columns of them (and ``JUDGED_COLUMNS``): an
+    edit of any other column (户数 for 四至) does not re-judge it. tests/compliance/test_watched_columns.py
+    changes every column a rule does not name and checks that its findings stay the same."""
+    return same_pk_watching(*sorted({*JUDGED_COLUMNS, *columns}))
 
 
 # The compound rules read a community only through judged_compounds() (its 撤销 status); a compound's findings
@@ -59,7 +84,7 @@ class Households(Rule):
         "两端都含在范围内（1000户、5000户达标）。户数与人口是两条规则，社区可以只符合其中一条；"
         "超大型、微型的划分以户数为准。"
     )
-    reads = {Community: same_pk}
+    reads = {Community: community_columns("households")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)
@@ -126,7 +151,7 @@ class CompoundRegister(Rule):
         "措施三：社区管理无死角、无盲区。口径：划入社区的小区/院落户数之和与社区户数相差超过社区户数的10%（参数，"
         "含两端不算超过），说明小区登记不全或划错，给出预警；没有登记小区的社区合计为0。"
     )
-    reads = {Community: same_pk, Compound: via("community_id")}
+    reads = {Community: community_columns("households"), Compound: via("community_id")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged()
@@ -160,7 +185,7 @@ class SubDistrictRule(Rule):
         "且其下所有小区/院落登记在同一街道；社区的小区登记在其他街道即为多头管理（管理主体不唯一）。"
         "不评估已撤销的社区。"
     )
-    reads = {Community: same_pk, Compound: via("community_id")}
+    reads = {Community: community_columns(), Compound: via("community_id")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)
@@ -269,7 +294,7 @@ class Boundaries(Rule):
         "措施四：合理划分社区管辖范围，确保四至清晰。口径：东至、南至、西至、北至四项都已填写"
         "（只含空格视为未填）；缺任一项即违规。"
     )
-    reads = {Community: same_pk}
+    reads = {Community: community_columns("east", "south", "west", "north")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)
@@ -299,7 +324,7 @@ class Population(Rule):
         "措施四：社区一般按照5000人~15000人规模设立（以常住人口计，两端含在范围内）。"
         "与户数是两条规则，社区可以只符合其中一条；超大型、微型的划分以户数为准。"
     )
-    reads = {Community: same_pk}
+    reads = {Community: community_columns("population", "households")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)
@@ -336,7 +361,7 @@ class AdjustmentPlan(Rule):
         "或低于下限（微型）的社区，须有一条登记日期不晚于评估日期的调整记录：拆分或合并计划，"
         "或写明理由的“暂不调整”。"
     )
-    reads = {Community: same_pk, CommunityAdjustment: via("community_id")}
+    reads = {Community: community_columns("households"), CommunityAdjustment: via("community_id")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)
@@ -434,7 +459,7 @@ class SocialOrgs(Rule):
         "措施十七：加大社区社会组织培育力度，力争2025年达到每个社区拥有不少于10个社区社会组织（参数）。"
         "口径：社区登记的社会组织数不少于下限即达标，10个达标、9个预警；“力争”之目标按预警处理。"
     )
-    reads = {Community: same_pk}
+    reads = {Community: community_columns("social_org_count")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)
@@ -537,7 +562,7 @@ class PropertyCommittee(Rule):
         "措施十八：推行在社区居民委员会下设环境和物业管理委员会。口径：社区登记为已设立即达标；"
         "“推行”为倡导性要求，未设立的给出提示。"
     )
-    reads = {Community: same_pk}
+    reads = {Community: community_columns("has_property_committee")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)

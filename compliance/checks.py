@@ -13,7 +13,7 @@ from . import catalogue
 from . import requirements as reqs
 from .catalogue import Severity, Target
 from .rejudge import RejudgeAdmin, rule_read_models
-from .rules import Registry, registry
+from .rules import Registry, registry, same_pk
 
 
 def domains_with_rules() -> set[str]:
@@ -74,6 +74,12 @@ def mapper_errors(reg: Registry) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for rule in reg.all():
         for model, mapper in rule.read_models().items():
+            if mapper is same_pk and model._meta.label == "communities.Community":
+                errors.append(checks.Error(
+                    f"规则 {rule.id} 读取社区本身却没有声明读取哪些列：社区的任何修改（如户数）都会重新判定它。",
+                    hint="用 communities.rules.community_columns(\"列名\", ...) 声明规则读取的社区列。",
+                    id="compliance.E010", obj=type(rule)))
+                continue
             if getattr(mapper, "fields", None) is not None or getattr(mapper, "one_to_one", False):
                 continue
             name = getattr(mapper, "__qualname__", repr(mapper))

@@ -12,7 +12,7 @@ imports every such module at startup (like ``admin.py``). A rule is a class:
         # declare them only to override (the system checks compare ids).
         reading = "户数在[下限, 上限]之间……"   # one Chinese paragraph: the 口径 we take
         reads = {                           # every model the rule reads → changed rows to target pks
-            Community: same_pk,             # the target itself
+            Community: community_columns("households"),  # the target itself: the columns it reads
             # Compound: via("community_id"),  # a compound change re-judges its community
         }
 
@@ -52,6 +52,10 @@ Contract:
   columns it watches; one that names at most one target per row is
   ``same_pk``, ``via(...)``, ``district`` or marked ``@one_to_one``
   (system check compliance.E008).
+  A rule reading its target community declares the columns it reads:
+  ``Community: community_columns("households")`` (communities.rules: those
+  and the columns that decide whether a community is judged at all), so a
+  户数 edit does not re-judge 四至 (system check compliance.E010).
 - A district rule (target ``district``) ignores the queryset: its
   ``target_queryset`` returns None and it yields one Result with
   ``target_pk=DISTRICT_PK`` and ``key="district"``. Map its reads with
@@ -65,6 +69,7 @@ Contract:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -194,6 +199,19 @@ def watching(*attnames: str, new_rows: bool = False) -> Callable[[Mapper], Mappe
         return mapper
 
     return mark
+
+
+@functools.cache
+def same_pk_watching(*attnames: str) -> Mapper:
+    """``same_pk`` for a rule that reads only these columns of its target row: an update that changes none of
+    them does not re-judge the rule (a 户数 edit does not re-judge 四至). A new row and a delete always go
+    through. Rules that watch the same columns share one mapper, so a save maps its rows once for them."""
+
+    def mapper(objs: Sequence[models.Model]) -> list[int]:
+        return list(same_pk(objs))
+
+    mapper.__name__ = "same_pk_watching"
+    return watching(*attnames, new_rows=True)(one_to_one(mapper))
 
 
 @one_to_one
@@ -329,6 +347,7 @@ __all__ = [
     "register",
     "registry",
     "same_pk",
+    "same_pk_watching",
     "via",
     "watching",
 ]

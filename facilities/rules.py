@@ -15,6 +15,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Su
 from django.db.models.functions import Coalesce
 
 from communities.models import Community
+from communities.rules import community_columns
 from compliance.rules import Rule, register, same_pk, via, watching
 
 from .models import CORE_SERVICES, COUNTING_STATUSES, Facility, FacilityKind, FacilityStatus
@@ -53,14 +54,17 @@ def _dec(value: Any) -> Decimal:
     return ZERO if value is None else Decimal(value)
 
 
-COMMUNITY_READS = {Community: same_pk, Facility: via("community_id")}
+def community_reads(*columns: str) -> dict:
+    """The community (these columns of it) and its facilities."""
+    return {Community: community_columns(*columns), Facility: via("community_id")}
 
 
 class CommunityFacilitiesRule(Rule):
     """A rule on what a community's counted facilities add up to (措施七, 措施十六): judged per community,
     re-judged when the community or one of its facilities changes."""
 
-    reads = COMMUNITY_READS
+    # The facility sums read only the community's facilities; a rule reading more of it (户数) says so.
+    reads = community_reads()
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)
@@ -74,6 +78,7 @@ class CommunityFacilitiesRule(Rule):
 @register
 class FacilityArea(CommunityFacilitiesRule):
     id = "M07.facility_area"
+    reads = community_reads("households")
     reading = (
         "对每个未撤销社区，合计状态为“已移交”或“使用中”的综合服务设施建筑面积（以小数比较，1049.99㎡低于1050㎡），"
         "应配面积为户数×每百户30㎡÷100；成立日期在2024-02-29（含）以后且不足2000户的新建社区，应配不低于600㎡。"

@@ -9,7 +9,8 @@ from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from communities.models import Community
-from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Rule, district, one_to_one, register, same_pk, via
+from communities.rules import community_columns
+from compliance.rules import DISTRICT_KEY, DISTRICT_PK, Rule, district, one_to_one, register, via
 
 from .models import Allocation, Disbursement, FundingLevel, SalaryFunding, SalaryLevel, TaskFund
 
@@ -44,7 +45,7 @@ class WorkFunds(Rule):
         "低于标准即违规；自06-30（参数）起再看实际拨付：当年拨付记录中日期不晚于评估日的合计低于标准即违规。"
         "以小数比较。"
     )
-    reads = {Community: same_pk, Allocation: via("community_id"), Disbursement: _allocations_of}
+    reads = {Community: community_columns(), Allocation: via("community_id"), Disbursement: _allocations_of}
 
     def target_queryset(self, as_of):
         return Community.objects.judged(as_of)
@@ -109,7 +110,7 @@ class TaskFunds(Rule):
         "措施十九：对未纳入社区工作事项清单但需要社区协助的事项，按照“费随事转”落实经费。口径：评估日所在年度"
         "交办给社区的费随事转事项，随转经费为0、或到账日期为空或晚于评估日的，该社区违规；其他年度的事项不判断。"
     )
-    reads = {Community: same_pk, TaskFund: via("community_id")}
+    reads = {Community: community_columns(), TaskFund: via("community_id")}
 
     def target_queryset(self, as_of):
         return Community.objects.judged()

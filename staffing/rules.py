@@ -35,6 +35,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from communities.models import Community, CommunityStatus, PartyOrgType
+from communities.rules import community_columns
 from compliance.catalogue import Severity
 from compliance.rules import Result, Rule, chunk_of, one_to_one, range_q, register, same_pk, via, watching
 
@@ -165,17 +166,18 @@ def month_day(year: int, text: str) -> dt.date:
     return dt.date(year, month, day)
 
 
-_COMMUNITY_READS = {
-    Community: same_pk,
-    Seat: via("community_id"),
-    Employment: via("community_id"),
-}
+def _community_reads(*columns: str) -> dict:
+    """The community (these columns of it), its seats and its jobs."""
+    return {Community: community_columns(*columns), Seat: via("community_id"), Employment: via("community_id")}
+
 
 _VALUES = ("pk", "code", "name", "households", "population", "party_org_type", "sub_district_id")
 
 
 class CommunityRule(Rule):
-    reads = _COMMUNITY_READS
+    # The composition figures read only the community's seats and jobs; a rule reading more of the community
+    # (户数, 人口, 党组织类型) says so.
+    reads = _community_reads()
     needs: tuple[str, ...] = COMPOSITION
 
     def target_queryset(self, as_of):
@@ -192,6 +194,7 @@ class CommunityRule(Rule):
 @register
 class PartySize(CommunityRule):
     id = "M10.party_size"
+    reads = _community_reads("party_org_type")
     needs = ("party_n",)
     reading = (
         "措施十：社区党组织班子成员一般3~5名，党支部一般3名、党总支和党委一般5名。口径：评估日在任的"
@@ -216,6 +219,7 @@ class PartySize(CommunityRule):
 @register
 class CommitteeSize(CommunityRule):
     id = "M10.committee_size"
+    reads = _community_reads("households")
     needs = ("committee_n",)
     reading = (
         "措施十：居委会成员一般5~9名。口径：评估日在任的主任、副主任、委员（去重人数）；户数少于2000户"
@@ -313,6 +317,7 @@ class TotalCap(CommunityRule):
 @register
 class WorkerRatio(CommunityRule):
     id = "M11.worker_ratio"
+    reads = _community_reads("population")
     needs = ("workers_n",)
     reading = (
         "措施十一：按每万名城镇常住人口拥有社区工作者18人配备。口径：社区常住人口×18÷10000，向上取整"
@@ -334,6 +339,7 @@ class WorkerRatio(CommunityRule):
 @register
 class OversizedStaffing(CommunityRule):
     id = "M06.oversized_staffing"
+    reads = _community_reads("households", "population")
     needs = ("workers_n",)
     reading = (
         "措施六：暂不拆分的超大型社区通过增加社区工作人员保障服务。口径：户数超过上限（与措施四共用，默认5000户）"
@@ -366,7 +372,7 @@ class VacancyRule(CommunityRule):
         "离职程序、人员导入）后该组织在任人数加未补选空缺低于措施十的下限（党组织3人、居委会5人）时，"
         "自离任日起自动登记空缺。"
     )
-    reads = {Community: same_pk, Vacancy: via("community_id")}
+    reads = {Community: community_columns(), Vacancy: via("community_id")}
 
     def evaluate(self, queryset, as_of, params):
         days = params["vacancy_days"]

@@ -77,6 +77,7 @@ def test_a_mapper_that_fans_out_must_say_what_it_watches():
     """compliance.E008: a community → its facilities mapper with no @watching would re-judge every facility on
     each 户数 edit; one row → one target (same_pk, via, @one_to_one) or a declared @watching passes."""
     from communities.models import Community, Compound
+    from communities.rules import community_columns
 
     def facilities_of(objs):
         return []
@@ -90,8 +91,19 @@ def test_a_mapper_that_fans_out_must_say_what_it_watches():
     reg.register(type("R", (Rule,), {"id": "M08.handover", "reads": {
         Community: watching("status")(facilities_of), Compound: via("community_id")}}))
     reg.register(type("R", (Rule,), {"id": "M04.households", "reads": {
-        Community: same_pk, Compound: one_to_one(lambda objs: [])}}))
+        Community: community_columns("households"), Compound: one_to_one(lambda objs: [])}}))
     assert mapper_errors(reg) == []
+
+
+def test_a_rule_judging_a_community_must_say_which_of_its_columns_it_reads():
+    """compliance.E010: bare same_pk on Community re-judges the rule on every edit of the community (a 户数 edit
+    re-judging 四至); community_columns(...) names the columns. same_pk on another model stays allowed."""
+    from communities.models import Community, Compound
+
+    reg = Registry()
+    reg.register(type("R", (Rule,), {"id": "M04.households", "reads": {Community: same_pk, Compound: same_pk}}))
+    (error,) = mapper_errors(reg)
+    assert error.id == "compliance.E010" and "M04.households" in error.msg
 
 
 def test_an_admin_of_a_rule_read_model_must_use_the_rejudge_hook():

@@ -61,6 +61,31 @@ def test_households_edit_rejudges_the_community_not_its_people_or_compounds(make
     assert not (PERSON_RULES | COMPOUND_RULES) & set(judged)
 
 
+def _judging_communities() -> dict[str, frozenset[str]]:
+    """Rule id → the Community columns it watches, for the rules judging the community itself."""
+    return {rule.id: mapper.fields for rule, mapper in read_index()[Community]
+            if rule.community_lookup == "pk" and getattr(mapper, "fields", None) is not None}
+
+
+def test_a_households_edit_rejudges_exactly_the_rules_that_watch_households(make_community, judged,
+                                                                           django_capture_on_commit_callbacks):
+    """Issue 17 item 6: not 四至, 社会组织, 物业委员会… (tests/compliance/test_watched_columns.py proves the
+    columns a rule leaves out change nothing it finds)."""
+    c = make_community(households=3000)
+    judged.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        community_services.community_update(community=c, households=2999)
+    watching = _judging_communities()
+    expected = {rule_id for rule_id, fields in watching.items() if "households" in fields}
+    assert set(judged) & set(watching) == expected
+    assert expected == {"M03.compound_register", "M04.households", "M04.population", "M06.adjustment_plan",
+                        "M06.oversized_staffing", "M07.facility_area", "M10.committee_size"}
+    assert all(judged[rule_id] == {c.pk} for rule_id in expected)
+    # A 四至 edit re-judges 四至 alone of them.
+    old = Community.objects.get(pk=c.pk)
+    assert set(targets_for(Community, [c, old], {"east"})) & set(watching) == {"M04.boundaries"}
+
+
 def test_status_or_street_change_rejudges_people_and_compounds(make_community, make_compound, streets):
     c = make_community(households=3000)
     compound = make_compound(community=c)
@@ -87,7 +112,7 @@ def test_a_save_reads_live_findings_once_not_once_per_rule(make_community, judge
              if re.match(r'\s*SELECT\b.*\bFROM "compliance_finding"', q["sql"], re.S)
              and "UPDATE" not in q["sql"][:10] and "COUNT(" not in q["sql"]]
     district_rules = sum(1 for rule_id in judged if registry.get(rule_id).is_district)
-    assert len(judged) > 10
+    assert len(judged) >= 8  # the rules reading 户数 or 人口 (the others do not watch them) and the district's
     # one read for every community-level rule together, plus the district rules' own
     assert len(reads) == 1 + district_rules, reads
 
