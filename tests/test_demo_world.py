@@ -1,0 +1,33 @@
+"""The session's demo (tests/demo_world.py) comes back whole after a transactional test's flush.
+
+pytest-xdist hands modules to workers in any order, so a module that restores the demo may run after a
+transactional test has flushed the database: ``post_migrate`` then writes the content types and permissions
+again under new ids and the migrations' own rows are gone. The demo's clerk permissions (guardian rows that
+name a content type and a permission by id) must still mean what they meant.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from .demo_world import restore
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_after_a_flush_keeps_the_clerks_permissions(structure_demo_rows):
+    from accounts.roles import clerk_group_name
+    from communities.models import Community, SubDistrict
+    from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.shortcuts import get_objects_for_group
+
+    # What a transactional test leaves behind: the tables emptied, content types and permissions written anew.
+    call_command("flush", "--no-input", verbosity=0)
+    with transaction.atomic():
+        restore(structure_demo_rows)
+        street = SubDistrict.objects.get(code="610104001")
+        group = Group.objects.get(name=clerk_group_name(street.name))
+        assert ContentType.objects.get_for_model(Community).model == "community"
+        visible = get_objects_for_group(group, "communities.change_community", Community)
+        assert visible.count() == Community.objects.filter(sub_district=street).count() > 0
+        transaction.set_rollback(True)
