@@ -1,8 +1,8 @@
 """Every record the demo loads, opened as each role that may see it: no error, and words, not codes.
 
 The whole demo (``load_demo``), the demo logins and one sweep are built once for this module inside an
-outer transaction that is rolled back at the end. Then, one test per demo role (so a failure names the
-role), every record page the role's own selectors scope it to is requested — the same reads the detail
+outer transaction that is rolled back at the end. Then, for each demo role (a class per role, a test per kind of
+record and per list page, so a failure names both), every record page the role's own selectors scope it to is requested — the same reads the detail
 views make (``communities_for_user``, ``compounds_for_user``, ``facilities_for_user``, ``persons_for_user``,
 ``requests_for_user``, ``findings_for_user``, ``documents_for_user``, ``bulletins_for_user``; every sweep):
 each community and its 两委 page (for those who read people), compound, facility, person, approval,
@@ -58,7 +58,6 @@ PARAM = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, PARAM_NAMES)) + r")(
 # to nothing must not pass as "no problems".
 MINIMUM_RECORD_PAGES = {"admin": 4_500, "reviewer": 4_500, "qingnian": 350, "zaoyuan": 350, "zhujian": 1_600,
                         "guihua": 1_600, "daxing": 1_600, "caizheng": 1_600}
-ROLES = ["admin", "reviewer", "qingnian", "zaoyuan", "zhujian", "guihua", "daxing", "caizheng"]
 
 
 # The text a reader sees: comments and whatever sits inside <script>, <style> and <template> go, then every
@@ -141,9 +140,13 @@ def demo_world(whole_demo_rows, django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
-def _record_urls(user) -> list[str]:
-    """Every record page the role's selectors scope it to: the same reads the detail views make, so each
-    URL here must answer 200 (a clerk: her 街办's records; a department: the communities, compounds and
+KINDS = ["community", "liangwei", "compound", "facility", "request", "finding", "sweep", "document", "bulletin",
+         "person"]
+
+
+def _record_urls(user) -> dict[str, list[str]]:
+    """Every record page the role's selectors scope it to, by kind: the same reads the detail views make, so
+    each URL here must answer 200 (a clerk: her 街办's records; a department: the communities, compounds and
     facilities it may see and its own unit's findings; people only for those who read people)."""
     from approvals.selectors import requests_for_user
     from communities.selectors import communities_for_user, compounds_for_user
@@ -156,21 +159,23 @@ def _record_urls(user) -> list[str]:
     def pks(queryset, field="pk"):
         return list(queryset.order_by(field).values_list(field, flat=True))
 
-    urls = []
+    def urls(name, keys):
+        return [reverse(name, args=[key]) for key in keys]
+
     communities = pks(communities_for_user(user))
-    urls += [reverse("communities:community_detail", args=[pk]) for pk in communities]
-    if may_read_people(user):
-        urls += [reverse("staffing:composition", args=[pk]) for pk in communities]
-    urls += [reverse("communities:compound_detail", args=[pk]) for pk in pks(compounds_for_user(user))]
-    urls += [reverse("facilities:facility_detail", args=[pk]) for pk in pks(facilities_for_user(user))]
-    urls += [reverse("approvals:request_detail", args=[pk]) for pk in pks(requests_for_user(user))]
-    urls += [reverse("compliance:finding_detail", args=[pk]) for pk in pks(findings_for_user(user))]
-    urls += [reverse("compliance:sweep_detail", args=[pk]) for pk in pks(Sweep.objects.all())]
-    urls += [reverse("supervision:document_detail", args=[pk]) for pk in pks(documents_for_user(user))]
-    urls += [reverse("supervision:bulletin_detail", args=[pk]) for pk in pks(bulletins_for_user(user))]
-    urls += [reverse("staffing:person_detail", args=[public_id])
-             for public_id in pks(persons_for_user(user), "public_id")]
-    return urls
+    people = may_read_people(user)
+    return {
+        "community": urls("communities:community_detail", communities),
+        "liangwei": urls("staffing:composition", communities) if people else [],
+        "compound": urls("communities:compound_detail", pks(compounds_for_user(user))),
+        "facility": urls("facilities:facility_detail", pks(facilities_for_user(user))),
+        "request": urls("approvals:request_detail", pks(requests_for_user(user))),
+        "finding": urls("compliance:finding_detail", pks(findings_for_user(user))),
+        "sweep": urls("compliance:sweep_detail", pks(Sweep.objects.all())),
+        "document": urls("supervision:document_detail", pks(documents_for_user(user))),
+        "bulletin": urls("supervision:bulletin_detail", pks(bulletins_for_user(user))),
+        "person": urls("staffing:person_detail", pks(persons_for_user(user), "public_id")),
+    }
 
 
 LIST_PAGES = [
@@ -221,31 +226,84 @@ def timing_summary():
             print(f"  {kind}: {len(times)} × {1000 * sum(times) / len(times):.0f} ms")
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_record_and_list_page(demo_world, db, role):
-    """Every record page the role's selectors give it answers 200 with no code in its text; every list
-    page and each of its filter options answers without a 500 and without a code."""
-    user = get_user_model().objects.get(username=role)
+def _client(role: str) -> Client:
     client = Client(raise_request_exception=False)
-    client.force_login(user)
-    problems: list[str] = []
-    urls = _record_urls(user)
-    refused = []
-    for url in urls:
-        status, _html = _check(client, url, problems, role)
-        if status != 200:
-            refused.append(f"{url}: {status}")
-    for name in LIST_PAGES:
+    client.force_login(get_user_model().objects.get(username=role))
+    return client
+
+
+class EveryRecord:
+    """One class per demo role, so pytest-xdist (``--dist loadscope``) spreads the roles over its workers; one
+    test per kind of record and per list page, so a failure names the role and the page."""
+
+    role: str
+
+    def test_scope(self, demo_world, db):
+        """The role's selectors give it records (a selector that suddenly scopes a role to nothing must not
+        pass as "no problems"), and the administrator every record of the demo."""
+        user = get_user_model().objects.get(username=self.role)
+        total = sum(len(urls) for urls in _record_urls(user).values())
+        if self.role == "admin":
+            assert total == _every_record_count(), "the administrator opens every record the demo loads"
+        assert total >= MINIMUM_RECORD_PAGES[self.role], (self.role, total)
+
+    @pytest.mark.parametrize("kind", KINDS)
+    def test_record_pages(self, demo_world, db, kind):
+        """Every record page of this kind the role's selectors give it answers 200 with no code in its text."""
+        urls = _record_urls(get_user_model().objects.get(username=self.role))[kind]
+        client = _client(self.role)
+        problems: list[str] = []
+        refused = []
+        for url in urls:
+            status, _html = _check(client, url, problems, self.role)
+            if status != 200:
+                refused.append(f"{url}: {status}")
+        assert not problems, "\n".join(problems[:60]) + f"\n… {len(problems)} in all"
+        assert not refused, f"{self.role} was refused {len(refused)} of its {len(urls)} {kind} pages: {refused[:20]}"
+
+    @pytest.mark.parametrize("name", LIST_PAGES)
+    def test_list_page_and_filters(self, demo_world, db, name):
+        """The list page and each option of each of its filters answer without a 500 and without a code."""
+        client = _client(self.role)
+        problems: list[str] = []
         base = reverse(name)
-        _status, html = _check(client, base, problems, role)
+        _status, html = _check(client, base, problems, self.role)
         for field, values in filter_options(html).items():
             for value in values:
-                _check(client, f"{base}?{urlencode({field: value})}", problems, role)
-    assert not problems, "\n".join(problems[:60]) + f"\n… {len(problems)} in all"
-    assert not refused, f"{role} was refused {len(refused)} of its {len(urls)} record pages: {refused[:20]}"
-    if role == "admin":
-        assert len(urls) == _every_record_count(), "the administrator opens every record the demo loads"
-    assert len(urls) >= MINIMUM_RECORD_PAGES[role], (role, len(urls))
+                _check(client, f"{base}?{urlencode({field: value})}", problems, self.role)
+        assert not problems, "\n".join(problems[:60]) + f"\n… {len(problems)} in all"
+
+
+class TestAdmin(EveryRecord):
+    role = "admin"
+
+
+class TestReviewer(EveryRecord):
+    role = "reviewer"
+
+
+class TestQingnian(EveryRecord):
+    role = "qingnian"
+
+
+class TestZaoyuan(EveryRecord):
+    role = "zaoyuan"
+
+
+class TestZhujian(EveryRecord):
+    role = "zhujian"
+
+
+class TestGuihua(EveryRecord):
+    role = "guihua"
+
+
+class TestDaxing(EveryRecord):
+    role = "daxing"
+
+
+class TestCaizheng(EveryRecord):
+    role = "caizheng"
 
 
 def _every_record_count() -> int:
