@@ -52,10 +52,8 @@ intro:
 # flag the suite needs (no SSL redirect, a development key) is set here.
 # One pytest-xdist worker per core, each with its own test database, session demo and Redis database
 # (tests/conftest.py); --dist loadscope keeps a module's tests on one worker, so a module's world is built once.
-# One process by default for now: on two workers the session demo (tests/demo_world.py) was restored after a
-# transactional test's flush had renumbered the content types and permissions (guardian rows then refused);
-# TEST_WORKERS=auto runs on every core once demo_world captures by natural key.
-TEST_WORKERS ?= 0
+# TEST_WORKERS=0 runs everything in this one process (easier to debug with -x --pdb).
+TEST_WORKERS ?= auto
 test: install
 	DJANGO_DEBUG=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
