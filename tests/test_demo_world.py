@@ -15,11 +15,12 @@ from .demo_world import restore
 
 @pytest.mark.django_db(transaction=True)
 def test_restore_after_a_flush_keeps_the_clerks_permissions(structure_demo_rows):
-    from accounts.roles import clerk_group_name
-    from communities.models import Community, SubDistrict
     from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
     from guardian.shortcuts import get_objects_for_group
+
+    from accounts.roles import clerk_group_name
+    from communities.models import Community, SubDistrict
 
     # What a transactional test leaves behind: the tables emptied, content types and permissions written anew.
     call_command("flush", "--no-input", verbosity=0)

@@ -43,7 +43,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from compliance.catalogue import RULES
@@ -109,19 +109,16 @@ def filter_options(html: str) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module", autouse=True)
 def lean_requests():
-    """Two costs of the test harness, not of the pages, left out while this module reads its ~17,000 pages:
-    the test client's copy of every template context (``Template._render`` instrumented by
-    setup_test_environment; nothing here reads ``response.context``), and the session row written back on
-    every request (SESSION_SAVE_EVERY_REQUEST: the idle timeout, tested in tests/accounts). Together about
-    a third of each page's time."""
+    """A cost of the test harness, not of the pages, left out while this module reads its ~19,000 pages: the
+    test client's copy of every template context (``Template._render`` instrumented by
+    setup_test_environment; nothing here reads ``response.context``)."""
     from django.template.base import Template
     from django.test.utils import _TestState
 
     instrumented = Template._render
     Template._render = _TestState.saved_data.template_render
     try:
-        with override_settings(SESSION_SAVE_EVERY_REQUEST=False):
-            yield
+        yield
     finally:
         Template._render = instrumented
 
