@@ -130,6 +130,27 @@ def pytest_report_header(config):
 # -- the demo world, built once per session (tests/demo_world.py) ----------------------------------------------
 
 
+def _forget_content_types() -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from . import demo_world
+
+    if demo_world.REPLACED:
+        ContentType.objects.clear_cache()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _content_types_of_this_module():
+    """After a restore that replaced the whole database and was rolled back (tests/demo_world.py), the cached
+    content types name ids of the captured state: dropped before each module's own fixtures run."""
+    _forget_content_types()
+
+
+@pytest.fixture(autouse=True)
+def _content_types_of_this_test():
+    _forget_content_types()
+
+
 @pytest.fixture(scope="session")
 def whole_demo_rows(django_db_setup, django_db_blocker):
     """What ``load_demo`` writes, built the first time a test asks for it."""

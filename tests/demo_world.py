@@ -10,6 +10,10 @@ A transactional test's flush (pytest-xdist sends modules to workers in any order
 written again at all: the demo's guardian rows and group permissions would then point at ids that mean nothing
 or something else. So ``restore`` first compares the database with what it was at capture; when it differs it
 empties every table and puts back the whole captured state, base and demo, and drops the content-type cache.
+When the caller's transaction rolls back, the content types are those of the flush again while Django's
+in-process cache still holds the captured ids: from then on this process drops that cache before every module
+and every test (``REPLACED``, read by tests/conftest.py), or guardian would look up permissions by ids that are
+gone.
 
 On PostgreSQL the rows travel as JSON (``row_to_json`` / ``json_populate_recordset``), which keeps every
 column type as it is; on SQLite they are plain tuples. Foreign keys are deferred to the commit on both, so
@@ -25,6 +29,9 @@ from typing import Any
 
 from django.core.management import call_command
 from django.db import connection, transaction
+
+# Set once a restore in this process had to put the whole captured state back (see the module's docstring).
+REPLACED = False
 
 
 @dataclass
@@ -97,6 +104,8 @@ def restore(demo: DemoRows) -> None:
         return
     from django.contrib.contenttypes.models import ContentType
 
+    global REPLACED
+    REPLACED = True
     _empty_every_table()
     _insert(demo.base)
     _insert(demo.rows)
