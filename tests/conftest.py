@@ -131,12 +131,9 @@ def pytest_report_header(config):
 
 
 def _forget_content_types() -> None:
-    from django.contrib.contenttypes.models import ContentType
+    from .demo_world import forget_content_types
 
-    from . import demo_world
-
-    if demo_world.REPLACED:
-        ContentType.objects.clear_cache()
+    forget_content_types()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -57,6 +57,7 @@ def _read(table: str) -> tuple[list[str], list[Any]]:
 
 def capture(build: Callable[[StringIO], None]) -> DemoRows:
     """Run ``build`` in a transaction that is rolled back; keep the rows it added."""
+    forget_content_types()  # a session fixture: built before any module's own clean-up ran
     out = StringIO()
     added: dict[str, tuple[list[str], list[Any]]] = {}
     with transaction.atomic():
@@ -97,8 +98,17 @@ def _empty_every_table() -> None:
                 cursor.execute(f"DELETE FROM {quote(table)}")
 
 
+def forget_content_types() -> None:
+    """Drop Django's content-type cache once a replacing restore may have left captured ids in it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    if REPLACED:
+        ContentType.objects.clear_cache()
+
+
 def restore(demo: DemoRows) -> None:
     """Put the demo back inside the caller's transaction."""
+    forget_content_types()
     if _same(_state(), demo.base):
         _insert(demo.rows)
         return
