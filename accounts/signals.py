@@ -8,6 +8,8 @@ how a password change is told from any other save without a query.
 
 from __future__ import annotations
 
+import time
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_delete, post_save
@@ -49,6 +51,11 @@ def _password_saved(sender, instance, created, **kwargs):
 def _logged_in(sender, request, user, **kwargs):
     # Read once per sign-in and kept in the session, so pages pay no query for them.
     from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .middleware import IDLE_REFRESHED_KEY
+
+    # Signing in saves the session with a fresh 30 minutes: the idle clock starts here, not at the next page.
+    request.session[IDLE_REFRESHED_KEY] = int(time.time())
 
     if account_must_change_password(user):
         request.session[MUST_CHANGE_SESSION_KEY] = True
