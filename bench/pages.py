@@ -171,7 +171,7 @@ def form_values(client: Client, url: str, rnd: random.Random) -> dict:
     form = response.context["form"] if response.context else None
     if form is None:  # no instrumented context: read the bound initial values
         raise RuntimeError("no form in the edit page's context")
-    data = {}
+    data: dict[str, str | list[str]] = {}
     for name in form.fields:
         value = form[name].value()
         if value is None:
@@ -195,7 +195,7 @@ def measure(client: Client, kinds: dict[str, list[str]], n: int, profile: str | 
     from django.template.base import Template
     from django.test.utils import _TestState
 
-    instrumented = Template._render
+    instrumented = Template._render  # type: ignore[attr-defined]  # set by setup_test_environment
     rnd = random.Random(11)
     out = {}
     for kind, urls in kinds.items():
@@ -207,10 +207,10 @@ def measure(client: Client, kinds: dict[str, list[str]], n: int, profile: str | 
             url = urls[i % len(urls)]
             data = None
             if kind == "save":
-                Template._render = instrumented
+                Template._render = instrumented  # type: ignore[attr-defined]
                 data = form_values(client, url, rnd)
             # The test client's copy of every template context is a harness cost, not the page's.
-            Template._render = _TestState.saved_data.template_render
+            Template._render = _TestState.saved_data.template_render  # type: ignore[attr-defined]
             counter = Counter()
             with connection.execute_wrapper(counter):
                 if prof and i:
@@ -218,11 +218,11 @@ def measure(client: Client, kinds: dict[str, list[str]], n: int, profile: str | 
                 began = time.process_time()
                 response = client.post(url, data, follow=True) if data is not None else client.get(url)
                 if kind == "export":
-                    b"".join(response.streaming_content) if response.streaming else response.content
+                    b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
                 spent = time.process_time() - began
                 if prof and i:
                     prof.disable()
-            Template._render = instrumented
+            Template._render = instrumented  # type: ignore[attr-defined]
             if response.status_code != 200:
                 raise RuntimeError(f"{url}: {response.status_code}")
             if i:

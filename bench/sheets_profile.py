@@ -124,7 +124,7 @@ def main() -> None:
         print(f"{kind}: {sheet.rows} rows ({len(sheet.created)} new, {len(sheet.updated)} updated) wall {wall:.2f} s, "
               f"CPU {cpu:.2f} s (app {own:.2f}, PostgreSQL {cpu - own:.2f}) -> {sheet.rows / cpu:,.0f} rows per CPU s; "
               f"load {os.getloadavg()[0]:.1f}", flush=True)
-        if profiler:
+        if profiler and prof:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(prof).print_stats(45)
             (work / f"{kind}.prof.txt").write_text(out.getvalue())
