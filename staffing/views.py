@@ -160,6 +160,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, ordered, PAGE_SIZE)
     return render(request, "staffing/person_list.html", {
         "page": page, "q": q, "may_search_id": may_see_id_numbers(request.user), "sorting": sorting,
+        "may_read_people": selectors.may_read_people(request.user),
         "charts": liangwei_charts(communities_for_user(request.user)),
     })
 
