@@ -44,20 +44,18 @@ def saved_message(model: type[models.Model], before: dict[str, Any], obj: models
     return "已保存：" + "；".join(parts)
 
 
-def _foreign_names(model: type[models.Model], records: list) -> dict[tuple[str, str], str]:
-    """Names for the foreign keys that appear in history, one query per related model."""
+def _foreign_names(model: type[models.Model], wanted: dict[str, set]) -> dict[tuple[str, str], str]:
+    """Names for the foreign-key values the shown changes name, one query per related model: a record never
+    changed (most of them) or changed in plain fields only asks for none."""
     names: dict[tuple[str, str], str] = {}
-    for field in model._meta.concrete_fields:
-        # A concrete relation is always a ForeignKey (or OneToOneField).
-        if not isinstance(field, models.ForeignKey) or field.name == "clerk_group":
-            continue
-        target = field.related_model
-        to_field = field.target_field.attname
-        values = {getattr(r, field.attname) for r in records} - {None}
+    for field_name, values in wanted.items():
+        field = cast(models.ForeignKey, model._meta.get_field(field_name))
+        values = values - {None}
         if not values:
             continue
+        to_field = field.target_field.attname
         # related_model is only the string 'self' before the app registry resolves it.
-        manager = target._default_manager  # type: ignore[union-attr]
+        manager = field.related_model._default_manager  # type: ignore[union-attr]
         for obj in manager.filter(**{f"{to_field}__in": values}):
             names[(field.name, str(getattr(obj, to_field)))] = str(obj)
     return names
@@ -72,21 +70,20 @@ def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str
     model = type(obj)
     history = obj.history  # type: ignore[attr-defined]  # simple_history adds .history to every tracked model
     records = list(history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
-    names = _foreign_names(model, records)
-    rows = []
+    deltas = []
+    wanted: dict[str, set] = {}
     for i, record in enumerate(records[:limit]):
         older = records[i + 1] if i + 1 < len(records) else None
-        changes = []
-        if older is not None and record.history_type == "~":
-            delta = record.diff_against(older)
-            for change in delta.changes:
-                changes.append(
-                    {
-                        "label": _label(model, change.field),
-                        "old": _display(model, change.field, change.old, names),
-                        "new": _display(model, change.field, change.new, names),
-                    }
-                )
+        changes = record.diff_against(older).changes if older is not None and record.history_type == "~" else []
+        for change in changes:
+            field = model._meta.get_field(change.field)
+            # A concrete relation is always a ForeignKey (or OneToOneField); a 街办's clerk group is never shown.
+            if isinstance(field, models.ForeignKey) and field.name != "clerk_group":
+                wanted.setdefault(field.name, set()).update((change.old, change.new))
+        deltas.append((record, changes))
+    names = _foreign_names(model, wanted)
+    rows = []
+    for record, changes in deltas:
         user = record.history_user
         rows.append(
             {
@@ -94,7 +91,8 @@ def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str
                 "who": (user.get_full_name() or user.username) if user else "系统",
                 "kind": {"+": "新建", "~": "修改", "-": "删除"}.get(record.history_type, record.history_type),
                 "reason": record.history_change_reason or "",
-                "changes": changes,
+                "changes": [{"label": _label(model, c.field), "old": _display(model, c.field, c.old, names),
+                             "new": _display(model, c.field, c.new, names)} for c in changes],
             }
         )
     return rows
