@@ -12,9 +12,10 @@ class AccountsConfig(AppConfig):
 
         from audit.context import audited_command
 
-        from . import signals
+        from . import access, signals
 
         signals.connect()
+        access.connect()
         # Django's own commands that set a password: run them as audited commands, so the security log names
         # the command line and the account they set must change its password at first login.
         for command in (changepassword.Command, createsuperuser.Command):

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from .access import access_of
 from .services import MUST_CHANGE_SESSION_KEY, two_factor_device, two_factor_required, two_factor_verified
 
 # Reachable whatever the account still owes: signing in and out.
@@ -79,3 +80,16 @@ class IdleTimeoutMiddleware:
             if now - session.get(IDLE_REFRESHED_KEY, 0) >= IDLE_REFRESH_SECONDS:
                 session[IDLE_REFRESHED_KEY] = now
         return response
+
+
+class AccessMiddleware:
+    """Right after AuthenticationMiddleware: the signed-in user's groups, permissions and units from the access
+    snapshot (accounts.access), so that neither the role checks nor ModelBackend's has_perm ask the database."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            access_of(request.user)
+        return self.get_response(request)

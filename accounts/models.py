@@ -40,17 +40,15 @@ class DepartmentMembership(models.Model):
 
 def units_of(user) -> set[str]:
     """The units a user acts for; reviewers and administrators are 区民政局."""
+    from accounts.access import access_of
     from accounts.roles import is_reviewer
 
     if user is None or not user.is_authenticated:
         return set()
-    cache = getattr(user, "_units_cache", None)
-    if cache is None:
-        cache = set(DepartmentMembership.objects.filter(user=user).values_list("unit", flat=True))
-        if is_reviewer(user):
-            cache.add(Unit.CIVIL_AFFAIRS.value)
-        user._units_cache = cache
-    return cache
+    units = set(access_of(user).units)
+    if is_reviewer(user):
+        units.add(Unit.CIVIL_AFFAIRS.value)
+    return units
 
 
 class AccountSecurity(models.Model):

@@ -78,16 +78,15 @@ def ensure_role_groups() -> dict[Role, Group]:
 
 
 def roles_of(user: AbstractUser | AnonymousUser) -> set[Role]:
+    from .access import access_of
+
     if not user.is_authenticated:
         return set()
-    cache = getattr(user, "_roles_cache", None)
-    if cache is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cache = {role for role in Role if role.value in names}
-        if user.is_superuser:
-            cache.add(Role.ADMIN)
-        user._roles_cache = cache  # type: ignore[union-attr, attr-defined]  # per-request memo, not a model field
-    return cache
+    names = access_of(user).group_names
+    roles = {role for role in Role if role.value in names}
+    if user.is_superuser:
+        roles.add(Role.ADMIN)
+    return roles
 
 
 def has_role(user, role: Role) -> bool:
@@ -104,6 +103,13 @@ def is_reviewer(user) -> bool:
 
 def is_clerk(user) -> bool:
     return has_role(user, Role.CLERK)
+
+
+def is_clerk_of(user, sub_district_code: str) -> bool:
+    """Whether the user is in that 街办's clerk group (from the access snapshot: no query on most pages)."""
+    from .access import access_of
+
+    return user.is_authenticated and sub_district_code in access_of(user).clerk_streets
 
 
 def is_department(user) -> bool:

@@ -18,6 +18,7 @@ from audit.context import COMMAND_LINE, current_command, current_request
 from audit.models import Kind
 from audit.services import security_event_record
 
+from .access import access_of, forget_access
 from .services import (
     MUST_CHANGE_SESSION_KEY,
     TWO_FACTOR_ENROLLED_SESSION_KEY,
@@ -56,6 +57,11 @@ def _logged_in(sender, request, user, **kwargs):
 
     # Signing in saves the session with a fresh 30 minutes: the idle clock starts here, not at the next page.
     request.session[IDLE_REFRESHED_KEY] = int(time.time())
+
+    # The access snapshot is read (or found) now, so the first page after signing in asks for no group or
+    # permission either; what the user object held before is not trusted.
+    forget_access(user)
+    access_of(user)
 
     if account_must_change_password(user):
         request.session[MUST_CHANGE_SESSION_KEY] = True

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.roles import is_admin, is_reviewer
+from accounts.roles import is_admin, is_clerk_of, is_reviewer
 from communities.models import Community, CommunityStatus
 
 from .credit_code import credit_code_problem
@@ -309,7 +309,7 @@ def deadlines() -> dict[str, int]:
 
 
 def clerk_of(user, req: EstablishmentRequest) -> bool:
-    return user.is_authenticated and user.groups.filter(sub_district__code=req.sub_district_id).exists()
+    return is_clerk_of(user, req.sub_district_id)
 
 
 def refusal(user, step: Step, req: EstablishmentRequest) -> tuple[str, str] | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from accounts.models import Unit, units_of
-from accounts.roles import is_admin
+from accounts.roles import is_admin, is_clerk_of
 
 from .models import Facility, FacilityStatus
 
@@ -76,7 +76,7 @@ def transitions_from(source: str) -> list[Transition]:
 def acting_units(user, facility: Facility) -> set[str]:
     """The units the user acts for on this facility (STREET when it is their 街办's)."""
     units = set(units_of(user))
-    if user.is_authenticated and user.groups.filter(sub_district__code=facility.community.sub_district_id).exists():
+    if is_clerk_of(user, facility.community.sub_district_id):
         units.add(STREET)
     return units
 

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The user's groups, permissions and units from a cached snapshot instead of 4–7 queries on every page.
+    "accounts.middleware.AccessMiddleware",
     # request.user.is_verified(): whether this session has given a second factor.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

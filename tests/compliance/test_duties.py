@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.access import forget_access
 from accounts.models import DepartmentMembership, Unit
 from compliance import catalogue, duties, services
 from compliance.engine import evaluate_rules
@@ -27,8 +28,7 @@ def run(*rule_ids, as_of=AS_OF):
 
 def member(user, unit):
     DepartmentMembership.objects.create(user=user, unit=unit)
-    user._units_cache = None
-    del user._units_cache
+    forget_access(user)
     return user
 
 

@@ -207,6 +207,7 @@ class TestElectionWindow:
 
 
 def test_replay_snapshot_is_scoped_like_the_live_findings(make_community, today, department_user):
+    from accounts.access import forget_access
     from accounts.models import DepartmentMembership, Unit
     from compliance.selectors import sweep_findings_for_user
 
@@ -215,6 +216,6 @@ def test_replay_snapshot_is_scoped_like_the_live_findings(make_community, today,
     replay = services.sweep_run(as_of=PAST, rule_ids=RULES)
     assert not sweep_findings_for_user(department_user, replay).exists()  # no unit: nothing
     DepartmentMembership.objects.create(user=department_user, unit=Unit.FINANCE)
-    del department_user._units_cache
+    forget_access(department_user)
     mine = sweep_findings_for_user(department_user, replay)
     assert {f.rule_id for f in mine} == {"M19.work_funds"}
