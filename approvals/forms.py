@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from communities.models import Community, CommunityStatus, Compound, PartyOrgType, SubDistrict
+from communities.selectors import own_sub_districts
 from core.forms import BootstrapMixin, DateInput
 
 from . import flow
@@ -68,7 +69,7 @@ class PartFields(Styled):
 
 
 def _own_streets(user):
-    return SubDistrict.objects.filter(clerk_group__user=user)
+    return own_sub_districts(user)
 
 
 class NewRequestForm(PartFields):
