@@ -6,9 +6,10 @@ groups' permissions), the department units, and one "is this the user's 街办" 
 seven of a page's ten to fifteen queries, the same answer on every page of the session. They change only when an
 administrator changes the user, a group or a membership.
 
-So the snapshot is kept in the cache (Redis in production, shared by every process) under a key that names a
-generation; any change to those tables — through the admin, guardian, the demo or a service — starts a new
-generation (the receivers below), and a snapshot of an older generation is never read again. A missing generation
+So the snapshot is kept in the cache (Redis in production, shared by every process; a per-process cache only
+under DJANGO_DEBUG, one process: settings.ACCESS_SNAPSHOT_SHARED) under a key that names a generation; any change
+to those tables — through the admin, guardian, the demo or a service — starts a new generation (the receivers
+below), and a snapshot of an older generation is never read again. A missing generation
 (the cache restarted or evicted it) is a new one, so nothing older can be mistaken for current. The snapshot is
 also kept on the user object for the rest of the request.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
@@ -72,11 +74,14 @@ def access_of(user) -> Access:
     access = getattr(user, "_access", None)
     if access is not None:
         return access
-    key = f"lianhu:access:{user.pk}:{_generation()}"
-    access = cache.get(key)
-    if access is None:
+    if settings.ACCESS_SNAPSHOT_SHARED:
+        key = f"lianhu:access:{user.pk}:{_generation()}"
+        access = cache.get(key)
+        if access is None:
+            access = _read(user)
+            cache.set(key, access, SNAPSHOT_SECONDS)
+    else:
         access = _read(user)
-        cache.set(key, access, SNAPSHOT_SECONDS)
     user._access = access
     if user.is_active and not user.is_superuser:
         # ModelBackend keeps what it reads on the user under these names and reads nothing when they are set

@@ -390,6 +390,10 @@ if SENTRY_DSN:
 # -- Faults: Redis, the broker and a killed worker (issue 14; docs/deployment.md「故障与恢复」) -----------------
 # A Redis outage costs speed, not logins: the cache answers a miss when Redis is gone (lianhu.cache), and
 # sessions live in the database with the cache in front ("cached_db"), so nobody is signed out by a restart.
+# The access snapshot (accounts.access) is kept from one request to the next only in a cache every process
+# shares, or under DJANGO_DEBUG (one process: make run, make test): with a per-process cache and several
+# gunicorn workers, a role taken away in one process would still be held in another.
+ACCESS_SNAPSHOT_SHARED = DEBUG or "redis" in CACHES["default"]["BACKEND"].lower()
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "lianhu.cache.ForgivingRedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(

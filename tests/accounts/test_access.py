@@ -77,3 +77,12 @@ def test_a_deactivated_user_holds_no_model_permission(reviewer, django_user_mode
     again = django_user_model.objects.get(pk=reviewer.pk)
     access_of(again)
     assert not again.has_perm("communities.view_community")
+
+
+def test_a_cache_each_process_keeps_for_itself_keeps_nothing_across_requests(client, reviewer, settings):
+    """Production with a per-process cache and several workers: a role taken away must not live on elsewhere."""
+    settings.ACCESS_SNAPSHOT_SHARED = False
+    client.force_login(reviewer)
+    url = reverse("communities:community_list")
+    assert _auth_reads(client, url)
+    assert _auth_reads(client, url)
