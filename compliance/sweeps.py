@@ -114,17 +114,25 @@ def sweep_start_record(*, sweep: Sweep, user_id: int | None, ip: str | None) -> 
 
 
 def _chunk_count(chunks: int | None) -> int:
-    # django-environ types env.int(default=8) as possibly None; the setting is always an int.
-    return max(1, int(chunks or getattr(settings, "COMPLIANCE_SWEEP_CHUNKS", DEFAULT_CHUNKS)))  # type: ignore[arg-type]
+    """The chunks asked for; by default COMPLIANCE_SWEEP_CHUNKS, but no more than one per
+    COMPLIANCE_SWEEP_MIN_CHUNK communities: every chunk runs every rule (four or five queries each), so eight
+    chunks of a district's 142 communities cost eight times the queries of one and share nothing a worker could
+    run beside another."""
+    if chunks:
+        return max(1, int(chunks))
+    # django-environ types env.int(default=…) as possibly None; the settings are always ints.
+    most = max(1, int(getattr(settings, "COMPLIANCE_SWEEP_CHUNKS", DEFAULT_CHUNKS)))  # type: ignore[arg-type]
+    per_chunk = max(1, int(getattr(settings, "COMPLIANCE_SWEEP_MIN_CHUNK", 1)))  # type: ignore[arg-type]
+    return max(1, min(most, -(-Community.objects.count() // per_chunk)))
 
 
 def sweep_plan(*, sweep: Sweep, chunks: int | None = None) -> list[list[int | None]]:
-    """A fixed number of chunks, each a range [lo, hi) of community pks (None: open end).
+    """A bounded number of chunks, each a range [lo, hi) of community pks (None: open end).
 
     One query finds the boundaries (equal numbers of communities per chunk), so
-    a sweep costs the same number of queries whatever the number of
-    communities. The last chunk also judges the district and the targets with
-    no community.
+    a sweep costs no more queries whatever the number of communities (``chunks``
+    as given, or see _chunk_count). The last chunk also judges the district and
+    the targets with no community.
     """
     n = _chunk_count(chunks)
     table = connection.ops.quote_name(Community._meta.db_table)

@@ -235,6 +235,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A sweep splits the communities into this many pk ranges, one Celery task each (enough for a few workers).
 COMPLIANCE_SWEEP_CHUNKS = env.int("COMPLIANCE_SWEEP_CHUNKS", default=8)
+# …but no fewer communities than this in a chunk: a district of 142 is judged in one (each chunk runs every rule).
+COMPLIANCE_SWEEP_MIN_CHUNK = env.int("COMPLIANCE_SWEEP_MIN_CHUNK", default=1000)
 # The beat schedule lives here and nowhere else.
 from celery.schedules import crontab  # noqa: E402
 

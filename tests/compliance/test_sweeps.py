@@ -168,6 +168,7 @@ def _sweep_queries(rule_ids=None):
 def _counts(streets, rule_ids, settings):
     # Chunks are a fixed number of pk ranges: the queries of a sweep must not depend on the communities.
     settings.COMPLIANCE_SWEEP_CHUNKS = 2
+    settings.COMPLIANCE_SWEEP_MIN_CHUNK = 1  # two chunks for 10 communities as for 500
     counts = {}
     for n in (10, 500):
         Finding.objects.all().delete()
@@ -198,6 +199,7 @@ def test_replay_query_count_does_not_grow(streets, settings):
     """A replay (as of a day other than today) writes its own snapshot: 10 and 500 communities, three failing,
     cost the same, for a first replay and for one that carries first_seen from the previous replay."""
     settings.COMPLIANCE_SWEEP_CHUNKS = 2
+    settings.COMPLIANCE_SWEEP_MIN_CHUNK = 1
     counts = {}
     for n in (10, 500):
         Finding.objects.all().delete()
@@ -213,6 +215,19 @@ def test_replay_query_count_does_not_grow(streets, settings):
         counts[n] = runs
     assert counts[10] == counts[500]
     assert not Finding.objects.exists()
+
+
+def test_a_small_district_is_swept_in_one_chunk_and_a_large_one_in_at_most_the_setting(streets, settings):
+    """Each chunk runs every rule: 142 communities in eight chunks cost eight times the queries of one."""
+    settings.COMPLIANCE_SWEEP_CHUNKS = 3
+    settings.COMPLIANCE_SWEEP_MIN_CHUNK = 4
+    _communities(streets, 7, failing=1)
+    assert services.sweep_run(as_of=AS_OF, rule_ids=MINE).chunks_total == 2  # 7 communities, at least 4 a chunk
+    street = streets["qingnian"]
+    Community.objects.bulk_create([Community(code=f"{street.code}{i:03d}", name=f"又一{i}", sub_district=street,
+                                             households=3000, population=9000) for i in range(101, 121)])
+    assert services.sweep_run(as_of=AS_OF, rule_ids=MINE).chunks_total == 3  # 27: as many as the setting allows
+    assert services.sweep_run(as_of=AS_OF, rule_ids=MINE, chunks=5).chunks_total == 5  # asked for: as asked
 
 
 def test_celery_nightly_sweep_runs_eagerly(make_community, monkeypatch):
