@@ -106,8 +106,10 @@ def access_changed() -> None:
 
 
 def _changed(sender, **kwargs) -> None:
-    if kwargs.get("action", "post_").startswith("post_"):
-        access_changed()
+    action = kwargs.get("action")  # m2m_changed only
+    if action is not None and (not action.startswith("post_") or (action != "post_clear" and not kwargs["pk_set"])):
+        return  # before the change, or an add()/remove() of nothing
+    access_changed()
 
 
 def _user_saved(sender, instance, created, update_fields=None, **kwargs) -> None:

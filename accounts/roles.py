@@ -56,23 +56,25 @@ def clerk_group_name(sub_district_name: str) -> str:
     return f"{CLERK_GROUP_PREFIX}{sub_district_name}"
 
 
-def _permission(dotted: str) -> Permission:
-    app_label, codename = dotted.split(".", 1)
-    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
-
-
 def register_role_permissions(role: Role, perms: list[str]) -> None:
     """Lets a later app add its own model-level permissions to a role."""
     ROLE_PERMISSIONS.setdefault(role, []).extend(p for p in perms if p not in ROLE_PERMISSIONS[role])
 
 
 def ensure_role_groups() -> dict[Role, Group]:
-    """Create the role groups and (re)grant their model-level permissions; idempotent."""
+    """Create the role groups and (re)grant their model-level permissions; idempotent. The permissions are read
+    in one query (every test's fixtures and every deploy run this)."""
+    dotted = {p for perms in ROLE_PERMISSIONS.values() for p in perms}
+    found = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")
+             .filter(codename__in={d.split(".", 1)[1] for d in dotted},
+                     content_type__app_label__in={d.split(".", 1)[0] for d in dotted})}
+    missing = sorted(dotted - set(found))
+    if missing:
+        raise Permission.DoesNotExist(f"no such permission: {', '.join(missing)}")
     groups = {}
     for role in Role:
         group, _ = Group.objects.get_or_create(name=role.value)
-        wanted = [_permission(p) for p in ROLE_PERMISSIONS.get(role, [])]
-        group.permissions.add(*wanted)
+        group.permissions.add(*[found[p] for p in ROLE_PERMISSIONS.get(role, [])])
         groups[role] = group
     return groups
 

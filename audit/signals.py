@@ -6,6 +6,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -57,7 +58,8 @@ _VERB = {"post_add": "add", "post_remove": "remove", "post_clear": "clear"}
 
 def _m2m(kind: Kind, subject: str, label: str, field: str):
     def receiver_(sender, instance, action, reverse, model, pk_set, **kwargs):
-        if action not in _VERB:
+        # add() of rows that are all there already still sends post_add, with an empty set: nothing changed.
+        if action not in _VERB or (action != "post_clear" and not pk_set):
             return
         if reverse:
             # e.g. group.user_set.add(user): the instance is the other side.
@@ -85,7 +87,9 @@ def _object_permission(instance, action: str) -> None:
             "action": action,
             "on": "object_permission",
             "holder": str(holder),
-            "permission": f"{instance.permission.content_type.app_label}.{instance.permission.codename}",
+            # Content types by id from Django's cache: guardian hands over the permission without its content type.
+            "permission": f"{ContentType.objects.get_for_id(instance.permission.content_type_id).app_label}."
+                          f"{instance.permission.codename}",
             "object": f"{instance.content_type.app_label}.{instance.content_type.model}:{instance.object_pk}",
         },
     )
