@@ -27,6 +27,10 @@ def persons_for_user(user, perm: str = "view_community") -> QuerySet[Person]:
         return Person.objects.none()
     if is_admin(user):
         return Person.objects.all()
+    if user.has_perm(f"communities.{perm}"):
+        # Every community (a reviewer): whoever holds or held a seat or a job; seats and jobs always name one.
+        return Person.objects.filter(Exists(Seat.objects.filter(person=OuterRef("pk")))
+                                     | Exists(Employment.objects.filter(person=OuterRef("pk"))))
     communities = communities_for_user(user, perm)
     return Person.objects.filter(
         Exists(Seat.objects.filter(person=OuterRef("pk"), community__in=communities))
