@@ -164,3 +164,19 @@ def structure_demo_rows(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         return capture(load_structure)
+
+
+@pytest.fixture(scope="module")
+def uninstrumented_templates():
+    """For a module that requests thousands of pages and never reads ``response.context`` or ``.templates``: the
+    test client's copy of every template context (``Template._render`` instrumented by setup_test_environment)
+    is a cost of the harness, not of the pages, and is left out while the module runs."""
+    from django.template.base import Template
+    from django.test.utils import _TestState
+
+    instrumented = Template._render  # type: ignore[attr-defined]  # set by setup_test_environment
+    Template._render = _TestState.saved_data.template_render  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        Template._render = instrumented  # type: ignore[attr-defined]

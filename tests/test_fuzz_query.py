@@ -31,6 +31,9 @@ ROTATIONS = {"admin": len(ROTATED), "clerk_own": 2, "reviewer": 2}
 
 _seen: list[str] = []
 
+# Thousands of pages, no response.context read: the test client's template-context copies left out.
+pytestmark = pytest.mark.usefixtures("uninstrumented_templates")
+
 
 class _RecordingQueryDict(QueryDict):
     """Notes each key a view asks for."""

@@ -23,6 +23,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.permission_world import ROLES, world_records
 
+# Thousands of pages, no response.context read: the test client's template-context copies left out.
+pytestmark = pytest.mark.usefixtures("uninstrumented_templates")
+
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
