@@ -258,13 +258,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
 # With that shared Redis cache, sessions live there too: IdleTimeoutMiddleware (the 30-minute idle
 # timeout) then refreshes a key's TTL instead of UPDATEing a PostgreSQL row once a minute. A Redis
-# restart signs everyone out. A per-process cache cannot hold sessions for several workers: the database does,
-# with the cache in front under DJANGO_DEBUG (one process: make run, make test), where no other process can
-# change a session behind it.
+# restart signs everyone out. A per-process cache cannot hold sessions for several workers: the database does.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cache"
     if "redis" in CACHES["default"]["BACKEND"].lower()
-    else "django.contrib.sessions.backends.cached_db" if DEBUG
     else "django.contrib.sessions.backends.db"
 )
 

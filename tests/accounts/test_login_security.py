@@ -120,13 +120,12 @@ def test_login_gives_a_new_session_key_and_a_browser_session_cookie(client, cler
     assert cookie["httponly"]
 
 
-def test_idle_session_expires_after_30_minutes(client, clerk_qingnian, settings):
+def test_idle_session_expires_after_30_minutes(client, clerk_qingnian):
     from datetime import timedelta
 
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"  # production without Redis: the rows decide
     client.force_login(clerk_qingnian)
     assert client.get(reverse("communities:community_list")).status_code == 200
     # A request pushes the expiry 30 minutes ahead.
@@ -138,7 +137,7 @@ def test_idle_session_expires_after_30_minutes(client, clerk_qingnian, settings)
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
-def test_the_idle_clock_moves_at_most_once_a_minute(client, clerk_qingnian, settings):
+def test_the_idle_clock_moves_at_most_once_a_minute(client, clerk_qingnian):
     """A page within a minute of the last push writes no session; one a minute or more later pushes the expiry
     30 minutes ahead of itself."""
     from datetime import timedelta
@@ -150,7 +149,6 @@ def test_the_idle_clock_moves_at_most_once_a_minute(client, clerk_qingnian, sett
 
     from accounts.middleware import IDLE_REFRESHED_KEY
 
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"  # production without Redis: the rows decide
     client.force_login(clerk_qingnian)
     assert client.get(reverse("communities:community_list")).status_code == 200
     key = client.session.session_key
