@@ -11,6 +11,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser, Group, Permission
+from django.db import transaction
+
+from audit.models import Kind
+from audit.services import group_created_detail, m2m_detail, security_events_record
+
+from .access import access_changed
 
 
 class Role(StrEnum):
@@ -62,8 +68,11 @@ def register_role_permissions(role: Role, perms: list[str]) -> None:
 
 
 def ensure_role_groups() -> dict[Role, Group]:
-    """Create the role groups and (re)grant their model-level permissions; idempotent. The permissions are read
-    in one query (every test's fixtures and every deploy run this)."""
+    """Create the role groups and (re)grant their model-level permissions; idempotent. A handful of queries
+    whatever is missing (every test's fixtures and every deploy run this): the permissions, groups and grants
+    are read in one query each and what is missing is written in one INSERT each. Bulk writes send no signals,
+    so the security events the receivers would have written (audit/signals.py) and the new access generation
+    are written here."""
     dotted = {p for perms in ROLE_PERMISSIONS.values() for p in perms}
     found = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")
              .filter(codename__in={d.split(".", 1)[1] for d in dotted},
@@ -71,11 +80,28 @@ def ensure_role_groups() -> dict[Role, Group]:
     missing = sorted(dotted - set(found))
     if missing:
         raise Permission.DoesNotExist(f"no such permission: {', '.join(missing)}")
-    groups = {}
-    for role in Role:
-        group, _ = Group.objects.get_or_create(name=role.value)
-        group.permissions.add(*[found[p] for p in ROLE_PERMISSIONS.get(role, [])])
-        groups[role] = group
+    with transaction.atomic():
+        by_name = {group.name: group for group in Group.objects.filter(name__in=[role.value for role in Role])}
+        new = [Group(name=role.value) for role in Role if role.value not in by_name]
+        if new:
+            Group.objects.bulk_create(new)
+            by_name.update((group.name, group) for group in new)
+            security_events_record(kind=Kind.GROUP_CHANGE, details=[group_created_detail(g.name) for g in new])
+        groups = {role: by_name[role.value] for role in Role}
+        through = Group.permissions.through
+        held = set(through.objects.filter(group__in=groups.values()).values_list("group_id", "permission_id"))
+        grants, details = [], []
+        for role, group in groups.items():
+            wanted = {dotted_name: found[dotted_name] for dotted_name in ROLE_PERMISSIONS.get(role, [])}
+            added = sorted(name for name, perm in wanted.items() if (group.pk, perm.pk) not in held)
+            if added:
+                grants += [through(group_id=group.pk, permission_id=wanted[name].pk) for name in added]
+                details.append(m2m_detail("add", "group.permissions", {"group": group.name, "permissions": added}))
+        if grants:
+            through.objects.bulk_create(grants)
+            security_events_record(kind=Kind.PERMISSION_CHANGE, details=details)
+        if new or grants:
+            access_changed()
     return groups
 
 

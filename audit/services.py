@@ -22,6 +22,29 @@ def _plain(value: Any) -> Any:
     return json.loads(_encoder.encode(value))
 
 
+# What a permission or group change records, the same whether a signal saw one row saved (audit/signals.py) or a
+# service wrote many rows at once without signals (accounts.roles.ensure_role_groups, sub_district_upsert).
+
+
+def group_created_detail(name: str) -> dict[str, Any]:
+    return {"action": "create", "on": "group", "group": name}
+
+
+def m2m_detail(action: str, on: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """``on`` names the relation (``group.permissions``); ``detail`` holds both sides by name."""
+    return {"action": action, "on": on, **detail}
+
+
+def object_permission_detail(*, action: str, holder: Any, permission, content_type, object_pk: Any) -> dict[str, Any]:
+    from django.contrib.contenttypes.models import ContentType
+
+    # Content types by id from Django's cache: guardian hands over the permission without its content type.
+    app_label = ContentType.objects.get_for_id(permission.content_type_id).app_label
+    return {"action": action, "on": "object_permission", "holder": str(holder),
+            "permission": f"{app_label}.{permission.codename}",
+            "object": f"{content_type.app_label}.{content_type.model}:{object_pk}"}
+
+
 def security_event_record(*, kind: Kind | str, user=None, username: str = "", request=None,
                           ip: str | None = None, detail: dict[str, Any] | None = None) -> SecurityEvent:
     """Append one event. ``request`` (or the request being served) supplies who and where when not given;

@@ -6,13 +6,12 @@ from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from .models import Kind
-from .services import security_event_record
+from .services import group_created_detail, m2m_detail, object_permission_detail, security_event_record
 
 User = get_user_model()
 
@@ -66,7 +65,7 @@ def _m2m(kind: Kind, subject: str, label: str, field: str):
             detail = {field: [str(instance)], subject: _names(model, pk_set)}
         else:
             detail = {subject: str(instance), field: _names(model, pk_set)}
-        security_event_record(kind=kind, detail={"action": _VERB[action], "on": label, **detail})
+        security_event_record(kind=kind, detail=m2m_detail(_VERB[action], label, detail))
 
     return receiver_
 
@@ -81,18 +80,9 @@ m2m_changed.connect(_group_perms, sender=Group.permissions.through, dispatch_uid
 
 def _object_permission(instance, action: str) -> None:
     holder = getattr(instance, "group", None) or getattr(instance, "user", None)
-    security_event_record(
-        kind=Kind.PERMISSION_CHANGE,
-        detail={
-            "action": action,
-            "on": "object_permission",
-            "holder": str(holder),
-            # Content types by id from Django's cache: guardian hands over the permission without its content type.
-            "permission": f"{ContentType.objects.get_for_id(instance.permission.content_type_id).app_label}."
-                          f"{instance.permission.codename}",
-            "object": f"{instance.content_type.app_label}.{instance.content_type.model}:{instance.object_pk}",
-        },
-    )
+    security_event_record(kind=Kind.PERMISSION_CHANGE, detail=object_permission_detail(
+        action=action, holder=holder, permission=instance.permission, content_type=instance.content_type,
+        object_pk=instance.object_pk))
 
 
 @receiver(post_save, sender=UserObjectPermission, dispatch_uid="audit_user_obj_perm_save")
@@ -153,7 +143,7 @@ def _group_name_before(sender, instance, **kwargs):
 def _group_saved(sender, instance, created, **kwargs):
     before = instance.__dict__.pop("_audit_name", None)
     if created:
-        security_event_record(kind=Kind.GROUP_CHANGE, detail={"action": "create", "on": "group", "group": instance.name})
+        security_event_record(kind=Kind.GROUP_CHANGE, detail=group_created_detail(instance.name))
     elif before is not None and before != instance.name:
         security_event_record(kind=Kind.GROUP_CHANGE,
                               detail={"action": "rename", "on": "group", "group": instance.name, "from": before})
