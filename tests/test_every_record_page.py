@@ -215,6 +215,21 @@ def timing_summary():
             print(f"  {kind}: {len(times)} × {1000 * sum(times) / len(times):.0f} ms")
 
 
+@pytest.fixture(scope="module")
+def record_urls(demo_world, django_db_blocker):
+    """``_record_urls`` of each role, read once per module: the demo world does not change while the module
+    runs (its tests only read), and each role's ten record tests and its scope test share one reading."""
+    by_role: dict[str, dict[str, list[str]]] = {}
+
+    def of(role: str) -> dict[str, list[str]]:
+        if role not in by_role:
+            with django_db_blocker.unblock():
+                by_role[role] = _record_urls(get_user_model().objects.get(username=role))
+        return by_role[role]
+
+    return of
+
+
 def _client(role: str) -> Client:
     client = Client(raise_request_exception=False)
     client.force_login(get_user_model().objects.get(username=role))
@@ -227,19 +242,18 @@ class EveryRecord:
 
     role: str
 
-    def test_scope(self, demo_world, db):
+    def test_scope(self, demo_world, db, record_urls):
         """The role's selectors give it records (a selector that suddenly scopes a role to nothing must not
         pass as "no problems"), and the administrator every record of the demo."""
-        user = get_user_model().objects.get(username=self.role)
-        total = sum(len(urls) for urls in _record_urls(user).values())
+        total = sum(len(urls) for urls in record_urls(self.role).values())
         if self.role == "admin":
             assert total == _every_record_count(), "the administrator opens every record the demo loads"
         assert total >= MINIMUM_RECORD_PAGES[self.role], (self.role, total)
 
     @pytest.mark.parametrize("kind", KINDS)
-    def test_record_pages(self, demo_world, db, kind):
+    def test_record_pages(self, demo_world, db, record_urls, kind):
         """Every record page of this kind the role's selectors give it answers 200 with no code in its text."""
-        urls = _record_urls(get_user_model().objects.get(username=self.role))[kind]
+        urls = record_urls(self.role)[kind]
         client = _client(self.role)
         problems: list[str] = []
         refused = []
