@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, cast
 
+from django.contrib.auth import get_user_model
 from django.db import models
 
 HISTORY_LIMIT = 50
@@ -69,7 +70,13 @@ def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str
     """
     model = type(obj)
     history = obj.history  # type: ignore[attr-defined]  # simple_history adds .history to every tracked model
-    records = list(history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    # The users in a query of their own, and only when an entry has one: most records were written by an import
+    # or the demo and name none, and joining auth_user made this the costliest query of the record pages to
+    # build (a historical row's columns and all of the user's, compiled on every page).
+    records = list(history.order_by("-history_date", "-history_id")[: limit + 1])
+    user_ids = {record.history_user_id for record in records[:limit]} - {None}
+    users = {user.pk: user for user in get_user_model()._default_manager.filter(pk__in=user_ids)
+             .only("username", "first_name", "last_name")} if user_ids else {}
     deltas = []
     wanted: dict[str, set] = {}
     for i, record in enumerate(records[:limit]):
@@ -84,7 +91,7 @@ def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str
     names = _foreign_names(model, wanted)
     rows = []
     for record, changes in deltas:
-        user = record.history_user
+        user = users.get(record.history_user_id)
         rows.append(
             {
                 "when": record.history_date,
