@@ -1,6 +1,8 @@
 """Shared fixtures: the role users every test speaks as."""
 
+import fcntl
 import os
+import pickle
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
@@ -148,22 +150,45 @@ def _content_types_of_this_test():
     _forget_content_types()
 
 
+def _captured_once_per_run(name: str, tmp_path_factory, django_db_blocker, build):
+    """A demo capture built by one pytest-xdist worker and read by the others (the pattern pytest-xdist's
+    documentation gives for session fixtures, with a lock file): the first worker to ask builds it and leaves
+    it in the run's shared temporary folder; the others wait for it instead of loading the demo again."""
+    from .demo_world import capture
+
+    def built():
+        with django_db_blocker.unblock():
+            return capture(build)
+
+    if not _WORKER:
+        return built()
+    shared = tmp_path_factory.getbasetemp().parent
+    path = shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            demo = pickle.loads(path.read_bytes())
+            demo.sequences_behind = True
+            return demo
+        demo = built()
+        path.write_bytes(pickle.dumps(demo))
+        return demo
+
+
 @pytest.fixture(scope="session")
-def whole_demo_rows(django_db_setup, django_db_blocker):
-    """What ``load_demo`` writes, built the first time a test asks for it."""
-    from .demo_world import capture, load_whole_demo
+def whole_demo_rows(django_db_setup, django_db_blocker, tmp_path_factory):
+    """What ``load_demo`` writes, built the first time a test of this run asks for it."""
+    from .demo_world import load_whole_demo
 
-    with django_db_blocker.unblock():
-        return capture(load_whole_demo)
+    return _captured_once_per_run("whole_demo", tmp_path_factory, django_db_blocker, load_whole_demo)
 
 
 @pytest.fixture(scope="session")
-def structure_demo_rows(django_db_setup, django_db_blocker):
+def structure_demo_rows(django_db_setup, django_db_blocker, tmp_path_factory):
     """What ``load_demo --structure-only`` writes."""
-    from .demo_world import capture, load_structure
+    from .demo_world import load_structure
 
-    with django_db_blocker.unblock():
-        return capture(load_structure)
+    return _captured_once_per_run("structure_demo", tmp_path_factory, django_db_blocker, load_structure)
 
 
 @pytest.fixture(scope="module")

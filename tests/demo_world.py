@@ -15,6 +15,9 @@ in-process cache still holds the captured ids: from then on this process drops t
 and every test (``REPLACED``, read by tests/conftest.py), or guardian would look up permissions by ids that are
 gone.
 
+Under pytest-xdist one worker captures and the others read its capture from the run's shared temporary folder
+(tests/conftest.py); such a reader's id sequences are then moved past the demo's ids at its first restore.
+
 On PostgreSQL the rows travel as JSON (``row_to_json`` / ``json_populate_recordset``), which keeps every
 column type as it is; on SQLite they are plain tuples. Foreign keys are deferred to the commit on both, so
 tables go back in any order.
@@ -39,6 +42,9 @@ class DemoRows:
     output: str
     rows: dict[str, tuple[list[str], list[Any]]]  # table → (columns, rows load_demo added)
     base: dict[str, tuple[list[str], list[Any]]]  # table → (columns, rows there before load_demo)
+    # Read from another pytest-xdist worker's capture (tests/conftest.py): this process's sequences never
+    # passed the demo's ids, and are moved past them at the first restore.
+    sequences_behind: bool = False
 
 
 def _tables() -> list[str]:
@@ -111,15 +117,30 @@ def restore(demo: DemoRows) -> None:
     forget_content_types()
     if _same(_state(), demo.base):
         _insert(demo.rows)
-        return
-    from django.contrib.contenttypes.models import ContentType
+    else:
+        from django.contrib.contenttypes.models import ContentType
 
-    global REPLACED
-    REPLACED = True
-    _empty_every_table()
-    _insert(demo.base)
-    _insert(demo.rows)
-    ContentType.objects.clear_cache()
+        global REPLACED
+        REPLACED = True
+        _empty_every_table()
+        _insert(demo.base)
+        _insert(demo.rows)
+        ContentType.objects.clear_cache()
+    if demo.sequences_behind:
+        _advance_sequences({*demo.base, *demo.rows})
+        demo.sequences_behind = False
+
+
+def _advance_sequences(tables: set[str]) -> None:
+    """Move the id sequences of these tables past their rows (as loaddata does), once per process: a sequence
+    is not rolled back with the caller's transaction, and rows a test adds later must not take a demo row's id."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+
+    models = [m for m in apps.get_models(include_auto_created=True) if m._meta.db_table in tables]
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(sql)
 
 
 def _insert(tables: dict[str, tuple[list[str], list[Any]]]) -> None:

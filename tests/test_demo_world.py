@@ -41,3 +41,26 @@ def test_restore_after_a_flush_keeps_the_clerks_permissions(structure_demo_rows)
     # permissions up by the content types that are there.
     _forget_content_types()
     assert ContentType.objects.get_for_model(Community).pk == in_database
+
+
+@pytest.mark.django_db
+def test_a_capture_read_from_another_worker_moves_the_sequences_past_its_rows(structure_demo_rows):
+    """A worker that reads another worker's capture never ran ``load_demo``: its id sequences are behind the
+    demo's ids, and a row a test adds after the restore must not take one of them."""
+    import dataclasses
+
+    from django.db import connection
+
+    from communities.models import SubDistrict
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite gives a new row an id above the largest present without a sequence")
+    foreign = dataclasses.replace(structure_demo_rows, sequences_behind=True)
+    with connection.cursor() as cursor:  # as in a worker whose database never held the demo
+        cursor.execute("SELECT setval(pg_get_serial_sequence('communities_subdistrict', 'id'), 1, false)")
+
+    restore(foreign)
+
+    added = SubDistrict.objects.create(code="610104999", name="测试街道")
+    assert added.pk > max(SubDistrict.objects.exclude(pk=added.pk).values_list("pk", flat=True))
+    assert foreign.sequences_behind is False, "moved once per process, not at every restore"
