@@ -8,6 +8,8 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from .forms import fetch_choices
+
 
 class PlainSelect(forms.Select):
     """Django's select, written in Python: its templates include two more templates per option, ~1–2 ms
@@ -36,6 +38,7 @@ class StyledFilterSet(django_filters.FilterSet):
         form = super().form
         if not getattr(form, "_styled", False):
             for field in form.fields.values():
+                fetch_choices(field)
                 if type(field.widget) is forms.Select:
                     field.widget = PlainSelect(attrs=field.widget.attrs, choices=field.widget.choices)
                 css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"

@@ -24,11 +24,31 @@ def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+class FetchedChoiceIterator(forms.models.ModelChoiceIterator):
+    """A model choice list read with one ordinary query. Django reads it with ``.iterator()``, which on
+    PostgreSQL opens a server-side cursor (DECLARE, FETCH, CLOSE: three round trips, and a WITH HOLD cursor
+    outside a transaction) for a list of a few hundred 街办 or 社区 that is rendered whole anyway."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():  # a copy each time: the field's own queryset keeps no rows
+            yield self.choice(obj)
+
+
+def fetch_choices(field: forms.Field) -> None:
+    """Give a model choice field (and its widget) the FetchedChoiceIterator."""
+    if isinstance(field, forms.ModelChoiceField) and field.iterator is not FetchedChoiceIterator:
+        field.iterator = FetchedChoiceIterator
+        field.widget.choices = field.choices
+
+
 class BootstrapMixin:
-    """Gives every widget Bootstrap's classes (no inline styles: CSP)."""
+    """Gives every widget Bootstrap's classes (no inline styles: CSP) and model choices read in one query."""
 
     def _style_widgets(self) -> None:
         for field in self.fields.values():  # type: ignore[attr-defined]
+            fetch_choices(field)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
