@@ -256,14 +256,11 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Production sets a Redis cache so the web processes see the import progress a
 # Celery worker reports; the per-process default is enough for one process.
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
-# With that shared Redis cache, sessions live there too: IdleTimeoutMiddleware (the 30-minute idle
-# timeout) then refreshes a key's TTL instead of UPDATEing a PostgreSQL row once a minute. A Redis
-# restart signs everyone out. A per-process cache cannot hold sessions for several workers: the database does.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cache"
-    if "redis" in CACHES["default"]["BACKEND"].lower()
-    else "django.contrib.sessions.backends.db"
-)
+# Sessions live in the database. A cache in front of it ("cached_db") spares every page the session's read
+# where every process sees the same cache: the shared Redis cache (set below), or the one process of make run
+# and make test (DJANGO_DEBUG). A per-process cache in front of several gunicorn workers would let a session
+# signed out in one worker live on in the others, so there the database alone holds them.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if DEBUG else "django.contrib.sessions.backends.db"
 
 # Content Security Policy: our own static files only; no inline script.
 CONTENT_SECURITY_POLICY = {

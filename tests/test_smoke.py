@@ -94,8 +94,11 @@ def test_celery_runs_eagerly_without_a_broker_and_not_with_one():
 
 @needs_no_dotenv
 def test_sessions_survive_a_redis_outage_with_the_cache_in_front_of_the_database():
-    assert _probe(DJANGO_DEBUG="1")["session_engine"] == "django.contrib.sessions.backends.db"
-    shared = _probe(DJANGO_DEBUG="1", DJANGO_CACHE_URL="redis://127.0.0.1:6379/15")
+    # Several gunicorn workers with a per-process cache: the database alone (a sign-out holds in every worker).
+    assert _probe(DJANGO_SECRET_KEY="k" * 50)["session_engine"] == "django.contrib.sessions.backends.db"
+    # One process (make run, make test): its own cache in front of the database.
+    assert _probe(DJANGO_DEBUG="1")["session_engine"] == "django.contrib.sessions.backends.cached_db"
+    shared = _probe(DJANGO_SECRET_KEY="k" * 50, DJANGO_CACHE_URL="redis://127.0.0.1:6379/15")
     # The database keeps every session; Redis only speeds the reads (a Redis restart signs nobody out).
     assert shared["session_engine"] == "django.contrib.sessions.backends.cached_db"
 
