@@ -186,6 +186,7 @@ def person_reveal(request: HttpRequest, public_id: str) -> HttpResponse:
 
 def _person_page(request: HttpRequest, person: Person, *, revealed: bool) -> HttpResponse:
     employments = list(person.employments.select_related("community", "exit_procedure").order_by("-entry_on"))
+    can_edit = person.community_id is not None and community_permitted(request.user, person.community_id)
     context = {
         "revealed": revealed,
         "may_reveal": may_see_id_numbers(request.user),
@@ -195,10 +196,11 @@ def _person_page(request: HttpRequest, person: Person, *, revealed: bool) -> Htt
         "exit_breaches": selectors.exit_breaches(employments),
         "trainings": person.trainings.select_related("event").order_by("-event__held_on"),
         "assessments": person.assessments.prefetch_related("decisions").order_by("-year"),
-        "decision_form": AssessmentDecisionForm(),
+        # The forms only for those who may use them: a reader's page builds none.
+        "decision_form": AssessmentDecisionForm() if can_edit else None,
         "care_records": person.care_records.all(),
-        "can_edit": person.community_id is not None and community_permitted(request.user, person.community_id),
-        "care_form": CareForm(),
+        "can_edit": can_edit,
+        "care_form": CareForm() if can_edit else None,
     }
     return render(request, "staffing/person_detail.html", context)
 

@@ -42,7 +42,7 @@ def two_workers(transactional_db):
             for proc in procs:
                 if proc.poll() is not None:
                     pytest.fail(f"Celery worker 已退出（状态 {proc.returncode}）")
-            replies = producer.control.ping(destination=names, timeout=1.0) or []
+            replies = producer.control.ping(destination=names, timeout=1.0, limit=len(names)) or []
             ready = {name for reply in replies for name in reply}
         yield producer, procs, names
     finally:
