@@ -30,3 +30,19 @@ def bench_environment(database_url: str, *, force_database: bool = False) -> Non
     os.environ.setdefault("DJANGO_FIELD_HASH_KEY", FIELD_HASH_KEY)
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB.
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries that across ``execve`` from the process that forked,
+    so a fresh interpreter started by a bench that had grown to 900 MB reports 900 MB whatever it does itself
+    (seen in sheets_bench's export children). VmHWM belongs to the new address space."""
+    from pathlib import Path
+
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource  # not Linux: the best there is
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -7,7 +7,7 @@ jobs, INSERT … SELECT) in its own PostgreSQL database, then, in a fresh interp
 worker, runs the job exactly as a worker does: an ``ExportJob`` requested by an administrator for the whole
 人员台账 (masked numbers), ``exports.run_export`` applied to its id, the file written to the media storage.
 Prints and writes bench-results/export_jobs.md: rows, seconds, rows/s, peak RSS of the worker process (its
-ru_maxrss: Django and the writer included), file size, and how often the progress bar moved.
+VmHWM: Django and the writer included), file size, and how often the progress bar moved.
 
 Environment:
   EXPORT_BENCH_DATABASE_URL  default postgres:///lianhu_exports_bench; DROPPED and rebuilt (name must hold "bench")
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchenv import bench_environment  # noqa: E402
+from benchenv import bench_environment, peak_rss_mb  # noqa: E402
 
 # The task is applied in the worker-like child, eagerly; the child reads the numbers the build encrypted.
 bench_environment(os.environ.get("EXPORT_BENCH_DATABASE_URL", "postgres:///lianhu_exports_bench"), force_database=True)
@@ -128,7 +128,7 @@ def worker(fmt: str) -> None:
     print(json.dumps({
         "format": fmt, "state": state, "rows": job.rows_done, "planned": job.rows_total, "seconds": seconds,
         "bytes": job.size, "progress_updates": len(moves), "cpu_seconds": cpu,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": peak_rss_mb(),
     }))
 
 

@@ -539,8 +539,47 @@ def quiet_digest() -> None:
     sweeps.queue_digest = lambda sweep_id: None
 
 
+# Chunks run at once, as in production: the nightly sweep is a Celery chord whose chunks the worker runs
+# ``--concurrency 2`` at a time (deploy/systemd/lianhu-worker.service). 1: one after another in this process.
+SWEEP_WORKERS = max(1, int(os.environ.get("BENCH_SWEEP_WORKERS", "2") or 2))
+STATEMENT_TIMEOUT_MS = 0
+
+
+def _set_statement_timeout() -> None:
+    if STATEMENT_TIMEOUT_MS:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+
+
+def _chunk_in_worker(job: tuple[int, list[str], list[int | None]]) -> int:
+    """One chunk in a pool process, as ``compliance.sweep_chunk`` runs it in a Celery worker; its query count."""
+    from compliance import services
+
+    sweep_id, rule_ids, bounds = job
+    with query_counter() as queries:
+        services.sweep_chunk_run(sweep_id=sweep_id, rule_ids=rule_ids, bounds=bounds, as_of=AS_OF)
+    return queries["n"]
+
+
+def _chunks_in_pool(sweep, chunks: list[list[int | None]]) -> int:
+    """Every chunk over ``SWEEP_WORKERS`` forked processes, each with its own database connection (closed
+    here first, so no child shares this process's socket); the queries of all of them."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()
+    jobs = [(sweep.pk, sweep.rule_ids, bounds) for bounds in chunks]
+    with multiprocessing.get_context("fork").Pool(SWEEP_WORKERS, initializer=_set_statement_timeout) as pool:
+        counts = pool.map(_chunk_in_worker, jobs, chunksize=1)
+    return sum(counts)
+
+
 def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budget: float = 0.0) -> dict:
-    """One sweep exactly as ``services.sweep_run`` runs it, timed and with its queries counted.
+    """One sweep as the nightly task runs it (chunks shared by ``SWEEP_WORKERS`` processes, then finished),
+    timed and with its queries counted.
 
     With ``sample_chunks``, the first chunks are timed and, if the whole
     sweep is predicted to exceed ``budget`` seconds, the sweep stops there
@@ -562,7 +601,11 @@ def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budg
         chunks = services.sweep_plan(sweep=sweep, chunks=settings.COMPLIANCE_SWEEP_CHUNKS)
         community_chunks = chunks[:-1]
         sampled = None
+        pooled = 0
         try:
+            if SWEEP_WORKERS > 1:
+                # No sampling: every chunk runs (the national sweeps are well inside the budget).
+                pooled, community_chunks, chunks = _chunks_in_pool(sweep, chunks), [], [None]
             for i, bounds in enumerate(community_chunks):
                 services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=bounds, as_of=AS_OF)
                 if sample_chunks and i + 1 == sample_chunks < len(community_chunks):
@@ -572,7 +615,8 @@ def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budg
                         sampled = (sample_chunks, len(community_chunks), per_chunk, queries["n"])
                         break
             orphan_started = time.perf_counter()
-            services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=chunks[-1], as_of=AS_OF)
+            if not pooled:
+                services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=chunks[-1], as_of=AS_OF)
             if sampled:
                 orphan = time.perf_counter() - orphan_started
                 services.sweep_fail(sweep_id=sweep.pk, error="bench: sampled, stopped before the end")
@@ -582,7 +626,10 @@ def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budg
             services.sweep_fail(sweep_id=sweep.pk, error=f"{type(exc).__name__}: {exc}")
             raise
         seconds = time.perf_counter() - started
+    if pooled:
+        _set_statement_timeout()  # this process's connection was closed for the pool (not a sweep's query)
     sweep = Sweep.objects.get(pk=sweep.pk)
+    queries["n"] += pooled
     slowest = sorted(sweep.rule_timings.items(), key=lambda kv: -kv[1])[:3]
     out = {
         "seconds": round(seconds, 2), "queries": queries["n"], "chunks": sweep.chunks_total,
@@ -762,8 +809,9 @@ def main() -> None:
     timeout = int(float(os.environ.get("BENCH_STATEMENT_TIMEOUT", "120")))
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET statement_timeout = {timeout * 1000}")
+    global STATEMENT_TIMEOUT_MS
+    STATEMENT_TIMEOUT_MS = timeout * 1000
+    _set_statement_timeout()
     results: dict[str, dict] = {}
     reset_findings()
     # Issue 3's rules from nothing, then again: the nightly sweep, where findings exist.
@@ -801,7 +849,8 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "latest.md").write_text(report, encoding="utf-8")
     (out / "latest.json").write_text(json.dumps({"scale": scale, "counts": counts, "small": small,
-                                                 "results": results}, ensure_ascii=False, indent=1),
+                                                 "sweep_workers": SWEEP_WORKERS, "results": results},
+                                                ensure_ascii=False, indent=1),
                                      encoding="utf-8")
     print()
     print(report)
@@ -813,6 +862,9 @@ def render(scale, n, counts, small, n_small, results, groups, total_seconds) -> 
         lines += [f"**BENCH_SCALE={scale}: {n} communities, not the national scale the goals are set for.**", ""]
     lines += ["| machine | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in machine().items()] + [""]
     lines += ["Dataset: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + f"; as of {AS_OF}.", ""]
+    lines += [f"Sweeps: chunks run {SWEEP_WORKERS} at a time in separate processes (BENCH_SWEEP_WORKERS), as the "
+              "Celery worker's `--concurrency 2` runs them in production." if SWEEP_WORKERS > 1 else
+              "Sweeps: chunks one after another in one process (BENCH_SWEEP_WORKERS=1).", ""]
     lines += ["| # | figure | measured | goal | result |", "|---|---|---|---|---|"]
 
     def sweep_rows(key: str, tag: str, title: str, goal: float) -> None:

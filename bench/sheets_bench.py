@@ -19,8 +19,8 @@ Measured:
 * every figure by the wall clock and per CPU second of the process and its PostgreSQL session, and one table
   of goals, figures, ratios and pass/miss;
 * export of the compliance workbook and of the people ledger at SHEETS_EXPORT_ROWS rows: rows/s,
-  peak memory of the process doing it (a forked child: ru_maxrss) and the speed ratio to writing the
-  same rows (same query) with bare xlsxwriter in constant-memory mode.
+  peak memory of the process doing it (a fresh interpreter: its VmHWM, benchenv.peak_rss_mb) and the speed
+  ratio to writing the same rows (same query) with bare xlsxwriter in constant-memory mode.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -355,8 +354,8 @@ def build_export_rows(n: int) -> None:
 def _in_child(name: str) -> dict:
     """Run the export ``name`` in a fresh interpreter; its result and peak RSS (MB).
 
-    Not a fork: a forked child inherits the parent's memory (the imports above leave it at hundreds of MB,
-    which ru_maxrss then counts) and its open files."""
+    Not a fork: a forked child inherits the parent's memory (the imports above leave it at hundreds of MB) and
+    its open files. Its peak is VmHWM (benchenv.peak_rss_mb), which exec does not carry over."""
     import json
     import subprocess
 
@@ -382,7 +381,9 @@ def _child(name: str) -> None:
     else:
         result = {"people_bare": export_people_bare, "compliance": export_compliance,
                   "compliance_bare": export_compliance_bare}[name]()
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from benchenv import peak_rss_mb
+
+    result["peak_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 

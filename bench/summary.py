@@ -50,10 +50,13 @@ def sweep_rows(data: dict | None) -> list[Row]:
                 for _key, label, goal in goals for which in ("首次巡检", "夜间巡检")]
     scale = data.get("scale", 1)
     note = "" if scale == 1 else f"（BENCH_SCALE={scale}，非全国规模）"
+    workers = data.get("sweep_workers", 1)
+    # As production runs it: the worker's --concurrency 2 takes the chord's chunks two at a time.
+    mode = f"，{workers} 个进程分块并行" if workers > 1 else "，单进程逐块"
     results = data["results"]
     for key, label, goal in goals:
         for which, part in (("首次巡检", "first"), ("夜间巡检", "repeat")):
-            what = f"{which}：{label}{note}"
+            what = f"{which}：{label}{mode}{note}"
             r = results.get(key, {}).get(part)
             if r is None:
                 rows.append(_not_run(what, f"≤ {goal:.0f} s", "该组规则未安装"))
