@@ -601,11 +601,11 @@ def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budg
         chunks = services.sweep_plan(sweep=sweep, chunks=settings.COMPLIANCE_SWEEP_CHUNKS)
         community_chunks = chunks[:-1]
         sampled = None
-        pooled = 0
+        pooled, pooled_queries = SWEEP_WORKERS > 1, 0
         try:
-            if SWEEP_WORKERS > 1:
+            if pooled:
                 # No sampling: every chunk runs (the national sweeps are well inside the budget).
-                pooled, community_chunks, chunks = _chunks_in_pool(sweep, chunks), [], [None]
+                pooled_queries, community_chunks = _chunks_in_pool(sweep, chunks), []
             for i, bounds in enumerate(community_chunks):
                 services.sweep_chunk_run(sweep_id=sweep.pk, rule_ids=sweep.rule_ids, bounds=bounds, as_of=AS_OF)
                 if sample_chunks and i + 1 == sample_chunks < len(community_chunks):
@@ -629,7 +629,7 @@ def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budg
     if pooled:
         _set_statement_timeout()  # this process's connection was closed for the pool (not a sweep's query)
     sweep = Sweep.objects.get(pk=sweep.pk)
-    queries["n"] += pooled
+    queries["n"] += pooled_queries
     slowest = sorted(sweep.rule_timings.items(), key=lambda kv: -kv[1])[:3]
     out = {
         "seconds": round(seconds, 2), "queries": queries["n"], "chunks": sweep.chunks_total,

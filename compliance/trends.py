@@ -38,7 +38,8 @@ def daily_counts_refresh(*, day: dt.date, pairs: Iterable[tuple[str, str | None]
               .annotate(n=Count("id")).order_by())
     select, params = counts.query.sql_with_params()
     meta = FindingDailyCount._meta
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in (
+    column = {f.name: f.column for f in meta.concrete_fields}
+    columns = ", ".join(connection.ops.quote_name(column[name]) for name in (
         "day", "responsible_kind", "responsible_unit", "sub_district", "rule_id", "severity", "open_count"))
     with transaction.atomic():
         FindingDailyCount.objects.filter(scope, day=day).delete()
