@@ -264,7 +264,7 @@ class Reconciliation:
 
 # New findings are built without Model.__init__'s per-field work (core.sheets.instance_factory): a first sweep
 # builds hundreds of thousands.
-_new_finding = instance_factory(Finding)
+_new_finding = instance_factory(Finding, attnames_only=True)
 
 
 def reconcile(rule: Rule, results: Iterable[Result], existing: Mapping[int, Finding], *, as_of: dt.date, now,
