@@ -248,8 +248,9 @@ class EmbeddedServices(CommunityFacilitiesRule):
                                     community__in=queryset.values("pk"))
             .order_by().values_list("community_id", "service_category").distinct()
         )
+        services = [(c.value, c.label) for c in CORE_SERVICES]  # not the enum's properties per row
         for row in queryset.order_by().values("pk", "code"):
-            missing = [c.label for c in CORE_SERVICES if (row["pk"], c.value) not in present]
+            missing = [label for value, label in services if (row["pk"], value) not in present]
             if missing:
                 yield self.short(
                     row, measured=len(CORE_SERVICES) - len(missing), required=len(CORE_SERVICES),

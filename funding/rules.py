@@ -80,17 +80,20 @@ class WorkFunds(Rule):
             rows = rows.annotate(city_paid=paid(FundingLevel.CITY), district_paid=paid(FundingLevel.DISTRICT))
             short |= Q(city_paid__lt=city_min + 1) | Q(district_paid__lt=district_min + 1)
         fields = ["pk", "code", "city", "district"] + (["city_paid", "district_paid"] if check_paid else [])
+        # The standards in words once, not per row (a first sweep finds a hundred thousand communities short).
+        levels = (("市级配套", "city", city_min, fmt(city_min)), ("区级配套", "district", district_min, fmt(district_min)))
+        required = f"市级≥{fmt(city_min)}元；区级≥{fmt(district_min)}元" + ("（足额拨付）" if check_paid else "")
         for row in rows.filter(short).values(*fields):
             problems = []
-            for label, key, minimum in (("市级配套", "city", city_min), ("区级配套", "district", district_min)):
+            for label, key, minimum, minimum_text in levels:
                 value = row[key]
                 if value is None:
-                    problems.append(f"{label}未登记（应不低于 {fmt(minimum)}元）")
+                    problems.append(f"{label}未登记（应不低于 {minimum_text}元）")
                 elif value < minimum:
-                    problems.append(f"{label} {fmt(value)}元，低于 {fmt(minimum)}元")
+                    problems.append(f"{label} {fmt(value)}元，低于 {minimum_text}元")
                 if check_paid and row[f"{key}_paid"] < minimum:
                     problems.append(f"{label}截至 {paid_by:%Y-%m-%d} 已拨付 {fmt(row[f'{key}_paid'])}元，"
-                                    f"未足额拨付 {fmt(minimum)}元")
+                                    f"未足额拨付 {minimum_text}元")
             if not problems:
                 continue
             measured = f"市级{_yuan(row['city'])}；区级{_yuan(row['district'])}"
@@ -98,7 +101,7 @@ class WorkFunds(Rule):
                 measured += f"；已拨付市级{fmt(row['city_paid'])}元、区级{fmt(row['district_paid'])}元"
             yield self.fail(
                 target_pk=row["pk"], key=row["code"], community_id=row["pk"], measured=measured,
-                required=f"市级≥{fmt(city_min)}元；区级≥{fmt(district_min)}元" + ("（足额拨付）" if check_paid else ""),
+                required=required,
                 message=f"{year}年社区工作经费：" + "；".join(problems),
             )
 

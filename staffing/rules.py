@@ -202,12 +202,13 @@ class PartySize(CommunityRule):
     )
 
     def evaluate(self, queryset, as_of, params):
+        labels = dict(PartyOrgType.choices)  # not PartyOrgType(kind) per row: the enum's lookups cost a first sweep
+        low, high = params["min_party"], params["max_party"]
         for row in self.rows(queryset, as_of):
             n = row["party_n"]
             kind = row["party_org_type"]
             typical = typical_party_size(kind, params)
-            low, high = params["min_party"], params["max_party"]
-            label = PartyOrgType(kind).label if kind in PartyOrgType.values else "党组织"
+            label = labels.get(kind, "党组织")
             if n < low or n > high:
                 yield self.result(row, measured=n, required=f"{low}~{high}", severity=Severity.VIOLATION,
                                   message=f"社区{label}班子现有 {n} 人，应为 {low}~{high} 人")
