@@ -46,3 +46,16 @@ def peak_rss_mb() -> float:
     import resource  # not Linux: the best there is
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_pool(func, jobs: list, workers: int, initializer=None) -> list:
+    """``func`` over ``jobs`` in ``workers`` forked processes, as a Celery worker's ``--concurrency`` runs a
+    sweep's chunks: each child opens its own database connection. This process's connections are closed first,
+    so no child inherits (and, exiting, ends) a socket this process still uses; it reconnects when next asked."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(workers, initializer=initializer) as pool:
+        return pool.map(func, jobs, chunksize=1)

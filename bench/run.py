@@ -564,17 +564,11 @@ def _chunk_in_worker(job: tuple[int, list[str], list[int | None]]) -> int:
 
 
 def _chunks_in_pool(sweep, chunks: list[list[int | None]]) -> int:
-    """Every chunk over ``SWEEP_WORKERS`` forked processes, each with its own database connection (closed
-    here first, so no child shares this process's socket); the queries of all of them."""
-    import multiprocessing
+    """Every chunk over ``SWEEP_WORKERS`` forked processes (benchenv.in_pool); the queries of all of them."""
+    from benchenv import in_pool
 
-    from django.db import connections
-
-    connections.close_all()
     jobs = [(sweep.pk, sweep.rule_ids, bounds) for bounds in chunks]
-    with multiprocessing.get_context("fork").Pool(SWEEP_WORKERS, initializer=_set_statement_timeout) as pool:
-        counts = pool.map(_chunk_in_worker, jobs, chunksize=1)
-    return sum(counts)
+    return sum(in_pool(_chunk_in_worker, jobs, SWEEP_WORKERS, initializer=_set_statement_timeout))
 
 
 def timed_sweep(label: str, rule_ids: list[str], *, sample_chunks: int = 0, budget: float = 0.0) -> dict:

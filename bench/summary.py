@@ -98,7 +98,9 @@ def sheet_rows(data: dict | None) -> list[Row]:
     create = imports.get("社区 import, creating")
     if create:
         own = create["seconds"] - create["rejudge"]
-        rows.append((f"社区导入后重新判定{note}", f"{create['rejudge']:.1f} s（导入本身 {own:.1f} s）",
+        workers = data.get("rejudge_workers", 1)
+        mode = f"，{workers} 个进程分块并行" if workers > 1 else "，单进程逐块"
+        rows.append((f"社区导入后重新判定{note}", f"{create['rejudge']:.1f} s（导入本身 {own:.1f} s{mode}）",
                      "≤ 导入本身的时间", f"{create['rejudge'] / own:.2f}",
                      _verdict(create["rejudge"] <= own and scale == 1)))
     peers = data.get("peers", {})
