@@ -34,10 +34,14 @@ MAX_GRADE = 18
 PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
+# Each byte value to its letter: 256 = 8 × 32, so every letter is equally likely.
+_PUBLIC_ID_LETTERS = bytes(ord(PUBLIC_ID_ALPHABET[b % 32]) for b in range(256))
+
+
 def new_public_id() -> str:
-    # Opaque on purpose: findings, exports and URLs carry it instead of the ID number. 32 letters: each random
-    # byte picks one uniformly (256 = 8 × 32), one urandom call instead of eleven secrets.choice.
-    return "P" + "".join(PUBLIC_ID_ALPHABET[b % 32] for b in secrets.token_bytes(11))
+    # Opaque on purpose: findings, exports and URLs carry it instead of the ID number. One urandom call and
+    # one table look-up in C (a 100,000-row 人员 import draws 100,000 of them).
+    return "P" + secrets.token_bytes(11).translate(_PUBLIC_ID_LETTERS).decode()
 
 
 def _today():
