@@ -22,13 +22,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
-from django.db.models.base import ModelState
 from django.utils import timezone
 
 from communities.models import Community
-from core.records import insert_rows, update_rows
+from core.records import concrete_attnames, insert_rows, loaded, update_rows
 from core.sheets import instance_factory
 
 from . import catalogue, duties
@@ -114,21 +113,13 @@ def _by_target(qs, pks: list[int]) -> Iterator:
     yield from in_array(qs, "target_pk", pks)
 
 
-_FINDING_COLUMNS = [f.attname for f in Finding._meta.concrete_fields]
+_FINDING_COLUMNS = concrete_attnames(Finding)
 
 
 def _loaded(rows: Iterable[tuple]) -> Iterator[Finding]:
-    """Findings from rows of every column (``_FINDING_COLUMNS``), as the queryset would give them but without
-    Model.__init__ per row: a nightly sweep reads every live finding of its rules (hundreds of thousands)."""
-    new = object.__new__
-    columns = _FINDING_COLUMNS
-    for values in rows:
-        f = new(Finding)
-        fields = f.__dict__
-        fields.update(zip(columns, values, strict=True))
-        fields["_state"] = state = ModelState()
-        state.adding, state.db = False, DEFAULT_DB_ALIAS
-        yield f
+    """Findings from rows of every column (``_FINDING_COLUMNS``): a nightly sweep reads every live finding of
+    its rules (hundreds of thousands)."""
+    return loaded(Finding, rows, _FINDING_COLUMNS)
 
 
 def _locate(results: list[Result], rule: Rule, *, always: bool = True) -> None:

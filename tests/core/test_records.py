@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from compliance.models import Finding
-from core.records import insert_rows
+from core.records import concrete_attnames, insert_rows, loaded
 
 VALUES = [None, 0, 0.0, 1, 1.0, True, False, 2.5, "3~5", "含\t制表符\n换行和\\反斜杠", "", {"甲": 1, "b": [1, "x"]},
           [1, "二", None], 0, "3~5", True, 1]  # repeats: the kept texts must not mix 1, 1.0 and True
@@ -44,3 +44,19 @@ def test_ids_are_drawn_for_every_row_and_match_the_table():
     assert len(set(ids)) == 2500 and None not in ids
     assert dict(Finding.objects.values_list("pk", "target_pk")) == {obj.pk: obj.target_pk for obj in objs}
     assert all(not obj._state.adding for obj in objs)
+
+
+@pytest.mark.django_db
+def test_loaded_instances_are_saved_rows_as_the_queryset_gives_them():
+    Finding.objects.bulk_create([_finding(i, value) for i, value in enumerate(VALUES[:5])])
+    columns = concrete_attnames(Finding)
+    loaded_ones = {f.pk: f for f in loaded(Finding, Finding.objects.values_list(*columns))}
+    for expected in Finding.objects.all():
+        got = loaded_ones[expected.pk]
+        assert [getattr(got, c) for c in columns] == [getattr(expected, c) for c in columns]
+        assert not got._state.adding and got._state.db == "default"
+    # A save is an UPDATE of that row, not a second row.
+    got = loaded_ones[min(loaded_ones)]
+    got.message = "改过"
+    got.save(update_fields=["message"])
+    assert Finding.objects.count() == 5 and Finding.objects.get(pk=got.pk).message == "改过"

@@ -4,10 +4,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from communities.models import Community
+from communities.models import Community, Compound
 from imports.services import workbook_import
 
-from .test_import_workbook import COMMUNITY_HEADERS, codes, community_row, existing, xlsx  # noqa: F401
+from .test_import_workbook import (  # noqa: F401
+    COMMUNITY_HEADERS,
+    COMPOUND_HEADERS,
+    codes,
+    community_row,
+    compound_row,
+    existing,
+    xlsx,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +46,24 @@ def test_creating_or_updating_more_rows_runs_the_same_queries(existing):  # noqa
     assert many_updates == few_updates
     assert Community.objects.get(code=f"610104001{199 + n:03d}").households == 1500
     assert Community.history.filter(code=f"610104001{199 + n:03d}").count() == 2
+
+
+def test_compounds_in_more_communities_run_the_same_queries(existing):  # noqa: F811
+    # Each 小区 takes its 街办 from its 社区: read with the 社区, never one query per row.
+    n = 600 if connection.vendor == "postgresql" else 40
+    assert workbook_import(file=community_book(200, n)).ok
+
+    def compound_book(count: int):
+        return xlsx({"小区": [COMPOUND_HEADERS, *(compound_row(f"XQ-B{count}-{n:03d}", community=f"610104001{n:03d}")
+                                                for n in range(200, 200 + count))]})
+
+    few, result = import_queries(compound_book(5))
+    assert result.ok and len(result.sheet("小区").created) == 5
+    many, result = import_queries(compound_book(n))
+    assert result.ok and len(result.sheet("小区").created) == n
+    assert many == few
+    last = Compound.objects.select_related("community").get(code=f"XQ-B{n}-{199 + n:03d}")
+    assert last.sub_district.code == last.community.sub_district_id == "610104001"
 
 
 def test_a_value_past_the_columns_range_is_refused_and_nothing_is_written(existing):  # noqa: F811
