@@ -184,6 +184,34 @@ def prepare_database(env: dict[str, str]) -> None:
     manage("collectstatic", "--noinput", "-v", "0", env=env)
 
 
+# Run by manage.py shell: the reviewer's authenticator and a recovery code for each reviewer's sign-in, printed.
+_ENROL = """
+import json
+from django.contrib.auth import get_user_model
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from accounts.services import recovery_code_digest
+user = get_user_model().objects.get(username="reviewer")
+TOTPDevice.objects.filter(user=user).delete()
+TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=True)
+StaticDevice.objects.filter(user=user).delete()
+device = StaticDevice.objects.create(user=user, name="恢复码", confirmed=True)
+codes = [StaticToken.random_token() for _ in range(%d)]
+StaticToken.objects.bulk_create([StaticToken(device=device, token=recovery_code_digest(c)) for c in codes])
+print(json.dumps(codes))
+"""
+
+
+def enrol_reviewer(env: dict[str, str], sign_ins: int) -> list[str]:
+    """Reviewers sign in with a second factor, as in production (LIANHU_REQUIRE_2FA is on without DJANGO_DEBUG):
+    an authenticator for the demo reviewer and one recovery code per simulated reviewer, since the five share
+    one account and an authenticator code works once. Without it every reviewer page was the set-up page
+    (a QR code drawn per request, answered 200), not the page the mix asked for."""
+    done = subprocess.run([PY, "manage.py", "shell", "-c", _ENROL % max(1, sign_ins)], cwd=ROOT, env=env,
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def start_gunicorn(env: dict[str, str]) -> subprocess.Popen:
     log(f"gunicorn: {WORKERS} workers × {THREADS} threads on 127.0.0.1:{PORT}")
     kind = ["--worker-class", "gthread", "--threads", str(THREADS)] if THREADS > 1 else ["--worker-class", "sync"]
@@ -249,8 +277,9 @@ class FormValues(html.parser.HTMLParser):
 
 
 class User:
-    def __init__(self, username: str):
+    def __init__(self, username: str, recovery_code: str = ""):
         self.username = username
+        self.recovery_code = recovery_code  # the second factor of an account that must give one
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
@@ -275,8 +304,12 @@ class User:
         self.request("/login/")
         status, _, url = self.request("/login/", [("username", self.username), ("password", DEMO_PASSWORD),
                                                   ("csrfmiddlewaretoken", self.csrf()), ("next", "")])
-        if status != 200 or "/login/" in url:
-            raise RuntimeError(f"{self.username} could not log in ({status} {url})")
+        if status == 200 and self.recovery_code and "/two-factor/verify/" in url:
+            verify = urllib.parse.urlparse(url)
+            status, _, url = self.request(f"{verify.path}?{verify.query}" if verify.query else verify.path,
+                                          [("token", self.recovery_code), ("csrfmiddlewaretoken", self.csrf())])
+        if status != 200 or "/login/" in url or "/two-factor/" in url:
+            raise RuntimeError(f"{self.username} could not sign in ({status} {url})")
 
 
 def community_ids(user: User) -> list[int]:
@@ -298,14 +331,10 @@ def run_user(user: User, ids: list[int], stop: float, results, errors, lock, see
         started = time.perf_counter()
         status: int | str  # the exception's repr when the request fails
         try:
-            if action == "list":
-                status, body, _ = user.request("/communities/?page=1")
-            elif action == "detail":
-                status, body, _ = user.request(f"/communities/{pk}/")
-            elif action == "findings":
-                status, body, _ = user.request("/compliance/findings/")
-            elif action == "export":
-                status, body, _ = user.request("/exports/ledger/communities/")
+            asked = {"list": "/communities/?page=1", "detail": f"/communities/{pk}/",
+                     "findings": "/compliance/findings/", "export": "/exports/ledger/communities/"}.get(action, "")
+            if asked:
+                status, body, answered = user.request(asked)
             else:
                 # The edit page is fetched first (not timed as the save): then every value is posted back.
                 _, page, _ = user.request(f"/communities/{pk}/edit/")
@@ -318,6 +347,9 @@ def run_user(user: User, ids: list[int], stop: float, results, errors, lock, see
                 status, body, _ = user.request(f"/communities/{pk}/edit/", values)  # follows the redirect
             elapsed = (time.perf_counter() - started) * 1000
             ok = status == expected and (action != "save" or "已保存".encode() in body or "没有修改".encode() in body)
+            # A redirect elsewhere (sign-in, second factor) answers 200 too, with another page than the one asked.
+            if ok and action != "save" and urllib.parse.urlparse(answered).path != urllib.parse.urlparse(asked).path:
+                ok, status = False, f"redirected to {urllib.parse.urlparse(answered).path}"
             # (a save that changed nothing, e.g. another clerk's ±1 undone, re-judges nothing and says so)
             if ok and action == "save" and CELERY and "已保存".encode() in body and PENDING not in body:
                 ok, status = False, "no pending note"  # the page must not pass stale findings off as current
@@ -349,7 +381,8 @@ def main() -> int:
     load_before = os.getloadavg()
     try:
         clerks = [User("qingnian") for _ in range(max(1, USERS * 3 // 4))]
-        reviewers = [User("reviewer") for _ in range(USERS - len(clerks))]
+        codes = enrol_reviewer(env, USERS - len(clerks))
+        reviewers = [User("reviewer", codes[i]) for i in range(USERS - len(clerks))]
         for user in clerks + reviewers:
             user.login()
         own = community_ids(clerks[0])
