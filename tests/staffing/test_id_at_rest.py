@@ -13,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import FieldError, ImproperlyConfigured, ValidationError
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from staffing import idcrypto, idnumbers, services
@@ -81,7 +81,20 @@ def test_duplicates_are_still_refused_by_digest(qn):
         services.person_create(id_number=p.id_number.lower() if p.id_number.endswith("X") else p.id_number,
                                name="另一人")
     assert refused.value.error_dict["id_number"][0].code == "id_taken"
+    # One message, masked, on the number: the digest's unique constraint adds none of its own.
+    assert set(refused.value.error_dict) == {"id_number"}
     assert Person.objects.count() == 1
+
+
+def test_the_database_refuses_a_second_row_for_a_number_and_a_public_id(qn):
+    p = b.person()
+    twin = Person(id_number=p.id_number, name="另一人", birth_date=p.birth_date, sex=p.sex)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Person.objects.bulk_create([twin])
+    other = b.person()
+    other.public_id = p.public_id
+    with pytest.raises(IntegrityError), transaction.atomic():
+        other.save(update_fields=["public_id"])
 
 
 def test_bulk_insert_writes_digests_too(qn):
