@@ -123,7 +123,10 @@ class CommunityQuerySet(models.QuerySet):
 class Community(models.Model):
     """社区 (社区居委会), keyed by its 12-digit NBS code."""
 
-    code = models.CharField("社区代码", max_length=12, unique=True, help_text="12位统计用区划代码，前9位为所属街道代码")
+    # Unique by the constraint in Meta, not unique=True, and the 街办 column indexed by Meta.indexes, not db_index:
+    # the field options add a LIKE index (varchar_pattern_ops) each, and their copies on the history table two
+    # more, that no query uses; a 社区 import wrote all six for every row.
+    code = models.CharField("社区代码", max_length=12, help_text="12位统计用区划代码，前9位为所属街道代码")
     name = models.CharField("社区名称", max_length=60)
     sub_district = models.ForeignKey(
         SubDistrict,
@@ -132,6 +135,7 @@ class Community(models.Model):
         related_name="communities",
         to_field="code",
         db_column="sub_district_code",
+        db_index=False,
     )
     households = models.PositiveIntegerField("户数", default=0)
     population = models.PositiveIntegerField("常住人口", default=0)
@@ -182,7 +186,9 @@ class Community(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=[c.value for c in CommunityStatus]), name="community_status_valid"
             ),
+            models.UniqueConstraint(fields=["code"], name="community_code_unique"),
         ]
+        indexes = [models.Index(fields=["sub_district"], name="community_sub_district")]
 
     def __str__(self) -> str:
         return self.name
@@ -203,6 +209,12 @@ class Community(models.Model):
     def validate_unique(self, exclude=None) -> None:
         # clean() reports a taken or retired code with its own error code.
         super().validate_unique(exclude={*(exclude or ()), "code"})
+
+    def get_constraints(self):
+        # The constraints full_clean() checks: not the code's unique one, whose case clean() reports itself
+        # (code_taken, code_reused); the database keeps it as the backstop.
+        return [(model, [c for c in constraints if c.name != "community_code_unique"])
+                for model, constraints in super().get_constraints()]
 
     def clean(self, codes: KnownCodes | None = None) -> None:
         """The checks of ``community_problems``; ``codes``: the codes in use and retired, read once by a writer of

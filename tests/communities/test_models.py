@@ -56,6 +56,10 @@ def test_code_taken(streets):
         create(streets["qingnian"], name="另一个社区")
     assert codes(info.value, "code") == ["code_taken"]
     assert list(Community.objects.values_list("pk", flat=True)) == [first.pk]
+    # clean() bypassed: the code's unique constraint refuses the twin.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Community.objects.bulk_create([Community(code=first.code, name="另一个社区", sub_district=first.sub_district,
+                                                 households=1000, population=3000)])
 
 
 def test_code_of_a_revoked_community_is_never_reused(streets):
