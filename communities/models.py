@@ -18,7 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+
+from core.history import RecordHistory
 
 # 措施四's defaults, used only when no bounds are given; the dated, editable values are M04.households'
 # parameters (compliance.parameters.scale_bounds), shared by 措施六's rules and the 规模 label.
@@ -52,7 +53,7 @@ class SubDistrict(models.Model):
     clerk_group = models.OneToOneField(
         Group, verbose_name="街办办事员组", on_delete=models.PROTECT, null=True, blank=True, related_name="sub_district"
     )
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "街道办事处"
@@ -160,7 +161,7 @@ class Community(models.Model):
     population_is_sample = models.BooleanField(
         "常住人口为示例值", default=False, help_text="演示数据：常住人口不是公开发布的数字"
     )
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     objects = CommunityQuerySet.as_manager()
 
@@ -356,7 +357,7 @@ class Compound(models.Model):
     # 措施十九: the residential 物业服务收费标准 that caps the fee of a 社区用房 in the compound.
     residential_property_fee = models.DecimalField(
         "住宅物业服务收费标准（元/㎡·月）", max_digits=6, decimal_places=2, null=True, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "小区/院落"
@@ -433,7 +434,7 @@ class CommunityAdjustment(models.Model):
     recorded_on = models.DateField("登记日期", default=_today)
     # 措施六 names a plan: 7 超大型 to split and 8 微型 to merge. M06.district_adjustment counts these only.
     in_district_plan = models.BooleanField("列入全区调整计划（7个超大型、8个微型）", default=False)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "社区调整记录"
@@ -466,7 +467,7 @@ class MonitoringPoint(models.Model):
     )
     designated_on = models.DateField("确定日期")
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "减负增效监测点"
@@ -505,7 +506,7 @@ class TypicalCase(models.Model):
         Community, verbose_name="社区", on_delete=models.PROTECT, related_name="typical_cases"
     )
     year = models.PositiveSmallIntegerField("评选年度")
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "典型案例"

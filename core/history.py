@@ -8,8 +8,24 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 HISTORY_LIMIT = 50
+
+
+class RecordHistory(HistoricalRecords):
+    """simple-history's records, with the history table indexed only where it is read: by record (``id``, a
+    record page's history and the "as of D" look-ups) and by date (``history_date``, an import's preview check),
+    plus the acting user's key. simple-history indexes every copied foreign key and unique field too (a 社区's
+    街办 code, a person's 社区, a 小区's code, each with a LIKE copy for text): no query reads a history table by
+    them, and every write of a record paid for each, five index entries per person and job an import creates."""
+
+    def copy_fields(self, model: type[models.Model]) -> dict[str, models.Field]:
+        fields = super().copy_fields(model)
+        for name, field in fields.items():
+            if name != model._meta.pk.name:
+                field.db_index = False
+        return fields
 
 
 def _display(model: type[models.Model], field_name: str, value: Any, names: dict | None = None) -> str:

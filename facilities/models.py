@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from communities.models import Community, _community_changed
+from core.history import RecordHistory
 
 
 class FacilityKind(models.TextChoices):
@@ -76,8 +76,9 @@ def _area(label: str):
 
 class Facility(models.Model):
     code = models.CharField("设施编号", max_length=32, unique=True)
+    # No index of its own: the first column of facility_rule_scan serves its look-ups and the key's checks.
     community = models.ForeignKey(
-        Community, verbose_name="所属社区", on_delete=models.PROTECT, related_name="facilities"
+        Community, verbose_name="所属社区", on_delete=models.PROTECT, db_index=False, related_name="facilities"
     )
     name = models.CharField("设施名称", max_length=100)
     kind = models.CharField("类型", max_length=20, choices=FacilityKind.choices)
@@ -103,7 +104,7 @@ class Facility(models.Model):
     status = models.CharField("状态", max_length=20, choices=FacilityStatus.choices, default=FacilityStatus.PLANNED)
     accepted_on = models.DateField("验收日期", null=True, blank=True)
     handed_over_on = models.DateField("移交日期", null=True, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "社区服务设施"

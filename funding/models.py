@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from communities.models import Community
+from core.history import RecordHistory
 
 MIN_YEAR = 2000
 MAX_YEAR = 2100
@@ -46,13 +46,14 @@ def _check_money(errors: dict, obj, fields: tuple[str, ...]) -> None:
 class Allocation(models.Model):
     """社区工作经费 of one community, one year, one level: planned (配套) and disbursed (已拨付)."""
 
-    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, related_name="allocations")
+    # No index of its own: the first column of allocation_one_per_level_year serves its look-ups and the key's checks.
+    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="allocations")
     year = models.PositiveSmallIntegerField("年度")
     level = models.CharField("层级", max_length=20, choices=FundingLevel.choices)
     planned = _money("配套金额（元）")
     disbursed = _money("已拨付（元）", default=0)
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "社区工作经费"
@@ -92,12 +93,13 @@ class Disbursement(models.Model):
     """One dated payment of an allocation. 措施十九's 足额保障 is judged on what was paid by a date, so each
     payment keeps its day; ``Allocation.disbursed`` is their running total, kept by the service."""
 
-    allocation = models.ForeignKey(Allocation, verbose_name="经费", on_delete=models.PROTECT,
+    # No index of its own: the first column of disbursement_by_date serves its look-ups and the key's checks.
+    allocation = models.ForeignKey(Allocation, verbose_name="经费", on_delete=models.PROTECT, db_index=False,
                                    related_name="disbursements")
     paid_on = models.DateField("拨付日期")
     amount = _money("拨付金额（元）")
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "经费拨付"
@@ -136,7 +138,7 @@ class SalaryFunding(models.Model):
     level = models.CharField("承担层级", max_length=20, choices=SalaryLevel.choices)
     amount = _money("金额（元）")
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "社区工作者薪酬经费"
@@ -177,7 +179,7 @@ class TaskFund(models.Model):
     amount = _money("随转经费（元）")
     received_on = models.DateField("到账日期", null=True, blank=True)
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "费随事转事项"

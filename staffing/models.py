@@ -22,9 +22,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from communities.models import Community
+from core.history import RecordHistory
 
 from . import idcrypto, idnumbers
 from .fields import EncryptedIdNumberField, IdNumberDigestField
@@ -99,7 +99,7 @@ class Person(models.Model):
     )
     # The ID number stays out of the audit trail: history pages are read by clerks, and the history
     # tables are copied around like any table.
-    history = HistoricalRecords(excluded_fields=["id_number", "id_number_hash"])
+    history = RecordHistory(excluded_fields=["id_number", "id_number_hash"])
 
     objects = PersonQuerySet.as_manager()
 
@@ -197,13 +197,15 @@ class SeatQuerySet(models.QuerySet):
 class Seat(models.Model):
     """A seat on the community's party organisation or residents' committee (两委)."""
 
-    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="seats")
-    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, related_name="seats")
+    # No index of its own: the first column of seat_person_start serves its look-ups and the key's checks.
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="seats")
+    # No index of its own: the first column of seat_community_body serves its look-ups and the key's checks.
+    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="seats")
     body = models.CharField("组织", max_length=20, choices=Body.choices)
     role = models.CharField("职务", max_length=20, choices=SeatRole.choices)
     start_on = models.DateField("任职日期")
     end_on = models.DateField("离任日期", null=True, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     objects = SeatQuerySet.as_manager()
 
@@ -304,9 +306,11 @@ class EmploymentQuerySet(models.QuerySet):
 class Employment(models.Model):
     """A person's employment as a community worker (社区工作者) of one community."""
 
-    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="employments")
+    # No index of its own: the first column of employment_person_entry serves its look-ups and the key's checks.
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="employments")
+    # No index of its own: the first column of employment_community_entry serves its look-ups and the key's checks.
     community = models.ForeignKey(
-        Community, verbose_name="社区", on_delete=models.PROTECT, related_name="employments"
+        Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="employments"
     )
     full_time = models.BooleanField("专职", default=True)
     post = models.CharField("岗位", max_length=10, choices=Post.choices, blank=True)
@@ -319,7 +323,7 @@ class Employment(models.Model):
     resignation_submitted_on = models.DateField("离职申请日期", null=True, blank=True)
     approved_on = models.DateField("街办审批（决定）日期", null=True, blank=True)
     filed_on = models.DateField("区民政局备案日期", null=True, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     objects = EmploymentQuerySet.as_manager()
 
@@ -452,7 +456,7 @@ class ExitProcedure(models.Model):
     )
     kind = models.CharField("类型", max_length=20, choices=ExitKind.choices)
     state = models.CharField("当前步骤", max_length=30, choices=ExitStepName.choices)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "离职程序"
@@ -476,7 +480,8 @@ class ExitProcedure(models.Model):
 
 
 class ExitStep(models.Model):
-    procedure = models.ForeignKey(ExitProcedure, verbose_name="离职程序", on_delete=models.CASCADE, related_name="steps")
+    # No index of its own: the first column of exit_step_once serves its look-ups and the key's checks.
+    procedure = models.ForeignKey(ExitProcedure, verbose_name="离职程序", on_delete=models.CASCADE, db_index=False, related_name="steps")
     step = models.CharField("步骤", max_length=30, choices=ExitStepName.choices)
     on = models.DateField("日期")
     actor = models.ForeignKey(
@@ -509,7 +514,7 @@ class TrainingEvent(models.Model):
     kind = models.CharField("培训类型", max_length=20, choices=TrainingKind.choices)
     held_on = models.DateField("培训日期")
     organiser = models.CharField("主办单位", max_length=100, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "培训"
@@ -529,9 +534,11 @@ class TrainingEvent(models.Model):
 
 
 class TrainingAttendance(models.Model):
-    event = models.ForeignKey(TrainingEvent, verbose_name="培训", on_delete=models.CASCADE, related_name="attendances")
-    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="trainings")
-    history = HistoricalRecords()
+    # No index of its own: the first column of training_attendance_once serves its look-ups and the key's checks.
+    event = models.ForeignKey(TrainingEvent, verbose_name="培训", on_delete=models.CASCADE, db_index=False, related_name="attendances")
+    # No index of its own: the first column of training_person_event serves its look-ups and the key's checks.
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="trainings")
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "培训记录"
@@ -553,11 +560,12 @@ class AssessmentResult(models.TextChoices):
 class Assessment(models.Model):
     """年度考核 (措施十四): one result per person and year."""
 
-    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="assessments")
+    # No index of its own: the first column of assessment_person_year serves its look-ups and the key's checks.
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="assessments")
     year = models.PositiveSmallIntegerField("年度")
     result = models.CharField("结果", max_length=20, choices=AssessmentResult.choices)
     assessed_on = models.DateField("考核日期", null=True, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "年度考核"
@@ -603,7 +611,7 @@ class AssessmentDecision(models.Model):
     kind = models.CharField("决定", max_length=20, choices=DecisionKind.choices)
     decided_on = models.DateField("决定日期")
     note = models.CharField("说明", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "考核结果运用"
@@ -637,7 +645,8 @@ class AssessmentDecision(models.Model):
 class Vacancy(models.Model):
     """A 两委 seat left vacant, and the 补选 (by-election) that fills it (措施十一)."""
 
-    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, related_name="vacancies")
+    # No index of its own: the first column of vacancy_community_vacated serves its look-ups and the key's checks.
+    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="vacancies")
     body = models.CharField("组织", max_length=20, choices=Body.choices)
     role = models.CharField("职务", max_length=20, choices=SeatRole.choices)
     vacated_on = models.DateField("出缺日期")
@@ -649,7 +658,7 @@ class Vacancy(models.Model):
     filled_by = models.OneToOneField(
         Seat, verbose_name="补选任职", on_delete=models.PROTECT, null=True, blank=True, related_name="filled_vacancy"
     )
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "两委职位空缺"
@@ -700,7 +709,7 @@ class CareRecord(models.Model):
     kind = models.CharField("类型", max_length=20, choices=CareKind.choices)
     on = models.DateField("日期")
     note = models.CharField("说明", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "关爱记录"
@@ -755,7 +764,7 @@ class PersonTransfer(models.Model):
     decided_at = models.DateTimeField("确认时间", null=True, blank=True)
     decision_note = models.CharField("确认意见", max_length=200, blank=True)
     completed_at = models.DateTimeField("调入登记时间", null=True, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "人员调动"

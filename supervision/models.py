@@ -10,9 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from core.append_only import AppendOnly as _AppendOnly
+from core.history import RecordHistory
 
 
 class AppendOnly(_AppendOnly):
@@ -50,7 +50,7 @@ class Rectification(models.Model):
         related_name="+",
     )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "问题整改"
@@ -206,7 +206,7 @@ class Bulletin(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="签发人", on_delete=models.PROTECT,
                                   null=True, blank=True, related_name="+")
     issued_at = models.DateTimeField("印发时间", null=True, blank=True)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = "通报"
