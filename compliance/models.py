@@ -108,9 +108,10 @@ class Finding(models.Model):
     resolved_at = models.DateTimeField("整改时间", null=True, blank=True)
     waived_reason = models.TextField("豁免理由", blank=True)
     waived_until = models.DateField("豁免截止", null=True, blank=True)
+    # Indexed by finding_waived_by only where set (see there).
     waived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="豁免人", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", db_index=False,
     )
     # The sweep that last opened, changed or resolved the finding (an unchanged one is not rewritten).
     # Not indexed: nothing looks findings up by it, and an index would make every such write a non-HOT update.
@@ -160,6 +161,9 @@ class Finding(models.Model):
             # A department's 待我办理.
             models.Index(fields=["responsible_unit", "status"], condition=Q(responsible_kind="department"),
                          name="finding_department_status"),
+            # For SET_NULL when a user is deleted. Only where set: a sweep writes a million findings nobody
+            # waived, and a full index took an entry for each.
+            models.Index(fields=["waived_by"], condition=Q(waived_by__isnull=False), name="finding_waived_by"),
         ]
 
     def __str__(self) -> str:
@@ -231,8 +235,9 @@ class FindingEvent(models.Model):
     severity = models.CharField("严重程度", max_length=20, choices=Severity.CHOICES, blank=True)
     measured = models.JSONField("实测", null=True, blank=True)
     note = models.TextField("说明", blank=True)
+    # Indexed by findingevent_user only where set, as Finding.waived_by: a sweep's events name no user.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     # No database constraint, as Finding.last_sweep: a first sweep writes an event per finding it opens.
     sweep = models.ForeignKey("Sweep", on_delete=models.SET_NULL, null=True, blank=True, related_name="events",
@@ -242,6 +247,7 @@ class FindingEvent(models.Model):
         verbose_name = "问题记录"
         verbose_name_plural = "问题记录"
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["user"], condition=Q(user__isnull=False), name="findingevent_user")]
 
     def __str__(self) -> str:
         return f"{self.finding_id} {self.get_kind_display()}"

@@ -224,6 +224,19 @@ def test_waiver_end_reopens(make_community, reviewer):
     assert list(f.events.values_list("kind", flat=True)) == ["opened", "waived", "reopened"]
 
 
+def test_a_deleted_reviewer_leaves_the_waiver_and_its_event_without_a_name(make_community, reviewer):
+    # The user keys are indexed only where set (finding_waived_by, findingevent_user); SET_NULL still finds them.
+    make_community(households=6000)
+    evaluate_rules(rules=[registry.get(HOUSEHOLDS)])
+    [f] = live()
+    services.finding_waive(finding=f, user=reviewer, reason="暂不拆分", until=timezone.localdate())
+    assert FindingEvent.objects.filter(finding=f, user=reviewer).count() == 1
+    reviewer.delete()
+    f.refresh_from_db()
+    assert (f.status, f.waived_by_id, f.waived_reason) == (FindingStatus.WAIVED, None, "暂不拆分")
+    assert list(f.events.values_list("kind", "user_id")) == [("opened", None), ("waived", None)]
+
+
 def test_waived_finding_resolves_when_data_passes(make_community, reviewer):
     c = make_community(households=6000)
     rule = registry.get(HOUSEHOLDS)
