@@ -21,9 +21,10 @@ class Unit(models.TextChoices):
 
 
 class DepartmentMembership(models.Model):
-    # No index of its own: the first column of department_membership_unique serves its look-ups and the key's checks.
+    # Indexed as the first column of department_membership_unique.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, db_index=False, related_name="department_units"
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, db_index=False,
+        related_name="department_units"
     )
     unit = models.CharField("单位", max_length=20, choices=Unit.choices)
 

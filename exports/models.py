@@ -24,7 +24,7 @@ RUNNING_STATES = (ExportState.QUEUED, ExportState.RUNNING)
 
 class ExportJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # No index of its own: the first column of exportjob_user_recent serves its look-ups and the key's checks.
+    # Indexed as the first column of exportjob_user_recent.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="导出人", on_delete=models.CASCADE, db_index=False,
                              related_name="export_jobs")
     kind = models.CharField("导出内容", max_length=40)  # a ledger key, or a workbook key (compliance)

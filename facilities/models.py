@@ -76,7 +76,7 @@ def _area(label: str):
 
 class Facility(models.Model):
     code = models.CharField("设施编号", max_length=32, unique=True)
-    # No index of its own: the first column of facility_rule_scan serves its look-ups and the key's checks.
+    # Indexed as the first column of facility_rule_scan.
     community = models.ForeignKey(
         Community, verbose_name="所属社区", on_delete=models.PROTECT, db_index=False, related_name="facilities"
     )

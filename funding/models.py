@@ -46,8 +46,10 @@ def _check_money(errors: dict, obj, fields: tuple[str, ...]) -> None:
 class Allocation(models.Model):
     """社区工作经费 of one community, one year, one level: planned (配套) and disbursed (已拨付)."""
 
-    # No index of its own: the first column of allocation_one_per_level_year serves its look-ups and the key's checks.
-    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="allocations")
+    # Indexed as the first column of allocation_one_per_level_year.
+    community = models.ForeignKey(
+        Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="allocations"
+    )
     year = models.PositiveSmallIntegerField("年度")
     level = models.CharField("层级", max_length=20, choices=FundingLevel.choices)
     planned = _money("配套金额（元）")
@@ -93,7 +95,7 @@ class Disbursement(models.Model):
     """One dated payment of an allocation. 措施十九's 足额保障 is judged on what was paid by a date, so each
     payment keeps its day; ``Allocation.disbursed`` is their running total, kept by the service."""
 
-    # No index of its own: the first column of disbursement_by_date serves its look-ups and the key's checks.
+    # Indexed as the first column of disbursement_by_date.
     allocation = models.ForeignKey(Allocation, verbose_name="经费", on_delete=models.PROTECT, db_index=False,
                                    related_name="disbursements")
     paid_on = models.DateField("拨付日期")

@@ -197,10 +197,14 @@ class SeatQuerySet(models.QuerySet):
 class Seat(models.Model):
     """A seat on the community's party organisation or residents' committee (两委)."""
 
-    # No index of its own: the first column of seat_person_start serves its look-ups and the key's checks.
-    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="seats")
-    # No index of its own: the first column of seat_community_body serves its look-ups and the key's checks.
-    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="seats")
+    # Indexed as the first column of seat_person_start.
+    person = models.ForeignKey(
+        Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="seats"
+    )
+    # Indexed as the first column of seat_community_body.
+    community = models.ForeignKey(
+        Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="seats"
+    )
     body = models.CharField("组织", max_length=20, choices=Body.choices)
     role = models.CharField("职务", max_length=20, choices=SeatRole.choices)
     start_on = models.DateField("任职日期")
@@ -306,9 +310,11 @@ class EmploymentQuerySet(models.QuerySet):
 class Employment(models.Model):
     """A person's employment as a community worker (社区工作者) of one community."""
 
-    # No index of its own: the first column of employment_person_entry serves its look-ups and the key's checks.
-    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="employments")
-    # No index of its own: the first column of employment_community_entry serves its look-ups and the key's checks.
+    # Indexed as the first column of employment_person_entry.
+    person = models.ForeignKey(
+        Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="employments"
+    )
+    # Indexed as the first column of employment_community_entry.
     community = models.ForeignKey(
         Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="employments"
     )
@@ -480,8 +486,10 @@ class ExitProcedure(models.Model):
 
 
 class ExitStep(models.Model):
-    # No index of its own: the first column of exit_step_once serves its look-ups and the key's checks.
-    procedure = models.ForeignKey(ExitProcedure, verbose_name="离职程序", on_delete=models.CASCADE, db_index=False, related_name="steps")
+    # Indexed as the first column of exit_step_once.
+    procedure = models.ForeignKey(
+        ExitProcedure, verbose_name="离职程序", on_delete=models.CASCADE, db_index=False, related_name="steps"
+    )
     step = models.CharField("步骤", max_length=30, choices=ExitStepName.choices)
     on = models.DateField("日期")
     actor = models.ForeignKey(
@@ -534,10 +542,14 @@ class TrainingEvent(models.Model):
 
 
 class TrainingAttendance(models.Model):
-    # No index of its own: the first column of training_attendance_once serves its look-ups and the key's checks.
-    event = models.ForeignKey(TrainingEvent, verbose_name="培训", on_delete=models.CASCADE, db_index=False, related_name="attendances")
-    # No index of its own: the first column of training_person_event serves its look-ups and the key's checks.
-    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="trainings")
+    # Indexed as the first column of training_attendance_once.
+    event = models.ForeignKey(
+        TrainingEvent, verbose_name="培训", on_delete=models.CASCADE, db_index=False, related_name="attendances"
+    )
+    # Indexed as the first column of training_person_event.
+    person = models.ForeignKey(
+        Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="trainings"
+    )
     history = RecordHistory()
 
     class Meta:
@@ -560,8 +572,10 @@ class AssessmentResult(models.TextChoices):
 class Assessment(models.Model):
     """年度考核 (措施十四): one result per person and year."""
 
-    # No index of its own: the first column of assessment_person_year serves its look-ups and the key's checks.
-    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="assessments")
+    # Indexed as the first column of assessment_person_year.
+    person = models.ForeignKey(
+        Person, verbose_name="人员", on_delete=models.PROTECT, db_index=False, related_name="assessments"
+    )
     year = models.PositiveSmallIntegerField("年度")
     result = models.CharField("结果", max_length=20, choices=AssessmentResult.choices)
     assessed_on = models.DateField("考核日期", null=True, blank=True)
@@ -645,8 +659,10 @@ class AssessmentDecision(models.Model):
 class Vacancy(models.Model):
     """A 两委 seat left vacant, and the 补选 (by-election) that fills it (措施十一)."""
 
-    # No index of its own: the first column of vacancy_community_vacated serves its look-ups and the key's checks.
-    community = models.ForeignKey(Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="vacancies")
+    # Indexed as the first column of vacancy_community_vacated.
+    community = models.ForeignKey(
+        Community, verbose_name="社区", on_delete=models.PROTECT, db_index=False, related_name="vacancies"
+    )
     body = models.CharField("组织", max_length=20, choices=Body.choices)
     role = models.CharField("职务", max_length=20, choices=SeatRole.choices)
     vacated_on = models.DateField("出缺日期")
