@@ -80,14 +80,20 @@ class Finding(models.Model):
     target_type = models.CharField("对象类型", max_length=20, choices=Target.CHOICES)
     target_key = models.CharField("对象编号", max_length=64)
     target_pk = models.BigIntegerField("对象主键")
+    # No database constraint on the community and the 街办: PostgreSQL checks each new finding at commit with a
+    # FOR KEY SHARE lock on the community row (a dozen findings per community share it through a multixact), and a
+    # first sweep or the re-judging of an import writes a million. Communities and 街办 are never deleted (撤销 is a
+    # status; the admin refuses deletion), findings are written only by the engine from rows it has just read, and
+    # Django's CASCADE and PROTECT still apply if one were.
     community = models.ForeignKey(
         "communities.Community", verbose_name="社区", on_delete=models.CASCADE, null=True, blank=True,
-        related_name="findings",
+        related_name="findings", db_constraint=False,
     )
     sub_district = models.ForeignKey(
         "communities.SubDistrict", verbose_name="街道办事处", on_delete=models.PROTECT, null=True, blank=True,
         related_name="findings", to_field="code", db_column="sub_district_code",
         db_index=False,  # finding_street_status leads with it
+        db_constraint=False,
     )
     severity = models.CharField("严重程度", max_length=20, choices=Severity.CHOICES)
     measured = models.JSONField("实测", null=True, blank=True)
@@ -228,7 +234,9 @@ class FindingEventKind(models.TextChoices):
 
 
 class FindingEvent(models.Model):
-    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events")
+    # No database constraint, as Finding.community: a sweep writes its 发现 events in one INSERT … SELECT from the
+    # findings it has just written, and findings are never deleted (CASCADE still applies in Django).
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events", db_constraint=False)
     kind = models.CharField("事件", max_length=20, choices=FindingEventKind.choices)
     as_of = models.DateField("评估日期", null=True, blank=True)
     at = models.DateTimeField("时间", auto_now_add=True)

@@ -237,6 +237,28 @@ def test_a_deleted_reviewer_leaves_the_waiver_and_its_event_without_a_name(make_
     assert list(f.events.values_list("kind", "user_id")) == [("opened", None), ("waived", None)]
 
 
+def test_findings_lock_no_community_when_written_and_still_go_with_it(make_community):
+    # A first sweep writes a million findings: PostgreSQL checked each against its community and 街办 at commit,
+    # locking the community row. Without those constraints Django's CASCADE still takes findings and events along.
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    c = make_community(households=800)
+    evaluate_rules(rules=[registry.get(HOUSEHOLDS)])
+    [f] = live()
+    assert f.events.count() == 1
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("""SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint
+                              WHERE contype = 'f' AND conrelid::regclass::text IN (%s, %s)""",
+                           [Finding._meta.db_table, FindingEvent._meta.db_table])
+            users = get_user_model()._meta.db_table  # waived_by and the event's user keep theirs
+            assert sorted(cursor.fetchall()) == [(Finding._meta.db_table, users), (FindingEvent._meta.db_table, users)]
+    Community.objects.filter(pk=c.pk).delete()  # not something the product does (撤销 is a status)
+    assert not Finding.objects.filter(pk=f.pk).exists()
+    assert not FindingEvent.objects.filter(finding_id=f.pk).exists()
+
+
 def test_waived_finding_resolves_when_data_passes(make_community, reviewer):
     c = make_community(households=6000)
     rule = registry.get(HOUSEHOLDS)
