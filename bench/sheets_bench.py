@@ -285,6 +285,16 @@ def pooled_sweep_run(*, as_of: dt.date | None = None, chunks: int | None = None,
         raise
 
 
+def importer():
+    """Who the benchmark imports as: an administrator, as every upload names a user (its history rows name them;
+    an import without a user is only the command line's)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    return users.filter(username="sheets-importer").first() or users.create_superuser("sheets-importer",
+                                                                                     password=None)
+
+
 def timed_import(path: Path) -> tuple[float, float, ImportResult, float]:
     """Import a workbook: (total s, of which re-judging after commit s, result, the import's own CPU s).
 
@@ -296,6 +306,7 @@ def timed_import(path: Path) -> tuple[float, float, ImportResult, float]:
     import compliance.rejudge
     from imports.services import workbook_import
 
+    user = importer()  # before the clock: one query
     original = compliance.rejudge.rejudge_now
     spent = [0.0, 0.0]
     judging: list[float] = []  # the CPU reading when the first re-judge began
@@ -315,7 +326,7 @@ def timed_import(path: Path) -> tuple[float, float, ImportResult, float]:
         compliance.rejudge.sweep_run = pooled_sweep_run
     try:
         start, start_cpu = time.perf_counter(), cpu_seconds()
-        result = workbook_import(file=path)
+        result = workbook_import(file=path, user=user)
         seconds = time.perf_counter() - start
         # The pool closed this process's database session, so a reading after the re-judge would be another
         # backend's: the import's CPU ends where the first re-judge began.
@@ -334,7 +345,7 @@ def profile_import(path: Path, limit: int = 25) -> str:
 
     profiler = cProfile.Profile()
     profiler.enable()
-    workbook_import(file=path, dry_run=True)
+    workbook_import(file=path, user=importer(), dry_run=True)
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(limit)

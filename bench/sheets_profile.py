@@ -100,6 +100,7 @@ def main() -> None:
     if os.environ.get("SPLIT"):
         split_writes(connection)
     phases = timed_phases() if os.environ.get("PHASES") else None
+    user = sb.importer()
     for kind in [k for k in kinds for _ in range(repeat)]:
         path = work / f"{kind}-{n}.xlsx"
         if not path.exists():
@@ -109,7 +110,7 @@ def main() -> None:
             profiler = cProfile.Profile() if prof else None
             if profiler:
                 profiler.enable()
-            result = workbook_import(file=path)
+            result = workbook_import(file=path, user=user)
             checks = sb.cpu_seconds()
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

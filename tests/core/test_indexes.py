@@ -35,3 +35,27 @@ def test_no_index_repeats_the_leading_columns_of_another():
             WHERE NOT a.uniq AND NOT a.partial AND NOT b.partial AND cardinality(a.cols) < cardinality(b.cols)
               AND b.cols[1:cardinality(a.cols)] = a.cols""", [tables])
         assert cursor.fetchall() == []
+
+
+@pytest.mark.django_db
+def test_history_names_its_user_without_a_database_check(streets, clerk_qingnian):
+    # PostgreSQL checked each history row's user at commit (an import writes one per record); history is written
+    # once, and a deleted user's rows still lose the name through Django's SET_NULL, shown as 系统.
+    from communities import services
+    from core.history import history_rows
+
+    if connection.vendor == "postgresql":
+        tracked = [m.history.model._meta.db_table for m in registered_models.values()
+                   if m._meta.app_label in OWN_APPS]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+                           "AND conrelid::regclass::text = ANY(%s)", [tracked])
+            assert cursor.fetchall() == []
+    community = services.community_create(code=f"{streets['qingnian'].code}201", name="留痕社区",
+                                          sub_district=streets["qingnian"], households=3000, population=9000,
+                                          user=clerk_qingnian)
+    services.community_update(community=community, households=3100, user=clerk_qingnian)
+    assert [row["who"] for row in history_rows(community)] == ["clerk_qn", "clerk_qn"]
+    clerk_qingnian.delete()
+    assert list(community.history.values_list("history_user_id", flat=True)) == [None, None]
+    assert [row["who"] for row in history_rows(community)] == ["系统", "系统"]
