@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import template
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from compliance import catalogue, names
 from compliance.models import LIVE_STATUSES, Finding, FindingStatus, SupervisionLevel
@@ -113,3 +115,53 @@ def target_findings_panel(target_type: str, obj):
 
     findings = Finding.objects.filter(target_type=target_type, target_pk=obj.pk, status__in=LIVE_STATUSES)
     return {"findings": list(findings.order_by("clause", "rule_id"))}
+
+
+_ROW_PK = 2147483647  # a key no finding or community has: the link's place for the real one
+
+
+def _link_parts(name: str) -> tuple[str, str]:
+    head, _, tail = reverse(name, args=[_ROW_PK]).partition(str(_ROW_PK))
+    return head, tail
+
+
+def _ymd(day) -> str:
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}" if day is not None else "—"
+
+
+@register.simple_tag
+def finding_rows(page) -> SafeString:
+    """The 问题清单's rows, written out here rather than by a template loop: 50 rows of twelve cells took the
+    template engine ~0.28 ms a row (two {% url %} and a dozen look-ups and filters each), half of the page's CPU
+    and the costliest page of the load mix. The cells and their escaping are the template's; the two links are
+    reversed once per page."""
+    detail, detail_tail = _link_parts("compliance:finding_detail")
+    community, community_tail = _link_parts("communities:community_detail")
+    severity_labels = dict(Finding._meta.get_field("severity").flatchoices)
+    status_labels = dict(Finding._meta.get_field("status").flatchoices)
+    rows = []
+    for f in page:
+        place = (f'<a href="{community}{f.community_id}{community_tail}">{escape(f.community.name)}</a>'
+                 if f.community_id is not None and f.community is not None else "—")
+        street = escape(f.sub_district.name) if f.sub_district is not None else "—"
+        level = getattr(f, "escalation", "")
+        badge = (f'<span class="badge {_LEVEL_BADGES.get(level, "text-bg-light")}">{escape(level_label(level))}</span>'
+                 if level else "")
+        rows.append(
+            f'<tr data-rule="{escape(f.rule_id)}" data-key="{escape(f.target_key)}">'
+            f"<td>{escape(numeral(f.clause))}</td>"
+            f'<td><a href="{detail}{f.pk}{detail_tail}">{rule_label(f.rule_id)}</a>'
+            f'<div class="small text-muted">{escape(rule_title(f.rule_id))}</div></td>'
+            f"<td>{escape(f.target_label)}</td><td>{place}</td><td>{street}</td>"
+            f'<td><span class="badge {_BADGES.get(f.severity, "text-bg-light")}">'
+            f"{escape(severity_labels.get(f.severity, f.severity))}</span></td>"
+            f'<td class="text-wrap finding-message">{escape(f.message)}</td>'
+            f"<td>{_ymd(f.first_seen)}</td>"
+            f'<td class="finding-due">{_ymd(f.due_date)}</td>'
+            f'<td class="finding-unit">{escape(f.responsible_name or "—")}</td>'
+            f'<td><span class="badge {_STATUS_BADGES.get(f.status, "text-bg-light")}">'
+            f"{escape(status_labels.get(f.status, f.status))}</span></td>"
+            f"<td>{badge}</td></tr>")
+    if not rows:
+        rows.append('<tr><td colspan="12" class="text-muted">没有符合条件的问题。</td></tr>')
+    return mark_safe("\n".join(rows))  # every value above went through escape()

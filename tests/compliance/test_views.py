@@ -91,6 +91,22 @@ def test_unassigned_compound_of_another_street_is_hidden(qn, streets):
     assert qn.get(reverse("compliance:finding_detail", args=[f.pk])).status_code == 404
 
 
+def test_list_rows_show_each_cell_escaped_with_its_links(rv, make_community):
+    # The rows are written by compliance_tags.finding_rows, not a template loop: the same cells, escaped.
+    c = make_community("qingnian", households=500, name="青年<b>甲</b>&社区")
+    f = finding(community=c, message="户数 <500> 户 & 以下")
+    page = rv.get(reverse("compliance:finding_list")).content.decode()
+    row = page[page.index(f'data-key="{c.code}"'):]
+    row = row[:row.index("</tr>")]
+    assert f'href="{reverse("compliance:finding_detail", args=[f.pk])}"' in row
+    assert f'href="{reverse("communities:community_detail", args=[c.pk])}">青年&lt;b&gt;甲&lt;/b&gt;&amp;社区</a>' in row
+    assert "户数 &lt;500&gt; 户 &amp; 以下" in row and "<500>" not in row
+    assert 'title="M04.households"' in row and "青年路街道" in row
+    assert f'<td class="finding-due">{f.due_date:%Y-%m-%d}</td>' in row
+    assert rv.get(reverse("compliance:finding_list"), {"status": "closed"}).content.decode().count(
+        "没有符合条件的问题。") == 1
+
+
 def test_filters_narrow_the_list(rv, make_community):
     c = make_community("qingnian", households=500)
     d = make_community("zaoyuan", households=500, name="枣园测试")
