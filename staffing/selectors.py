@@ -84,8 +84,6 @@ def community_composition(community, as_of) -> dict:
     ``rules.annotate_composition`` by tests/staffing/test_selectors.py), counted from the seats and workers
     this page lists anyway, so the page and the findings cannot disagree.
     """
-    from communities.models import PartyOrgType
-
     from . import rules
 
     rank = {role: i for roles in ROLES_OF_BODY.values() for i, role in enumerate(roles)}
@@ -93,7 +91,6 @@ def community_composition(community, as_of) -> dict:
                    key=lambda s: (rank.get(s.role, 9), s.start_on, s.person.name))
     workers = list(Employment.objects.active_on(as_of).filter(community=community).select_related("person")
                    .order_by("-full_time", "post", "-grade", "person__name"))
-    row = rules.composition_of(seats, workers)
     worker_ids = {e.person_id for e in workers}
     fulltime_ids = {e.person_id for e in workers if e.full_time}
     committee_ids = {s.person_id for s in seats if s.body == "committee"}
@@ -102,18 +99,47 @@ def community_composition(community, as_of) -> dict:
         s.is_cross = s.person_id in party_ids and s.person_id in committee_ids
         s.is_fulltime = s.person_id in fulltime_ids
         s.is_worker = s.person_id in worker_ids
-    kind = community.party_org_type
-    params = _params(as_of)
-    min_cross = params["M10.cross_appointment"]["min_cross_share"]
-    min_fulltime = params["M10.fulltime_share"]["min_fulltime_share"]
-    per_10k = params["M11.worker_ratio"]["workers_per_10k"]
     return {
-        **row,
+        **_figures(community, rules.composition_of(seats, workers), _params(as_of)),
         "bodies": [
             ("社区党组织", [s for s in seats if s.body == "party"]),
             ("社区居委会", [s for s in seats if s.body == "committee"]),
         ],
         "workers": workers,
+        "vacancies": list(Vacancy.objects.filter(community=community, vacated_on__lte=as_of)
+                          .filter(Q(filled_on__isnull=True) | Q(filled_on__gt=as_of))),
+        "exits": list(ExitProcedure.objects.filter(employment__community=community)
+                      .select_related("employment__person").order_by("-pk")[:50]),
+    }
+
+
+def community_staffing_figures(community, as_of) -> dict:
+    """``community_composition``'s figures without its lists, for the community page's panel: the same counts
+    (``rules.composition_of``) from the seats' and jobs' keys alone, neither the people (their names and
+    encrypted numbers) nor the vacancies and exits the panel does not show."""
+    from types import SimpleNamespace
+
+    from . import rules
+
+    seats = [SimpleNamespace(person_id=person, body=body) for person, body in
+             Seat.objects.active_on(as_of).filter(community=community).values_list("person_id", "body")]
+    jobs = [SimpleNamespace(person_id=person, full_time=full_time) for person, full_time in
+            Employment.objects.active_on(as_of).filter(community=community).values_list("person_id", "full_time")]
+    return _figures(community, rules.composition_of(seats, jobs), _params(as_of))
+
+
+def _figures(community, row: dict[str, int], params: dict) -> dict:
+    """The six counts with what the policy expects of them, as the panel and the 两委 page show them."""
+    from communities.models import PartyOrgType
+
+    from . import rules
+
+    kind = community.party_org_type
+    min_cross = params["M10.cross_appointment"]["min_cross_share"]
+    min_fulltime = params["M10.fulltime_share"]["min_fulltime_share"]
+    per_10k = params["M11.worker_ratio"]["workers_per_10k"]
+    return {
+        **row,
         "party_typical": rules.typical_party_size(kind, params["M10.party_size"]),
         "party_range": (params["M10.party_size"]["min_party"], params["M10.party_size"]["max_party"]),
         "committee_range": (params["M10.committee_size"]["min_committee"],
@@ -129,10 +155,6 @@ def community_composition(community, as_of) -> dict:
         "fulltime_ok": rules.share_ok(row["fulltime_n"], row["liangwei_n"], min_fulltime),
         "workers_required": rules.required_workers(community.population, per_10k),
         "cap": params["M10.total_cap"]["max_members"],
-        "vacancies": list(Vacancy.objects.filter(community=community, vacated_on__lte=as_of)
-                          .filter(Q(filled_on__isnull=True) | Q(filled_on__gt=as_of))),
-        "exits": list(ExitProcedure.objects.filter(employment__community=community)
-                      .select_related("employment__person").order_by("-pk")[:50]),
     }
 
 

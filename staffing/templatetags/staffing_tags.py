@@ -34,9 +34,9 @@ def staffing_panel(context, community):
     """The community page's 两委/工作者 panel: 应配 against 实有 (one query for the figures)."""
     from django.utils import timezone
 
-    from staffing.selectors import community_composition, may_read_people
+    from staffing.selectors import community_staffing_figures, may_read_people
 
     request = context.get("request")
     if request is None or not may_read_people(request.user):
         return {"hidden": True}
-    return {"community": community, "c": community_composition(community, timezone.localdate())}
+    return {"community": community, "c": community_staffing_figures(community, timezone.localdate())}

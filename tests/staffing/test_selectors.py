@@ -1,5 +1,6 @@
-"""The community page's 两委 figures (staffing.selectors.community_composition): counted from the seats and
-workers the page lists (rules.composition_of), equal to the rules' own annotation on every day."""
+"""The 两委 figures (staffing.selectors.community_composition, and community_staffing_figures for the community
+page's panel): counted from the seats and workers (rules.composition_of), equal to the rules' own annotation on
+every day."""
 
 from datetime import date
 
@@ -30,6 +31,9 @@ def test_the_page_figures_match_the_rules_annotation_on_every_day(streets):
                 *rules.COMPOSITION).get()
             page = selectors.community_composition(community, day)
             assert {name: page[name] for name in rules.COMPOSITION} == orm, (community.code, day)
+            # The community page's panel counts from the keys alone: every figure it shows is the 两委 page's.
+            panel = selectors.community_staffing_figures(community, day)
+            assert panel == {k: v for k, v in page.items() if k not in ("bodies", "workers", "vacancies", "exits")}
             seen.add(tuple(orm.values()))
     assert len(seen) >= 4  # the days differ: the comparison is not of empty figures
     figures = selectors.community_composition(c, date(2023, 6, 1))
