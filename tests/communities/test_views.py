@@ -306,6 +306,17 @@ def test_community_list_filters_sort_and_paginate(qn_client, streets):
     assert codes({"sub_district": streets["qingnian"].code})[0] == "610104001100"
     services.community_revoke(community=Community.objects.get(code="610104001100"), reason="测试")
     assert codes({"status": "revoked"}) == ["610104001100"]
+    # The rows (communities' community_rows tag): the name escaped and linked, figures grouped, the status badge.
+    revoked = Community.objects.get(code="610104001100")
+    services.community_update(community=revoked, name="批量<社区>&一")
+    page = qn_client.get(url, {"status": "revoked"}).content.decode()
+    row = page[page.index("<td>610104001100</td>"):]
+    row = row[:row.index("</tr>")]
+    detail = reverse("communities:community_detail", args=[revoked.pk])
+    assert f'<a href="{detail}">批量&lt;社区&gt;&amp;一</a>' in row
+    assert f'<td class="text-end">{revoked.households:,}</td>' in row and "sample-badge" not in row
+    assert '<span class="badge text-bg-dark">撤销</span>' in row
+    assert "没有符合条件的社区。" in qn_client.get(url, {"q": "没有这个社区"}).content.decode()
 
 
 def test_home_shows_street_and_counts(qn_client, streets):
