@@ -13,8 +13,8 @@ below), and a snapshot of an older generation is never read again. A missing gen
 (the cache restarted or evicted it) is a new one, so nothing older can be mistaken for current. The snapshot is
 also kept on the user object for the rest of the request.
 
-Object permissions (which communities a clerk holds) are not part of it: records are granted as they are
-created, and ``communities.selectors.granted_pks`` reads them with one small statement.
+Object permissions (which 街办 a clerk holds, and through them its communities) are not part of it:
+``communities.selectors`` reads them with one small statement.
 """
 
 from __future__ import annotations

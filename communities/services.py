@@ -12,13 +12,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from guardian.models import GroupObjectPermission
-from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.roles import clerk_group_name
 from audit.models import Kind
 from audit.services import object_permission_detail, security_events_record
 from compliance.rejudge import changed_columns, rejudge_on_commit
-from core.records import apply_changes, bulk_insert, bulk_update, insert_values, save_clean, set_history
+from core.records import apply_changes, bulk_insert, bulk_update, save_clean, set_history
 
 from .models import (
     Community,
@@ -31,7 +30,6 @@ from .models import (
     TypicalCase,
 )
 
-COMMUNITY_OBJECT_PERMS = ("view_community", "change_community")
 SUB_DISTRICT_OBJECT_PERMS = ("view_subdistrict", "change_subdistrict")
 
 
@@ -78,67 +76,20 @@ def _grant_sub_district(street: SubDistrict, *, created: bool) -> None:
                                  object_pk=street.pk) for permission in missing])
 
 
-def _grant_community(community: Community, street: SubDistrict) -> None:
-    if street.clerk_group_id:
-        for perm in COMMUNITY_OBJECT_PERMS:
-            assign_perm(perm, street.clerk_group, community)
-
-
-def _revoke_community(community: Community, street: SubDistrict) -> None:
-    if street.clerk_group_id:
-        for perm in COMMUNITY_OBJECT_PERMS:
-            remove_perm(perm, street.clerk_group, community)
-
-
-def community_create(*, user=None, reason: str | None = None, grant: bool = True, **fields: Any) -> Community:
-    """``grant=False`` leaves the clerks' rights to the caller, who must then call community_grant_bulk."""
+def community_create(*, user=None, reason: str | None = None, **fields: Any) -> Community:
+    """A new community; its 街办's clerks hold it through their rights on the 街办 (communities.selectors)."""
     with transaction.atomic():
         community = Community(**fields)
         save_clean(community, user, reason)
         rejudge_on_commit(Community, [community], created=True)
-        if grant:
-            _grant_community(community, community.sub_district)
         return community
-
-
-def community_grant_bulk(*, communities: list[Community], user=None) -> None:
-    """The rights community_create grants, for many new communities at once (a few queries per 街办 and right,
-    not several per community): the workbook import's 社区 rows.
-
-    Bulk assignment sends no post_save, so the security log gets one event per 街办 here instead of one per
-    row from the signal; ``user`` is who granted (default: the request's user, or the command line)."""
-    by_street: dict[str, tuple[SubDistrict, list[Community]]] = {}
-    for community in communities:
-        street = community.sub_district
-        by_street.setdefault(street.code, (street, []))[1].append(community)
-    content_type = ContentType.objects.get_for_model(Community)
-    permissions = list(Permission.objects.filter(content_type=content_type, codename__in=COMMUNITY_OBJECT_PERMS))
-    with transaction.atomic():
-        # One COPY for every 街办's rows (guardian's bulk_assign_perm takes one group: three queries a 街办 and
-        # right, six thousand for an import spanning a thousand 街办). New communities hold no rights yet.
-        insert_values(GroupObjectPermission, ["group_id", "permission_id", "content_type_id", "object_pk"], (
-            (street.clerk_group_id, permission.pk, content_type.pk, str(community.pk))
-            for street, members in by_street.values() if street.clerk_group_id
-            for permission in permissions for community in members))
-        details = []
-        for street, members in by_street.values():
-            group = street.clerk_group
-            if group is not None:
-                codes = [c.code for c in members]
-                details.append({"action": "add", "on": "object_permission_bulk", "holder": group.name,
-                                "sub_district": street.code,
-                                "permissions": [f"communities.{perm}" for perm in COMMUNITY_OBJECT_PERMS],
-                                "object": "communities.community", "count": len(members),
-                                "first": min(codes), "last": max(codes)})
-        if details:
-            security_events_record(kind=Kind.PERMISSION_CHANGE, user=user, details=details)
 
 
 def community_update(*, community: Community, user=None, reason: str | None = None, **fields: Any) -> list[str]:
     """Apply changes; returns the names of the fields that changed.
 
     A move to another 街办 needs a code with the new 街办's prefix; the old
-    code is retired for good and the object permissions follow the move.
+    code is retired for good; its rights follow its 街办 (communities.selectors).
     """
     with transaction.atomic():
         old = Community.objects.select_for_update().get(pk=community.pk)
@@ -150,20 +101,17 @@ def community_update(*, community: Community, user=None, reason: str | None = No
         if old.code != community.code:
             RetiredCommunityCode.objects.create(code=old.code, community=community)
         if old.sub_district_id != community.sub_district_id:
-            _revoke_community(community, old.sub_district)
-            _grant_community(community, community.sub_district)
             community.compounds.update(sub_district=community.sub_district)
         return changed
 
 
 def community_create_bulk(*, communities: list[Community], user=None, reason: str | None = None) -> list[Community]:
     """Write many new communities the caller has already validated (``community_problems`` with every code read once), with
-    their history, and grant their 街办's clerks the usual rights: the workbook import's new 社区 rows.
+    their history: the workbook import's new 社区 rows.
 
     The database's constraints still stand behind the caller's checks: a row they refuse fails the batch."""
     with transaction.atomic():
         bulk_insert(Community, communities, user=user, reason=reason)
-        community_grant_bulk(communities=communities, user=user)
         rejudge_on_commit(Community, communities, created=True)
         return communities
 
@@ -171,7 +119,7 @@ def community_create_bulk(*, communities: list[Community], user=None, reason: st
 def community_update_bulk(*, communities: list[Community], fields: list[str], user=None,
                           reason: str | None = None) -> None:
     """Write ``fields`` of many validated communities that keep their code and 街办 (a move retires a code and
-    moves rights: that is community_update's, one at a time), with their history."""
+    moves its compounds: that is community_update's, one at a time), with their history."""
     with transaction.atomic():
         bulk_update(Community, communities, fields, user=user, reason=reason)
         attnames = {f.name: f.attname for f in Community._meta.concrete_fields}

@@ -46,7 +46,6 @@ from .models import (
 from .services import (
     community_create,
     community_create_bulk,
-    community_grant_bulk,
     community_update,
     community_update_bulk,
     compound_create,
@@ -104,11 +103,6 @@ def communities_by_code(ctx, codes: Iterable[str | None] = ()) -> dict[str, Comm
 
 
 def _new_community(ctx, community: Community) -> None:
-    new = ctx.cache.get("new_communities")
-    if new is None:
-        new = ctx.cache["new_communities"] = []
-        ctx.finish.append(lambda: community_grant_bulk(communities=new, user=ctx.user))
-    new.append(community)
     communities_by_code(ctx)[community.code] = community
 
 
@@ -157,7 +151,7 @@ class CommunitySheet(Sheet):
         existing = communities_by_code(ctx, [code]).get(code)
         if existing is None:
             # The clerks' rights on every new 社区 are granted in bulk once all rows are written.
-            community = community_create(user=ctx.user, reason=self.history_reason, grant=False, code=code, **data)
+            community = community_create(user=ctx.user, reason=self.history_reason, code=code, **data)
             _new_community(ctx, community)
             return Action.CREATED
         ctx.require_street(existing.sub_district_id, "社区代码")

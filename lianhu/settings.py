@@ -135,6 +135,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
+    # A community's rights are its 街办's (communities.selectors); has_perm(perm, community) says so too.
+    "communities.backends.StreetScopeBackend",
 ]
 # No guardian anonymous user: anonymous visitors see nothing but the login page.
 ANONYMOUS_USER_NAME = None

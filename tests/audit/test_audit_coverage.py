@@ -40,68 +40,23 @@ THREE_ROWS = [("610104001001", "莲湖路第一社区居委会", "青年路街�
               ("610104009001", "枣园东社区居委会", "枣园街道")]
 
 
-# ------------------------------------------------------------------ rights granted in bulk
+# ------------------------------------------------------------------ imports
 
 
-def test_bulk_grant_is_one_event_per_street_not_per_community(streets, admin_user):
-    from communities.services import community_create, community_grant_bulk
-
-    new = [community_create(code=f"6101040010{i:02d}", name=f"第{i}社区居委会", sub_district=streets["qingnian"],
-                            households=100, population=300, grant=False) for i in range(1, 6)]
-    new.append(community_create(code="610104009001", name="枣园东社区居委会", sub_district=streets["zaoyuan"],
-                                households=100, population=300, grant=False))
-    start = SecurityEvent.objects.count()
-    community_grant_bulk(communities=new, user=admin_user)
-    events = list(SecurityEvent.objects.order_by("id")[start:])
-    assert [(e.kind, e.detail["on"], e.detail["sub_district"], e.detail["count"]) for e in events] == [
-        ("permission_change", "object_permission_bulk", "610104001", 5),
-        ("permission_change", "object_permission_bulk", "610104009", 1)]
-    first = events[0]
-    assert first.username == "admin1" and first.user_id == admin_user.pk
-    assert first.detail["holder"] == streets["qingnian"].clerk_group.name
-    assert first.detail["permissions"] == ["communities.view_community", "communities.change_community"]
-    assert (first.detail["first"], first.detail["last"]) == ("610104001001", "610104001005")
-
-
-def test_bulk_grant_queries_do_not_grow_with_the_rows(streets, admin_user):
-    from communities.services import community_create, community_grant_bulk
-
-    def batch(start, n):
-        return [community_create(code=f"610104001{start + i:03d}", name=f"第{start + i}社区居委会",
-                                 sub_district=streets["qingnian"], households=100, population=300, grant=False)
-                for i in range(n)]
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    warm, small, large = batch(200, 1), batch(1, 2), batch(100, 40)
-    # Caches another test of this worker may or may not have filled (content types) are filled first: the
-    # comparison is of rows, not of which test ran before.
-    community_grant_bulk(communities=warm, user=admin_user)
-    with CaptureQueriesContext(connection) as few:
-        community_grant_bulk(communities=small, user=admin_user)
-    with CaptureQueriesContext(connection) as many:
-        community_grant_bulk(communities=large, user=admin_user)
-    assert len(many) == len(few), ([q["sql"][:120] for q in few], [q["sql"][:120] for q in many])
-
-
-def test_import_grants_are_recorded_with_the_importer_and_a_dry_run_records_nothing(streets, tmp_path, admin_user):
+def test_import_is_recorded_with_the_importer_and_grants_nothing(streets, tmp_path, admin_user):
     path = _workbook(tmp_path / "社区.xlsx", THREE_ROWS)
     call_command("import_workbook", str(path), "--user", "admin1", "--dry-run", stdout=StringIO(), stderr=StringIO())
-    assert _events(Kind.PERMISSION_CHANGE, on="object_permission_bulk") == []
     assert _events(Kind.IMPORT) == []
 
-    row_by_row = len(_events(Kind.PERMISSION_CHANGE, on="object_permission"))
+    rights_before = len(_events(Kind.PERMISSION_CHANGE))
     call_command("import_workbook", str(path), "--user", "admin1", stdout=StringIO(), stderr=StringIO())
-    grants = _events(Kind.PERMISSION_CHANGE, on="object_permission_bulk")
-    assert sorted((e.detail["sub_district"], e.detail["count"], e.username) for e in grants) == [
-        ("610104001", 2, "admin1"), ("610104009", 1, "admin1")]
-    assert all(e.detail["via"] == "command" for e in grants)
-    # The per-row signal path stays quiet: the bulk event stands for the rows.
-    assert len(_events(Kind.PERMISSION_CHANGE, on="object_permission")) == row_by_row
+    (imported,) = _events(Kind.IMPORT)
+    assert imported.username == "admin1" and imported.detail["via"] == "command"
+    # A new community is its 街办's clerks' through their rights on the 街办: no right changes hands.
+    assert len(_events(Kind.PERMISSION_CHANGE)) == rights_before
 
 
-def test_web_import_records_the_import_and_the_grants_with_the_uploader(streets, admin_user, tmp_path, settings):
+def test_web_import_records_the_import_with_the_uploader(streets, admin_user, tmp_path, settings):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from imports.services import upload_run, upload_store
@@ -114,8 +69,6 @@ def test_web_import_records_the_import_and_the_grants_with_the_uploader(streets,
     upload_run(upload=upload, dry_run=False)
     (imported,) = _events(Kind.IMPORT)
     assert imported.username == "admin1" and imported.detail["via"] == "web"
-    (grant,) = _events(Kind.PERMISSION_CHANGE, on="object_permission_bulk")
-    assert grant.username == "admin1" and grant.detail["count"] == 1
 
 
 # ------------------------------------------------------------------ command-line export and import

@@ -190,12 +190,13 @@ def test_admin_move_goes_through_the_service(client, admin_user, zaoyuan_records
 
 
 def test_scoped_querysets_follow_user_and_group_object_permissions(streets, clerk_qingnian, clerk_zaoyuan):
-    """communities_for_user reads guardian's tables itself: group grants, a grant to the user alone, and a
-    global permission opens every row."""
+    """communities_for_user reads guardian's tables itself: a community's rights are its 街办's, through the
+    clerk group or given to the user alone; a per-community row grants nothing; a global permission opens
+    every row."""
     from django.contrib.auth.models import Permission
     from guardian.shortcuts import assign_perm, remove_perm
 
-    from communities.selectors import communities_for_user, sub_districts_for_user
+    from communities.selectors import communities_for_user, community_permitted, sub_districts_for_user
 
     qn = builders.community(streets["qingnian"])
     zy = builders.community(streets["zaoyuan"])
@@ -203,11 +204,17 @@ def test_scoped_querysets_follow_user_and_group_object_permissions(streets, cler
     assert set(communities_for_user(clerk_qingnian, "change_community")) == {qn}
     assert set(sub_districts_for_user(clerk_qingnian, "change_subdistrict")) == {streets["qingnian"]}
 
-    assign_perm("communities.view_community", clerk_qingnian, zy)
+    assign_perm("communities.view_subdistrict", clerk_qingnian, streets["zaoyuan"])
     assert set(communities_for_user(clerk_qingnian)) == {qn, zy}
     assert set(communities_for_user(clerk_qingnian, "change_community")) == {qn}
+    assert community_permitted(clerk_qingnian, zy.pk, "view_community")
+    assert not community_permitted(clerk_qingnian, zy.pk, "change_community")
+    remove_perm("communities.view_subdistrict", clerk_qingnian, streets["zaoyuan"])
+    assert not community_permitted(clerk_qingnian, zy.pk, "view_community")
+    # A right on the community itself (the pks of communities and 街办 overlap) is not one on its 街办.
+    assign_perm("communities.view_community", clerk_qingnian, zy)
+    assert set(communities_for_user(clerk_qingnian)) == {qn}
     remove_perm("communities.view_community", clerk_qingnian, zy)
-    # Their 街办's permissions (SubDistrict rows, whose pks overlap the communities') grant no community.
     assert set(communities_for_user(clerk_zaoyuan, "view_community")) == {zy}
 
     clerk_qingnian.user_permissions.add(Permission.objects.get(codename="view_community"))
