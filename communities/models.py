@@ -211,10 +211,22 @@ class Community(models.Model):
         # clean() reports a taken or retired code with its own error code.
         super().validate_unique(exclude={*(exclude or ()), "code"})
 
+    # The constraints clean() and the field checks report themselves, with a coded Chinese message each: the
+    # error code that stands for each. full_clean() does not check them again: Django asks the database once per
+    # check constraint (five queries with every field as a parameter, twice a form save: the form, then the
+    # service), and its message would only repeat clean()'s. The database keeps them all as the backstop
+    # (tests/communities/test_models.py feeds each a row that breaks it alone).
+    CONSTRAINTS_CLEAN_REPORTS = {
+        "community_code_unique": "code_taken",
+        "community_code_12_digits": "code_format",
+        "community_code_prefix": "code_prefix",
+        "community_population_gte_households": "population_below_households",
+        "community_revoked_has_date": "revoked_on_status",
+        "community_status_valid": "invalid_choice",
+    }
+
     def get_constraints(self):
-        # The constraints full_clean() checks: not the code's unique one, whose case clean() reports itself
-        # (code_taken, code_reused); the database keeps it as the backstop.
-        return [(model, [c for c in constraints if c.name != "community_code_unique"])
+        return [(model, [c for c in constraints if c.name not in self.CONSTRAINTS_CLEAN_REPORTS])
                 for model, constraints in super().get_constraints()]
 
     def clean(self, codes: KnownCodes | None = None) -> None:
@@ -249,6 +261,12 @@ def community_problems(values: Mapping[str, Any], *, codes: KnownCodes | None,
             errors["code"] = [ValidationError(f"社区代码 {code} 曾经使用过，不得再用。", code="code_reused")]
         elif sub_district_id and not code.startswith(sub_district_id):
             errors["code"] = [ValidationError(f"社区代码前9位应为所属街道代码 {sub_district_id}。", code="code_prefix")]
+    revoked, revoked_on = values.get("status") == CommunityStatus.REVOKED, values.get("revoked_on")
+    if revoked and not revoked_on:
+        errors["revoked_on"] = [ValidationError("已撤销的社区须填写撤销日期。", code="revoked_on_status")]
+    elif revoked_on and not revoked:
+        errors["revoked_on"] = [ValidationError("只有已撤销的社区才填写撤销日期：请清空撤销日期，或把状态改为“撤销”。",
+                                                code="revoked_on_status")]
     population, households = values.get("population"), values.get("households")
     if population is not None and households is not None and population < households:
         errors["population"] = [ValidationError(f"常住人口（{population}）不能少于户数（{households}）。",

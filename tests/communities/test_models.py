@@ -127,6 +127,47 @@ def test_revoke_date_in_future(streets):
     assert Community.objects.get(pk=c.pk).status == CommunityStatus.ACTIVE
 
 
+def test_revoked_status_and_date_go_together(streets):
+    c = create(streets["qingnian"])
+    c.status = CommunityStatus.REVOKED
+    with pytest.raises(ValidationError) as info:
+        c.full_clean()
+    assert codes(info.value, "revoked_on") == ["revoked_on_status"]
+    c.status, c.revoked_on = CommunityStatus.ACTIVE, timezone.localdate()
+    with pytest.raises(ValidationError) as info:
+        c.full_clean()
+    assert codes(info.value, "revoked_on") == ["revoked_on_status"]
+    c.status = CommunityStatus.REVOKED
+    c.full_clean()
+
+
+def test_each_constraint_full_clean_leaves_to_clean_is_reported_by_it(streets, django_assert_num_queries):
+    """full_clean() sends no query per check constraint: clean() and the field checks report each one, with the
+    code CONSTRAINTS_CLEAN_REPORTS names (one row breaking it alone); the database refuses them too (below)."""
+    names = {c.name for c in Community._meta.constraints}
+    assert names == set(Community.CONSTRAINTS_CLEAN_REPORTS)
+    other = create(streets["qingnian"])
+    breaking = {
+        "community_code_unique": ("code", {"code": other.code}),
+        "community_code_12_digits": ("code", {"code": "61010400100X"}),
+        "community_code_prefix": ("code", {"code": "610104009002"}),
+        "community_population_gte_households": ("population", {"population": 10, "households": 20}),
+        "community_revoked_has_date": ("revoked_on", {"status": CommunityStatus.REVOKED}),
+        "community_status_valid": ("status", {"status": "merged"}),
+    }
+    assert set(breaking) == names
+    for name, (field, values) in breaking.items():
+        row = Community(**{"code": "610104001002", "name": "检查社区", "sub_district": streets["qingnian"],
+                           "households": 1000, "population": 3000, **values})
+        with pytest.raises(ValidationError) as info:
+            row.full_clean()
+        assert codes(info.value, field) == [Community.CONSTRAINTS_CLEAN_REPORTS[name]], name
+    ok = Community(code="610104001002", name="检查社区", sub_district=streets["qingnian"], households=1000,
+                   population=3000)
+    with django_assert_num_queries(3):  # the 街办 exists; the code in use, retired (KnownCodes.read); no constraint
+        ok.full_clean()
+
+
 @pytest.mark.parametrize("field", ["built_on", "ruling_on", "unclear_since"])
 def test_compound_dates_in_future(streets, field):
     extra = {"ruling_authority": "district"} if field == "ruling_on" else {}
@@ -206,6 +247,11 @@ def test_db_refuses_revoked_without_date(streets):
     c = create(streets["qingnian"])
     _refused(lambda: Community.objects.filter(pk=c.pk).update(status=CommunityStatus.REVOKED))
     _refused(lambda: Community.objects.filter(pk=c.pk).update(revoked_on=timezone.localdate()))
+
+
+def test_db_refuses_an_unknown_status(streets):
+    c = create(streets["qingnian"])
+    _refused(lambda: Community.objects.filter(pk=c.pk).update(status="merged"))
 
 
 def test_db_refuses_defer_without_reason(streets):
