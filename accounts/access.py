@@ -75,11 +75,17 @@ def access_of(user) -> Access:
     if access is not None:
         return access
     if settings.ACCESS_SNAPSHOT_SHARED:
-        key = f"lianhu:access:{user.pk}:{_generation()}"
-        access = cache.get(key)
-        if access is None:
+        # The generation and the user's snapshot (stored with the generation it was read in) in one round trip
+        # to the cache: every page asks.
+        key = f"lianhu:access:{user.pk}"
+        held = cache.get_many([GENERATION_KEY, key])
+        generation = held.get(GENERATION_KEY) or _generation()
+        stored = held.get(key)
+        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == generation:
+            access = stored[1]
+        else:
             access = _read(user)
-            cache.set(key, access, SNAPSHOT_SECONDS)
+            cache.set(key, (generation, access), SNAPSHOT_SECONDS)
     else:
         access = _read(user)
     user._access = access

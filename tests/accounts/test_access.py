@@ -86,3 +86,28 @@ def test_a_cache_each_process_keeps_for_itself_keeps_nothing_across_requests(cli
     url = reverse("communities:community_list")
     assert _auth_reads(client, url)
     assert _auth_reads(client, url)
+
+
+def test_a_page_reads_the_snapshot_in_one_cache_round_trip(client, reviewer, settings, monkeypatch):
+    settings.ACCESS_SNAPSHOT_SHARED = True
+    client.force_login(reviewer)
+    url = reverse("communities:community_list")
+    assert client.get(url).status_code == 200  # the snapshot is stored
+    calls: list[tuple[str, object]] = []
+    inside: list[str] = []  # the local-memory cache's get_many asks get() per key; Redis sends one MGET
+    for name in ("get", "get_many", "add", "set"):
+        original = getattr(cache, name)
+
+        def spy(*args, _name=name, _original=original, **kwargs):
+            keys = args[0] if args else None
+            if "lianhu:access" in str(keys) and not inside:
+                calls.append((_name, keys))
+            inside.append(_name)
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(cache, name, spy)
+    assert client.get(url).status_code == 200
+    assert [name for name, _keys in calls] == ["get_many"], calls
