@@ -30,7 +30,7 @@ def community_rows(page) -> SafeString:
     population_sample = " " + _SAMPLE.format(what="常住人口")
     rows = []
     for c in page:
-        status = escape(statuses.get(c.status, c.status))
+        status: str = escape(statuses.get(c.status, c.status))
         if c.status == CommunityStatus.REVOKED:
             status = f'<span class="badge text-bg-dark">{status}</span>'
         elif c.status == CommunityStatus.PREPARING:
