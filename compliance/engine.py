@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -399,7 +400,11 @@ def _evaluate_one(rule: Rule, scope: Scope, *, as_of: dt.date, params: dict[str,
     _locate(results, rule, always=sweep is not None)
     sweep_id = sweep.pk if sweep else None
     plan = reconcile(rule, results, existing, as_of=as_of, now=now, sweep_id=sweep_id, params=params, days=days)
-    return write_findings(plan, as_of=as_of, now=now, sweep_id=sweep_id)
+    if not (plan.create or plan.update or plan.resolve or plan.events):
+        return write_findings(plan, as_of=as_of, now=now, sweep_id=sweep_id)  # nothing to write: no transaction
+    # All of a rule's writes or none (the savepoint of _evaluate_guarded, or this transaction in autocommit).
+    with transaction.atomic():
+        return write_findings(plan, as_of=as_of, now=now, sweep_id=sweep_id)
 
 
 def evaluate_rules(
@@ -542,8 +547,11 @@ def _evaluate_guarded(rule: Rule, scope: Scope, total: Changes, *, as_of: dt.dat
                       prefetched: dict[int, Finding] | None = None) -> None:
     started = time.perf_counter()
     try:
-        # A savepoint per rule: a rule that fails leaves no half-written findings.
-        with transaction.atomic():
+        # Inside a transaction, a savepoint per rule: a rule that fails (a read included) leaves the transaction
+        # usable and no half-written findings. In autocommit (a save's re-judge in the worker, a sweep chunk) a
+        # failed read leaves nothing to undo, and _evaluate_one writes in a transaction of its own when there is
+        # something to write: a save's re-judge of nine rules that changed no finding sent nine BEGIN/COMMIT.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             total.merge(_evaluate_one(rule, scope, as_of=as_of, params=params, sweep=sweep, now=now, days=days,
                                       months=months, prefetched=prefetched))
     except Exception as exc:

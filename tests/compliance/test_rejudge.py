@@ -117,6 +117,27 @@ def test_a_save_reads_live_findings_once_not_once_per_rule(make_community, judge
     assert len(reads) == 1 + district_rules, reads
 
 
+@pytest.mark.django_db(transaction=True)  # autocommit, as the worker's task runs
+def test_in_autocommit_a_rule_opens_a_transaction_only_to_write(make_community):
+    from compliance.models import Finding, FindingStatus
+    from compliance.tasks import rejudge
+
+    c = make_community(households=3000)
+    Community.objects.filter(pk=c.pk).update(households=100)
+    with CaptureQueriesContext(connection) as writing:
+        result = rejudge({"M04.households": [c.pk], "M04.population": [c.pk]}, timezone.localdate().isoformat())
+    assert result["opened"] == 1 and result["errors"] == 0
+    assert Finding.objects.filter(rule_id="M04.households", target_pk=c.pk, status=FindingStatus.OPEN).count() == 1
+    statements = [q["sql"] for q in writing.captured_queries]
+    # Two units: the new finding with its event (M04.population, passing, opens none), then today's trend point.
+    assert statements.count("BEGIN") == statements.count("COMMIT") == 2
+    assert "compliance_findingevent" in statements[statements.index("BEGIN") + 2]
+    with CaptureQueriesContext(connection) as unchanged:
+        result = rejudge({"M04.households": [c.pk], "M04.population": [c.pk]}, timezone.localdate().isoformat())
+    assert result["opened"] == 0 and result["errors"] == 0
+    assert "BEGIN" not in [q["sql"] for q in unchanged.captured_queries]
+
+
 # -- a page's save re-judged by a Celery worker (COMPLIANCE_REJUDGE_ASYNC) ------------------------------
 
 
