@@ -63,10 +63,11 @@ STREET_PERM_FOR = {"view_community": "view_subdistrict", "change_community": "ch
 
 
 def _granted_streets_sql() -> str:
+    # Plain SQL that PostgreSQL and SQLite (make run) both read: CAST rather than PostgreSQL's ::text.
     ctype_filter = "p.content_type_id = %s AND p.codename = %s"
     membership = _membership_table()
     return (
-        f'SELECT s.code FROM "{SubDistrict._meta.db_table}" s WHERE s.id::text IN ('
+        f'SELECT s.code FROM "{SubDistrict._meta.db_table}" s WHERE CAST(s.id AS TEXT) IN ('
         f'SELECT o.object_pk FROM "{UserObjectPermission._meta.db_table}" o '
         f'JOIN "{Permission._meta.db_table}" p ON p.id = o.permission_id WHERE o.user_id = %s AND {ctype_filter} '
         f'UNION SELECT o.object_pk FROM "{GroupObjectPermission._meta.db_table}" o '
@@ -122,11 +123,14 @@ def community_permitted(user, pk, perm: str = "change_community") -> bool:
     if is_admin(user) or user.has_perm(f"communities.{perm}"):
         return True
     params = [pk] + [user.pk, ContentType.objects.get_for_model(SubDistrict).pk, STREET_PERM_FOR[perm]] * 2
-    sql = (f'SELECT 1 FROM "{Community._meta.db_table}" c WHERE c.id = %s AND c.sub_district_code IN ('
-           f"{_granted_streets_sql()})")
     with connections[router.db_for_read(Community)].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_permitted_sql(), params)
         return cursor.fetchone() is not None
+
+
+def _permitted_sql() -> str:
+    return (f'SELECT 1 FROM "{Community._meta.db_table}" c WHERE c.id = %s AND c.sub_district_code IN ('
+            f"{_granted_streets_sql()})")
 
 
 def community_for_user(user, pk, perm: str = "view_community") -> Community:

@@ -220,3 +220,40 @@ def test_scoped_querysets_follow_user_and_group_object_permissions(streets, cler
     clerk_qingnian.user_permissions.add(Permission.objects.get(codename="view_community"))
     fresh = type(clerk_qingnian).objects.get(pk=clerk_qingnian.pk)  # Django caches permissions per user object
     assert set(communities_for_user(fresh)) == {qn, zy}
+
+
+def test_the_rights_statements_read_the_same_on_sqlite(streets, clerk_qingnian):
+    """make run serves from SQLite while the suite runs on PostgreSQL: the selectors' own SQL must read on both.
+    The same statements against the same rows copied into an SQLite database."""
+    import sqlite3
+
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    from communities.selectors import _granted_streets_sql, _permitted_sql
+
+    qn, zy = builders.community(streets["qingnian"]), builders.community(streets["zaoyuan"])
+    membership = type(clerk_qingnian).groups.through
+    tables = {
+        Community: ("id", "sub_district_id"), streets["qingnian"].__class__: ("id", "code"),
+        Permission: ("id", "content_type_id", "codename"), membership: ("user_id", "group_id"),
+        GroupObjectPermission: ("group_id", "permission_id", "object_pk"),
+        UserObjectPermission: ("user_id", "permission_id", "object_pk"),
+    }
+    db = sqlite3.connect(":memory:")
+    for model, fields in tables.items():
+        table = model._meta.db_table
+        columns = [model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name).column
+                   for name in fields]
+        db.execute(f'CREATE TABLE "{table}" ({", ".join(columns)})')
+        rows = list(model.objects.values_list(*fields))
+        if rows:
+            db.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(columns))})', rows)
+    ctype = ContentType.objects.get_for_model(streets["qingnian"]).pk
+    rights = [clerk_qingnian.pk, ctype, "change_subdistrict"] * 2
+    codes = [row[0] for row in db.execute(_granted_streets_sql().replace("%s", "?"), rights)]
+    assert codes == [streets["qingnian"].code]
+    permitted = _permitted_sql().replace("%s", "?")
+    assert db.execute(permitted, [qn.pk, *rights]).fetchone() == (1,)
+    assert db.execute(permitted, [zy.pk, *rights]).fetchone() is None
