@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from compliance.rejudge import RejudgeAdmin
@@ -20,7 +19,6 @@ from .forms import COMMUNITY_FIELDS
 from .models import (
     Community,
     CommunityAdjustment,
-    CommunityStatus,
     Compound,
     MonitoringPoint,
     RetiredCommunityCode,
@@ -77,15 +75,6 @@ class CommunityAdminForm(forms.ModelForm):
     class Meta:
         model = Community
         fields = [*COMMUNITY_FIELDS, "revoked_on", "figures_are_sample", "population_is_sample"]
-
-    def clean(self):
-        cleaned = super().clean()
-        revoked = cleaned.get("status") == CommunityStatus.REVOKED
-        if revoked and not cleaned.get("revoked_on"):
-            self.add_error("revoked_on", ValidationError("状态为撤销时须填写撤销日期。", code="revoked_on_required"))
-        if not revoked and cleaned.get("revoked_on"):
-            self.add_error("revoked_on", ValidationError("未撤销的社区不应有撤销日期。", code="revoked_on_unexpected"))
-        return cleaned
 
 
 @admin.register(Community)

@@ -221,7 +221,7 @@ class Community(models.Model):
         "community_code_12_digits": "code_format",
         "community_code_prefix": "code_prefix",
         "community_population_gte_households": "population_below_households",
-        "community_revoked_has_date": "revoked_on_status",
+        "community_revoked_has_date": "revoked_on_required",
         "community_status_valid": "invalid_choice",
     }
 
@@ -263,10 +263,9 @@ def community_problems(values: Mapping[str, Any], *, codes: KnownCodes | None,
             errors["code"] = [ValidationError(f"社区代码前9位应为所属街道代码 {sub_district_id}。", code="code_prefix")]
     revoked, revoked_on = values.get("status") == CommunityStatus.REVOKED, values.get("revoked_on")
     if revoked and not revoked_on:
-        errors["revoked_on"] = [ValidationError("已撤销的社区须填写撤销日期。", code="revoked_on_status")]
+        errors["revoked_on"] = [ValidationError("状态为撤销时须填写撤销日期。", code="revoked_on_required")]
     elif revoked_on and not revoked:
-        errors["revoked_on"] = [ValidationError("只有已撤销的社区才填写撤销日期：请清空撤销日期，或把状态改为“撤销”。",
-                                                code="revoked_on_status")]
+        errors["revoked_on"] = [ValidationError("未撤销的社区不应有撤销日期。", code="revoked_on_unexpected")]
     population, households = values.get("population"), values.get("households")
     if population is not None and households is not None and population < households:
         errors["population"] = [ValidationError(f"常住人口（{population}）不能少于户数（{households}）。",

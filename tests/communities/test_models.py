@@ -132,11 +132,11 @@ def test_revoked_status_and_date_go_together(streets):
     c.status = CommunityStatus.REVOKED
     with pytest.raises(ValidationError) as info:
         c.full_clean()
-    assert codes(info.value, "revoked_on") == ["revoked_on_status"]
+    assert codes(info.value, "revoked_on") == ["revoked_on_required"]
     c.status, c.revoked_on = CommunityStatus.ACTIVE, timezone.localdate()
     with pytest.raises(ValidationError) as info:
         c.full_clean()
-    assert codes(info.value, "revoked_on") == ["revoked_on_status"]
+    assert codes(info.value, "revoked_on") == ["revoked_on_unexpected"]
     c.status = CommunityStatus.REVOKED
     c.full_clean()
 

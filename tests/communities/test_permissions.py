@@ -189,6 +189,20 @@ def test_admin_move_goes_through_the_service(client, admin_user, zaoyuan_records
     assert c.history.first().history_user == admin_user
 
 
+def test_admin_refuses_a_revoked_status_without_its_date_once(client, admin_user, zaoyuan_records):
+    c, _, _ = zaoyuan_records
+    client.force_login(admin_user)
+    data = builders.community_post(c, status="revoked")
+    data.update({"revoked_on": "", "compounds-TOTAL_FORMS": "1", "compounds-INITIAL_FORMS": "1",
+                 "compounds-MIN_NUM_FORMS": "0", "compounds-MAX_NUM_FORMS": "1000", "compounds-0-id": str(c.compounds.get().pk),
+                 "compounds-0-community": str(c.pk)})
+    response = client.post(reverse("admin:communities_community_change", args=[c.pk]), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors.as_data()
+    assert [e.code for e in errors["revoked_on"]] == ["revoked_on_required"]  # the model's, not repeated by the form
+    assert Community.objects.get(pk=c.pk).status != "revoked"
+
+
 def test_scoped_querysets_follow_user_and_group_object_permissions(streets, clerk_qingnian, clerk_zaoyuan):
     """communities_for_user reads guardian's tables itself: a community's rights are its 街办's, through the
     clerk group or given to the user alone; a per-community row grants nothing; a global permission opens
