@@ -271,3 +271,30 @@ def test_the_rights_statements_read_the_same_on_sqlite(streets, clerk_qingnian):
     permitted = _permitted_sql().replace("%s", "?")
     assert db.execute(permitted, [qn.pk, *rights]).fetchone() == (1,)
     assert db.execute(permitted, [zy.pk, *rights]).fetchone() is None
+
+
+def test_the_migration_gives_each_clerk_group_its_street_and_drops_the_per_community_rows(streets, clerk_qingnian):
+    import importlib
+
+    from django.apps import apps
+    from guardian.models import GroupObjectPermission
+    from guardian.shortcuts import assign_perm, get_perms, remove_perm
+
+    from communities.selectors import communities_for_user
+
+    migration = importlib.import_module("communities.migrations.0011_community_rights_from_their_sub_district")
+    street = streets["qingnian"]
+    c = builders.community(street)
+    # A database seeded before the 街办 rights: the group held its communities one by one.
+    remove_perm("communities.view_subdistrict", street.clerk_group, street)
+    remove_perm("communities.change_subdistrict", street.clerk_group, street)
+    assign_perm("communities.view_community", street.clerk_group, c)
+    assert not communities_for_user(clerk_qingnian).exists()
+
+    migration.rights_from_the_sub_district(apps, None)
+    migration.rights_from_the_sub_district(apps, None)  # a second run changes nothing
+
+    assert set(get_perms(street.clerk_group, street)) == {"view_subdistrict", "change_subdistrict"}
+    assert list(communities_for_user(clerk_qingnian, "change_community")) == [c]
+    assert not GroupObjectPermission.objects.filter(content_type__model="community").exists()
+    assert GroupObjectPermission.objects.filter(object_pk=str(street.pk), group=street.clerk_group).count() == 2
