@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
@@ -25,6 +26,26 @@ from .models import Community, CommunityAdjustment, CommunityQuerySet, Compound,
 M = TypeVar("M", bound=Model)
 
 
+def _granted_sql() -> str:
+    """The object_pk of every object the user (first %s) holds a right on (content type, codename: the next two
+    %s), directly or through a group (the same three again): guardian's two tables in one small statement. Plain
+    SQL that PostgreSQL and SQLite (make run) both read."""
+    through = get_user_model()._meta.get_field("groups").remote_field.through
+    assert through is not None
+    right = f'JOIN "{Permission._meta.db_table}" p ON p.id = o.permission_id'
+    wanted = "p.content_type_id = %s AND p.codename = %s"
+    return (
+        f'SELECT o.object_pk FROM "{UserObjectPermission._meta.db_table}" o {right} '
+        f"WHERE o.user_id = %s AND {wanted} "
+        f'UNION SELECT o.object_pk FROM "{GroupObjectPermission._meta.db_table}" o {right} '
+        f'JOIN "{through._meta.db_table}" m ON m.group_id = o.group_id WHERE m.user_id = %s AND {wanted}'
+    )
+
+
+def _granted_params(user, model: type[Model], codename: str) -> list:
+    return [user.pk, ContentType.objects.get_for_model(model).pk, codename] * 2
+
+
 def granted_pks(user, model: type[Model], codename: str) -> list:
     """pks of ``model`` rows on which ``user`` holds ``codename`` per object, directly or through a group.
 
@@ -33,19 +54,8 @@ def granted_pks(user, model: type[Model], codename: str) -> list:
     Python on every page, two or three calls a page), and compares the varchar object_pk with each row's
     id cast to text.
     """
-    ctype = ContentType.objects.get_for_model(model)
-    membership = user._meta.get_field("groups").remote_field.through._meta.db_table
-    sql = (
-        f'SELECT o.object_pk FROM "{UserObjectPermission._meta.db_table}" o '
-        f'JOIN "{Permission._meta.db_table}" p ON p.id = o.permission_id '
-        "WHERE o.user_id = %s AND p.content_type_id = %s AND p.codename = %s "
-        f'UNION SELECT o.object_pk FROM "{GroupObjectPermission._meta.db_table}" o '
-        f'JOIN "{Permission._meta.db_table}" p ON p.id = o.permission_id '
-        f'JOIN "{membership}" m ON m.group_id = o.group_id '
-        "WHERE m.user_id = %s AND p.content_type_id = %s AND p.codename = %s"
-    )
     with connections[router.db_for_read(model)].cursor() as cursor:
-        cursor.execute(sql, [user.pk, ctype.pk, codename] * 2)
+        cursor.execute(_granted_sql(), _granted_params(user, model, codename))
         return [model._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
 
 
@@ -63,33 +73,15 @@ STREET_PERM_FOR = {"view_community": "view_subdistrict", "change_community": "ch
 
 
 def _granted_streets_sql() -> str:
-    # Plain SQL that PostgreSQL and SQLite (make run) both read: CAST rather than PostgreSQL's ::text.
-    ctype_filter = "p.content_type_id = %s AND p.codename = %s"
-    membership = _membership_table()
-    return (
-        f'SELECT s.code FROM "{SubDistrict._meta.db_table}" s WHERE CAST(s.id AS TEXT) IN ('
-        f'SELECT o.object_pk FROM "{UserObjectPermission._meta.db_table}" o '
-        f'JOIN "{Permission._meta.db_table}" p ON p.id = o.permission_id WHERE o.user_id = %s AND {ctype_filter} '
-        f'UNION SELECT o.object_pk FROM "{GroupObjectPermission._meta.db_table}" o '
-        f'JOIN "{Permission._meta.db_table}" p ON p.id = o.permission_id '
-        f'JOIN "{membership}" m ON m.group_id = o.group_id WHERE m.user_id = %s AND {ctype_filter})'
-    )
-
-
-def _membership_table() -> str:
-    from django.contrib.auth import get_user_model
-
-    through = get_user_model()._meta.get_field("groups").remote_field.through
-    assert through is not None
-    return through._meta.db_table
+    # CAST rather than PostgreSQL's ::text: SQLite (make run) reads it too.
+    return f'SELECT s.code FROM "{SubDistrict._meta.db_table}" s WHERE CAST(s.id AS TEXT) IN ({_granted_sql()})'
 
 
 def granted_street_codes(user, community_perm: str) -> list[str]:
     """Codes of the 街办 whose communities ``user`` holds ``community_perm`` on (see STREET_PERM_FOR): one
     small statement, as granted_pks."""
-    params = [user.pk, ContentType.objects.get_for_model(SubDistrict).pk, STREET_PERM_FOR[community_perm]] * 2
     with connections[router.db_for_read(Community)].cursor() as cursor:
-        cursor.execute(_granted_streets_sql(), params)
+        cursor.execute(_granted_streets_sql(), _granted_params(user, SubDistrict, STREET_PERM_FOR[community_perm]))
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -122,9 +114,8 @@ def community_permitted(user, pk, perm: str = "change_community") -> bool:
         return False
     if is_admin(user) or user.has_perm(f"communities.{perm}"):
         return True
-    params = [pk] + [user.pk, ContentType.objects.get_for_model(SubDistrict).pk, STREET_PERM_FOR[perm]] * 2
     with connections[router.db_for_read(Community)].cursor() as cursor:
-        cursor.execute(_permitted_sql(), params)
+        cursor.execute(_permitted_sql(), [pk, *_granted_params(user, SubDistrict, STREET_PERM_FOR[perm])])
         return cursor.fetchone() is not None
 
 

@@ -102,10 +102,6 @@ def communities_by_code(ctx, codes: Iterable[str | None] = ()) -> dict[str, Comm
     return communities
 
 
-def _new_community(ctx, community: Community) -> None:
-    communities_by_code(ctx)[community.code] = community
-
-
 def _unknown_street(value: str) -> tuple[str, str, str]:
     return ("街道办事处", f"未知的街道办事处“{value}”：请填写街道办事处全称或9位街道代码。", "unknown_sub_district")
 
@@ -150,9 +146,9 @@ class CommunitySheet(Sheet):
         data["figures_are_sample"] = data["population_is_sample"] = False
         existing = communities_by_code(ctx, [code]).get(code)
         if existing is None:
-            # The clerks' rights on every new 社区 are granted in bulk once all rows are written.
+            # Its 街办's clerks hold it through their rights on the 街办: nothing to grant (communities.selectors).
             community = community_create(user=ctx.user, reason=self.history_reason, code=code, **data)
-            _new_community(ctx, community)
+            communities_by_code(ctx)[community.code] = community
             return Action.CREATED
         ctx.require_street(existing.sub_district_id, "社区代码")
         if existing.is_revoked:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from django import template
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core.links import link_parts
 from lianhu.numbers import grouped
 
 from ..models import Community, CommunityStatus, Scale
 
 register = template.Library()
 
-_ROW_PK = 2147483647  # a key no community has: the link's place for the real one
 _SAMPLE = ('<span class="badge text-bg-secondary sample-badge" title="{what}为演示用示例值，不是公开发布的数字">示例值'
            "</span>")
 
@@ -23,7 +22,7 @@ def community_rows(page) -> SafeString:
     """The rows of a page of the list, written out here rather than by a template loop: a reviewer's page of 50
     took the template engine ~0.2 ms a row ({% url %}, two get_FOO_display() that build the choices dict again
     on every call, filters). The cells and their escaping are the template's; the link is reversed once."""
-    head, _, tail = reverse("communities:community_detail", args=[_ROW_PK]).partition(str(_ROW_PK))
+    head, tail = link_parts("communities:community_detail")
     scales = dict(Scale.choices)
     statuses = dict(Community._meta.get_field("status").flatchoices)
     households_sample = " " + _SAMPLE.format(what="户数")

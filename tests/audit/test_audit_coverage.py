@@ -1,4 +1,4 @@
-"""The issue-8 list, item by item, where the first audit commit left gaps: rights granted in bulk, command-line
+"""The issue-8 list, item by item, where the first audit commit left gaps: imports (which grant no rights), command-line
 exports and imports, account flags, groups themselves, department units and step deadlines edited in the admin."""
 
 import getpass
