@@ -396,7 +396,8 @@ def main() -> int:
         threads = [threading.Thread(target=run_user, args=(u, own, stop, results, errors, lock, i),
                                     kwargs={"saves": u in clerks})
                    for i, u in enumerate(clerks + reviewers)]
-        began, cpu_began, app_began = time.monotonic(), time.process_time(), group_cpu(server, worker)
+        began, cpu_began = time.monotonic(), time.process_time()
+        web_began, worker_began = group_cpu(server), group_cpu(worker)
         for t in threads:
             t.start()
         for t in threads:
@@ -404,7 +405,8 @@ def main() -> int:
         wall, generator_cpu = time.monotonic() - began, time.process_time() - cpu_began
         load_after = os.getloadavg()
         queued, lag = drain(worker)
-        app_cpu = group_cpu(server, worker) - app_began
+        web_cpu, worker_cpu = group_cpu(server) - web_began, group_cpu(worker) - worker_began
+        app_cpu = web_cpu + worker_cpu
     finally:
         terminate(server)
         terminate(worker)
@@ -441,7 +443,9 @@ def main() -> int:
         f"— {'met' if met else 'MISSED'} (p95 {overall['p95_ms']} ms, {len(errors)} errors).",
         "",
         f"CPU used by gunicorn and the Celery worker: {app_cpu:.1f} s, {1000 * app_cpu / max(1, overall['requests']):.0f} ms "
-        f"per request, {app_cpu / wall:.2f} cores on average (PostgreSQL and Redis not counted). "
+        f"per request ({1000 * web_cpu / max(1, overall['requests']):.0f} gunicorn"
+        + (f", {1000 * worker_cpu / max(1, overall['requests']):.0f} the worker's re-judging" if CELERY else "")
+        + f"), {app_cpu / wall:.2f} cores on average (PostgreSQL and Redis not counted). "
         f"Load generator CPU {generator_cpu:.1f} s ({100 * generator_cpu / wall:.0f}% of one core)."
         + (f" Re-judging: {queued} saves still queued when the users stopped, drained {lag:.1f} s later."
            if CELERY else ""),
@@ -458,7 +462,7 @@ def main() -> int:
     (out / f"load{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / f"load{suffix}.json").write_text(json.dumps({"rows": rows, "goal_met": met, "workers": WORKERS, "threads": THREADS, "celery": CELERY,
                                                "queued_at_end": queued, "drain_s": round(lag, 1),
-                                               "app_cpu_s": round(app_cpu, 1), "wall_s": round(wall, 1), "users": USERS,
+                                               "app_cpu_s": round(app_cpu, 1), "web_cpu_s": round(web_cpu, 1), "worker_cpu_s": round(worker_cpu, 1), "wall_s": round(wall, 1), "users": USERS,
                                                "seconds": SECONDS, "think": THINK, "machine": machine}, ensure_ascii=False, indent=1))
     print("\n".join(lines))
     return 0
