@@ -83,6 +83,10 @@ class WorkFunds(Rule):
         # The standards in words once, not per row (a first sweep finds a hundred thousand communities short).
         levels = (("市级配套", "city", city_min, fmt(city_min)), ("区级配套", "district", district_min, fmt(district_min)))
         required = f"市级≥{fmt(city_min)}元；区级≥{fmt(district_min)}元" + ("（足额拨付）" if check_paid else "")
+        # A closed year is judged whole; the running year as paid so far, without the as-of date in the words: a
+        # message that named the day changed every night and rewrote every finding of the rule on every sweep
+        # (the finding's 最近发现 says which day it was judged on).
+        paid_words = "全年" if paid_by.month == 12 and paid_by.day == 31 else ""
         for row in rows.filter(short).values(*fields):
             problems = []
             for label, key, minimum, minimum_text in levels:
@@ -92,8 +96,7 @@ class WorkFunds(Rule):
                 elif value < minimum:
                     problems.append(f"{label} {fmt(value)}元，低于 {minimum_text}元")
                 if check_paid and row[f"{key}_paid"] < minimum:
-                    problems.append(f"{label}截至 {paid_by:%Y-%m-%d} 已拨付 {fmt(row[f'{key}_paid'])}元，"
-                                    f"未足额拨付 {minimum_text}元")
+                    problems.append(f"{label}{paid_words}已拨付 {fmt(row[f'{key}_paid'])}元，未足额拨付 {minimum_text}元")
             if not problems:
                 continue
             measured = f"市级{_yuan(row['city'])}；区级{_yuan(row['district'])}"

@@ -68,7 +68,7 @@ class TestWorkFundsPaid:
         assert community.code not in run("M19.work_funds", as_of=date(2025, 6, 29))
         found = run("M19.work_funds", as_of=date(2025, 6, 30))[community.code]
         assert found.severity == "violation"
-        assert "市级配套截至 2025-06-30 已拨付 0元，未足额拨付 130000元" in found.message
+        assert "市级配套已拨付 0元，未足额拨付 130000元" in found.message
         assert "已拨付市级0元、区级0元" in found.measured
 
     @pytest.mark.parametrize(("paid_on", "fails"), [(date(2025, 6, 30), False), (date(2025, 7, 1), True)])
@@ -84,7 +84,7 @@ class TestWorkFundsPaid:
         allocation_upsert(community=community, year=2025, level="district", planned=Decimal("120000"),
                           paid=Decimal("119999.99"), paid_on=date(2025, 5, 1))
         found = run("M19.work_funds", as_of=date(2025, 12, 31))[community.code]
-        assert "区级配套截至 2025-12-31 已拨付 119999.99元" in found.message and "市级配套截至" not in found.message
+        assert "区级配套全年已拨付 119999.99元" in found.message and "市级配套" not in found.message
 
     def test_early_in_the_year_the_last_year_is_judged_whole(self, community):
         fund(community, "130000", "120000", year=2025, paid_on=date(2025, 5, 20))
@@ -96,7 +96,14 @@ class TestWorkFundsPaid:
     def test_early_in_the_year_an_unpaid_last_year_still_fails(self, community):
         fund(community, "130000", "120000", year=2025)
         found = run("M19.work_funds", as_of=date(2026, 1, 1))[community.code]
-        assert "2025年社区工作经费" in found.message and "截至 2025-12-31 已拨付 0元" in found.message
+        assert "2025年社区工作经费" in found.message and "市级配套全年已拨付 0元" in found.message
+
+    def test_the_running_year_reads_the_same_from_one_day_to_the_next(self, community):
+        # Nothing was paid on either day: the finding says the same, so a nightly sweep leaves it unwritten.
+        fund(community, "130000", "120000")
+        before, after = (run("M19.work_funds", as_of=day)[community.code] for day in (date(2025, 7, 1),
+                                                                                       date(2025, 7, 2)))
+        assert (before.message, before.measured) == (after.message, after.measured)
 
     def test_payment_dates_follow_their_parameters(self, community):
         from compliance.services import rule_parameter_set
