@@ -55,7 +55,7 @@ def sweep_rows(data: dict | None) -> list[Row]:
     mode = f"，{workers} 个进程分块并行" if workers > 1 else "，单进程逐块"
     results = data["results"]
     for key, label, goal in goals:
-        for which, part in (("首次巡检", "first"), ("夜间巡检", "repeat")):
+        for which, part in (("首次巡检", "first"), ("夜间巡检（次日）", "repeat")):
             what = f"{which}：{label}{mode}{note}"
             r = results.get(key, {}).get(part)
             if r is None:

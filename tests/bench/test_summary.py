@@ -62,7 +62,7 @@ def test_the_sweeps_say_how_many_processes_shared_the_chunks(summary):
                                             "results": {"issue4": {"first": _sweep(24.5), "repeat": _sweep(14.5)}}})
     rows = _rows(summary.render())
     assert rows["首次巡检：第4号议题规则（含设施、经费），2 个进程分块并行"][3] == "达标"
-    assert rows["夜间巡检：第4号议题规则（含设施、经费），2 个进程分块并行"][0] == "14.5 s"
+    assert rows["夜间巡检（次日）：第4号议题规则（含设施、经费），2 个进程分块并行"][0] == "14.5 s"
 
 
 def test_a_reduced_scale_never_passes(summary):
