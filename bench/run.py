@@ -115,16 +115,13 @@ def recreate_database(config: dict) -> None:
 
 @contextmanager
 def query_counter():
-    """Counts every statement the default connection sends (cheap: no SQL formatting), and of them the writes
-    (INSERT, UPDATE, DELETE): how many a sweep sends depends on whether a chunk has anything to write."""
+    """Counts every statement the default connection sends (cheap: no SQL formatting)."""
     from django.db import connection
 
-    box = {"n": 0, "writes": 0}
+    box = {"n": 0}
 
     def wrapper(execute, sql, params, many, context):
         box["n"] += 1
-        if sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
-            box["writes"] += 1
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(wrapper):
@@ -562,24 +559,22 @@ def _set_statement_timeout() -> None:
             cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
 
 
-def _chunk_in_worker(job: tuple[int, list[str], list[int | None], dt.date]) -> tuple[int, int]:
-    """One chunk in a pool process, as ``compliance.sweep_chunk`` runs it in a Celery worker; its statements and
-    of them the writes."""
+def _chunk_in_worker(job: tuple[int, list[str], list[int | None], dt.date]) -> int:
+    """One chunk in a pool process, as ``compliance.sweep_chunk`` runs it in a Celery worker; its query count."""
     from compliance import services
 
     sweep_id, rule_ids, bounds, as_of = job
     with query_counter() as queries:
         services.sweep_chunk_run(sweep_id=sweep_id, rule_ids=rule_ids, bounds=bounds, as_of=as_of)
-    return queries["n"], queries["writes"]
+    return queries["n"]
 
 
-def _chunks_in_pool(sweep, chunks: list[list[int | None]]) -> tuple[int, int]:
+def _chunks_in_pool(sweep, chunks: list[list[int | None]]) -> int:
     """Every chunk over ``SWEEP_WORKERS`` forked processes (benchenv.in_pool); the queries of all of them."""
     from benchenv import in_pool
 
     jobs = [(sweep.pk, sweep.rule_ids, bounds, sweep.as_of) for bounds in chunks]
-    counts = in_pool(_chunk_in_worker, jobs, SWEEP_WORKERS, initializer=_set_statement_timeout)
-    return sum(n for n, _ in counts), sum(w for _, w in counts)
+    return sum(in_pool(_chunk_in_worker, jobs, SWEEP_WORKERS, initializer=_set_statement_timeout))
 
 
 def timed_sweep(label: str, rule_ids: list[str], *, nightly: bool = False, sample_chunks: int = 0,
@@ -611,7 +606,7 @@ def timed_sweep(label: str, rule_ids: list[str], *, nightly: bool = False, sampl
         chunks = services.sweep_plan(sweep=sweep, chunks=settings.COMPLIANCE_SWEEP_CHUNKS)
         community_chunks = chunks[:-1]
         sampled = None
-        pooled, pooled_queries = SWEEP_WORKERS > 1, (0, 0)
+        pooled, pooled_queries = SWEEP_WORKERS > 1, 0
         try:
             if pooled:
                 # No sampling: every chunk runs (the national sweeps are well inside the budget).
@@ -639,12 +634,10 @@ def timed_sweep(label: str, rule_ids: list[str], *, nightly: bool = False, sampl
     if pooled:
         _set_statement_timeout()  # this process's connection was closed for the pool (not a sweep's query)
     sweep = Sweep.objects.get(pk=sweep.pk)
-    queries["n"] += pooled_queries[0]
-    queries["writes"] += pooled_queries[1]
+    queries["n"] += pooled_queries
     slowest = sorted(sweep.rule_timings.items(), key=lambda kv: -kv[1])[:3]
     out = {
-        "seconds": round(seconds, 2), "queries": queries["n"], "writes": queries["writes"],
-        "chunks": sweep.chunks_total,
+        "seconds": round(seconds, 2), "queries": queries["n"], "chunks": sweep.chunks_total,
         "opened": sweep.opened, "resolved": sweep.resolved, "still_open": sweep.still_open,
         "errors": [e.get("rule", "") + ": " + e.get("error", "")[:200] for e in sweep.errors
                    if not e.get("error", "").startswith("bench: sampled")],
@@ -940,7 +933,7 @@ def render(scale, n, counts, small, n_small, results, groups, total_seconds) -> 
     for key, label in (("issue3", "issue-3 rules"), ("all", "every rule")):
         if key in small and key in results and not results[key]["repeat"].get("sampled"):
             s_first, s_again = small[key]
-            first, again = results[key]["first"], results[key].get("again", results[key]["repeat"])
+            first, again = results[key]["first"], results[key]["again"]
             lines.append(
                 f"| c | Queries of a whole sweep, {label}: {n_small:,} vs {n:,} communities | again on the same day "
                 f"{s_again['queries']:,} vs {again['queries']:,}; first {s_first['queries']:,} vs {first['queries']:,} "

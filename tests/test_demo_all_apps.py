@@ -147,21 +147,15 @@ DAY_COUNTING = {"M03.jurisdiction_dispute", "M08.handover", "M11.election_deadli
 TURNING_DAYS = {(3, 31), (6, 30), (9, 30), (12, 1)}
 
 
-def _live_sweep_on(day):
-    real = timezone.localdate
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("django.utils.timezone.localdate",
-                   lambda value=None, timezone=None: day if value is None else real(value, timezone))
-        return sweep_run(triggered_by="测试：次日巡检")
-
-
-def test_the_next_nights_sweep_rewrites_only_findings_that_count_days(demo):
+def test_the_next_nights_sweep_rewrites_only_findings_that_count_days(demo, today):
     # Two ordinary nights (not before a turning day).
     day = timezone.localdate()
     while (nxt := day + dt.timedelta(days=1)).day == 1 or (nxt.month, nxt.day) in TURNING_DAYS:
         day = nxt
-    _live_sweep_on(day)
-    night = _live_sweep_on(day + dt.timedelta(days=1))
+    today(day)
+    sweep_run(triggered_by="测试：当晚巡检")
+    today(day + dt.timedelta(days=1))
+    night = sweep_run(triggered_by="测试：次日巡检")
     assert night.live and night.errors == []
     # Open before and open still, yet written by the second night's sweep, without a change of severity.
     severity_changed = FindingEvent.objects.filter(sweep=night, kind=FindingEventKind.SEVERITY).values("finding")
