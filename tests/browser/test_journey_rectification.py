@@ -50,6 +50,8 @@ def test_rectification_round_trip_and_printable_documents(live_server, streets, 
     community = community_create(code="610104001001", name="莲湖路第一社区居委会", sub_district=streets["qingnian"],
                                  households=800, population=2400)
     finding = _overdue(community, "M04.households", "户数 800 户，低于下限 1000 户", overdue_finding)
+    # A measured value as long as the work-funds rule's, to see it wrap on a phone.
+    type(finding).objects.filter(pk=finding.pk).update(measured="市级未登记；区级未登记；已拨付市级0元、区级0元（共两级）")
     _overdue(community, "M07.outdoor_plaza", "室外活动广场 600 ㎡，低于 1000 ㎡", overdue_finding)
     photo = tmp_path / "整改照片.png"
     photo.write_bytes(PNG)
@@ -78,6 +80,12 @@ def test_rectification_round_trip_and_printable_documents(live_server, streets, 
     checker.get_by_role("button", name="退回").click()
     expect(checker.locator("#rect-state")).to_have_text("已退回")
     _both_widths(checker, screenshot, "rectify-returned")
+    checker.set_viewport_size(NARROW)
+    # The 问题 card's values wrap inside the card: nothing is cut off at its edge (the table would scroll).
+    overflow = checker.locator("#finding-measured").evaluate(
+        "td => { const t = td.closest('table'); return t.scrollWidth - t.clientWidth; }")
+    assert overflow <= 0
+    checker.set_viewport_size(WIDE)
 
     clerk.reload()
     expect(clerk.locator("#rect-steps")).to_contain_text("缺少区政府批复")
