@@ -113,12 +113,18 @@ def targets_for(model: type[models.Model], objs: Sequence[models.Model],
     for rule, mapper in _INDEX.get(model, ()):
         if not _reaches(mapper, columns, created):
             continue
-        if mapper not in mapped:
-            mapped[mapper] = set(mapper(list(objs)))
-        pks = mapped[mapper]
+        key = _maps_like(mapper)
+        if key not in mapped:
+            mapped[key] = set(mapper(list(objs)))
+        pks = mapped[key]
         if pks:
             out[rule.id] |= pks
     return out
+
+
+def _maps_like(mapper: Mapper) -> Mapper:
+    """The mapper whose output this one's equals on the same rows (``same_pk_watching``: ``same_pk``)."""
+    return getattr(mapper, "maps_like", mapper)
 
 
 def _reaches(mapper: Mapper, changed: frozenset[str] | None, created: bool) -> bool:
@@ -211,14 +217,16 @@ class BulkChanges:
     def collect(self) -> RuleTargets:
         out: RuleTargets = {}
         for model, groups in self.rows.items():
-            mapped: dict[Mapper, set[int]] = {}
+            # (what the mapper maps like, the groups of rows that reach it) → targets
+            mapped: dict[tuple[Mapper, tuple], set[int]] = {}
             for rule, mapper in _INDEX.get(model, ()):
-                if mapper not in mapped:
-                    objs = [obj for (changed, created), rows in groups.items() if _reaches(mapper, changed, created)
-                            for obj in rows]
-                    mapped[mapper] = set(mapper(objs)) if objs else set()
-                if mapped[mapper]:
-                    out.setdefault(rule.id, set()).update(mapped[mapper])
+                reached = tuple(group for group in groups if _reaches(mapper, *group))
+                key = (_maps_like(mapper), reached)
+                if key not in mapped:
+                    objs = [obj for group in reached for obj in groups[group]]
+                    mapped[key] = set(mapper(objs)) if objs else set()
+                if mapped[key]:
+                    out.setdefault(rule.id, set()).update(mapped[key])
         _merge(out, self.targets)
         return out
 

@@ -171,8 +171,11 @@ def same_pk(objs: Sequence[models.Model]) -> list[int]:
     return [o.pk for o in objs if o.pk is not None]
 
 
+@functools.cache
 def via(attname: str) -> Mapper:
-    """The target is the row an attribute points to, e.g. ``via("community_id")``."""
+    """The target is the row an attribute points to, e.g. ``via("community_id")``. One mapper per attname: rules
+    that read through the same column share it, so a write maps its rows once for all of them (nothing may
+    mark the shared function, e.g. with ``@watching``: wrap it instead)."""
 
     def mapper(objs: Sequence[models.Model]) -> list[int]:
         return [v for v in (getattr(o, attname, None) for o in objs) if v is not None]
@@ -211,6 +214,9 @@ def same_pk_watching(*attnames: str) -> Mapper:
         return list(same_pk(objs))
 
     mapper.__name__ = "same_pk_watching"
+    # What it maps a row to does not depend on the columns it watches: rows passed to several of these are
+    # mapped once (a new community reaches nine of them).
+    setattr(mapper, "maps_like", same_pk)  # noqa: B010 (a function attribute mypy does not know)
     return watching(*attnames, new_rows=True)(one_to_one(mapper))
 
 
