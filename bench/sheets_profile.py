@@ -8,7 +8,7 @@ without rebuilding it, and without the re-judging after commit (bench/sheets_ben
 on a database bench/sheets_bench.py has built (SHEETS_SCALE=0.05 is enough). Kinds: community_create,
 community_update, compound_create, person_create, person_update (default: all). N rows for the creating files
 (default 10,000); REPEAT=k runs each k times (the shared machine's noise: take the best); PROF=tottime (or
-cumulative) writes a cProfile listing per kind beside the files (SHEETS_PROFILE_DIR, default /tmp/sheets-profile);
+cumulative) writes a cProfile listing per kind beside the files (and the raw stats, KIND.prof) (SHEETS_PROFILE_DIR, default /tmp/sheets-profile);
 SPLIT=1 prints the PostgreSQL session's CPU per bulk write and for the deferred checks; PHASES=1 the app's CPU
 of the main steps. Printed per import: rows, wall clock, CPU of this process and of its PostgreSQL session,
 rows per CPU second and the machine's load."""
@@ -129,6 +129,7 @@ def main() -> None:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(prof).print_stats(45)
             (work / f"{kind}.prof.txt").write_text(out.getvalue())
+            profiler.dump_stats(work / f"{kind}.prof")  # for pstats: callers of a hot function
         if phases is not None:
             print("   app CPU s:", {k: round(v, 3) for k, v in phases.items()})
             phases.clear()

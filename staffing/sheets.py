@@ -381,7 +381,7 @@ class PersonSheet(StaffingSheet):
             renamed = _clone(person)
             renamed.id_number = data["id_number"]  # the number the row found them by (not read: ciphertext)
             renamed.name, renamed.education = name, education
-            renamed.clean(known.by_digest, today)
+            renamed.clean(known.by_digest, today, self._id_facts(data["id_number"]))
         if not data["is_worker"]:
             return renamed, None, []
         here = [job for job in jobs if job.community_id == community.pk]
@@ -412,13 +412,17 @@ class PersonSheet(StaffingSheet):
             known.moved[person.pk] = community_id
         return renamed, job, changed
 
+    def _id_facts(self, number: str) -> idnumbers.IdFacts | None:
+        """What the ID number column's parser read from this number (None: not parsed by it, clean() parses)."""
+        return self.__dict__.get("id_facts", {}).get(number)
+
     def _new_person(self, data: dict[str, Any], community: Community, recorded: Mapping[str, int], today: date,
                     makers: tuple) -> tuple[Person, list[Employment], list[Seat]]:
         """What ``write`` creates for an ID number not yet recorded, each checked by its model's clean()."""
         new_person, new_job, new_seat = makers
         person = new_person({"id_number": data["id_number"], "name": data["name"].strip(),
                              "education": data["education"].strip()})
-        person.clean(recorded, today, self.__dict__.get("id_facts", {}).get(data["id_number"]))
+        person.clean(recorded, today, self._id_facts(data["id_number"]))
         jobs: list[Employment] = []
         if data["is_worker"]:
             job = new_job({"person": person, "community": community, "full_time": data["full_time"],
