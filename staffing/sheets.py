@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from communities.models import Community
 from communities.sheets import communities_by_code
-from core.records import among, apply_changes
+from core.records import among, apply_changes, concrete_attnames, loaded
 from core.sheets import (
     Action,
     CellError,
@@ -159,19 +159,26 @@ class _RecordedPeople:
     @classmethod
     def read(cls, digests: list[str]) -> _RecordedPeople:
         known = cls()
-        known.persons = {p.pk: p for p in among(Person.objects, "id_number_hash", digests)
-                         .defer("id_number").select_for_update().order_by("pk")}
+        # Built from plain rows (core.records.loaded), not through Model.__init__: a 20,000-row file of recorded
+        # people reads 20,000 people and their jobs. The ciphertext is not read: rows find people by digest.
+        rows = among(Person.objects, "id_number_hash", digests).select_for_update().order_by("pk")
+        known.persons = {p.pk: p for p in loaded(Person, rows.values_list(*_PERSON_COLUMNS), _PERSON_COLUMNS)}
         known.by_digest = {p.id_number_hash: p.pk for p in known.persons.values()}
         pks = list(known.persons)
         if not pks:
             return known
-        for job in among(Employment.objects.order_by(), "person", pks):
+        jobs = among(Employment.objects.order_by(), "person", pks).values_list(*_EMPLOYMENT_COLUMNS)
+        for job in loaded(Employment, jobs, _EMPLOYMENT_COLUMNS):
             known.jobs.setdefault(job.person_id, []).append(job)
         for seat in among(Seat.objects.order_by(), "person", pks):
             known.seats.setdefault(seat.person_id, []).append(seat)
         known.transfers = {(person, str(street)) for person, street in PersonTransfer.objects.filter(
             person_id__in=pks, status=TransferStatus.CONFIRMED).values_list("person_id", "to_sub_district_id")}
         return known
+
+
+_PERSON_COLUMNS = [name for name in concrete_attnames(Person) if name != "id_number"]
+_EMPLOYMENT_COLUMNS = concrete_attnames(Employment)
 
 
 def _clone(obj: Any) -> Any:
