@@ -4,8 +4,9 @@ For each rule, in four parts (``_evaluate_one``):
 
 1. judge: ``Scope.narrow`` narrows the rule's target queryset to the changed targets, a sweep chunk or some
    communities, and the rule computes its failing results with the database (``Rule.evaluate``);
-2. ``Scope.existing`` finds the live findings those results must be reconciled with;
-3. ``reconcile`` decides, without the database, what to open, update and resolve;
+2. ``Scope.existing`` finds the live findings those results must be reconciled with (the few columns a
+   comparison by digest needs);
+3. ``reconcile`` decides what to open, update and resolve, reading whole only the findings that change;
 4. ``write_findings`` writes that in a fixed number of statements.
 
 The number of queries per rule does not depend on the number of targets. PostgreSQL specifics live in
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -115,12 +117,37 @@ def _by_target(qs, pks: list[int]) -> Iterator:
 
 
 _FINDING_COLUMNS = concrete_attnames(Finding)
+# What a sweep reads of each live finding to reconcile it: enough to tell by digest that it still says what the
+# rule finds, to keep its 首次发现 (its deadline) and to see a waiver end. A nightly sweep reads every live
+# finding of its rules (hundreds of thousands), nearly all unchanged; the rest of a row (the figures, the
+# message) only for those that change, reopen or resolve (``reconcile``'s ``whole``).
+_COMPARED_COLUMNS = ["id", "rule_id", "target_pk", "status", "waived_until", "first_seen", "data_digest"]
 
 
 def _loaded(rows: Iterable[tuple]) -> Iterator[Finding]:
-    """Findings from rows of every column (``_FINDING_COLUMNS``): a nightly sweep reads every live finding of
-    its rules (hundreds of thousands)."""
+    """Findings from rows of every column (``_FINDING_COLUMNS``)."""
     return loaded(Finding, rows, _FINDING_COLUMNS)
+
+
+def _compare(rows: Iterable[tuple]) -> Iterator[Finding]:
+    """Findings from rows of ``_COMPARED_COLUMNS``: as reconcile compares them, the rest read when needed."""
+    return loaded(Finding, rows, _COMPARED_COLUMNS)
+
+
+def _is_whole(f: Finding) -> bool:
+    return "message" in f.__dict__
+
+
+def _whole(pks: list[int]) -> dict[int, Finding]:
+    """Whole rows of these findings, in one query."""
+    return {f.pk: f for f in _loaded(in_array(Finding.objects.values_list(*_FINDING_COLUMNS), "id", sorted(pks)))}
+
+
+def data_digest(data: Mapping[str, Any]) -> str:
+    """A finding's data as ``reconcile`` builds it from a result (the same keys in the same order, the rule's own
+    values), in 16 hex digits: equal data, equal digest. Data that compare equal but print otherwise (1.5 and
+    1.50) differ here, which costs one full comparison, never a missed change."""
+    return hashlib.blake2b(repr(tuple(data.values())).encode(), digest_size=8).hexdigest()
 
 
 def _locate(results: list[Result], rule: Rule, *, always: bool = True) -> None:
@@ -214,15 +241,15 @@ class Scope:
         A part of the district (a sweep chunk) reconciles completely for its own findings, those whose
         community is in the part, so no later step has to find what the chunk did not see."""
         live = (Finding.objects.filter(rule_id=rule.id, target_type=rule.target, status__in=LIVE_STATUSES)
-                .values_list(*_FINDING_COLUMNS))
+                .values_list(*_COMPARED_COLUMNS))
         if rule.is_district:
-            return {f.target_pk: f for f in _loaded(live)}
+            return {f.target_pk: f for f in _compare(live)}
         if prefetched is not None:
             return prefetched
         if self.targets is not None:
-            return {f.target_pk: f for f in _loaded(_by_target(live, sorted(set(self.targets))))}
+            return {f.target_pk: f for f in _compare(_by_target(live, sorted(set(self.targets))))}
         if self.communities is None and self.bounds is None and not self.orphans:
-            return {f.target_pk: f for f in _loaded(live)}  # everything: any live finding not failing now is resolved
+            return {f.target_pk: f for f in _compare(live)}  # everything: any live finding not failing now is resolved
         if self.bounds is not None:
             region = range_q("community_id", self.bounds)
         elif self.communities is not None:
@@ -231,9 +258,9 @@ class Scope:
                 region |= Q(community_id__isnull=True)
         else:
             region = Q(community_id__isnull=True)
-        existing = {f.target_pk: f for f in _loaded(live.filter(region))}
+        existing = {f.target_pk: f for f in _compare(live.filter(region))}
         # A failing target whose finding is filed under a community outside the part (the target moved).
-        existing.update((f.target_pk, f) for f in _loaded(_by_target(live, sorted(set(failing) - set(existing)))))
+        existing.update((f.target_pk, f) for f in _compare(_by_target(live, sorted(set(failing) - set(existing)))))
         # A finding in the part whose target was not judged failing here may belong to a target now judged
         # in another part (a person whose seat is elsewhere): re-judge just those before resolving them.
         stale = sorted(set(existing) - set(failing))
@@ -252,6 +279,7 @@ class Reconciliation:
     events: list[FindingEvent] = field(default_factory=list)  # reopened and severity changes
     opened: list[Finding] = field(default_factory=list)  # new or reopened, in the results' order
     still_open: list[Finding] = field(default_factory=list)
+    redigest: list[Finding] = field(default_factory=list)  # unchanged, but their digest was not this data's
 
 
 # New findings are built without Model.__init__'s per-field work (core.sheets.instance_factory): a first sweep
@@ -260,12 +288,16 @@ _new_finding = instance_factory(Finding, attnames_only=True)
 
 
 def reconcile(rule: Rule, results: Iterable[Result], existing: Mapping[int, Finding], *, as_of: dt.date, now,
-              sweep_id: int | None, params: dict[str, Any], days: Callable) -> Reconciliation:
-    """Pure: from a rule's failing results (one per target, 街办 filled) and the live findings of the targets
-    judged, what to open, update (changed data, a waiver ended, a new severity) and resolve. Reads nothing
-    and writes nothing; the findings to update are changed in place."""
+              sweep_id: int | None, params: dict[str, Any], days: Callable,
+              whole: Callable[[list[int]], Mapping[int, Finding]] = _whole) -> Reconciliation:
+    """From a rule's failing results (one per target, 街办 filled) and the live findings of the targets judged,
+    what to open, update (changed data, a waiver ended, a new severity) and resolve. Writes nothing; the
+    findings to update are changed in place.
+
+    A finding whose digest (``data_digest``) matches its result's data and whose waiver still holds is
+    unchanged. ``existing`` may hold findings read in part (``Scope.existing``): those that change, reopen or
+    resolve are read whole first, in one query (``whole``); nothing else is read."""
     plan = Reconciliation()
-    failing: set[int] = set()
     # Per result only what differs: the 责任单位 by 街办 and, for rules without a date of their own, the
     # 整改期限 by severity and first_seen are the same for thousands of results (a first sweep's Python time).
     owners: dict[str | None, dict[str, Any]] = {}
@@ -273,8 +305,8 @@ def reconcile(rule: Rule, results: Iterable[Result], existing: Mapping[int, Find
     own_due = rule.id in duties.DUE_BY_RULE
     new = dict(rule_id=rule.id, clause=rule.clause, target_type=rule.target, status=FindingStatus.OPEN,
                first_seen=as_of, last_seen=as_of, opened_at=now, last_sweep_id=sweep_id)
+    judged: list[tuple[Result, Finding | None, dict[str, Any], str, bool]] = []
     for r in results:
-        failing.add(r.target_pk)
         f = existing.get(r.target_pk)
         severity = r.severity or rule.severity
         owner = owners.get(r.sub_district_id)
@@ -294,16 +326,32 @@ def reconcile(rule: Rule, results: Iterable[Result], existing: Mapping[int, Find
             "severity": severity, "measured": r.measured, "required": r.required, "message": r.message,
             **owner, "due_date": due,
         }
+        reopened = (f is not None and f.status == FindingStatus.WAIVED and f.waived_until is not None
+                    and as_of > f.waived_until)
+        judged.append((r, f, data, data_digest(data), reopened))
+    failing = {r.target_pk for r, *_rest in judged}
+    unsettled = [f.pk for _r, f, _data, digest, reopened in judged
+                 if f is not None and (reopened or f.data_digest != digest) and not _is_whole(f)]
+    unsettled += [f.pk for pk, f in existing.items() if pk not in failing and not _is_whole(f)]
+    read = whole(unsettled) if unsettled else {}
+    for r, f, data, digest, reopened in judged:
         if f is None:
-            f = _new_finding({**new, "target_pk": r.target_pk, **data})
+            f = _new_finding({**new, "target_pk": r.target_pk, **data, "data_digest": digest})
             plan.create.append(f)
             plan.opened.append(f)
             continue
-        reopened = f.status == FindingStatus.WAIVED and f.waived_until is not None and as_of > f.waived_until
+        if f.data_digest == digest and not reopened:
+            # Unchanged: not rewritten. An open finding was last seen by the latest sweep (escalation.seen_until).
+            if f.status == FindingStatus.OPEN:
+                plan.still_open.append(f)
+            continue
+        f = read.get(f.pk, f)
         old_severity = f.severity
         changed = [k for k, v in data.items() if getattr(f, k) != v]
+        f.data_digest = digest
         if not changed and not reopened:
-            # Unchanged: not rewritten. An open finding was last seen by the latest sweep (escalation.seen_until).
+            # The same data under another digest (a row from before digests): only the digest is written.
+            plan.redigest.append(f)
             if f.status == FindingStatus.OPEN:
                 plan.still_open.append(f)
             continue
@@ -327,7 +375,7 @@ def reconcile(rule: Rule, results: Iterable[Result], existing: Mapping[int, Find
             if f.status == FindingStatus.OPEN:
                 plan.still_open.append(f)
         plan.update.append(f)
-    plan.resolve = [f for pk, f in existing.items() if pk not in failing]
+    plan.resolve = [read.get(f.pk, f) for pk, f in existing.items() if pk not in failing]
     return plan
 
 
@@ -347,7 +395,9 @@ def write_findings(plan: Reconciliation, *, as_of: dt.date, now, sweep_id: int |
         # Not Django's bulk_update: its CASE per field over the whole batch grows with the square of the batch
         # (213 s for the findings of a 5,000-row import that changed every 户数).
         update_rows(Finding, plan.update,
-                    [*_DATA_FIELDS, "last_seen", "last_sweep_id", "status", "opened_at", "resolved_at"])
+                    [*_DATA_FIELDS, "data_digest", "last_seen", "last_sweep_id", "status", "opened_at", "resolved_at"])
+    if plan.redigest:
+        update_rows(Finding, plan.redigest, ["data_digest"])
     if plan.resolve:
         for part in _chunks([f.pk for f in plan.resolve]):
             Finding.objects.filter(pk__in=part).update(status=FindingStatus.RESOLVED, resolved_at=now,
@@ -400,7 +450,7 @@ def _evaluate_one(rule: Rule, scope: Scope, *, as_of: dt.date, params: dict[str,
     _locate(results, rule, always=sweep is not None)
     sweep_id = sweep.pk if sweep else None
     plan = reconcile(rule, results, existing, as_of=as_of, now=now, sweep_id=sweep_id, params=params, days=days)
-    if not (plan.create or plan.update or plan.resolve or plan.events):
+    if not (plan.create or plan.update or plan.resolve or plan.events or plan.redigest):
         return write_findings(plan, as_of=as_of, now=now, sweep_id=sweep_id)  # nothing to write: no transaction
     # All of a rule's writes or none (the savepoint of _evaluate_guarded, or this transaction in autocommit).
     with transaction.atomic():

@@ -106,6 +106,10 @@ class Finding(models.Model):
     responsible_unit = models.CharField("责任单位", max_length=200, blank=True)
     lead_unit = models.CharField("牵头单位", max_length=100, blank=True, default="", db_default="")
     due_date = models.DateField("整改期限", null=True, blank=True)
+    # A digest of the fields above as the engine last wrote them (compliance.engine.data_digest): a sweep reads
+    # this, not the whole row, to tell that a live finding still says what the rule finds. Blank (rows from
+    # before it, raw SQL) only costs a full comparison once.
+    data_digest = models.CharField("数据摘要", max_length=16, blank=True, default="", db_default="", editable=False)
     status = models.CharField("状态", max_length=20, choices=FindingStatus.choices, default=FindingStatus.OPEN)
     first_seen = models.DateField("首次发现（评估日期）")
     last_seen = models.DateField("最近发现（评估日期）")

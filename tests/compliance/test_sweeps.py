@@ -251,3 +251,31 @@ def test_beat_schedule_at_two(settings):
     assert entry["task"] == "compliance.nightly_sweep"
     assert entry["schedule"].hour == {2} and entry["schedule"].minute == {0}
     assert settings.CELERY_TIMEZONE == "Asia/Shanghai"
+
+
+def test_a_rerun_reads_unchanged_findings_only_as_far_as_their_digest(streets):
+    """A nightly sweep reads every live finding of its rules, nearly all unchanged: those only as far as their
+    digest, so no query of a re-run over unchanged data reads a finding's figures or message."""
+    _communities(streets, 20, failing=5)
+    services.sweep_run(as_of=AS_OF, rule_ids=MINE)
+    before = open_set(MINE)
+    with CaptureQueriesContext(connection) as ctx:
+        services.sweep_run(as_of=AS_OF, rule_ids=MINE)
+    assert not [q["sql"] for q in ctx.captured_queries if '"compliance_finding"."message"' in q["sql"]]
+    assert open_set(MINE) == before and len(before) == 5
+
+
+def test_findings_from_before_digests_get_theirs_from_the_next_sweep_and_nothing_else(streets):
+    from compliance.models import FindingEvent
+
+    _communities(streets, 20, failing=5)
+    services.sweep_run(as_of=AS_OF, rule_ids=MINE)
+    digests = dict(Finding.objects.values_list("pk", "data_digest"))
+    assert all(len(d) == 16 for d in digests.values())
+    Finding.objects.update(data_digest="")  # rows written before the column existed
+    state = set(Finding.objects.values_list("pk", "status", "last_seen", "last_sweep_id", "message"))
+    events = FindingEvent.objects.count()
+    services.sweep_run(as_of=AS_OF, rule_ids=MINE)
+    assert dict(Finding.objects.values_list("pk", "data_digest")) == digests
+    assert set(Finding.objects.values_list("pk", "status", "last_seen", "last_sweep_id", "message")) == state
+    assert FindingEvent.objects.count() == events
