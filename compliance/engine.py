@@ -305,7 +305,8 @@ def reconcile(rule: Rule, results: Iterable[Result], existing: Mapping[int, Find
     own_due = rule.id in duties.DUE_BY_RULE
     new = dict(rule_id=rule.id, clause=rule.clause, target_type=rule.target, status=FindingStatus.OPEN,
                first_seen=as_of, last_seen=as_of, opened_at=now, last_sweep_id=sweep_id)
-    judged: list[tuple[Result, Finding | None, dict[str, Any], str, bool]] = []
+    # Each result with its live finding (if any), its data, their digest and whether a waiver ended.
+    paired: list[tuple[Result, Finding | None, dict[str, Any], str, bool]] = []
     for r in results:
         f = existing.get(r.target_pk)
         severity = r.severity or rule.severity
@@ -328,13 +329,13 @@ def reconcile(rule: Rule, results: Iterable[Result], existing: Mapping[int, Find
         }
         reopened = (f is not None and f.status == FindingStatus.WAIVED and f.waived_until is not None
                     and as_of > f.waived_until)
-        judged.append((r, f, data, data_digest(data), reopened))
-    failing = {r.target_pk for r, *_rest in judged}
-    unsettled = [f.pk for _r, f, _data, digest, reopened in judged
+        paired.append((r, f, data, data_digest(data), reopened))
+    failing = {r.target_pk for r, *_rest in paired}
+    unsettled = [f.pk for _r, f, _data, digest, reopened in paired
                  if f is not None and (reopened or f.data_digest != digest) and not _is_whole(f)]
     unsettled += [f.pk for pk, f in existing.items() if pk not in failing and not _is_whole(f)]
     read = whole(unsettled) if unsettled else {}
-    for r, f, data, digest, reopened in judged:
+    for r, f, data, digest, reopened in paired:
         if f is None:
             f = _new_finding({**new, "target_pk": r.target_pk, **data, "data_digest": digest})
             plan.create.append(f)
