@@ -143,6 +143,11 @@ def _masked_integrity(error: IntegrityError) -> RowRefused:
     return RowRefused(ID_HEADER, f"数据库拒绝写入：{idnumbers.redact(str(error))}", "integrity")
 
 
+# What _RecordedPeople reads of a recorded person (not the ciphertext: rows find people by digest) and of a job.
+_PERSON_COLUMNS = [name for name in concrete_attnames(Person) if name != "id_number"]
+_EMPLOYMENT_COLUMNS = concrete_attnames(Employment)
+
+
 class _RecordedPeople:
     """The recorded people an import's rows name (by digest), with their jobs, seats and confirmed transfers: one
     query each (people locked, as _lock_person locks one) instead of several per row. The clear ID number is not
@@ -175,10 +180,6 @@ class _RecordedPeople:
         known.transfers = {(person, str(street)) for person, street in PersonTransfer.objects.filter(
             person_id__in=pks, status=TransferStatus.CONFIRMED).values_list("person_id", "to_sub_district_id")}
         return known
-
-
-_PERSON_COLUMNS = [name for name in concrete_attnames(Person) if name != "id_number"]
-_EMPLOYMENT_COLUMNS = concrete_attnames(Employment)
 
 
 def _clone(obj: Any) -> Any:
