@@ -19,6 +19,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.access import access_of
 from accounts.roles import is_admin
+from core import pagememo
 from core.shortcuts import one_or_404
 
 from .models import Community, CommunityAdjustment, CommunityQuerySet, Compound, SubDistrict
@@ -54,9 +55,16 @@ def granted_pks(user, model: type[Model], codename: str) -> list:
     Python on every page, two or three calls a page), and compares the varchar object_pk with each row's
     id cast to text.
     """
+    page = pagememo.memo()
+    key = ("granted_pks", user.pk, model._meta.label, codename)
+    if page is not None and key in page:
+        return list(page[key])
     with connections[router.db_for_read(model)].cursor() as cursor:
         cursor.execute(_granted_sql(), _granted_params(user, model, codename))
-        return [model._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
+        pks = [model._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
+    if page is not None:
+        page[key] = tuple(pks)
+    return pks
 
 
 def _for_user(user, model: type[M], perm: str) -> QuerySet[M]:
@@ -77,18 +85,67 @@ def _granted_streets_sql() -> str:
     return f'SELECT s.code FROM "{SubDistrict._meta.db_table}" s WHERE CAST(s.id AS TEXT) IN ({_granted_sql()})'
 
 
+def _granted_street_rights_sql() -> str:
+    """(code, codename) of every 街办 on which the user holds either right of STREET_PERM_FOR: _granted_sql for
+    two codenames at once."""
+    through = get_user_model()._meta.get_field("groups").remote_field.through
+    assert through is not None
+    right = f'JOIN "{Permission._meta.db_table}" p ON p.id = o.permission_id'
+    wanted = "p.content_type_id = %s AND p.codename IN (%s, %s)"
+    granted = (
+        f'SELECT o.object_pk, p.codename FROM "{UserObjectPermission._meta.db_table}" o {right} '
+        f"WHERE o.user_id = %s AND {wanted} "
+        f'UNION SELECT o.object_pk, p.codename FROM "{GroupObjectPermission._meta.db_table}" o {right} '
+        f'JOIN "{through._meta.db_table}" m ON m.group_id = o.group_id WHERE m.user_id = %s AND {wanted}'
+    )
+    return (f'SELECT s.code, g.codename FROM "{SubDistrict._meta.db_table}" s '
+            f"JOIN ({granted}) g ON CAST(s.id AS TEXT) = g.object_pk")
+
+
 def granted_street_codes(user, community_perm: str) -> list[str]:
     """Codes of the 街办 whose communities ``user`` holds ``community_perm`` on (see STREET_PERM_FOR): one
     small statement, as granted_pks."""
-    with connections[router.db_for_read(Community)].cursor() as cursor:
-        cursor.execute(_granted_streets_sql(), _granted_params(user, SubDistrict, STREET_PERM_FOR[community_perm]))
-        return [row[0] for row in cursor.fetchall()]
+    page = pagememo.memo()
+    if page is None:
+        with connections[router.db_for_read(Community)].cursor() as cursor:
+            cursor.execute(_granted_streets_sql(), _granted_params(user, SubDistrict, STREET_PERM_FOR[community_perm]))
+            return [row[0] for row in cursor.fetchall()]
+    # A page asks for both rights (the record or list, its panels, whether it may be edited): one statement
+    # for both, once per GET.
+    key = ("granted_streets", user.pk)
+    if key not in page:
+        perm_of = {street_perm: perm for perm, street_perm in STREET_PERM_FOR.items()}
+        rights: dict[str, list[str]] = {perm: [] for perm in STREET_PERM_FOR}
+        content_type = ContentType.objects.get_for_model(SubDistrict).pk
+        with connections[router.db_for_read(Community)].cursor() as cursor:
+            cursor.execute(_granted_street_rights_sql(), [user.pk, content_type, *perm_of] * 2)
+            for code, codename in cursor.fetchall():
+                rights[perm_of[codename]].append(code)
+        page[key] = {perm: tuple(sorted(codes)) for perm, codes in rights.items()}
+    return list(page[key][community_perm])
 
 
 def sub_districts_for_user(user, perm: str = "view_subdistrict") -> QuerySet[SubDistrict]:
     if not user.is_authenticated:
         return SubDistrict.objects.none()
-    return _for_user(user, SubDistrict, perm)
+    if perm not in STREET_PERM_FOR.values():
+        return _for_user(user, SubDistrict, perm)
+    codes = sub_district_codes_for_user(user, perm)
+    if codes is None:
+        return SubDistrict.objects.all()
+    # By code from the rights the page has read already (granted_street_codes), not a second look-up by pk.
+    return SubDistrict.objects.filter(code__in=codes)
+
+
+def sub_district_codes_for_user(user, perm: str = "view_subdistrict") -> list[str] | None:
+    """The codes of ``sub_districts_for_user(user, perm)``, None for every 街办 (an administrator, a global
+    permission): what the findings selectors filter by, without a query of the 街办 table."""
+    if not user.is_authenticated:
+        return []
+    if is_admin(user) or user.has_perm(f"communities.{perm}"):
+        return None
+    community_perm = {v: k for k, v in STREET_PERM_FOR.items()}[perm]
+    return granted_street_codes(user, community_perm)
 
 
 def own_sub_districts(user) -> QuerySet[SubDistrict]:
@@ -117,6 +174,15 @@ def community_permitted(user, pk, perm: str = "change_community") -> bool:
     with connections[router.db_for_read(Community)].cursor() as cursor:
         cursor.execute(_permitted_sql(), [pk, *_granted_params(user, SubDistrict, STREET_PERM_FOR[perm])])
         return cursor.fetchone() is not None
+
+
+def may_change_community(user, community: Community, perm: str = "change_community") -> bool:
+    """``community_permitted`` for a community already read: its 街办 against those granted, no query of its own."""
+    if not user.is_authenticated:
+        return False
+    if is_admin(user) or user.has_perm(f"communities.{perm}"):
+        return True
+    return community.sub_district_id in granted_street_codes(user, perm)
 
 
 def _permitted_sql() -> str:

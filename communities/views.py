@@ -29,14 +29,15 @@ from . import services
 from .charts import size_charts
 from .filters import CommunityFilter, CompoundFilter
 from .forms import AdjustmentForm, CommunityForm, CompoundForm, RevokeForm
-from .models import Community, CommunityStatus, Compound, Scale
+from .models import Community, CommunityStatus, Compound, Scale, SubDistrict
 from .selectors import (
     communities_for_user,
     community_for_user,
-    community_permitted,
     compound_for_user,
     compounds_for_user,
+    may_change_community,
     own_sub_districts,
+    sub_district_codes_for_user,
     sub_districts_for_user,
 )
 
@@ -47,7 +48,7 @@ PAGE_SIZE = 50
 
 
 def _can_change_community(user, community: Community) -> bool:
-    return community_permitted(user, community.pk)
+    return may_change_community(user, community)
 
 
 def _can_change_compound(user, compound: Compound) -> bool:
@@ -56,9 +57,10 @@ def _can_change_compound(user, compound: Compound) -> bool:
 
 def _may_add(user, codename: str) -> bool:
     # A user may add only where they may also edit: a 街办 of their own (or any, for admins).
-    return (is_admin(user) or user.has_perm(f"communities.{codename}")) and sub_districts_for_user(
-        user, "change_subdistrict"
-    ).exists()
+    if not (is_admin(user) or user.has_perm(f"communities.{codename}")):
+        return False
+    codes = sub_district_codes_for_user(user, "change_subdistrict")  # the page's rights, read once
+    return SubDistrict.objects.exists() if codes is None else bool(codes)
 
 
 def _page(request: HttpRequest, queryset):
@@ -162,11 +164,11 @@ def community_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
     community = community_for_user(request.user, pk)
-    compounds = community.compounds.order_by("code")
+    compounds = list(community.compounds.order_by("code"))
     context = {
         "community": community,
         "compounds": compounds,
-        "compound_household_total": compounds.aggregate(n=Sum("households"))["n"] or 0,
+        "compound_household_total": sum(c.households or 0 for c in compounds),
         "adjustments": community.adjustments.all(),
         "history": history_rows(community),
         "can_edit": _can_change_community(request.user, community),

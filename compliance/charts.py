@@ -12,13 +12,12 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import units_of
 from accounts.roles import is_admin, is_department, is_reviewer
-from communities.selectors import sub_districts_for_user
 from ui.charts import SEVERITY_COLORS, Chart
 
 from . import catalogue
 from .catalogue import Severity, Target
 from .models import FindingDailyCount, FindingStatus, ResponsibleKind, Sweep, SweepStatus
-from .selectors import findings_for_user, streets_for_user
+from .selectors import findings_for_user, street_codes_for_user, streets_for_user
 
 DISTRICT_LABEL = "全区/未划街办"
 # Sweeps drawn on the trend (the latest ones).
@@ -103,7 +102,7 @@ def _daily_counts_for_user(user) -> QuerySet[FindingDailyCount]:
         return counts.filter(responsible_kind=ResponsibleKind.DEPARTMENT,
                              responsible_unit__in=sorted(units_of(user))).exclude(rule_id__in=person_rules)
     district_rules = [rule_id for rule_id, spec in catalogue.RULES.items() if spec.target == Target.DISTRICT]
-    streets = list(sub_districts_for_user(user).values_list("code", flat=True))
+    streets = street_codes_for_user(user)
     return counts.filter(Q(sub_district_id__in=streets) | Q(sub_district__isnull=True, rule_id__in=district_rules))
 
 

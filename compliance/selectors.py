@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import units_of
 from accounts.roles import is_admin, is_department, is_reviewer
 from communities.models import SubDistrict
-from communities.selectors import sub_districts_for_user
+from communities.selectors import sub_district_codes_for_user, sub_districts_for_user
 from core.shortcuts import one_or_404
 from funding.models import Allocation, FundingLevel
 
@@ -33,6 +33,15 @@ def streets_for_user(user) -> QuerySet[SubDistrict]:
     return sub_districts_for_user(user)
 
 
+def street_codes_for_user(user) -> list[str]:
+    """The codes of the 街办 ``sub_districts_for_user`` gives, read with the page's other rights (no query of
+    the 街办 table unless the user holds a right on every 街办)."""
+    codes = sub_district_codes_for_user(user)
+    if codes is None:
+        return list(SubDistrict.objects.values_list("code", flat=True))
+    return codes
+
+
 def findings_for_user(user) -> QuerySet[Finding]:
     """The one selector of findings for pages, the dashboard and every export (the compliance workbook too).
 
@@ -45,9 +54,8 @@ def findings_for_user(user) -> QuerySet[Finding]:
         return Finding.objects.all()
     if is_department(user):
         return findings_for_unit(user)
-    streets = list(sub_districts_for_user(user).values_list("code", flat=True))
     return Finding.objects.filter(
-        Q(sub_district_id__in=streets) | Q(sub_district__isnull=True, target_type=Target.DISTRICT)
+        Q(sub_district_id__in=street_codes_for_user(user)) | Q(sub_district__isnull=True, target_type=Target.DISTRICT)
     )
 
 
@@ -81,8 +89,8 @@ def sweep_findings_for_user(user, sweep: Sweep):
         # As findings_for_user: the department's own unit's rows, never a person's.
         return rows.filter(responsible_kind=ResponsibleKind.DEPARTMENT,
                            responsible_unit__in=sorted(units_of(user))).exclude(target_type=Target.PERSON)
-    streets = list(sub_districts_for_user(user).values_list("code", flat=True))
-    return rows.filter(Q(sub_district_id__in=streets) | Q(sub_district__isnull=True, target_type=Target.DISTRICT))
+    return rows.filter(Q(sub_district_id__in=street_codes_for_user(user))
+                       | Q(sub_district__isnull=True, target_type=Target.DISTRICT))
 
 
 def finding_for_user(user, pk) -> Finding:

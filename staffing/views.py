@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from communities.selectors import communities_for_user, community_for_user, community_permitted
+from communities.selectors import communities_for_user, community_for_user, community_permitted, may_change_community
 from core.forms import errors_to_form
 from core.views import service_form
 from ui.listing import SortKey, paginate, sort_queryset
@@ -57,7 +57,7 @@ def _require_people_reader(user) -> None:
 
 
 def _can_change(user, community) -> bool:
-    return community_permitted(user, community.pk)
+    return may_change_community(user, community)
 
 
 def _community_persons(community):

@@ -245,7 +245,7 @@ def test_the_rights_statements_read_the_same_on_sqlite(streets, clerk_qingnian):
     from django.contrib.contenttypes.models import ContentType
     from guardian.models import GroupObjectPermission, UserObjectPermission
 
-    from communities.selectors import _granted_streets_sql, _permitted_sql
+    from communities.selectors import _granted_street_rights_sql, _granted_streets_sql, _permitted_sql
 
     qn, zy = builders.community(streets["qingnian"]), builders.community(streets["zaoyuan"])
     membership = type(clerk_qingnian).groups.through
@@ -271,6 +271,10 @@ def test_the_rights_statements_read_the_same_on_sqlite(streets, clerk_qingnian):
     permitted = _permitted_sql().replace("%s", "?")
     assert db.execute(permitted, [qn.pk, *rights]).fetchone() == (1,)
     assert db.execute(permitted, [zy.pk, *rights]).fetchone() is None
+    both = [clerk_qingnian.pk, ctype, "view_subdistrict", "change_subdistrict"] * 2
+    code = streets["qingnian"].code
+    assert sorted(db.execute(_granted_street_rights_sql().replace("%s", "?"), both)) == [
+        (code, "change_subdistrict"), (code, "view_subdistrict")]
 
 
 def test_the_migration_gives_each_clerk_group_its_street_and_drops_the_per_community_rows(streets, clerk_qingnian):
@@ -298,3 +302,41 @@ def test_the_migration_gives_each_clerk_group_its_street_and_drops_the_per_commu
     assert list(communities_for_user(clerk_qingnian, "change_community")) == [c]
     assert not GroupObjectPermission.objects.filter(content_type__model="community").exists()
     assert GroupObjectPermission.objects.filter(object_pk=str(street.pk), group=street.clerk_group).count() == 2
+
+
+def test_a_page_reads_the_streets_rights_once_and_the_next_page_reads_them_again(client, streets, clerk_qingnian):
+    """Within one GET the 街办 rights (查看 and 修改) are read in one statement however often the page asks (the
+    record, its panels, its 编辑 button); a right taken away shows on the very next page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from guardian.shortcuts import remove_perm
+
+    qn = builders.community(streets["qingnian"])
+    client.force_login(clerk_qingnian)
+    url = reverse("communities:community_detail", args=[qn.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url)
+    assert page.status_code == 200 and 'id="community-actions"' in page.content.decode()
+    assert sum("guardian_" in q["sql"] for q in ctx.captured_queries) == 1
+
+    remove_perm("communities.change_subdistrict", streets["qingnian"].clerk_group, streets["qingnian"])
+    page = client.get(url)
+    assert page.status_code == 200 and 'id="community-actions"' not in page.content.decode()
+    remove_perm("communities.view_subdistrict", streets["qingnian"].clerk_group, streets["qingnian"])
+    assert client.get(url).status_code == 404
+
+
+def test_outside_a_page_the_rights_are_read_each_time(streets, clerk_qingnian):
+    """Services, imports and tasks (no GET request) never see rights held over from an earlier read."""
+    from guardian.shortcuts import assign_perm
+
+    from communities.selectors import may_change_community, sub_districts_for_user
+
+    zy = builders.community(streets["zaoyuan"])
+    assert not may_change_community(clerk_qingnian, zy)
+    assert set(sub_districts_for_user(clerk_qingnian)) == {streets["qingnian"]}
+    assign_perm("communities.change_subdistrict", clerk_qingnian, streets["zaoyuan"])
+    assign_perm("communities.view_subdistrict", clerk_qingnian, streets["zaoyuan"])
+    assert may_change_community(clerk_qingnian, zy)
+    assert set(sub_districts_for_user(clerk_qingnian)) == {streets["qingnian"], streets["zaoyuan"]}
