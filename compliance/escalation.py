@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import (
@@ -137,6 +138,19 @@ def with_level(findings: QuerySet, thresholds: dict[str, int], *, as_of: dt.date
         for level, name in ORDER
     ]
     return qs.annotate(escalation=Case(*whens, default=Value(""), output_field=CharField()))
+
+
+def set_levels(findings: Iterable[Finding], thresholds: dict[str, int], latest_as_of: dt.date | None) -> None:
+    """``escalation`` on findings already read, as ``with_level`` annotates live ones: for the rows of one page
+    of the findings list, where the annotation's CASE cost more to compile than the 50 rows to judge here.
+    ``latest_as_of``: the date of the latest finished live sweep (``seen_until_expression``'s), None without one.
+    Each row needs its status, due_date and last_seen."""
+    for finding in findings:
+        level = ""
+        if finding.status == FindingStatus.OPEN and finding.due_date is not None:
+            seen = finding.last_seen if latest_as_of is None else max(finding.last_seen, latest_as_of)
+            level = level_for(days_overdue(finding.due_date, seen), thresholds)
+        finding.escalation = str(level)  # type: ignore[attr-defined]  # the annotation's name
 
 
 def unit_for(finding: Any) -> str:

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import is_reviewer
 from audit.context import client_ip
 from lianhu.queue import QueueUnavailable, enqueue
-from ui.listing import SortKey, paginate, sort_queryset, sort_rows
+from ui.listing import SORT_PARAM, SortKey, paginate, sort_queryset, sort_rows
 
 from . import catalogue, charts, duties, escalation, requirements, services
 from .catalogue import Severity, Target
@@ -184,8 +184,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 LIST_COLUMNS = ("clause", "rule_id", "target_type", "target_key", "community", "community__name", "sub_district",
-                "sub_district__name", "severity", "message", "first_seen", "status", "due_date", "responsible_kind",
-                "responsible_unit")
+                "sub_district__name", "severity", "message", "first_seen", "last_seen", "status", "due_date",
+                "responsible_kind", "responsible_unit")
 
 
 # 违规 first when sorted "descending" by severity: rank by weight, not by the stored word.
@@ -211,16 +211,22 @@ def finding_list(request: HttpRequest) -> HttpResponse:
     if "status" not in data:
         # Arriving without a choice means "what still needs doing"; 全部状态 sends status="".
         data["status"] = FindingStatus.OPEN
-    thresholds = escalation.params(_reference_date(last_finished_sweep()))
+    sweep = last_finished_sweep()
+    thresholds = escalation.params(_reference_date(sweep))
     # Only the columns a row shows: decoding the JSON figures and building whole communities for 50 rows
     # is wasted work (the constant-query test would catch a row reaching for a deferred column).
     rows = findings_for_user(user).select_related("community", "sub_district").only(*LIST_COLUMNS)
-    queryset = escalation.with_level(rows, thresholds).alias(severity_rank=SEVERITY_RANK)
+    # The 督导 level is the database's only when the list is sorted by it; otherwise the page's rows get it
+    # here, by the same rule (compiling the annotation's CASE cost more than judging 50 rows).
+    by_level = request.GET.get(SORT_PARAM, "").lstrip("-") == "escalation"
+    queryset = (escalation.with_level(rows, thresholds) if by_level else rows).alias(severity_rank=SEVERITY_RANK)
     if data.get("no_street"):
         queryset = queryset.filter(sub_district__isnull=True)
     filterset = FindingFilter(data, queryset=queryset, request=request)
     ordered, sorting = sort_queryset(request, filterset.qs, FINDING_SORTS, "clause")
     page = paginate(request, ordered, PAGE_SIZE)
+    if not by_level:
+        escalation.set_levels(page.object_list, thresholds, sweep.as_of if sweep is not None else None)
     return render(request, "compliance/finding_list.html", {
         "filter": filterset, "page": page, "sorting": sorting, "no_street": bool(data.get("no_street")),
     })

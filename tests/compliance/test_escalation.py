@@ -185,3 +185,32 @@ def test_supervision_actions_are_recorded_by_reviewers_only(make_community, revi
         services.supervision_action_record(user=reviewer, level="remind", taken_on=D0, note="x", unit="")
     assert e.value.code == "supervision_unit_required"
     assert SupervisionAction.objects.count() == 1
+
+
+@pytest.mark.parametrize("sort", ["clause", "escalation", "-escalation"])
+def test_the_findings_list_shows_the_databases_level_at_every_boundary(streets, reviewer, sort):
+    """The list judges its page's levels in Python unless sorted by them: either way each row's badge is the
+    one ``with_level`` annotates, at the deadline and at each threshold ±1, for open, waived and undated ones,
+    with the latest live sweep's date standing in for an older last_seen."""
+    from django.utils import timezone
+
+    from compliance.models import Sweep
+
+    sweep = Sweep.objects.create(as_of=DUE - timedelta(days=5), status="finished", live=True,
+                                 finished_at=timezone.now())
+    # Last written before its deadline, still open on the sweep's date 35 days past it.
+    behind = finding(first_seen=D0, due_date=DUE - timedelta(days=40), last_seen=DUE - timedelta(days=50))
+    for overdue in [-1, 0, 1, 29, 30, 31, 89, 90, 91]:
+        finding(first_seen=D0, due_date=DUE, last_seen=DUE + timedelta(days=overdue))
+    finding(first_seen=D0, due_date=DUE, last_seen=DUE + timedelta(days=200), status="waived",
+            waived_reason="暂不调整", waived_until=DUE + timedelta(days=300))
+    finding(rule_id="M16.embedded_services", first_seen=D0, last_seen=D0)
+    expected = {f.pk: f.escalation for f in escalation.with_level(Finding.objects.all(), escalation.params(sweep.as_of))}
+    assert expected[behind.pk] == "supervise"
+    assert sorted(set(expected.values())) == ["", "interview", "remind", "supervise"]
+
+    client = Client()
+    client.force_login(reviewer)
+    page = client.get(reverse("compliance:finding_list"), {"status": "", "sort": sort})
+    shown = {f.pk: f.escalation for f in page.context["page"].object_list}
+    assert shown == expected
