@@ -13,9 +13,18 @@ The database must hold the demo (a database of your own, e.g.):
 Read-only except the "save" page type (an edit form re-posted with 户数 ±1, as bench/load.py does; in the
 request its re-judging runs eagerly unless PAGES_BROKER_URL is set): leave it out with --kinds.
 
+--mix N: bench/load.py's mix in this process instead (its weights, three clerks of 青年路 to one reviewer, the save
+as the edit page, the POST and the page it leads to), N actions a round, the same actions every round: the mean
+CPU per action, per kind and overall, of each round and the best. With PAGES_BROKER_URL set the saves' re-judging
+is queued, not run (the load test counts it in the worker). It writes (the saves): run it on a copy of the demo
+database. The load test's "ms per request" at 20 users lands within a few per cent of it, without the noise of 20
+threads; under ``valgrind --tool=callgrind`` (about 50 times slower) it counts instructions, which repeat exactly
+on the same code and database whatever else the machine does (docs/benchmarks.md, 第十一台机器).
+
 Environment: PAGES_DATABASE_URL (default postgres:///lianhu_pages_demo), PAGES_CACHE_URL (default none:
 local-memory cache, database sessions; a redis:// URL gives the load test's Redis sessions).
 Usage: bench/pages.py [--role qingnian] [-n 15] [--kinds list,detail] [--save f.json] [--compare f.json]
+       bench/pages.py --mix 100 [--rounds 5]
 """
 
 from __future__ import annotations
@@ -238,6 +247,78 @@ def measure(client: Client, kinds: dict[str, list[str]], n: int, profile: str | 
     return out
 
 
+def _load_module():
+    """bench/load.py's mix and form reader, the very ones the load test uses."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def mix(n: int, rounds: int) -> list[dict[str, float]]:
+    """bench/load.py's actions in this process: each round the same ``n`` actions (seeded), three of every four by
+    a clerk of 青年路 (saves too), one by a reviewer (no saves, as in the load test); CPU ms per action."""
+    import re
+
+    load = _load_module()
+    clients = {}
+    for name in ("qingnian", "reviewer"):
+        clients[name] = Client()
+        clients[name].force_login(get_user_model().objects.get(username=name))
+    ids = sorted({int(m) for m in re.findall(r'href="/communities/(\d+)/"',
+                                              clients["qingnian"].get("/communities/").content.decode())})
+    pages = {"list": "/communities/?page=1", "detail": "/communities/{}/", "findings": "/compliance/findings/",
+             "export": "/exports/ledger/communities/"}
+
+    def get(client, url):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: {response.status_code}")
+        return b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+
+    def act(rnd, client, saves) -> tuple[str, float]:
+        weights = load.MIX if saves else {**{a: w for a, w in load.MIX.items() if a != "save"},
+                                          "detail": load.MIX["detail"] + load.MIX["save"]}
+        action = rnd.choices(list(weights), list(weights.values()))[0]
+        pk = rnd.choice(ids)
+        began = time.process_time()
+        if action == "save":
+            url = f"/communities/{pk}/edit/"
+            form = load.FormValues(url)
+            form.feed(get(client, url).decode())
+            data: dict[str, list[str]] = {}
+            for k, v in form.values:
+                if k == "households" and v.isdigit():
+                    v = str(int(v) + rnd.choice((-1, 1)))
+                data.setdefault(k, []).append(v)
+            if client.post(url, data, follow=True).status_code != 200:
+                raise RuntimeError(f"{url}: the save failed")
+        else:
+            get(client, pages[action].format(pk))
+        return action, (time.process_time() - began) * 1000
+
+    def play(seed: int, count: int) -> dict[str, list[float]]:
+        rnd = random.Random(seed)
+        spent: dict[str, list[float]] = {}
+        for i in range(count):
+            reviewer = i % 4 == 3
+            action, ms = act(rnd, clients["reviewer" if reviewer else "qingnian"], not reviewer)
+            spent.setdefault(action, []).append(ms)
+        return spent
+
+    play(1, 40)  # templates, caches and connections warmed, not counted
+    out = []
+    for _ in range(rounds):
+        spent = play(3, n)
+        row = {kind: statistics.mean(values) for kind, values in spent.items()}
+        row["all"] = sum(sum(values) for values in spent.values()) / n
+        out.append(row)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--role", default="qingnian")
@@ -246,10 +327,24 @@ def main() -> int:
     parser.add_argument("--save", help="write the figures to this JSON file")
     parser.add_argument("--compare", help="an earlier --save to print beside these")
     parser.add_argument("--profile", help="cProfile this page type")
+    parser.add_argument("--mix", type=int, default=0, help="bench/load.py's mix in process: actions a round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --mix")
     args = parser.parse_args()
 
     if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
         call_command("collectstatic", "--noinput", "-v", "0")
+    if args.mix:
+        load = os.getloadavg()[0]
+        mix_rows = mix(args.mix, args.rounds)
+        mix_kinds = [k for k in ("list", "detail", "save", "findings", "export") if any(k in r for r in mix_rows)]
+        print(f"\nbench/load.py's mix in process, {args.mix} actions a round, load average {load:.1f} → "
+              f"{os.getloadavg()[0]:.1f}; CPU ms per action")
+        print("| round | all | " + " | ".join(mix_kinds) + " |")
+        print("|---|---:|" + "---:|" * len(mix_kinds))
+        for i, spent in enumerate(mix_rows, 1):
+            print(f"| {i} | {spent['all']:.1f} | " + " | ".join(f"{spent.get(k, 0):.1f}" for k in mix_kinds) + " |")
+        print(f"best round: {min(r['all'] for r in mix_rows):.1f} ms per action")
+        return 0
     user = get_user_model().objects.get(username=args.role)
     client = Client()
     client.force_login(user)
