@@ -170,12 +170,6 @@ def params_for_rules(rules: Iterable[Rule], as_of: dt.date) -> dict[str, dict[st
     """All rules' parameters in force on ``as_of``, in one query; a shared parameter (catalogue ``shared``)
     takes its source rule's value in force that day."""
     rules = list(rules)
-    page = pagememo.memo()
-    memo_key = ("params_for_rules", tuple(r.id for r in rules), as_of)
-    if page is not None and memo_key in page:
-        # A page asks for the same rules' values again and again (each 规模 label, each panel): the values once,
-        # a fresh dict each time, since callers may adjust what they get.
-        return {rule_id: dict(values) for rule_id, values in page[memo_key].items()}
     by_id = {r.id: r for r in rules}
     for rule in rules:
         for source in rule.shared.values():
@@ -190,10 +184,7 @@ def params_for_rules(rules: Iterable[Rule], as_of: dt.date) -> dict[str, dict[st
         for name, source in rule.shared.items():
             if source in out and name in out[source]:
                 out[rule.id][name] = out[source][name]
-    result = {rule.id: out[rule.id] for rule in rules}
-    if page is not None:
-        page[memo_key] = {rule_id: dict(values) for rule_id, values in result.items()}
-    return result
+    return {rule.id: out[rule.id] for rule in rules}
 
 
 def params_for(rule: Rule, as_of: dt.date) -> dict[str, Any]:

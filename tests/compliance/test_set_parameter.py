@@ -56,30 +56,3 @@ def test_bad_date_is_refused():
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         _run("M04.households", "max_households", "8000", "--from", "2026-13-01", "--reason", "试")
     assert not RuleParameter.objects.exists()
-
-
-def test_a_page_keeps_the_values_it_read_and_the_next_page_reads_the_new_ones(reviewer):
-    """Within one GET the values in force are worked out once; a caller that adjusts its copy changes nothing
-    for the next caller, and a value set afterwards is what the next page reads."""
-    from datetime import date
-
-    from compliance.parameters import params_for_rules, rule_parameter_set
-    from compliance.rules import registry
-    from core import pagememo
-
-    rule = registry.get("M04.households")
-    day = date(2025, 7, 1)
-    pagememo.start(environ={"REQUEST_METHOD": "GET"})
-    try:
-        first = params_for_rules([rule], day)
-        first[rule.id]["min_households"] = -1
-        assert params_for_rules([rule], day)[rule.id]["min_households"] == 1000
-    finally:
-        pagememo.end()
-    rule_parameter_set(rule_id=rule.id, name="min_households", value=1200, effective_from=day, user=reviewer,
-                       reason="调整")
-    pagememo.start(environ={"REQUEST_METHOD": "GET"})
-    try:
-        assert params_for_rules([rule], day)[rule.id]["min_households"] == 1200
-    finally:
-        pagememo.end()
