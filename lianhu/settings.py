@@ -111,7 +111,8 @@ TEMPLATES = [
             ],
             # {{ n|num }} and {{ a|area }} in every template (lianhu/numbers.py); dates as YYYY-MM-DD without
             # DateFormat's cost (lianhu/dates.py, after Django's own filters so its ``date`` is the one used).
-            "builtins": ["lianhu.numbers", "lianhu.dates"],
+            # {% url %} reversed once per process (lianhu/urltags.py, likewise after Django's own).
+            "builtins": ["lianhu.numbers", "lianhu.dates", "lianhu.urltags"],
         },
     },
 ]
