@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Trim
 from django.utils import timezone
@@ -17,6 +19,7 @@ from compliance.rules import (
     Result,
     Rule,
     district,
+    one_to_one,
     register,
     same_pk,
     same_pk_watching,
@@ -387,6 +390,17 @@ class AdjustmentPlan(Rule):
             )
 
 
+@watching("households", "revoked_on")
+@one_to_one
+def in_district_plan(objs: Sequence[models.Model]) -> list[int]:
+    """The district's progress counts only communities with an adjustment in the district plan, by their 户数 and
+    撤销: a clerk's 户数 edit of any other community (most saves) leaves it as it was, and the worker need not
+    judge the district again (about a quarter of a save's re-judging). A new community has no adjustment yet."""
+    pks = [o.pk for o in objs if o.pk is not None]
+    planned = CommunityAdjustment.objects.filter(community_id__in=pks, in_district_plan=True)
+    return [DISTRICT_PK] if pks and planned.exists() else []
+
+
 @register
 class DistrictAdjustment(Rule):
     id = "M06.district_adjustment"
@@ -397,7 +411,7 @@ class DistrictAdjustment(Rule):
         "或评估日户数已不低于户数下限（默认1000户），计为已合并。记录和撤销日期都不晚于评估日期；"
         "列入计划但尚未完成的计为“已列入计划”。进度未达目标时提示。"
     )
-    reads = {Community: district, CommunityAdjustment: district}
+    reads = {Community: in_district_plan, CommunityAdjustment: district}
 
     def target_queryset(self, as_of):
         return None

@@ -338,3 +338,25 @@ def test_an_admin_inline_row_rejudges_through_the_hook(admin_client, make_commun
     assert TrainingAttendance.objects.filter(event=event, person=second.person).exists()
     assert any(second.person_id in pks for pks in judged.values()), judged
     assert not any(first.person_id in pks for pks in judged.values())  # its row did not change
+
+
+def test_the_districts_progress_is_judged_again_only_for_a_community_in_its_plan(make_community):
+    """M06.district_adjustment counts the communities of the district plan by their 户数 and 撤销: editing another
+    community's 户数, or a planned one's 四至, leaves it alone; a planned one's 户数 or 撤销 re-judges it."""
+    from communities.models import AdjustmentKind
+
+    planned, other = make_community(households=7000), make_community(households=7000)
+    community_services.adjustment_create(community=planned, kind=AdjustmentKind.SPLIT, in_district_plan=True)
+    community_services.adjustment_create(community=other, kind=AdjustmentKind.SPLIT)  # not in the plan
+    rule = "M06.district_adjustment"
+    for c in (planned, other):
+        old = Community.objects.get(pk=c.pk)
+        expected = {0} if c == planned else None
+        for changed in ({"households"}, {"revoked_on"}, None):
+            assert targets_for(Community, [c, old], changed).get(rule) == expected, (c.name, changed)
+        assert rule not in targets_for(Community, [c, old], {"east", "population"})
+    # A new plan entry goes through the adjustment's own mapper, whatever community it names.
+    adjustment = community_services.adjustment_create(community=other, kind=AdjustmentKind.SPLIT, in_district_plan=True)
+    assert targets_for(type(adjustment), [adjustment], None, created=True)[rule] == {0}
+    old = Community.objects.get(pk=other.pk)
+    assert targets_for(Community, [other, old], {"households"})[rule] == {0}
