@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import ROLE_LABELS, is_admin, roles_of
-from core.history import history_rows, saved_message
-from core.views import service_form
+from core.history import RECORD_PAGE_HISTORY, history_rows, saved_message
+from core.views import history_page, service_form
 from ui.listing import SortKey, paginate, sort_queryset
 
 from . import services
@@ -170,10 +170,18 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "compounds": compounds,
         "compound_household_total": sum(c.households or 0 for c in compounds),
         "adjustments": community.adjustments.all(),
-        "history": history_rows(community),
+        "history": history_rows(community, RECORD_PAGE_HISTORY),
+        "history_url": reverse("communities:community_history", args=[community.pk]),
         "can_edit": _can_change_community(request.user, community),
     }
     return render(request, "communities/community_detail.html", context)
+
+
+@login_required
+def community_history(request: HttpRequest, pk: int) -> HttpResponse:
+    community = community_for_user(request.user, pk)
+    return history_page(request, community, kind="社区", list_url=reverse("communities:community_list"), name=community.name,
+                        back_url=reverse("communities:community_detail", args=[community.pk]))
 
 
 @login_required
@@ -292,10 +300,18 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
     compound = compound_for_user(request.user, pk)
     context = {
         "compound": compound,
-        "history": history_rows(compound),
+        "history": history_rows(compound, RECORD_PAGE_HISTORY),
+        "history_url": reverse("communities:compound_history", args=[compound.pk]),
         "can_edit": _can_change_compound(request.user, compound),
     }
     return render(request, "communities/compound_detail.html", context)
+
+
+@login_required
+def compound_history(request: HttpRequest, pk: int) -> HttpResponse:
+    compound = compound_for_user(request.user, pk)
+    return history_page(request, compound, kind="小区/院落", list_url=reverse("communities:compound_list"), name=compound.name,
+                        back_url=reverse("communities:compound_detail", args=[compound.pk]))
 
 
 @login_required

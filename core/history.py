@@ -12,7 +12,14 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-HISTORY_LIMIT = 50
+HISTORY_LIMIT = 50  # entries a page of a record's whole history shows (core.views.history_page)
+RECORD_PAGE_HISTORY = 10  # the latest changes on the record's own page, with a link to the rest
+
+
+class HistoryRows(list):
+    """``history_rows``' entries; ``more``: older entries exist beyond them."""
+
+    more = False
 
 
 class RecordHistory(HistoricalRecords):
@@ -100,8 +107,9 @@ def _diffed_columns(history_model: type[models.Model]) -> tuple[tuple[str, str],
                         if getattr(f, "editable", False) and f.name in names))
 
 
-def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
-    """Who changed what, when: each history entry with its changed fields, old → new.
+def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT, offset: int = 0) -> HistoryRows:
+    """Who changed what, when: each history entry with its changed fields, old → new; the ``limit`` entries
+    after the newest ``offset``, and whether older ones exist (``more``).
 
     The entries are read as plain rows (one query) and diffed pairwise here, field by field as simple-history's
     ``diff_against`` does (tests/core/test_history.py holds them equal): a record page showed 50 entries, and
@@ -114,8 +122,10 @@ def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str
     # The users in a query of their own, and only when an entry has one: most records were written by an import
     # or the demo and name none, and joining auth_user made this the costliest query of the record pages to
     # build (a historical row's columns and all of the user's, compiled on every page).
+    # One entry past the last shown: what it changed from, and whether there is more.
     records = list(history.order_by("-history_date", "-history_id").values_list(
-        "history_date", "history_type", "history_change_reason", "history_user_id", *attnames)[: limit + 1])
+        "history_date", "history_type", "history_change_reason", "history_user_id", *attnames)[
+        offset: offset + limit + 1])
     user_ids = {record[3] for record in records[:limit]} - {None}
     users = {user.pk: user for user in get_user_model()._default_manager.filter(pk__in=user_ids)
              .only("username", "first_name", "last_name")} if user_ids else {}
@@ -132,7 +142,8 @@ def history_rows(obj: models.Model, limit: int = HISTORY_LIMIT) -> list[dict[str
                 wanted.setdefault(field.name, set()).update((old, new))
         deltas.append((record, changes))
     names = _foreign_names(model, wanted)
-    rows = []
+    rows = HistoryRows()
+    rows.more = len(records) > limit
     for (when, kind, reason, user_id, *_values), changes in deltas:
         user = users.get(user_id)
         rows.append(

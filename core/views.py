@@ -110,3 +110,19 @@ def service_action(
         if changes is not None:
             report_changes(request, changes)
     return HttpResponseRedirect(next_url)
+
+
+def history_page(request: HttpRequest, obj: Any, *, kind: str, list_url: str, name: str, back_url: str) -> HttpResponse:
+    """A record's whole history, newest first, a page at a time: the record's own page shows the latest
+    changes only (core.history.RECORD_PAGE_HISTORY). The caller has read ``obj`` through its selector."""
+    from ui.listing import paginate
+
+    from .history import HISTORY_LIMIT, history_rows
+
+    total = obj.history.count()
+    page = paginate(request, range(total), HISTORY_LIMIT)
+    offset = (page.number - 1) * page.paginator.per_page
+    return render(request, "core/history_page.html", {
+        "kind": kind, "list_url": list_url, "name": name, "back_url": back_url, "page": page, "total": total,
+        "history": history_rows(obj, page.paginator.per_page, offset),
+    })

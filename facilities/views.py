@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communities.selectors import communities_for_user, community_permitted
-from core.history import history_rows
-from core.views import service_action, service_form
+from core.history import RECORD_PAGE_HISTORY, history_rows
+from core.views import history_page, service_action, service_form
 from ui.listing import SortKey, paginate, sort_queryset
 
 from . import services
@@ -94,11 +94,19 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "stages": [(S.label, i <= reached) for i, S in enumerate(ORDER)],
         "actions": actions,
         "pending": pending,
-        "history": history_rows(facility),
+        "history": history_rows(facility, RECORD_PAGE_HISTORY),
+        "history_url": reverse("facilities:facility_history", args=[facility.pk]),
         # facilities_for_user(user, "change_community") holds it exactly when it holds the facility's community.
         "can_edit": facility.community_id is not None and community_permitted(request.user, facility.community_id),
     }
     return render(request, "facilities/facility_detail.html", context)
+
+
+@login_required
+def facility_history(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = facility_for_user(request.user, pk)
+    return history_page(request, facility, kind="服务设施", list_url=reverse("facilities:facility_list"), name=facility.name,
+                        back_url=reverse("facilities:facility_detail", args=[facility.pk]))
 
 
 @login_required

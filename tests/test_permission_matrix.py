@@ -60,13 +60,16 @@ def _o(key, attr="pk"):
 
 ARGS = {
     "communities:community_detail": {"pk": _o("community")},
+    "communities:community_history": {"pk": _o("community")},
     "communities:community_print": {"pk": _o("community")},
     "communities:community_edit": {"pk": _o("community")},
     "communities:community_revoke": {"pk": _o("community")},
     "communities:adjustment_create": {"pk": _o("community")},
     "communities:compound_detail": {"pk": _o("compound")},
+    "communities:compound_history": {"pk": _o("compound")},
     "communities:compound_edit": {"pk": _o("compound")},
     "facilities:facility_detail": {"pk": _o("facility")},
+    "facilities:facility_history": {"pk": _o("facility")},
     "facilities:facility_edit": {"pk": _o("facility")},
     "facilities:facility_advance": {"pk": _o("facility")},
     "staffing:composition": {"pk": _o("community")},
@@ -161,6 +164,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "communities:adjustment_create": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "communities:community_create": _row("302/302", "200/200", "200/200", "403/403", "403/403", "200/200"),
     "communities:community_detail": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
+    "communities:community_history": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
     "communities:community_print": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
     # The operators' pages: administrators only (the status page answers 503 when a check fails, as in a test
     # world with no Celery worker to answer a ping).
@@ -171,6 +175,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "communities:community_revoke": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "communities:compound_create": _row("302/302", "200/200", "200/200", "403/403", "403/403", "200/200"),
     "communities:compound_detail": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
+    "communities:compound_history": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
     "communities:compound_edit": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "communities:compound_list": _row("302/302", "200/200", "200/200", "200/200", "200/200", "200/200"),
     "communities:subdistrict_list": _row("302/302", "200/200", "200/200", "200/200", "200/200", "200/200"),
@@ -210,6 +215,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "facilities:facility_advance": _row("302/302", "405/302", "405/404", "405/302", "405/302", "405/302"),
     "facilities:facility_create": _row("302/302", "200/200", "200/200", "403/403", "403/403", "200/200"),
     "facilities:facility_detail": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
+    "facilities:facility_history": _row("302/302", "200/200", "404/404", "200/200", "200/200", "200/200"),
     "facilities:facility_edit": _row("302/302", "200/200", "404/404", "404/404", "404/404", "200/200"),
     "facilities:facility_list": _row("302/302", "200/200", "200/200", "200/200", "200/200", "200/200"),
     "funding:allocation_entry": _row("302/302", "403/403", "403/403", "200/200", "403/403", "200/200"),
