@@ -55,16 +55,9 @@ def granted_pks(user, model: type[Model], codename: str) -> list:
     Python on every page, two or three calls a page), and compares the varchar object_pk with each row's
     id cast to text.
     """
-    page = pagememo.memo()
-    key = ("granted_pks", user.pk, model._meta.label, codename)
-    if page is not None and key in page:
-        return list(page[key])
     with connections[router.db_for_read(model)].cursor() as cursor:
         cursor.execute(_granted_sql(), _granted_params(user, model, codename))
-        pks = [model._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
-    if page is not None:
-        page[key] = tuple(pks)
-    return pks
+        return [model._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
 
 
 def _for_user(user, model: type[M], perm: str) -> QuerySet[M]:

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from communities.selectors import communities_for_user, community_permitted
+from communities.selectors import communities_for_user, may_change_community
 from core.history import RECORD_PAGE_HISTORY, history_rows
 from core.views import history_page, service_action, service_form
 from ui.listing import SortKey, paginate, sort_queryset
@@ -97,7 +97,7 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": history_rows(facility, RECORD_PAGE_HISTORY),
         "history_url": reverse("facilities:facility_history", args=[facility.pk]),
         # facilities_for_user(user, "change_community") holds it exactly when it holds the facility's community.
-        "can_edit": facility.community_id is not None and community_permitted(request.user, facility.community_id),
+        "can_edit": facility.community is not None and may_change_community(request.user, facility.community),
     }
     return render(request, "facilities/facility_detail.html", context)
 
