@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
 from compliance.rejudge import bulk_changes
+from core.collector import pauses_collector
 from core.sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of the GBK Excel writes on Chinese Windows.
@@ -565,6 +566,7 @@ def _outcomes(summary: dict[str, Any] | None) -> dict[tuple[str, str], str]:
     return found
 
 
+@pauses_collector
 def workbook_import(
     *,
     file: BinaryIO | str | Path,

@@ -279,3 +279,29 @@ def test_findings_from_before_digests_get_theirs_from_the_next_sweep_and_nothing
     assert dict(Finding.objects.values_list("pk", "data_digest")) == digests
     assert set(Finding.objects.values_list("pk", "status", "last_seen", "last_sweep_id", "message")) == state
     assert FindingEvent.objects.count() == events
+
+
+def test_sweep_chunk_judges_without_cyclic_collection(make_community, monkeypatch):
+    """A chunk's rules run with the collector paused (core.collector) and leave it on, a failing rule included."""
+    import gc
+
+    make_community(households=500)
+    rule = registry.get("M04.households")
+    original = rule.evaluate
+    seen = []
+
+    def watching(queryset, as_of, params):
+        seen.append(gc.isenabled())
+        return original(queryset, as_of, params)
+
+    monkeypatch.setattr(rule, "evaluate", watching)
+    services.sweep_run(as_of=AS_OF, rule_ids=MINE)
+    assert seen and not any(seen) and gc.isenabled()
+    assert Finding.objects.filter(rule_id="M04.households", status=FindingStatus.OPEN).exists()
+
+    def boom(queryset, as_of, params):
+        raise RuntimeError("规则内部错误")
+
+    monkeypatch.setattr(rule, "evaluate", boom)
+    assert services.sweep_run(as_of=AS_OF, rule_ids=MINE).errors
+    assert gc.isenabled()

@@ -439,3 +439,34 @@ def test_rules_rejudge_after_a_committed_import_only(existing, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         assert workbook_import(file=xlsx({"社区": [COMMUNITY_HEADERS, micro]})).ok
     assert Finding.objects.filter(rule_id="M04.households", target_key="610104001073", status="open").exists()
+
+
+def test_import_runs_without_cyclic_collection_and_leaves_it_on(existing, admin_user, monkeypatch):
+    """An import builds every row's objects before writing them: the collector is paused for it (core.collector),
+    and on again afterwards, whether the file was written, refused or the write failed."""
+    import gc
+
+    import imports.services
+
+    seen = []
+    original = imports.services._write_sheet
+
+    def watching(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(imports.services, "_write_sheet", watching)
+    good = xlsx({"社区": [COMMUNITY_HEADERS, community_row("610104001051", name="新社区")]})
+    assert workbook_import(file=good, user=admin_user).written
+    bad = xlsx({"社区": [COMMUNITY_HEADERS, community_row("610104001052", households="很多")]})
+    assert not workbook_import(file=bad, user=admin_user).ok
+    assert seen and not any(seen) and gc.isenabled()
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("数据库连接中断")
+
+    monkeypatch.setattr(imports.services, "_write_sheet", failing)
+    with pytest.raises(RuntimeError):
+        workbook_import(file=xlsx({"社区": [COMMUNITY_HEADERS, community_row("610104001053")]}), user=admin_user)
+    assert gc.isenabled()
+    assert not Community.objects.filter(code__in=["610104001052", "610104001053"]).exists()
