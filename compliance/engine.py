@@ -47,7 +47,7 @@ from .models import (
     SweepStatus,
 )
 from .parameters import params_for_rules
-from .pg import IN_CHUNK, in_array, is_postgresql, no_jit, planner
+from .pg import IN_CHUNK, in_array, int_array, is_postgresql, no_jit, planner
 from .rules import DISTRICT_PK, Bounds, Context, Result, Rule, range_q
 from .trends import daily_counts_refresh
 
@@ -425,7 +425,7 @@ def _opened_events(created: list[Finding], *, as_of: dt.date, sweep_id: int | No
             f"INSERT INTO {table} (finding_id, kind, as_of, at, severity, measured, note, sweep_id, user_id) "
             f"SELECT id, %s, %s, %s, severity, measured, message, %s, NULL FROM {source} "
             "WHERE id = ANY(%s::bigint[]) ORDER BY id",
-            [FindingEventKind.OPENED, as_of, timezone.now(), sweep_id, [f.pk for f in created]],
+            [FindingEventKind.OPENED, as_of, timezone.now(), sweep_id, int_array(f.pk for f in created)],
         )
 
 
