@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
-from core.collector import pauses_collector
+from core.collector import collector_paused
 from core.records import concrete_attnames, insert_rows, loaded, update_rows
 from core.sheets import instance_factory
 
@@ -459,7 +459,7 @@ def _evaluate_one(rule: Rule, scope: Scope, *, as_of: dt.date, params: dict[str,
         return write_findings(plan, as_of=as_of, now=now, sweep_id=sweep_id)
 
 
-@pauses_collector
+@collector_paused()
 def evaluate_rules(
     *,
     rules: Iterable[Rule],
@@ -510,7 +510,7 @@ def evaluate_rules(
     return total
 
 
-@pauses_collector
+@collector_paused()
 def snapshot_rules(*, rules: Iterable[Rule], as_of: dt.date, sweep: Sweep, bounds: Bounds,
                    params: dict[str, dict[str, Any]] | None = None) -> Changes:
     """A replay's chunk (a sweep as of a date other than the day it runs): what the rules find on ``as_of``,

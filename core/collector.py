@@ -12,20 +12,15 @@ of a sweep chunk was the same with and without it (118 MB).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
-from typing import ParamSpec, TypeVar
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """No cyclic collection inside the block; the collector is switched back on when it is left, by an exception
     too. Nested or concurrent blocks (two threads of one web worker) never leave it off: only the block that found
-    it on switches it back on."""
+    it on switches it back on. Also a decorator (``@collector_paused()``, contextlib's own), a fresh block per call."""
     if not gc.isenabled():
         yield
         return
@@ -35,13 +30,3 @@ def collector_paused() -> Iterator[None]:
     finally:
         gc.enable()
 
-
-def pauses_collector(func: Callable[P, R]) -> Callable[P, R]:
-    """``func`` runs inside collector_paused()."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with collector_paused():
-            return func(*args, **kwargs)
-
-    return wrapper

@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
 from compliance.rejudge import bulk_changes
-from core.collector import pauses_collector
+from core.collector import collector_paused
 from core.sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of the GBK Excel writes on Chinese Windows.
@@ -579,7 +579,7 @@ def _outcomes(summary: dict[str, Any] | None) -> dict[tuple[str, str], str]:
     return found
 
 
-@pauses_collector
+@collector_paused()
 def workbook_import(
     *,
     file: BinaryIO | str | Path,

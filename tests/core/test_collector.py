@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from core.collector import collector_paused, pauses_collector
+from core.collector import collector_paused
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +67,7 @@ def test_overlapping_threads_never_leave_it_off():
 
 
 def test_decorator_passes_arguments_and_result():
-    @pauses_collector
+    @collector_paused()
     def work(a, *, b):
         return a + b, gc.isenabled()
 
