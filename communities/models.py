@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from core.constraints import exactly
 from core.history import RecordHistory
 
 # 措施四's defaults, used only when no bounds are given; the dated, editable values are M04.households'
@@ -61,7 +62,7 @@ class SubDistrict(models.Model):
         ordering = ["code"]
         constraints = [
             # An NBS 街道 code is the county's 6 digits plus 3.
-            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{9}$"), name="subdistrict_code_9_digits"),
+            models.CheckConstraint(condition=exactly("code", "0-9", 9), name="subdistrict_code_9_digits"),
         ]
 
     def __str__(self) -> str:
@@ -171,7 +172,7 @@ class Community(models.Model):
         ordering = ["code"]
         constraints = [
             # The code is the national statistical code: exactly 12 digits.
-            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{12}$"), name="community_code_12_digits"),
+            models.CheckConstraint(condition=exactly("code", "0-9", 12), name="community_code_12_digits"),
             # Its first 9 digits are the code of the 街办 it belongs to.
             # Its first 9 digits are the code of the 街办 it belongs to (the FK holds that code).
             models.CheckConstraint(condition=Q(code__startswith=F("sub_district_id")), name="community_code_prefix"),

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
+from core.constraints import exactly
 from core.history import RecordHistory
 
 from . import idcrypto, idnumbers
@@ -109,7 +110,7 @@ class Person(models.Model):
         ordering = ["name", "public_id"]
         constraints = [
             # A digest, never a number: 64 hex characters.
-            models.CheckConstraint(condition=Q(id_number_hash__regex=r"^[0-9a-f]{64}$"), name="person_id_hash_shape"),
+            models.CheckConstraint(condition=exactly("id_number_hash", "0-9a-f", 64), name="person_id_hash_shape"),
             models.CheckConstraint(condition=Q(sex__in=["M", "F"]), name="person_sex_valid"),
             models.UniqueConstraint(fields=["public_id"], name="person_public_id_unique"),
             # One person per ID number: clean() says so first, masked; this is the backstop for racing saves.
