@@ -76,18 +76,46 @@ def loaded(model: Any, rows: Iterable[tuple], columns: list[str] | None = None) 
 
 def among(queryset: Any, field: str, values: Iterable[Any]) -> Any:
     """``queryset.filter(<field>__in=values)`` for the many keys a bulk writer looks up (a file's codes, ID
-    digests): on PostgreSQL one array parameter (``= ANY(%s)``) instead of one placeholder per value, which
+    digests): on PostgreSQL one array (``= ANY(%s::text[])``) instead of one placeholder per value, which
     Django prepares one by one and psycopg's client-side binding then splits out of the query text again
-    (about 0.1 s for 10,000 codes, as much as reading the rows)."""
+    (about 0.1 s for 10,000 codes, as much as reading the rows). The array goes as the text of its constant,
+    not as a list parameter, which psycopg quotes element by element in Python (20,000 digests: 0.22-0.27 s
+    against 0.15-0.17 s for the whole query)."""
     from django.db import connection
 
     values = list(values)
     if connection.vendor != "postgresql":
         return queryset.filter(**{f"{field}__in": values})
     meta = queryset.model._meta
+    target = meta.get_field(field)
     quote = connection.ops.quote_name
-    column = f"{quote(meta.db_table)}.{quote(meta.get_field(field).column)}"
+    column = f"{quote(meta.db_table)}.{quote(target.column)}"
+    kind = target.target_field.get_internal_type() if target.is_relation else target.get_internal_type()
+    if kind in _INTEGER_FIELDS:
+        return queryset.extra(where=[f"{column} = ANY(%s::bigint[])"], params=[int_array(values)])
+    if kind in ("CharField", "TextField") and all(v.__class__ is str for v in values):
+        # Not ::varchar(n)[]: an explicit cast to varchar(n) cuts a longer key short, and it could then match.
+        return queryset.extra(where=[f"{column} = ANY(%s::text[])"], params=[text_array(values)])
     return queryset.extra(where=[f"{column} = ANY(%s)"], params=[values])
+
+
+_INTEGER_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
+                             "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
+                             "PositiveSmallIntegerField"})
+
+
+def int_array(values: Iterable[int]) -> str:
+    """The text of a ``bigint[]`` constant (``{1,2,3}``), cast by the SQL (``%s::bigint[]``). Not a list parameter:
+    psycopg quotes a list element by element in Python, about 0.5 µs an id (50,000 ids: 26 ms against 5 ms for this
+    text), and a first sweep passes a few ids per finding it writes. ``int()`` of each value: nothing but digits and
+    minus signs reaches the text."""
+    return "{" + ",".join(map(str, map(int, values))) + "}"
+
+
+def text_array(values: Iterable[str]) -> str:
+    """The text of a ``text[]`` constant: every element double-quoted, its backslashes and quotes escaped, so a
+    cell's commas, braces, spaces or the word NULL stay part of the string."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
 BULK_BATCH = 2_000  # rows per INSERT/UPDATE statement: large enough to amortize, small enough for SQLite's limits

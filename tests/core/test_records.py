@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from compliance.models import Finding
-from core.records import concrete_attnames, insert_rows, loaded
+from core.records import among, concrete_attnames, insert_rows, loaded
 
 VALUES = [None, 0, 0.0, 1, 1.0, True, False, 2.5, "3~5", "含\t制表符\n换行和\\反斜杠", "", {"甲": 1, "b": [1, "x"]},
           [1, "二", None], 0, "3~5", True, 1]  # repeats: the kept texts must not mix 1, 1.0 and True
@@ -60,3 +60,31 @@ def test_loaded_instances_are_saved_rows_as_the_queryset_gives_them():
     got.message = "改过"
     got.save(update_fields=["message"])
     assert Finding.objects.count() == 5 and Finding.objects.get(pk=got.pk).message == "改过"
+
+
+# Keys as a clerk's file may hold them: array syntax, quotes, backslashes, spaces, the word NULL, Chinese.
+AWKWARD = ["K,1", "K{2}", 'K"3"', "K\\4", "K 5", " K6", "NULL", "null", "", "社区七", "K\\\"8", "K}9{", "K'10"]
+
+
+@pytest.mark.django_db
+def test_among_finds_exactly_the_keys_given_however_they_are_written():
+    long_key = "K" + "x" * 63  # as long as the column (varchar(64)) holds
+    objs = [_finding(i, None) for i in range(len(AWKWARD) + 3)]
+    for obj, key in zip(objs, [*AWKWARD, "KEPT-OUT", "K", long_key], strict=True):
+        obj.target_key = key
+    insert_rows(Finding, objs, related=False)
+    found = among(Finding.objects.all(), "target_key", AWKWARD).values_list("target_key", flat=True)
+    assert sorted(found) == sorted(AWKWARD)
+    assert among(Finding.objects.all(), "target_key", [long_key]).count() == 1
+    # A longer key is not cut to the stored one's length, so it finds nothing.
+    assert not among(Finding.objects.all(), "target_key", [long_key + "x"]).exists()
+    assert not among(Finding.objects.all(), "target_key", []).exists()
+
+
+@pytest.mark.django_db
+def test_among_takes_integer_keys_and_foreign_keys():
+    objs = insert_rows(Finding, [_finding(i, None) for i in range(5)], related=False)
+    pks = [o.pk for o in objs]
+    assert sorted(among(Finding.objects.all(), "id", [pks[1], pks[3], 10**12]).values_list("pk", flat=True)) == [
+        pks[1], pks[3]]
+    assert sorted(among(Finding.objects.all(), "target_pk", [0, 4]).values_list("target_pk", flat=True)) == [0, 4]
