@@ -29,9 +29,13 @@ class Changes:
     touched: set[tuple[str, str | None]] = field(default_factory=set)
     # Targets handed to a Celery worker instead of judged here (compliance.rejudge): their findings are not known yet.
     pending: int = 0
+    # Sweeps that judged here instead of lists (a re-judge past SWEEP_INSTEAD_ABOVE): what they opened and resolved
+    # is counted on the sweep, not listed here.
+    sweep_ids: list[int] = field(default_factory=list)
 
     def merge(self, other: Changes) -> Changes:
         self.pending += other.pending
+        self.sweep_ids += other.sweep_ids
         self.recorded += other.recorded
         self.touched |= other.touched
         self.opened += other.opened
@@ -51,14 +55,15 @@ class Changes:
 _local = threading.local()
 
 
-def _collectors() -> list[Changes]:
+def _collectors() -> list[tuple[Changes, bool]]:
+    """The open ``capture_changes()`` blocks of this thread: (what they collect, whether a page waits on it)."""
     if not hasattr(_local, "collectors"):
         _local.collectors = []
     return _local.collectors
 
 
 @contextmanager
-def capture_changes() -> Iterator[Changes]:
+def capture_changes(*, page: bool = True) -> Iterator[Changes]:
     """Collect what evaluations run inside the block open and resolve.
 
     A view wraps its service call: the service's on-commit evaluation runs
@@ -67,20 +72,25 @@ def capture_changes() -> Iterator[Changes]:
         with capture_changes() as changes:
             compound_update(compound=c, **data)
         messages.info(request, f"新发现 {len(changes.opened)} 项，已整改 {len(changes.resolved)} 项")
+
+    ``page=False``: a writer that only records what its re-judging did (the workbook import, whose result page
+    says it afterwards). No page waits on it, so it does not send the re-judging to a worker (``capturing``).
     """
-    changes = Changes()
-    _collectors().append(changes)
+    entry = (Changes(), page)
+    _collectors().append(entry)
     try:
-        yield changes
+        yield entry[0]
     finally:
-        _collectors().remove(changes)
+        # By identity: Changes compare by value, and an outer block may hold an equal one.
+        stack = _collectors()
+        del stack[next(i for i, open_entry in enumerate(stack) if open_entry is entry)]
 
 
 def capturing() -> bool:
-    """Is a page waiting to say what this save changed (a ``capture_changes()`` block is open)?"""
-    return bool(_collectors())
+    """Is a page waiting to say what this save changed (a ``capture_changes()`` block is open for a page)?"""
+    return any(page for _changes, page in _collectors())
 
 
 def publish(changes: Changes) -> None:
-    for collector in _collectors():
+    for collector, _page in _collectors():
         collector.merge(changes)

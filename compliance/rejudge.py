@@ -306,8 +306,9 @@ def _rejudge(rule_targets: Mapping[str, Iterable[int]] | Iterable[tuple[str, int
     targets = {k: sorted(v) for k, v in by_rule.items() if k in registry}
     if not targets:
         return Changes()
-    if sum(len(pks) for pks in targets.values()) > SWEEP_INSTEAD_ABOVE:
-        swept = _sweep_instead(sorted(targets), as_of)
+    total_targets = sum(len(pks) for pks in targets.values())
+    if total_targets > SWEEP_INSTEAD_ABOVE:
+        swept = _sweep_instead(sorted(targets), as_of, total_targets)
         if swept is not None:
             return swept
     biggest = max(len(pks) for pks in targets.values())
@@ -329,9 +330,10 @@ def _rejudge(rule_targets: Mapping[str, Iterable[int]] | Iterable[tuple[str, int
     return total
 
 
-def _sweep_instead(rule_ids: list[str], as_of: dt.date | None) -> Changes | None:
-    """Re-judge by a sweep of these rules: here when Celery runs eagerly, else queued for the workers.
-    None when a sweep is already running (the caller then judges by lists, so nothing is left stale)."""
+def _sweep_instead(rule_ids: list[str], as_of: dt.date | None, targets: int) -> Changes | None:
+    """Re-judge by a sweep of these rules: here when Celery runs eagerly, else queued for the workers (the
+    ``targets`` are then pending: their findings are not known yet). None when a sweep is already running (the
+    caller then judges by lists, so nothing is left stale)."""
     day = as_of or timezone.localdate()
     if day != timezone.localdate():
         return None  # a sweep of another day is a replay and would write nothing live: judge by lists
@@ -339,15 +341,15 @@ def _sweep_instead(rule_ids: list[str], as_of: dt.date | None) -> Changes | None
         return None
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
         try:
-            sweep_run(as_of=day, rule_ids=rule_ids, triggered_by=REJUDGE_SWEEP_TRIGGER)
+            sweep = sweep_run(as_of=day, rule_ids=rule_ids, triggered_by=REJUDGE_SWEEP_TRIGGER)
         except ValidationError:
             return None
-        return Changes()
+        return Changes(sweep_ids=[sweep.pk])
     try:
         enqueue(nightly_sweep, day.isoformat(), None, REJUDGE_SWEEP_TRIGGER, rule_ids, what="重新判定巡检")
     except QueueUnavailable:
         return None  # the broker is down: judge by lists here, nothing is left stale
-    return Changes()
+    return Changes(pending=targets)
 
 
 @shared_task(name="compliance.rejudge", ignore_result=True)  # nobody waits for it: the page said pending

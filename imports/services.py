@@ -12,6 +12,7 @@ database, its history and any on-commit work stay exactly as they were.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import zipfile
@@ -23,6 +24,7 @@ from typing import Any, BinaryIO
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
+from compliance.changes import capture_changes
 from compliance.rejudge import bulk_changes
 from core.collector import collector_paused
 from core.sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
@@ -81,6 +83,9 @@ class ImportResult:
     skipped_sheets: list[str] = field(default_factory=list)
     # With workbook_import(track=True): model → {pk: newest history id} of the existing rows it would change.
     fingerprint: dict[str, dict[str, int]] | None = None
+    # What the rules' re-judging after the commit did (``Rejudged``); None when nothing was written, or when an
+    # outer transaction holds the commit and the re-judging with it.
+    rejudged: Rejudged | None = None
 
     @property
     def issues(self) -> list[ImportIssue]:
@@ -96,6 +101,29 @@ class ImportResult:
 
     def sheet(self, name: str) -> SheetResult:
         return next(s for s in self.sheets if s.name == name)
+
+
+@dataclass(frozen=True)
+class Rejudged:
+    """The findings the re-judging after an import's commit opened and resolved; ``pending``: targets handed to a
+    sweep in the Celery workers (a whole city's rows), whose findings are not current yet; ``sweep``: the sweep
+    that judged here instead of lists, whose page shows it."""
+
+    opened: int = 0
+    resolved: int = 0
+    pending: int = 0
+    errors: int = 0
+    sweep: int | None = None
+
+    @classmethod
+    def of(cls, changes: Any) -> Rejudged:
+        from compliance.models import Sweep
+
+        swept = list(Sweep.objects.filter(pk__in=changes.sweep_ids).values_list("pk", "opened", "resolved", "errors"))
+        return cls(opened=len(changes.opened) + sum(s[1] for s in swept),
+                   resolved=len(changes.resolved) + sum(s[2] for s in swept), pending=changes.pending,
+                   errors=len(changes.errors) + sum(len(s[3]) for s in swept),
+                   sweep=max((s[0] for s in swept), default=None))
 
 
 @dataclass
@@ -626,8 +654,11 @@ def workbook_import(
     # bulk_changes: the rules re-judge what the import touched once, after commit. Leaving the block by
     # an exception rolls everything back and re-judges nothing.
     touched: dict[str, list[Any]] = {}
+    # The commit runs the re-judging inside this block (when this transaction is the outermost), and the result
+    # page then says what it found. page=False: no page waits, so it is judged here as before, not queued.
+    nested = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic(), bulk_changes():
+        with capture_changes(page=False) as judged, transaction.atomic(), bulk_changes():
             if expect is not None and expect.get("fingerprint") is not None:
                 stale = _stale_rows(expect["fingerprint"])
                 if stale:
@@ -654,6 +685,8 @@ def workbook_import(
                 raise _RollBack
     except _RollBack:
         pass
+    if result.written and not nested:
+        result.rejudged = Rejudged.of(judged)
     if touched:
         result.fingerprint = _fingerprint(touched)
     for out in result.sheets:
@@ -683,6 +716,7 @@ def summarize(result: ImportResult) -> dict[str, Any]:
         "written": result.written,
         "skipped": list(result.skipped_sheets),
         "file_issues": [{"message": i.message, "code": i.code} for i in result.file_issues],
+        "rejudged": None if result.rejudged is None else dataclasses.asdict(result.rejudged),
         "sheets": [
             {
                 "name": s.name, "rows": s.rows, "created": s.created, "updated": s.updated,
