@@ -12,19 +12,18 @@ database, its history and any on-commit work stay exactly as they were.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
-from compliance.changes import capture_changes
+from compliance.changes import Changes, capture_changes
 from compliance.rejudge import bulk_changes
 from core.collector import collector_paused
 from core.sheets import Action, ImportIssue, ParsedRow, RowRefused, Sheet, registry
@@ -116,10 +115,11 @@ class Rejudged:
     sweep: int | None = None
 
     @classmethod
-    def of(cls, changes: Any) -> Rejudged:
+    def of(cls, changes: Changes) -> Rejudged:
         from compliance.models import Sweep
 
-        swept = list(Sweep.objects.filter(pk__in=changes.sweep_ids).values_list("pk", "opened", "resolved", "errors"))
+        swept = list(Sweep.objects.filter(pk__in=changes.sweep_ids).values_list("pk", "opened", "resolved", "errors")
+                     ) if changes.sweep_ids else []
         return cls(opened=len(changes.opened) + sum(s[1] for s in swept),
                    resolved=len(changes.resolved) + sum(s[2] for s in swept), pending=changes.pending,
                    errors=len(changes.errors) + sum(len(s[3]) for s in swept),
@@ -716,7 +716,7 @@ def summarize(result: ImportResult) -> dict[str, Any]:
         "written": result.written,
         "skipped": list(result.skipped_sheets),
         "file_issues": [{"message": i.message, "code": i.code} for i in result.file_issues],
-        "rejudged": None if result.rejudged is None else dataclasses.asdict(result.rejudged),
+        "rejudged": None if result.rejudged is None else asdict(result.rejudged),
         "sheets": [
             {
                 "name": s.name, "rows": s.rows, "created": s.created, "updated": s.updated,
